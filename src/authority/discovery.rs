@@ -1,0 +1,239 @@
+//! OpenID discovery: the endpoints an authority names, checked before anything is sent to them.
+
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use super::{Authority, is_guid, is_loopback};
+use crate::error::{Error, Kind, Result};
+use crate::flow::classify;
+use crate::http::{self, Reply};
+
+/// The endpoints `onboard` uses, as named by the discovery document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    pub issuer: Option<String>,
+    pub device_authorization: Option<Url>,
+    pub token: Url,
+    pub userinfo: Option<Url>,
+    /// Microsoft Graph's base URL when the authority is Microsoft's (it names `msgraph_host`).
+    pub graph: Option<Url>,
+    /// The tenant GUID, when the issuer carries one (Entra's does).
+    pub tenant_id: Option<String>,
+}
+
+impl Endpoints {
+    /// The device-authorization endpoint, or a usage error when the authority has none.
+    pub fn device_authorization(&self) -> Result<&Url> {
+        self.device_authorization.as_ref().ok_or_else(|| {
+            Error::usage("this authority does not offer device-code sign-in (no device_authorization_endpoint in its discovery document)")
+                .with_hint("enable the OAuth 2.0 Device Authorization Grant on the identity provider, or check --authority")
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Document {
+    #[serde(default)]
+    issuer: Option<String>,
+    token_endpoint: String,
+    #[serde(default)]
+    device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    userinfo_endpoint: Option<String>,
+    #[serde(default)]
+    msgraph_host: Option<String>,
+}
+
+pub async fn discover(client: &Client, authority: &Authority) -> Result<Endpoints> {
+    let url = authority.discovery_url();
+    let reply = http::execute(
+        client,
+        client
+            .get(url.clone())
+            .build()
+            .map_err(|e| Error::unexpected(e.to_string()))?,
+    )
+    .await?;
+    if reply.status != StatusCode::OK {
+        return Err(discovery_failure(authority, &reply));
+    }
+    let document: Document = serde_json::from_slice(&reply.body).map_err(|_| {
+        Error::new(
+            Kind::Unreachable,
+            "unexpected_response",
+            format!(
+                "unexpected response from {}: the discovery document is {}",
+                reply.host(),
+                classify::describe_body(&reply.body)
+            ),
+        )
+        .with_hint("check --authority (it must be the issuer URL, whose /.well-known/openid-configuration exists) and HTTPS_PROXY")
+    })?;
+    endpoints_from(authority, document)
+}
+
+fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints> {
+    // Discovery names where tokens go: each must be https (or loopback http when the authority
+    // itself is loopback http), or a hostile document could send tokens in clear text.
+    let endpoint = |text: &str, name: &str| -> Result<Url> {
+        let url = Url::parse(text).map_err(|_| {
+            Error::new(
+                Kind::Unreachable,
+                "bad_discovery",
+                format!("the discovery document's {name} is not a URL"),
+            )
+            .with_hint("the identity provider is misconfigured; check --authority")
+        })?;
+        let allowed =
+            url.scheme() == "https" || (authority.is_loopback_http() && is_loopback(&url));
+        if !allowed {
+            return Err(Error::usage(format!(
+                "the discovery document's {name} ({}) is not https://",
+                http::host_of(&url)
+            ))
+            .with_hint("the identity provider must name https:// endpoints; plain http:// is accepted only when the authority itself is a loopback http:// URL"));
+        }
+        Ok(url)
+    };
+    let token = endpoint(&document.token_endpoint, "token_endpoint")?;
+    let device_authorization = document
+        .device_authorization_endpoint
+        .as_deref()
+        .map(|u| endpoint(u, "device_authorization_endpoint"))
+        .transpose()?;
+    let userinfo = document
+        .userinfo_endpoint
+        .as_deref()
+        .map(|u| endpoint(u, "userinfo_endpoint"))
+        .transpose()?;
+    let graph = match document.msgraph_host.as_deref() {
+        Some(host) => {
+            // Graph over http only when the authority itself is a loopback http URL (the
+            // simulated tenant); a real tenant's Graph is always https.
+            let scheme = if authority.is_loopback_http() {
+                "http"
+            } else {
+                "https"
+            };
+            Some(endpoint(&format!("{scheme}://{host}/"), "msgraph_host")?)
+        }
+        None => None,
+    };
+    let tenant_id = document.issuer.as_deref().and_then(tenant_id_in);
+    Ok(Endpoints {
+        issuer: document.issuer,
+        device_authorization,
+        token,
+        userinfo,
+        graph,
+        tenant_id,
+    })
+}
+
+/// Entra's issuer is `https://{host}/{tenant GUID}/v2.0`.
+fn tenant_id_in(issuer: &str) -> Option<String> {
+    let url = Url::parse(issuer).ok()?;
+    url.path_segments()?
+        .find(|s| is_guid(s))
+        .map(str::to_ascii_lowercase)
+}
+
+fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
+    let error = classify::unexpected_reply(reply);
+    if error.aadsts == Some(90002) || error.code == "invalid_tenant" {
+        let tenant = authority
+            .base
+            .path_segments()
+            .and_then(|mut s| s.next())
+            .unwrap_or_default()
+            .to_string();
+        let mut e = Error::new(
+            Kind::Usage,
+            "invalid_tenant",
+            format!("tenant '{tenant}' does not exist in {}", authority.describe()),
+        )
+        .with_hint(
+            "check the tenant GUID or domain (AADSTS90002); a government or China tenant needs --cloud usgov or --cloud china",
+        );
+        e.aadsts = Some(90002);
+        e.correlation_id = error.correlation_id;
+        e.trace_id = error.trace_id;
+        return e;
+    }
+    if reply.status == StatusCode::NOT_FOUND && error.kind != Kind::Usage {
+        return Error::new(
+            Kind::Usage,
+            "no_discovery",
+            format!(
+                "{} has no OpenID discovery document at {}",
+                reply.host(),
+                authority.discovery_url()
+            ),
+        )
+        .with_hint("--authority must be the issuer URL (the part before /.well-known/openid-configuration)");
+    }
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(json: &str) -> Document {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn entra_documents_give_graph_and_the_tenant_id() {
+        let authority = Authority::microsoft(super::super::Cloud::Global, "contoso.com");
+        let e = endpoints_from(
+            &authority,
+            doc(r#"{"issuer":"https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+                "token_endpoint":"https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token",
+                "device_authorization_endpoint":"https://login.microsoftonline.com/contoso.com/oauth2/v2.0/devicecode",
+                "userinfo_endpoint":"https://graph.microsoft.com/oidc/userinfo","msgraph_host":"graph.microsoft.com"}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            e.tenant_id.as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
+        assert_eq!(e.graph.unwrap().as_str(), "https://graph.microsoft.com/");
+    }
+
+    #[test]
+    fn plain_http_endpoints_are_refused_unless_everything_is_loopback() {
+        let https = Authority::custom(Url::parse("https://idp.example.com/realm").unwrap());
+        let err = endpoints_from(
+            &https,
+            doc(r#"{"token_endpoint":"http://idp.example.com/token"}"#),
+        )
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = endpoints_from(
+            &https,
+            doc(r#"{"token_endpoint":"http://127.0.0.1/token"}"#),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.exit_code(),
+            2,
+            "a https authority may not downgrade to http"
+        );
+        let loopback = Authority::custom(Url::parse("http://127.0.0.1:9/t/v2.0").unwrap());
+        assert!(
+            endpoints_from(
+                &loopback,
+                doc(r#"{"token_endpoint":"http://127.0.0.1:9/token"}"#)
+            )
+            .is_ok()
+        );
+        let err = endpoints_from(
+            &loopback,
+            doc(r#"{"token_endpoint":"http://evil.example/token"}"#),
+        )
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

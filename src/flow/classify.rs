@@ -1,0 +1,490 @@
+//! Error classification, in one place: an OAuth `error`, Microsoft's AADSTS codes and the HTTP
+//! status become one of the contract's exit codes and a hint a technician can act on
+//! (entra-facts.md §2-3). Branches on `error` and `error_codes`, never on description text.
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use crate::error::{Error, Kind};
+use crate::http::Reply;
+
+/// An OAuth 2.0 error body with Microsoft's extra fields. Everything is optional and lenient,
+/// because it comes from a server that is failing.
+#[derive(Debug, Default, Deserialize)]
+pub struct OAuthErrorBody {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_codes")]
+    pub error_codes: Vec<u32>,
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    #[serde(default)]
+    pub suberror: Option<String>,
+}
+
+impl OAuthErrorBody {
+    pub fn parse(body: &[u8]) -> Option<OAuthErrorBody> {
+        serde_json::from_slice::<OAuthErrorBody>(body)
+            .ok()
+            .filter(|b| !b.error.is_empty())
+    }
+
+    /// The description up to Microsoft's "Trace ID:" trailer, which is shown separately.
+    fn summary(&self) -> Option<String> {
+        let text = self.error_description.as_deref()?;
+        let first = text
+            .split(['\r', '\n'])
+            .map(str::trim)
+            .find(|l| !l.is_empty())?;
+        Some(first.chars().take(300).collect())
+    }
+
+    fn aadsts(&self) -> Option<u32> {
+        self.error_codes.first().copied()
+    }
+}
+
+/// `error_codes` should be numbers; a broken server may send strings or other junk.
+fn lenient_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|v| match v {
+                serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+                serde_json::Value::String(s) => s.trim_start_matches("AADSTS").parse().ok(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// What to do about an AADSTS code (entra-facts.md §3): exit kind and hint.
+pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
+    use Kind::*;
+    Some(match code {
+        7000218 => (
+            PermissionMissing,
+            "turn on \"Allow public client flows\" in the app registration (Entra admin center → App registrations → the registration → Authentication → Advanced settings)",
+        ),
+        700016 => (
+            Usage,
+            "the application was not found in this tenant: check --client-id, --tenant and --cloud",
+        ),
+        90002 => (
+            Usage,
+            "the tenant was not found: check --tenant (GUID or verified domain) and --cloud",
+        ),
+        90133 => (
+            Usage,
+            "device code is not allowed on /common or /consumers: give the tenant GUID or domain with --tenant",
+        ),
+        65001 | 90094 | 90093 | 90095 | 900941 | 900981 => (
+            PermissionMissing,
+            "admin consent is needed: send the tenant's reviewer the link from `onboard consent-url`, then sign in again with `onboard invite`",
+        ),
+        65004 => (
+            SignInAgain,
+            "the account declined consent: run `onboard invite` again and accept, or ask the tenant's reviewer to approve (`onboard consent-url`)",
+        ),
+        65002 => (
+            PermissionMissing,
+            "this client may not request that resource: use the provider's own registration with --client-id",
+        ),
+        70011 => (Usage, "a requested scope is invalid: check --scope"),
+        700022 => (
+            Usage,
+            "the scopes name more than one resource: request scopes of one resource only (--scope)",
+        ),
+        50020 | 50034 | 51004 => (
+            SignInAgain,
+            "the account that signed in is not in this tenant: sign in with the tenant's service account",
+        ),
+        50076 | 50079 => (
+            SignInAgain,
+            "multi-factor authentication is required: complete MFA for the service account, then run `onboard invite` again",
+        ),
+        50053 => (
+            SignInAgain,
+            "the account is locked: wait, or unlock it in Entra admin center → Users, then run `onboard invite` again",
+        ),
+        50055 | 50144 => (
+            SignInAgain,
+            "the password has expired: change the service account's password, then run `onboard invite` again",
+        ),
+        50057 => (
+            SignInAgain,
+            "the account is disabled: enable it in Entra admin center → Users → the service account, then run `onboard invite` again",
+        ),
+        53003 | 53000 | 530035 => (
+            PermissionMissing,
+            "blocked by Conditional Access or security defaults: ask the tenant admin to exclude the service account from the device-code (authentication flows) policy",
+        ),
+        70000 | 70008 | 700082 | 50173 | 70043 | 700084 => (
+            SignInAgain,
+            "the refresh token is no longer valid (expired, revoked or sign-in frequency reached): run `onboard invite` again",
+        ),
+        _ => return None,
+    })
+}
+
+/// Codes that mean "a reviewer must approve" (entra-facts.md §3-4).
+pub fn is_approval_code(code: u32) -> bool {
+    matches!(code, 65001 | 90094 | 90093 | 90095 | 900941 | 900981)
+}
+
+/// Classifies an OAuth error body from `host`.
+pub fn oauth_error(status: StatusCode, body: &OAuthErrorBody, host: &str) -> Error {
+    let advice = body
+        .error_codes
+        .iter()
+        .find(|c| is_approval_code(**c))
+        .or(body.error_codes.first())
+        .and_then(|c| aadsts_advice(*c));
+    let (kind, hint) = match advice {
+        Some((kind, hint)) => (kind, hint.to_string()),
+        None => by_error_name(status, body),
+    };
+    let kind = if body.suberror.as_deref() == Some("consent_required") {
+        Kind::PermissionMissing
+    } else {
+        kind
+    };
+    let summary = body.summary().unwrap_or_else(|| body.error.clone());
+    let message = format!("{host} refused: {summary}");
+    let mut error = Error::new(kind, body.error.clone(), message).with_hint(hint);
+    error.aadsts = body.aadsts();
+    error.correlation_id = body.correlation_id.clone();
+    error.trace_id = body.trace_id.clone();
+    error
+}
+
+fn by_error_name(status: StatusCode, body: &OAuthErrorBody) -> (Kind, String) {
+    use Kind::*;
+    let (kind, hint) = match body.error.as_str() {
+        "authorization_declined" | "access_denied" => (
+            SignInAgain,
+            "the sign-in was declined: run `onboard invite` again and accept; if the account saw \"Approval required\", ask the reviewer to approve (`onboard consent-url`)",
+        ),
+        "expired_token" | "code_expired" => (
+            SignInAgain,
+            "the code expired before sign-in finished: run `onboard invite` again and sign in within the time shown",
+        ),
+        "bad_verification_code" => (
+            Unexpected,
+            "the server did not recognise the device code: this is a bug in onboard, please report it",
+        ),
+        "invalid_grant" => (
+            SignInAgain,
+            "the refresh token is no longer valid: run `onboard invite` again",
+        ),
+        "consent_required" => (
+            PermissionMissing,
+            "consent is needed: send the reviewer the link from `onboard consent-url`",
+        ),
+        "interaction_required" | "login_required" => (
+            SignInAgain,
+            "the account must sign in again interactively: run `onboard invite`",
+        ),
+        "invalid_scope" => (Usage, "a requested scope is not valid here: check --scope"),
+        "invalid_client" | "unauthorized_client" => (
+            Usage,
+            "the server does not accept this client for device code: check --client-id and that the registration allows public client flows",
+        ),
+        "invalid_tenant" => (
+            Usage,
+            "the tenant was not found: check --tenant and --cloud",
+        ),
+        "temporarily_unavailable" | "server_error" => {
+            (Unreachable, "the sign-in service is failing: retry later")
+        }
+        _ if status.is_server_error() => (Unreachable, "the server is failing: retry later"),
+        _ => (
+            Unexpected,
+            "the server gave an error onboard does not know: check the message, and report it if it persists",
+        ),
+    };
+    (kind, hint.to_string())
+}
+
+/// Classifies any reply that is not the success the caller wanted: an OAuth error body, a
+/// Graph error body, or something else entirely (a proxy's HTML page, an empty 502).
+pub fn unexpected_reply(reply: &Reply) -> Error {
+    let host = reply.host();
+    if let Some(body) = OAuthErrorBody::parse(&reply.body) {
+        return oauth_error(reply.status, &body, &host);
+    }
+    if let Some(error) = graph_error(reply) {
+        return error;
+    }
+    let status = reply.status;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Error::new(
+            Kind::Unreachable,
+            "throttled",
+            format!("{host} is throttling requests (HTTP 429)"),
+        )
+        .with_hint("retry later; with --all lower --jobs");
+    }
+    if status.is_server_error() {
+        return Error::new(
+            Kind::Unreachable,
+            "server_error",
+            format!("{host} is failing (HTTP {})", status.as_u16()),
+        )
+        .with_hint("retry later; if it persists check the service's status page or your proxy");
+    }
+    Error::new(
+        Kind::Unreachable,
+        "unexpected_response",
+        format!(
+            "unexpected response from {host} (HTTP {}, {})",
+            status.as_u16(),
+            describe_body(&reply.body)
+        ),
+    )
+    .with_hint("something between onboard and the server answered instead (a proxy or captive portal?): check HTTPS_PROXY, NO_PROXY and --authority")
+}
+
+/// A short, safe description of a body we could not use: never its content.
+pub fn describe_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    if body.is_empty() {
+        "an empty body".into()
+    } else if text.contains("<html") || text.contains("<!doctype") {
+        "an HTML page instead of JSON".into()
+    } else if serde_json::from_slice::<serde_json::Value>(body).is_err() {
+        format!("{} bytes that are not valid JSON", body.len())
+    } else {
+        "JSON of an unexpected shape".into()
+    }
+}
+
+/// Microsoft Graph's error shape: `{"error":{"code","message","innerError":{...}}}`.
+fn graph_error(reply: &Reply) -> Option<Error> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        error: GraphError,
+    }
+    #[derive(Deserialize)]
+    struct GraphError {
+        code: String,
+        #[serde(default)]
+        message: String,
+        #[serde(default, alias = "innererror", rename = "innerError")]
+        inner: Option<Inner>,
+    }
+    #[derive(Deserialize)]
+    struct Inner {
+        #[serde(default, rename = "request-id")]
+        request_id: Option<String>,
+        #[serde(default, rename = "client-request-id")]
+        client_request_id: Option<String>,
+    }
+    let envelope: Envelope = serde_json::from_slice(&reply.body).ok()?;
+    let host = reply.host();
+    let status = reply.status;
+    let (kind, hint) = match status.as_u16() {
+        401 => (
+            Kind::SignInAgain,
+            "the access token was refused: run `onboard validate`; if it keeps failing run `onboard invite` again",
+        ),
+        403 => (
+            Kind::PermissionMissing,
+            "the account lacks a permission for this call: grant it to the registration and have the reviewer consent (`onboard consent-url`)",
+        ),
+        429 => (
+            Kind::Unreachable,
+            "Microsoft Graph is throttling: retry later",
+        ),
+        s if s >= 500 => (Kind::Unreachable, "Microsoft Graph is failing: retry later"),
+        _ => (
+            Kind::Unexpected,
+            "Microsoft Graph refused the request: check the message",
+        ),
+    };
+    let message = format!(
+        "{host} answered {} {}: {}",
+        status.as_u16(),
+        envelope.error.code,
+        envelope.error.message.chars().take(300).collect::<String>()
+    );
+    let mut error = Error::new(kind, envelope.error.code, message).with_hint(hint);
+    if let Some(inner) = envelope.error.inner {
+        error.correlation_id = inner.client_request_id;
+        error.trace_id = inner.request_id;
+    }
+    Some(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(error: &str, codes: &[u32]) -> OAuthErrorBody {
+        OAuthErrorBody {
+            error: error.into(),
+            error_description: Some(format!(
+                "AADSTS{}: something.\r\nTrace ID: t\r\nCorrelation ID: c",
+                codes.first().unwrap_or(&0)
+            )),
+            error_codes: codes.to_vec(),
+            trace_id: Some("t".into()),
+            correlation_id: Some("c".into()),
+            suberror: None,
+        }
+    }
+
+    /// Every row of entra-facts.md §3: the AADSTS code decides the exit code and the hint.
+    #[test]
+    fn every_aadsts_row_has_its_exit_code_and_an_actionable_hint() {
+        let table: &[(&[u32], i32, &str)] = &[
+            (&[7000218], 6, "Allow public client flows"),
+            (&[700016], 2, "--client-id"),
+            (&[90002], 2, "--tenant"),
+            (&[90133], 2, "tenant GUID or domain"),
+            (
+                &[65001, 90094, 90093, 90095, 900941, 900981],
+                6,
+                "consent-url",
+            ),
+            (&[65004], 4, "accept"),
+            (&[65002], 6, "provider's own registration"),
+            (&[70011], 2, "--scope"),
+            (&[700022], 2, "one resource"),
+            (&[50020, 50034, 51004], 4, "service account"),
+            (&[50076, 50079], 4, "MFA"),
+            (&[50053], 4, "unlock"),
+            (&[50055, 50144], 4, "password"),
+            (&[50057], 4, "enable it"),
+            (&[53003, 53000, 530035], 6, "Conditional Access"),
+            (
+                &[70000, 70008, 700082, 50173, 70043, 700084],
+                4,
+                "onboard invite",
+            ),
+        ];
+        for (codes, exit, hint) in table {
+            for code in *codes {
+                let e = oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    &body("invalid_grant", &[*code]),
+                    "login.example",
+                );
+                assert_eq!(e.exit_code(), *exit, "AADSTS{code}");
+                assert!(
+                    e.hint.as_deref().unwrap_or("").contains(hint),
+                    "AADSTS{code}: {:?}",
+                    e.hint
+                );
+                assert_eq!(e.aadsts, Some(*code));
+                assert_eq!(e.correlation_id.as_deref(), Some("c"));
+                assert_eq!(e.trace_id.as_deref(), Some("t"));
+                assert!(!e.message.contains("Trace ID"), "{}", e.message);
+            }
+        }
+    }
+
+    /// Every terminal row of entra-facts.md §2 without a known AADSTS code.
+    #[test]
+    fn oauth_error_names_decide_when_no_code_is_known() {
+        let table = [
+            ("authorization_declined", 4),
+            ("access_denied", 4),
+            ("expired_token", 4),
+            ("code_expired", 4),
+            ("bad_verification_code", 1),
+            ("invalid_grant", 4),
+            ("invalid_scope", 2),
+            ("invalid_client", 2),
+            ("temporarily_unavailable", 5),
+            ("something_new", 1),
+        ];
+        for (name, exit) in table {
+            let e = oauth_error(StatusCode::BAD_REQUEST, &body(name, &[]), "h");
+            assert_eq!(e.exit_code(), exit, "{name}");
+            assert_eq!(e.code, name);
+        }
+        let e = oauth_error(StatusCode::BAD_GATEWAY, &body("weird", &[]), "h");
+        assert_eq!(e.exit_code(), 5);
+    }
+
+    #[test]
+    fn approval_codes_win_over_the_first_code() {
+        let e = oauth_error(
+            StatusCode::BAD_REQUEST,
+            &body("authorization_declined", &[65004, 90094]),
+            "h",
+        );
+        assert_eq!(e.exit_code(), 6);
+        assert_eq!(e.aadsts, Some(65004));
+    }
+
+    #[test]
+    fn consent_required_suberror_means_permission_missing() {
+        let mut b = body("invalid_grant", &[]);
+        b.suberror = Some("consent_required".into());
+        assert_eq!(oauth_error(StatusCode::BAD_REQUEST, &b, "h").exit_code(), 6);
+    }
+
+    #[test]
+    fn error_codes_are_read_leniently() {
+        let b = OAuthErrorBody::parse(br#"{"error":"x","error_codes":["AADSTS50173",7,"x",{}]}"#)
+            .unwrap();
+        assert_eq!(b.error_codes, vec![50173, 7]);
+        let b = OAuthErrorBody::parse(br#"{"error":"x","error_codes":"nope"}"#).unwrap();
+        assert!(b.error_codes.is_empty());
+        assert!(OAuthErrorBody::parse(b"<html>").is_none());
+        assert!(OAuthErrorBody::parse(br#"{"error":""}"#).is_none());
+    }
+
+    fn reply(status: u16, body: &[u8]) -> Reply {
+        Reply {
+            url: url::Url::parse("https://graph.example/v1.0/me").unwrap(),
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn non_json_replies_name_the_host_and_never_echo_the_body() {
+        let e = unexpected_reply(&reply(
+            200,
+            b"<html><body>Sign in to the proxy secret</body></html>",
+        ));
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.message.contains("graph.example"), "{}", e.message);
+        assert!(e.message.contains("HTML"), "{}", e.message);
+        assert!(!e.message.contains("secret"));
+        assert_eq!(unexpected_reply(&reply(503, b"")).exit_code(), 5);
+        assert_eq!(unexpected_reply(&reply(429, b"")).exit_code(), 5);
+        let truncated = unexpected_reply(&reply(200, br#"{"access_token":"abc"#));
+        assert!(
+            truncated.message.contains("not valid JSON"),
+            "{}",
+            truncated.message
+        );
+    }
+
+    #[test]
+    fn graph_errors_keep_request_ids() {
+        let e = unexpected_reply(&reply(
+            403,
+            br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges","innerError":{"request-id":"r1","client-request-id":"c1"}}}"#,
+        ));
+        assert_eq!(e.exit_code(), 6);
+        assert_eq!(e.code, "Authorization_RequestDenied");
+        assert_eq!(e.trace_id.as_deref(), Some("r1"));
+        let e = unexpected_reply(&reply(
+            401,
+            br#"{"error":{"code":"InvalidAuthenticationToken","message":"expired","innererror":{"request-id":"r2"}}}"#,
+        ));
+        assert_eq!(e.exit_code(), 4);
+        assert_eq!(e.trace_id.as_deref(), Some("r2"));
+    }
+}

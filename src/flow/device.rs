@@ -1,0 +1,175 @@
+//! The device authorization request (RFC 8628 §3.1-3.2, entra-facts.md §1).
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use super::{classify, wire};
+use crate::authority::{Endpoints, parse_url};
+use crate::error::{Error, Kind, Result};
+use crate::http;
+use crate::secret::Secret;
+
+/// RFC 8628 §3.5: when the server names no interval, clients wait 5 s.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A code the user enters on the verification page.
+#[derive(Clone, Debug)]
+pub struct DeviceCode {
+    pub user_code: String,
+    pub device_code: Secret,
+    pub verification_uri: Url,
+    /// Sent by other OAuth servers (never by Entra): the page with the code filled in.
+    pub verification_uri_complete: Option<Url>,
+    pub expires_in: Duration,
+    pub interval: Duration,
+    pub message: Option<String>,
+    /// When the answer arrived: `expires_in` counts from here.
+    pub issued_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    user_code: String,
+    device_code: Secret,
+    #[serde(default)]
+    verification_uri: Option<String>,
+    /// Entra's v1 spelling.
+    #[serde(default)]
+    verification_url: Option<String>,
+    #[serde(default)]
+    verification_uri_complete: Option<String>,
+    #[serde(default, deserialize_with = "wire::number_or_string")]
+    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "wire::number_or_string")]
+    interval: Option<u64>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+pub async fn request_device_code(
+    client: &Client,
+    endpoints: &Endpoints,
+    client_id: &str,
+    scopes: &[String],
+) -> Result<DeviceCode> {
+    let url = endpoints.device_authorization()?.clone();
+    let form = [
+        ("client_id", client_id.to_string()),
+        ("scope", scopes.join(" ")),
+    ];
+    let request = client
+        .post(url)
+        .form(&form)
+        .build()
+        .map_err(|e| Error::unexpected(e.to_string()))?;
+    let reply = http::execute(client, request).await?;
+    if reply.status != StatusCode::OK {
+        return Err(classify::unexpected_reply(&reply));
+    }
+    parse_device_code(&reply.body).map_err(|reason| {
+        Error::new(
+            Kind::Unreachable,
+            "unexpected_response",
+            format!("unexpected response from {}: {reason}", reply.host()),
+        )
+        .with_hint("the server's device authorization endpoint did not answer as RFC 8628 says; check --authority and HTTPS_PROXY")
+    })
+}
+
+/// Parses a device authorization response; `Err` says what was wrong, without echoing it.
+pub fn parse_device_code(body: &[u8]) -> std::result::Result<DeviceCode, String> {
+    if let Some(error) = classify::OAuthErrorBody::parse(body) {
+        return Err(format!("an OAuth error '{}' with status 200", error.error));
+    }
+    let wire: Wire = serde_json::from_slice(body).map_err(|_| {
+        format!(
+            "the device code answer is {}",
+            classify::describe_body(body)
+        )
+    })?;
+    let uri = wire
+        .verification_uri
+        .or(wire.verification_url)
+        .ok_or("the answer has no verification_uri")?;
+    let verification_uri = parse_url(&uri, "verification_uri").map_err(|e| e.message.clone())?;
+    let verification_uri_complete = wire
+        .verification_uri_complete
+        .as_deref()
+        .and_then(|u| parse_url(u, "verification_uri_complete").ok());
+    if wire.user_code.trim().is_empty() || wire.device_code.expose().is_empty() {
+        return Err("the answer has an empty user_code or device_code".into());
+    }
+    let expires_in = wire.expires_in.ok_or("the answer has no expires_in")?;
+    Ok(DeviceCode {
+        user_code: wire.user_code,
+        device_code: wire.device_code,
+        verification_uri,
+        verification_uri_complete,
+        // Bounded so that arithmetic on hostile values cannot overflow.
+        expires_in: Duration::from_secs(expires_in.min(24 * 3600)),
+        interval: wire
+            .interval
+            .map(|s| Duration::from_secs(s.min(600)))
+            .unwrap_or(DEFAULT_INTERVAL),
+        message: wire.message,
+        issued_at: Instant::now(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_entra_v2_answers() {
+        let code = parse_device_code(br#"{"user_code":"GVNRPQQGE","device_code":"GAQABAAEAAAD--DLA3VO7Qrdd","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"message":"To sign in..."}"#).unwrap();
+        assert_eq!(code.user_code, "GVNRPQQGE");
+        assert_eq!(
+            code.verification_uri.as_str(),
+            "https://microsoft.com/devicelogin"
+        );
+        assert_eq!(code.expires_in, Duration::from_secs(900));
+        assert_eq!(code.interval, Duration::from_secs(5));
+        assert!(code.verification_uri_complete.is_none());
+        assert!(
+            !format!("{code:?}").contains("GAQAB"),
+            "device code must stay redacted"
+        );
+    }
+
+    #[test]
+    fn reads_v1_spelling_and_numbers_as_strings() {
+        let code = parse_device_code(br#"{"user_code":"ABCD-EFGH","device_code":"x","verification_url":"https://www.microsoft.com/link","expires_in":"900","interval":"7"}"#).unwrap();
+        assert_eq!(
+            code.verification_uri.as_str(),
+            "https://www.microsoft.com/link"
+        );
+        assert_eq!(code.interval, Duration::from_secs(7));
+        assert_eq!(code.expires_in, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn interval_defaults_to_five_seconds_and_complete_uri_is_kept() {
+        let code = parse_device_code(br#"{"user_code":"A","device_code":"x","verification_uri":"https://idp.example/device","verification_uri_complete":"https://idp.example/device?user_code=A","expires_in":600}"#).unwrap();
+        assert_eq!(code.interval, Duration::from_secs(5));
+        assert!(code.verification_uri_complete.is_some());
+    }
+
+    #[test]
+    fn refuses_broken_answers_without_echoing_them() {
+        for body in [
+            &b"<html>proxy login</html>"[..],
+            br#"{"user_code":"A","device_code":"x","expires_in":600}"#,
+            br#"{"user_code":"A","device_code":"x","verification_uri":"http://evil.example/","expires_in":600}"#,
+            br#"{"user_code":"","device_code":"x","verification_uri":"https://a.example/","expires_in":600}"#,
+            br#"{"user_code":"A","device_code":"sekrit","verification_uri":"https://a.example/"}"#,
+            br#"{"error":"invalid_client"}"#,
+        ] {
+            let err = parse_device_code(body).unwrap_err();
+            assert!(!err.contains("sekrit") && !err.contains("proxy login"), "{err}");
+        }
+    }
+}

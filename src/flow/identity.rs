@@ -1,0 +1,117 @@
+//! Who the access token acts as: Microsoft Graph `GET /v1.0/me` for Microsoft authorities,
+//! the OpenID `userinfo_endpoint` otherwise. A success proves the token works.
+
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+
+use super::classify;
+use super::retry::{Failure, RetryPolicy, with_retries};
+use crate::authority::Endpoints;
+use crate::error::{Error, Kind, Result};
+use crate::http;
+use crate::secret::Secret;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub account: Option<String>,
+    pub display_name: Option<String>,
+    /// Graph's object ID, or userinfo's `sub`.
+    pub id: Option<String>,
+    /// "Microsoft Graph /me" or "userinfo": what was asked.
+    pub source: &'static str,
+}
+
+#[derive(Deserialize)]
+struct GraphMe {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default, rename = "displayName")]
+    display_name: Option<String>,
+    #[serde(default, rename = "userPrincipalName")]
+    user_principal_name: Option<String>,
+    #[serde(default)]
+    mail: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    preferred_username: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+pub async fn whoami(
+    client: &Client,
+    endpoints: &Endpoints,
+    access_token: &Secret,
+    policy: RetryPolicy,
+) -> Result<Identity> {
+    let (url, source) = match (&endpoints.graph, &endpoints.userinfo) {
+        (Some(graph), _) => (
+            graph
+                .join("v1.0/me")
+                .map_err(|e| Error::unexpected(e.to_string()))?,
+            "Microsoft Graph /me",
+        ),
+        (None, Some(userinfo)) => (userinfo.clone(), "userinfo"),
+        (None, None) => {
+            return Err(Error::usage(
+                "this authority names no userinfo_endpoint and is not Microsoft's: the token cannot be checked",
+            )
+            .with_hint("use an authority whose discovery document names userinfo_endpoint"));
+        }
+    };
+    with_retries(policy, || async {
+        let request = client
+            .get(url.clone())
+            .bearer_auth(access_token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()
+            .map_err(|e| Error::unexpected(e.to_string()))?;
+        let reply = http::execute(client, request).await?;
+        if reply.status != StatusCode::OK {
+            return Err(Failure {
+                retry_after: reply.retry_after(),
+                error: classify::unexpected_reply(&reply),
+            });
+        }
+        let bad_json = || {
+            Failure::from(
+                Error::new(
+                    Kind::Unreachable,
+                    "unexpected_response",
+                    format!(
+                        "unexpected response from {}: {} is {}",
+                        reply.host(),
+                        source,
+                        classify::describe_body(&reply.body)
+                    ),
+                )
+                .with_hint("check HTTPS_PROXY and --authority"),
+            )
+        };
+        if endpoints.graph.is_some() {
+            let me: GraphMe = serde_json::from_slice(&reply.body).map_err(|_| bad_json())?;
+            Ok(Identity {
+                account: me.user_principal_name.or(me.mail),
+                display_name: me.display_name,
+                id: me.id,
+                source,
+            })
+        } else {
+            let info: UserInfo = serde_json::from_slice(&reply.body).map_err(|_| bad_json())?;
+            Ok(Identity {
+                account: info.preferred_username.or(info.email),
+                display_name: info.name,
+                id: info.sub,
+                source,
+            })
+        }
+    })
+    .await
+}

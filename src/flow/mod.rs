@@ -1,0 +1,20 @@
+//! The OAuth protocol, free of terminal I/O: device-code request, the polling state machine,
+//! refresh, the identity check, and error classification. Reports progress through callbacks.
+
+pub mod classify;
+mod device;
+mod identity;
+pub mod jwt;
+pub mod poll;
+mod retry;
+mod tokens;
+mod wire;
+
+pub use device::{DeviceCode, request_device_code};
+pub use identity::{Identity, whoami};
+pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
+pub use retry::{RetryPolicy, with_retries};
+pub use tokens::{TokenSet, missing_scopes, normalize_scopes, refresh};
+
+/// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).
+pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "User.Read"];

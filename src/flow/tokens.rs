@@ -1,0 +1,251 @@
+//! The token endpoint: what it answers (tokens or an OAuth error, whatever the status), and the
+//! refresh-token grant with rotation (entra-facts.md §2, §5).
+
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use super::classify::{self, OAuthErrorBody};
+use super::jwt::{self, Claims};
+use super::retry::{Failure, RetryPolicy, with_retries};
+use super::wire;
+use crate::authority::Endpoints;
+use crate::error::{Error, Result};
+use crate::http::{self, Reply};
+use crate::secret::Secret;
+
+/// What a successful token request gave.
+#[derive(Clone, Debug)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub scopes: Vec<String>,
+    pub expires_at: jiff::Timestamp,
+    /// From the id_token when there is one, otherwise from the access token.
+    pub claims: Claims,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    access_token: Secret,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+    #[serde(default)]
+    id_token: Option<Secret>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default, deserialize_with = "wire::number_or_string")]
+    expires_in: Option<u64>,
+}
+
+/// The token endpoint's answer, sorted.
+pub(crate) enum TokenReply {
+    Tokens(TokenSet),
+    /// An OAuth error, whatever the HTTP status (MSAL.NET has seen some with 200).
+    OAuth {
+        status: StatusCode,
+        body: OAuthErrorBody,
+        host: String,
+    },
+    /// Anything else: 5xx, 429, an HTML page, truncated JSON.
+    Other(Reply),
+}
+
+pub(crate) async fn post_token(
+    client: &Client,
+    url: &Url,
+    form: &[(&str, &str)],
+    requested_scopes: &[String],
+) -> Result<TokenReply> {
+    let request = client
+        .post(url.clone())
+        .form(form)
+        .build()
+        .map_err(|e| Error::unexpected(e.to_string()))?;
+    let reply = http::execute(client, request).await?;
+    Ok(sort_reply(reply, requested_scopes))
+}
+
+fn sort_reply(reply: Reply, requested_scopes: &[String]) -> TokenReply {
+    if let Some(body) = OAuthErrorBody::parse(&reply.body) {
+        return TokenReply::OAuth {
+            status: reply.status,
+            host: reply.host(),
+            body,
+        };
+    }
+    if reply.status == StatusCode::OK
+        && let Some(tokens) = parse_tokens(&reply.body, requested_scopes)
+    {
+        return TokenReply::Tokens(tokens);
+    }
+    TokenReply::Other(reply)
+}
+
+/// A successful token response, or `None` when the body is not one.
+pub fn parse_tokens(body: &[u8], requested_scopes: &[String]) -> Option<TokenSet> {
+    let wire: Wire = serde_json::from_slice(body).ok()?;
+    if wire.access_token.expose().is_empty() {
+        return None;
+    }
+    let scopes = match wire.scope.as_deref() {
+        Some(s) if !s.trim().is_empty() => s.split_whitespace().map(String::from).collect(),
+        // RFC 6749 §5.1: no `scope` means the requested ones were granted.
+        _ => requested_scopes.to_vec(),
+    };
+    let claims = wire
+        .id_token
+        .as_ref()
+        .and_then(|t| jwt::decode(t.expose()))
+        .or_else(|| jwt::decode(wire.access_token.expose()))
+        .unwrap_or_default();
+    let lifetime = Duration::from_secs(wire.expires_in.unwrap_or(3600).min(366 * 24 * 3600));
+    let expires_at = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::try_from(lifetime).unwrap_or_default())
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    Some(TokenSet {
+        access_token: wire.access_token,
+        refresh_token: wire.refresh_token.filter(|t| !t.expose().is_empty()),
+        scopes,
+        expires_at,
+        claims,
+    })
+}
+
+impl TokenReply {
+    /// Tokens, or the failure (transient ones carry their `Retry-After`).
+    pub(crate) fn into_result(self) -> std::result::Result<TokenSet, Failure> {
+        match self {
+            TokenReply::Tokens(tokens) => Ok(tokens),
+            TokenReply::OAuth { status, body, host } => {
+                Err(classify::oauth_error(status, &body, &host).into())
+            }
+            TokenReply::Other(reply) => Err(Failure {
+                retry_after: reply.retry_after(),
+                error: classify::unexpected_reply(&reply),
+            }),
+        }
+    }
+}
+
+/// Redeems a refresh token. The answer carries a new refresh token: the caller must store it
+/// in place of the old one. When a server does not rotate, the old token is returned again.
+pub async fn refresh(
+    client: &Client,
+    endpoints: &Endpoints,
+    client_id: &str,
+    refresh_token: &Secret,
+    scopes: &[String],
+    policy: RetryPolicy,
+) -> Result<TokenSet> {
+    let scope = scopes.join(" ");
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id),
+        ("refresh_token", refresh_token.expose()),
+    ];
+    if !scope.is_empty() {
+        form.push(("scope", &scope));
+    }
+    let mut tokens = with_retries(policy, || async {
+        post_token(client, &endpoints.token, &form, scopes)
+            .await?
+            .into_result()
+    })
+    .await?;
+    if tokens.refresh_token.is_none() {
+        tokens.refresh_token = Some(refresh_token.clone());
+    }
+    Ok(tokens)
+}
+
+/// The scopes to request: the user's (or the defaults), de-duplicated, always with
+/// `offline_access` so that a refresh token comes back.
+pub fn normalize_scopes(requested: &[String]) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    let given: Vec<&str> = requested
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .collect();
+    let source: Vec<&str> = if given.is_empty() {
+        super::DEFAULT_SCOPES.to_vec()
+    } else {
+        given
+    };
+    for scope in source.into_iter().chain(["offline_access"]) {
+        if !scopes.iter().any(|s| s.eq_ignore_ascii_case(scope)) {
+            scopes.push(scope.to_string());
+        }
+    }
+    scopes
+}
+
+/// Scopes that were requested but not granted. OIDC scopes (`openid`, `profile`, `email`,
+/// `offline_access`) are not reported by every server, so they never count as missing; Graph
+/// scopes match with or without the `https://graph.microsoft.com/` prefix.
+pub fn missing_scopes(requested: &[String], granted: &[String]) -> Vec<String> {
+    const OIDC: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+    let bare = |s: &str| -> String {
+        s.rsplit_once('/')
+            .map(|(_, name)| name)
+            .unwrap_or(s)
+            .to_ascii_lowercase()
+    };
+    requested
+        .iter()
+        .filter(|r| !OIDC.iter().any(|o| o.eq_ignore_ascii_case(r)))
+        .filter(|r| !granted.iter().any(|g| bare(g) == bare(r)))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn scopes_default_and_always_include_offline_access() {
+        assert_eq!(
+            normalize_scopes(&[]),
+            s(&["openid", "profile", "offline_access", "User.Read"])
+        );
+        assert_eq!(
+            normalize_scopes(&s(&["User.Read Mail.Read", "user.read"])),
+            s(&["User.Read", "Mail.Read", "offline_access"])
+        );
+    }
+
+    #[test]
+    fn missing_scopes_ignore_oidc_and_resource_prefixes() {
+        let requested = s(&["openid", "offline_access", "User.Read", "Mail.Read"]);
+        let granted = s(&["https://graph.microsoft.com/User.Read", "profile"]);
+        assert_eq!(missing_scopes(&requested, &granted), s(&["Mail.Read"]));
+    }
+
+    #[test]
+    fn token_answers_without_scope_mean_the_requested_ones() {
+        let t = parse_tokens(br#"{"access_token":"a","expires_in":"3599"}"#, &s(&["x"])).unwrap();
+        assert_eq!(t.scopes, s(&["x"]));
+        assert!(t.refresh_token.is_none());
+        assert!(parse_tokens(br#"{"access_token":""}"#, &[]).is_none());
+        assert!(parse_tokens(br#"{"token_type":"Bearer"}"#, &[]).is_none());
+        assert!(parse_tokens(b"<html>", &[]).is_none());
+    }
+
+    #[test]
+    fn oauth_errors_with_status_200_are_errors() {
+        let reply = Reply {
+            url: Url::parse("https://login.example/t/oauth2/v2.0/token").unwrap(),
+            status: StatusCode::OK,
+            headers: Default::default(),
+            body: br#"{"error":"authorization_pending","error_codes":[70016]}"#.to_vec(),
+        };
+        assert!(matches!(sort_reply(reply, &[]), TokenReply::OAuth { .. }));
+    }
+}

@@ -1,0 +1,231 @@
+//! The one place the HTTP client is built (timeouts, user agent, proxy, extra CA) and the one
+//! place response bodies are read (size-limited, so a hostile or broken server cannot exhaust
+//! memory).
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Client, StatusCode};
+use url::Url;
+
+use crate::error::{Error, Kind, Result};
+
+/// Larger than any real token response (≈ 5 KB) or Graph page we read, small enough to be harmless.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub const USER_AGENT: &str = concat!("onboard/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub connect_timeout: Duration,
+    /// For the whole request, body included.
+    pub timeout: Duration,
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            extra_ca_pem: None,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Reads the PEM file given with `--ca-cert` / `ONBOARD_CA_CERT`.
+    pub fn with_ca_file(mut self, path: &Path) -> Result<Self> {
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::usage(format!(
+                "cannot read the CA certificate {}: {e}",
+                path.display()
+            ))
+            .with_hint("--ca-cert takes a PEM file with the corporate root certificate")
+        })?;
+        self.extra_ca_pem = Some(pem);
+        Ok(self)
+    }
+}
+
+pub fn build_client(options: &HttpOptions) -> Result<Client> {
+    // reqwest is built without a default crypto provider (ring instead of aws-lc, see stack.md);
+    // installing it twice is harmless, so the result is ignored.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.timeout)
+        .redirect(reqwest::redirect::Policy::limited(5));
+    if let Some(pem) = &options.extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            Error::usage(format!("the CA certificate is not valid PEM: {e}"))
+                .with_hint("--ca-cert takes a PEM file (-----BEGIN CERTIFICATE-----)")
+        })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().map_err(|e| {
+        Error::new(
+            Kind::Unexpected,
+            "http_client",
+            format!("cannot set up HTTPS: {e}"),
+        )
+        .with_hint("check --ca-cert and the proxy settings (HTTPS_PROXY, NO_PROXY)")
+    })
+}
+
+/// A response as read: status, headers and a body of at most `MAX_BODY_BYTES`.
+#[derive(Debug)]
+pub struct Reply {
+    pub url: Url,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn host(&self) -> String {
+        host_of(&self.url)
+    }
+
+    /// `Retry-After` in seconds (fractional allowed, as Graph sends `2.128`); dates are ignored.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let value = self
+            .headers
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?;
+        parse_retry_after(value)
+    }
+}
+
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
+pub fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.to_string(),
+    }
+}
+
+/// Sends `request` with `client` and reads the reply within the size limit.
+pub async fn execute(client: &Client, request: reqwest::Request) -> Result<Reply> {
+    let url = request.url().clone();
+    tracing::debug!(method = %request.method(), url = %redact_query(&url), "sending");
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(|e| transport_error(&url, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(Error::new(
+                        Kind::Unreachable,
+                        "response_too_large",
+                        format!(
+                            "unexpected response from {}: the body is larger than {} KiB",
+                            host_of(&url),
+                            MAX_BODY_BYTES / 1024
+                        ),
+                    )
+                    .with_hint("a proxy or the server is answering with something else than OAuth JSON; check HTTPS_PROXY and --authority"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(transport_error(&url, &e)),
+        }
+    }
+    tracing::debug!(status = status.as_u16(), bytes = body.len(), url = %redact_query(&url), "received");
+    Ok(Reply {
+        url,
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Only the path is logged: query strings can carry codes.
+fn redact_query(url: &Url) -> String {
+    format!("{}{}", url.origin().ascii_serialization(), url.path())
+}
+
+fn transport_error(url: &Url, error: &reqwest::Error) -> Error {
+    let host = host_of(url);
+    let detail = error_chain(error);
+    let (what, hint) = if error.is_timeout() {
+        (
+            format!("{host} did not answer in time"),
+            "check the network or proxy (HTTPS_PROXY), then retry",
+        )
+    } else if error.is_connect() {
+        if detail.contains("dns error") || detail.contains("failed to lookup") {
+            (
+                format!("cannot resolve {host}"),
+                "check the host name (--authority, --cloud) and DNS; behind a proxy set HTTPS_PROXY",
+            )
+        } else if detail.contains("certificate") || detail.contains("tls") || detail.contains("TLS")
+        {
+            (
+                format!("TLS with {host} failed"),
+                "if a corporate proxy inspects TLS, pass its root certificate with --ca-cert",
+            )
+        } else {
+            (
+                format!("cannot connect to {host}"),
+                "check the network, firewall and proxy (HTTPS_PROXY, NO_PROXY), then retry",
+            )
+        }
+    } else if detail.contains("certificate") {
+        (
+            format!("TLS with {host} failed"),
+            "if a corporate proxy inspects TLS, pass its root certificate with --ca-cert",
+        )
+    } else {
+        (
+            format!("the connection to {host} failed"),
+            "the server closed the connection or the network dropped it; retry later",
+        )
+    };
+    Error::new(Kind::Unreachable, "network", format!("{what}: {detail}")).with_hint(hint)
+}
+
+/// reqwest's top-level message is generic ("error sending request"); the cause says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_whole_and_fractional_seconds() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("2.128"),
+            Some(Duration::from_secs_f64(2.128))
+        );
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+    }
+}
