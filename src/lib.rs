@@ -1,8 +1,29 @@
 //! onboard: connect a customer's Microsoft 365 tenant through OAuth 2.0 device-code sign-in.
+//! `run` dispatches a parsed command line to its command.
 
 pub mod authority;
+pub mod cli;
+pub mod commands;
+pub mod deps;
 pub mod error;
 pub mod flow;
 pub mod http;
+pub mod interrupt;
+pub mod profiles;
 pub mod secret;
 pub mod simulate;
+pub mod store;
+pub mod ui;
+
+use cli::{Cli, Command};
+use deps::Deps;
+use error::Result;
+
+pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
+    let profile = cli.global.profile.as_deref();
+    match &cli.command {
+        Command::Invite(args) => commands::invite::run(args, profile, deps).await,
+        Command::Validate(args) => commands::validate::run(args, profile, deps).await,
+        Command::Simulate(args) => commands::simulate::run(args, deps).await,
+    }
+}

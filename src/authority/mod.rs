@@ -2,8 +2,10 @@
 //! user typed (tenant, client ID, account, URL) before any request is sent. Knows URLs, not
 //! terminals.
 
+mod consent;
 mod discovery;
 
+pub use consent::admin_consent_url;
 pub use discovery::{Endpoints, discover};
 
 use std::net::IpAddr;

@@ -115,3 +115,33 @@ pub async fn whoami(
     })
     .await
 }
+
+/// The tenant's display name from Graph `/v1.0/organization`, for summaries. Best effort: one
+/// try, and `None` when it cannot be read.
+pub async fn organization_name(
+    client: &Client,
+    endpoints: &Endpoints,
+    access_token: &Secret,
+) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Organizations {
+        value: Vec<Organization>,
+    }
+    #[derive(Deserialize)]
+    struct Organization {
+        #[serde(rename = "displayName")]
+        display_name: Option<String>,
+    }
+    let url = endpoints.graph.as_ref()?.join("v1.0/organization").ok()?;
+    let request = client
+        .get(url)
+        .bearer_auth(access_token.expose())
+        .build()
+        .ok()?;
+    let reply = http::execute(client, request).await.ok()?;
+    if reply.status != StatusCode::OK {
+        return None;
+    }
+    let orgs: Organizations = serde_json::from_slice(&reply.body).ok()?;
+    orgs.value.into_iter().find_map(|o| o.display_name)
+}

@@ -11,7 +11,7 @@ mod tokens;
 mod wire;
 
 pub use device::{DeviceCode, request_device_code};
-pub use identity::{Identity, whoami};
+pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
 pub use retry::{RetryPolicy, with_retries};
 pub use tokens::{TokenSet, missing_scopes, normalize_scopes, refresh};

@@ -1,1 +1,5 @@
+//! The one integration-test binary: modules per area, shared fixtures in `support`.
 
+mod cli;
+mod flow;
+mod support;

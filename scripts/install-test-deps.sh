@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, when any is missing:
+#   dbus-daemon + gnome-keyring  a real Secret Service for the keyring tests (each test run starts
+#                                its own private bus and keyring; the user's are never touched)
+#   libsecret-tools              secret-tool, to check what the keyring really holds
+#   xvfb + xauth + xclip         a headless X display and a second process reading the clipboard
+#   tmux                         screen captures of the wizard
+set -euo pipefail
+
+packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing test packages: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

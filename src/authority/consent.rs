@@ -1,0 +1,63 @@
+//! The admin consent link a tenant's reviewer opens to approve the registration
+//! (entra-facts.md §4): `{authority}/adminconsent?client_id=...&scope=https://{graph}/.default`.
+
+use url::Url;
+
+use super::Authority;
+use super::discovery::Endpoints;
+
+/// The v2 admin consent URL for Microsoft authorities (and the simulated tenant); `None` for
+/// other identity providers, which have no such thing. `redirect_uri` must be one the
+/// registration has; without it the reviewer sees the result on Microsoft's page.
+pub fn admin_consent_url(
+    authority: &Authority,
+    endpoints: Option<&Endpoints>,
+    client_id: &str,
+    redirect_uri: Option<&str>,
+) -> Option<Url> {
+    let graph_host = match (authority.cloud, endpoints.and_then(|e| e.graph.as_ref())) {
+        (_, Some(graph)) => graph.origin().ascii_serialization(),
+        (Some(cloud), None) => format!("https://{}", cloud.graph_host()),
+        (None, None) => return None,
+    };
+    let mut url = authority.base.clone();
+    let path = format!("{}/adminconsent", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    url.set_query(None);
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("client_id", client_id);
+        query.append_pair("scope", &format!("{graph_host}/.default"));
+        if let Some(redirect) = redirect_uri {
+            query.append_pair("redirect_uri", redirect);
+        }
+    }
+    Some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Cloud;
+    use super::*;
+
+    #[test]
+    fn microsoft_links_name_the_tenant_and_the_graph_default_scope() {
+        let a = Authority::microsoft(Cloud::Global, "contoso.onmicrosoft.com");
+        let url = admin_consent_url(&a, None, "11111111-2222-3333-4444-555555555555", None).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/adminconsent?client_id=11111111-2222-3333-4444-555555555555&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+        );
+        let china = Authority::microsoft(Cloud::China, "contoso.cn");
+        let url = admin_consent_url(&china, None, "x", Some("https://app.example/cb")).unwrap();
+        assert!(url.as_str().starts_with("https://login.chinacloudapi.cn/contoso.cn/v2.0/adminconsent?"));
+        assert!(url.as_str().contains("microsoftgraph.chinacloudapi.cn"));
+        assert!(url.as_str().contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb"));
+    }
+
+    #[test]
+    fn other_identity_providers_have_no_admin_consent_link() {
+        let a = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
+        assert!(admin_consent_url(&a, None, "x", None).is_none());
+    }
+}

@@ -1,0 +1,281 @@
+//! The command line, as clap types. Doc comments are the help text; the man pages and shell
+//! completions are generated from these same definitions.
+//!
+//! House rules: every option that takes a value has an uppercase `value_name`; every option
+//! that an environment variable can set says so with `env`; every command's help ends with
+//! examples.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "onboard",
+    version,
+    about = "Connect a customer's Microsoft 365 tenant through device-code sign-in, and check that connection",
+    long_about = "Connect a customer's Microsoft 365 tenant to the provider's platform through OAuth 2.0 \
+device-code sign-in (Microsoft Entra ID), keep the service account's refresh token in the OS keyring, \
+and check from CI that the connection still works.",
+    after_help = "Exit codes: 0 success, 1 bug, 2 usage, 3 not onboarded, 4 sign in again, \
+5 service unreachable, 6 permission missing, 7 credential store unavailable, 130 interrupted.",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Which saved profile to use
+    #[arg(short = 'p', long, env = "ONBOARD_PROFILE", value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+
+    /// Where profiles.json lives [default: the OS config directory + onboard]
+    #[arg(long, env = "ONBOARD_CONFIG_DIR", value_name = "DIR", global = true)]
+    pub config_dir: Option<PathBuf>,
+
+    /// Credential store; `file` is a plaintext fallback (mode 0600)
+    #[arg(long, env = "ONBOARD_STORE", value_name = "STORE", value_enum, global = true)]
+    pub store: Option<StoreChoice>,
+
+    /// Machine-readable output on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More detail on stderr (repeat for more); secrets are never printed
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to colour output (NO_COLOR is honoured)
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// An extra trusted root certificate, for corporate TLS inspection
+    #[arg(long, env = "ONBOARD_CA_CERT", value_name = "PEM", global = true)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreChoice {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager)
+    Keyring,
+    /// A plaintext file in the config directory, mode 0600
+    File,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Invite(InviteArgs),
+    Validate(ValidateArgs),
+    Simulate(SimulateArgs),
+}
+
+/// Onboard a tenant: sign in as its service account and save the credential
+///
+/// Walks through the provider's onboarding wizard step by step: confirm the tenant, the
+/// provider's registration and the service account; show a one-time code (copied to the
+/// clipboard) and open the sign-in page; wait for the sign-in, taking the admin-consent detour
+/// when the tenant's reviewer must approve; check who signed in; save the refresh token in the
+/// OS keyring; validate it. Values can come from flags, from an invitation URL, or from prompts.
+///
+/// Without a terminal (or with --non-interactive) it never prompts: every value must be given,
+/// and "To sign in, open URL and enter the code CODE" is printed on stderr. With --json, stdout
+/// carries one JSON event per line (device_code, approval_required, signed_in, validated, error).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard invite --demo
+  onboard invite --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com
+  onboard invite 'https://provider.example/onboard?tenant=contoso.com&client_id=1111...&account=svc@contoso.com'
+  onboard invite --non-interactive --json --tenant contoso.com --client-id 1111... --account svc@contoso.com")]
+pub struct InviteArgs {
+    /// An invitation URL whose query prefills the wizard (tenant, client_id, account, scope,
+    /// cloud or authority, profile)
+    #[arg(value_name = "INVITATION")]
+    pub invitation: Option<String>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The service account that signs in (a UPN such as svc@contoso.com)
+    #[arg(long, value_name = "UPN", help_heading = "Who signs in")]
+    pub account: Option<String>,
+
+    /// A scope to request (repeatable) [default: openid profile offline_access User.Read]
+    #[arg(long = "scope", value_name = "SCOPE", help_heading = "Who signs in")]
+    pub scopes: Vec<String>,
+
+    /// Do not open a browser; print the sign-in URL instead
+    #[arg(long, help_heading = "Sign-in")]
+    pub no_browser: bool,
+
+    /// Do not copy the code to the clipboard
+    #[arg(long, help_heading = "Sign-in")]
+    pub no_clipboard: bool,
+
+    /// Also show the sign-in URL as a QR code, to sign in on a phone
+    #[arg(long, help_heading = "Sign-in")]
+    pub qr: bool,
+
+    /// Never prompt (implied when stdin is not a terminal)
+    #[arg(long, help_heading = "Sign-in")]
+    pub non_interactive: bool,
+
+    /// Give up after this long, e.g. 90s, 15m, 1h
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration, help_heading = "Sign-in")]
+    pub timeout: std::time::Duration,
+
+    /// Run against the built-in simulated tenant; nothing is saved outside a temporary directory
+    #[arg(long, help_heading = "Demo")]
+    pub demo: bool,
+
+    /// With --demo: the simulated tenant demands admin approval (shows the approval detour)
+    #[arg(long, requires = "demo", help_heading = "Demo")]
+    pub require_approval: bool,
+}
+
+/// Where to sign in and with which registration.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The customer's tenant: its GUID or a verified domain
+    #[arg(long, value_name = "TENANT", help_heading = "Where to sign in")]
+    pub tenant: Option<String>,
+
+    /// The provider's app registration: its application (client) ID
+    #[arg(long, value_name = "GUID", help_heading = "Where to sign in")]
+    pub client_id: Option<String>,
+
+    /// The Microsoft cloud [default: global]
+    #[arg(long, value_name = "CLOUD", value_enum, conflicts_with = "authority", help_heading = "Where to sign in")]
+    pub cloud: Option<crate::authority::Cloud>,
+
+    /// Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)
+    #[arg(long, value_name = "URL", help_heading = "Where to sign in")]
+    pub authority: Option<String>,
+}
+
+/// Check that a saved credential still works (for people and for CI)
+///
+/// Redeems the saved refresh token, saves the rotated one, and proves the new access token
+/// works with one call (Microsoft Graph /me for Microsoft authorities, the userinfo endpoint
+/// otherwise). Never prompts and never opens a browser. In CI, set ONBOARD_CREDENTIAL to the
+/// JSON that `onboard export` printed; no keyring is needed then.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard validate --profile contoso.onmicrosoft.com
+  onboard validate --json --require-scope Mail.Read
+  ONBOARD_CREDENTIAL=\"$SECRET\" onboard validate --json")]
+pub struct ValidateArgs {
+    /// Fail (exit 6) when this scope was not granted (repeatable)
+    #[arg(long = "require-scope", value_name = "SCOPE")]
+    pub require_scopes: Vec<String>,
+}
+
+/// Run the simulated tenant on loopback and print its authority URL
+///
+/// A local server that behaves like Microsoft Entra ID v2.0 and the parts of Microsoft Graph
+/// that onboard uses, for demos, training and testing pipelines without a Microsoft account.
+/// Its first line on stdout says where it is (with --json: one JSON object). A control API
+/// under /_sim lets scripts approve or deny codes, require admin approval, revoke tokens and
+/// inject faults (see the README). Stops on Ctrl-C with exit code 0.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard simulate --port 8400
+  onboard simulate --json --require-approval --interval 1 --expires-in 60
+  curl -X POST -d '{\"user_code\":\"ABCDEFGHJ\"}' http://127.0.0.1:8400/_sim/approve")]
+pub struct SimulateArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+
+    /// The tenant's domain
+    #[arg(long, value_name = "DOMAIN", default_value = "contoso.onmicrosoft.com")]
+    pub tenant: String,
+
+    /// Polling interval the simulated tenant asks for, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub interval: u64,
+
+    /// Lifetime of each device code, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub expires_in: u64,
+
+    /// Demand admin consent: sign-in meets "Approval required" until the reviewer approves
+    #[arg(long)]
+    pub require_approval: bool,
+
+    /// Latency added to every response, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+/// `30m`, `90s`, `1h`, `1h30m`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(format!("'{text}' is not a duration such as 30m, 90s or 1h")),
+        };
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("'{text}' is not a duration such as 30m, 90s or 1h"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(format!("'{text}' is not a duration such as 30m, 90s or 1h"));
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+/// The clap command, for generating completions and man pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("45").unwrap().as_secs(), 45);
+        for bad in ["", "m", "10x", "0s", "5m3"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        command().debug_assert();
+    }
+}

@@ -1,0 +1,273 @@
+//! What the wizard needs before sign-in, gathered from flags, an invitation URL and prompts,
+//! in that order of precedence, each value checked before any request is sent.
+
+use url::Url;
+
+use crate::authority::{self, Authority, Cloud};
+use crate::cli::InviteArgs;
+use crate::error::{Error, Result};
+use crate::flow;
+use crate::ui::Prompter;
+
+/// The invitation URL's query: `tenant`, `client_id`, `account`, `scope` (space separated),
+/// `cloud` or `authority`, `profile`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Invitation {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    pub cloud: Option<String>,
+    pub authority: Option<String>,
+    pub profile: Option<String>,
+}
+
+pub fn parse_invitation(text: &str) -> Result<Invitation> {
+    let url = Url::parse(text.trim()).map_err(|e| {
+        Error::usage(format!("the invitation is not a URL: {e}"))
+            .with_hint("paste the whole invitation link, starting with https://")
+    })?;
+    let mut invitation = Invitation::default();
+    for (key, value) in url.query_pairs() {
+        let value = value.trim().to_string();
+        if value.is_empty() {
+            continue;
+        }
+        match key.as_ref() {
+            "tenant" => invitation.tenant = Some(value),
+            "client_id" => invitation.client_id = Some(value),
+            "account" => invitation.account = Some(value),
+            "scope" => invitation
+                .scopes
+                .extend(value.split_whitespace().map(String::from)),
+            "cloud" => invitation.cloud = Some(value),
+            "authority" => invitation.authority = Some(value),
+            "profile" => invitation.profile = Some(value),
+            // Links carry tracking parameters and the like: ignore what is not ours.
+            _ => {}
+        }
+    }
+    if invitation.cloud.is_some() && invitation.authority.is_some() {
+        return Err(Error::usage("the invitation names both a cloud and an authority")
+            .with_hint("ask the provider for a corrected link, or give --cloud or --authority yourself"));
+    }
+    Ok(invitation)
+}
+
+/// Everything the wizard needs, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    pub authority: Authority,
+    /// As the user typed it (lower-cased); `None` only with a custom authority.
+    pub tenant: Option<String>,
+    pub client_id: String,
+    pub account: String,
+    pub scopes: Vec<String>,
+    pub profile: String,
+}
+
+/// Values known before prompting: flags over the invitation.
+pub struct Known {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    pub cloud: Option<Cloud>,
+    pub authority: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl Known {
+    pub fn merge(args: &InviteArgs, profile_flag: Option<&str>, invitation: Invitation) -> Result<Known> {
+        let invited_cloud = match invitation.cloud.as_deref() {
+            Some(name) => Some(Cloud::from_name(name).ok_or_else(|| {
+                Error::usage(format!("the invitation names an unknown cloud '{name}'"))
+                    .with_hint("clouds are global, usgov and china; give --cloud yourself")
+            })?),
+            None => None,
+        };
+        // A flag for where to sign in replaces the invitation's choice as a whole.
+        let (cloud, authority) = if args.target.cloud.is_some() || args.target.authority.is_some() {
+            (args.target.cloud, args.target.authority.clone())
+        } else {
+            (invited_cloud, invitation.authority)
+        };
+        Ok(Known {
+            tenant: args.target.tenant.clone().or(invitation.tenant),
+            client_id: args.target.client_id.clone().or(invitation.client_id),
+            account: args.account.clone().or(invitation.account),
+            scopes: if args.scopes.is_empty() {
+                invitation.scopes
+            } else {
+                args.scopes.clone()
+            },
+            cloud,
+            authority,
+            profile: profile_flag.map(String::from).or(invitation.profile),
+        })
+    }
+
+    /// Checks every value; a missing one is asked for, or (without a prompter) is a usage
+    /// error naming its flag.
+    pub fn resolve(self, mut prompter: Option<&mut dyn Prompter>) -> Result<Inputs> {
+        let custom = match &self.authority {
+            Some(url) => Some(authority::parse_url(url, "--authority")?),
+            None => None,
+        };
+        let tenant = match (self.tenant, &custom) {
+            (Some(t), _) => Some(ask_or_check(
+                prompter.as_deref_mut(),
+                "Tenant (GUID or domain)",
+                Some(t),
+                "--tenant",
+                authority::parse_tenant,
+            )?),
+            // With a custom authority the tenant is optional: the issuer names it.
+            (None, Some(_)) => None,
+            (None, None) => Some(ask_or_check(
+                prompter.as_deref_mut(),
+                "Tenant (GUID or domain)",
+                None,
+                "--tenant",
+                authority::parse_tenant,
+            )?),
+        };
+        let client_id = ask_or_check(
+            prompter.as_deref_mut(),
+            "Registration (application ID)",
+            self.client_id,
+            "--client-id",
+            authority::parse_client_id,
+        )?;
+        let account = ask_or_check(
+            prompter.as_deref_mut(),
+            "Service account (UPN)",
+            self.account,
+            "--account",
+            authority::parse_upn,
+        )?;
+        let authority = match (custom, &tenant) {
+            (Some(url), _) => Authority::custom(url),
+            (None, Some(t)) => Authority::microsoft(self.cloud.unwrap_or(Cloud::Global), t),
+            (None, None) => return Err(Error::usage("missing --tenant")),
+        };
+        let profile = match self.profile {
+            Some(p) => p,
+            None => match &tenant {
+                Some(t) => t.clone(),
+                None => crate::http::host_of(&authority.base),
+            },
+        };
+        Ok(Inputs {
+            authority,
+            tenant,
+            client_id,
+            account,
+            scopes: flow::normalize_scopes(&self.scopes),
+            profile,
+        })
+    }
+}
+
+/// A given value is checked (and, with a prompter, offered for correction when wrong);
+/// a missing one is asked for.
+fn ask_or_check(
+    prompter: Option<&mut dyn Prompter>,
+    prompt: &str,
+    given: Option<String>,
+    flag: &str,
+    parse: fn(&str) -> Result<String>,
+) -> Result<String> {
+    match (given, prompter) {
+        (Some(value), None) => parse(&value),
+        (Some(value), Some(prompter)) => match parse(&value) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let prompt = format!("{prompt} ({})", e.message);
+                let answer = prompter.input(&prompt, Some(&value), &|s| check(parse, s))?;
+                parse(&answer)
+            }
+        },
+        (None, Some(prompter)) => {
+            let answer = prompter.input(prompt, None, &|s| check(parse, s))?;
+            parse(&answer)
+        }
+        (None, None) => Err(Error::usage(format!("missing {flag}"))
+            .with_hint(format!("without a terminal every value must be given: add {flag}"))),
+    }
+}
+
+fn check(parse: fn(&str) -> Result<String>, text: &str) -> std::result::Result<(), String> {
+    parse(text).map(drop).map_err(|e| match e.hint {
+        Some(hint) => format!("{} ({hint})", e.message),
+        None => e.message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invitations_prefill_every_documented_key_and_ignore_others() {
+        let inv = parse_invitation(
+            "https://provider.example/onboard?tenant=contoso.com&client_id=11111111-2222-3333-4444-555555555555&account=svc%40contoso.com&scope=User.Read+Mail.Read&cloud=usgov&profile=acme&utm_source=mail",
+        )
+        .unwrap();
+        assert_eq!(inv.tenant.as_deref(), Some("contoso.com"));
+        assert_eq!(inv.account.as_deref(), Some("svc@contoso.com"));
+        assert_eq!(inv.scopes, vec!["User.Read", "Mail.Read"]);
+        assert_eq!(inv.cloud.as_deref(), Some("usgov"));
+        assert_eq!(inv.profile.as_deref(), Some("acme"));
+    }
+
+    #[test]
+    fn broken_invitations_are_usage_errors() {
+        assert_eq!(parse_invitation("not a url").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            parse_invitation("https://x.example/?cloud=global&authority=https://idp.example")
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+
+    fn known() -> Known {
+        Known {
+            tenant: Some("Contoso.com".into()),
+            client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            account: Some("svc@contoso.com".into()),
+            scopes: vec![],
+            cloud: None,
+            authority: None,
+            profile: None,
+        }
+    }
+
+    #[test]
+    fn without_a_prompter_missing_values_name_their_flag() {
+        let mut k = known();
+        k.account = None;
+        let e = k.resolve(None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message.contains("--account"), "{}", e.message);
+        let mut k = known();
+        k.client_id = Some("nope".into());
+        assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn profile_defaults_to_the_tenant_or_the_authority_host() {
+        let inputs = known().resolve(None).unwrap();
+        assert_eq!(inputs.profile, "contoso.com");
+        assert_eq!(
+            inputs.authority.base.as_str(),
+            "https://login.microsoftonline.com/contoso.com/v2.0"
+        );
+        assert!(inputs.scopes.contains(&"offline_access".to_string()));
+        let mut k = known();
+        k.tenant = None;
+        k.authority = Some("https://idp.example/realms/acme".into());
+        assert_eq!(k.resolve(None).unwrap().profile, "idp.example");
+    }
+}

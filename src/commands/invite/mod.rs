@@ -1,0 +1,426 @@
+//! `onboard invite`: the onboarding wizard. Confirm who is onboarded, sign in with a device
+//! code (taking the admin-consent detour when a reviewer must approve), check who signed in,
+//! save the credential, validate it.
+
+mod demo;
+pub mod inputs;
+mod screen;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use self::demo::Demo;
+use self::inputs::{Inputs, Known, parse_invitation};
+use self::screen::Screen;
+use crate::authority::{self, Endpoints};
+use crate::cli::InviteArgs;
+use crate::commands::validate::{self, Checked};
+use crate::deps::Deps;
+use crate::error::{Error, Kind, Result};
+use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
+use crate::profiles::{Profile, Profiles};
+use crate::store::{self, TimedStore};
+use crate::ui::Key;
+
+pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
+    let demo = if args.demo {
+        Some(Demo::start(args.require_approval).await?)
+    } else {
+        None
+    };
+    let interactive = deps.interactive && !args.non_interactive;
+    let (profiles, store) = match &demo {
+        Some(demo) => (demo.profiles(), demo.store()),
+        None => (deps.profiles()?, deps.store()?),
+    };
+    let http = deps.http.clone();
+    let mut wizard = Wizard {
+        screen: Screen::new(deps, interactive, args),
+        http,
+        demo,
+        profiles,
+        store,
+        deadline: Instant::now() + args.timeout,
+    };
+    let result = tokio::time::timeout(args.timeout, wizard.run(args, profile_flag)).await;
+    let result = match result {
+        Ok(result) => result,
+        Err(_) => Err(wizard.timed_out(args.timeout)),
+    };
+    if let Err(error) = &result {
+        wizard.screen.failed(error);
+    }
+    result
+}
+
+struct Wizard<'a> {
+    screen: Screen<'a>,
+    http: reqwest::Client,
+    demo: Option<Demo>,
+    profiles: Profiles,
+    store: TimedStore,
+    deadline: Instant,
+}
+
+/// How one sign-in attempt ended.
+enum Attempt {
+    SignedIn(TokenSet),
+    /// The tenant's reviewer must approve first.
+    ApprovalNeeded(Option<Error>),
+    /// The code expired or was declined and the operator wants a fresh one.
+    Again,
+}
+
+impl Wizard<'_> {
+    async fn run(&mut self, args: &InviteArgs, profile_flag: Option<&str>) -> Result<()> {
+        self.screen.banner(self.demo.as_ref().map(|d| d.describe()));
+        let inputs = self.gather(args, profile_flag)?;
+        self.screen.step(1, "Check the tenant");
+        let endpoints = authority::discover(&self.http, &inputs.authority).await?;
+        endpoints.device_authorization()?;
+        if !self.screen.confirm_summary(&inputs, &endpoints)? {
+            return Err(Error::interrupted());
+        }
+        let tokens = self.sign_in(&inputs, &endpoints).await?;
+        self.screen.step(4, "Check who signed in");
+        let account = self.check_identity(&inputs, &endpoints, &tokens)?;
+        self.screen.step(5, "Save the credential");
+        self.save(&inputs, &endpoints, &tokens, &account).await?;
+        self.screen.step(6, "Validate");
+        let profile = self.profiles.get(&inputs.profile)?;
+        let checked = validate::check(
+            &self.http,
+            &self.store,
+            Some(&self.profiles),
+            &inputs.profile,
+            &profile,
+            &[],
+        )
+        .await;
+        self.screen.event(json!({"event": "validated", "result": checked.to_json()}));
+        self.screen.summary(&inputs, &profile, &checked, self.store.kind(), self.demo.is_some());
+        match checked.error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn gather(&mut self, args: &InviteArgs, profile_flag: Option<&str>) -> Result<Inputs> {
+        let invitation = match &args.invitation {
+            Some(link) => parse_invitation(link)?,
+            None => Default::default(),
+        };
+        let mut known = Known::merge(args, profile_flag, invitation)?;
+        if let Some(demo) = &self.demo {
+            demo.prefill(&mut known);
+        }
+        self.screen.step(1, "Who is being onboarded");
+        let inputs = known.resolve(self.screen.prompter())?;
+        crate::profiles::validate_name(&inputs.profile)?;
+        Ok(inputs)
+    }
+
+    /// Step 2 (and 3 when approval is needed): sign-in attempts until tokens arrive.
+    async fn sign_in(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<TokenSet> {
+        let mut attempt = 1;
+        let mut approval_pending = false;
+        loop {
+            self.screen.step(2, &format!("Sign in as the service account (attempt {attempt})"));
+            let code = flow::request_device_code(&self.http, endpoints, &inputs.client_id, &inputs.scopes).await?;
+            self.screen.event(json!({
+                "event": "device_code",
+                "user_code": code.user_code,
+                "verification_uri": code.verification_uri.as_str(),
+                "expires_in": code.expires_in.as_secs(),
+                "interval": code.interval.as_secs(),
+                "attempt": attempt,
+            }));
+            self.screen.show_code(&code, inputs, &inputs.authority);
+            let outcome = self.wait(inputs, endpoints, &code).await?;
+            match outcome {
+                Attempt::SignedIn(tokens) => return Ok(tokens),
+                Attempt::Again => {}
+                Attempt::ApprovalNeeded(error) => {
+                    approval_pending = true;
+                    self.approval_detour(inputs, endpoints, error.as_ref()).await?;
+                }
+            }
+            if Instant::now() >= self.deadline {
+                return Err(self.gave_up(approval_pending));
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Waits for one code: polls, counts down, and reacts to keys.
+    async fn wait(&mut self, inputs: &Inputs, endpoints: &Endpoints, code: &DeviceCode) -> Result<Attempt> {
+        let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<PollEvent>();
+        let mut on_event = move |e: &PollEvent| {
+            let _ = events_tx.send(e.clone());
+        };
+        let poll = flow::poll_for_tokens(&self.http, endpoints, &inputs.client_id, code, &inputs.scopes, &mut on_event);
+        tokio::pin!(poll);
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut keys = self.screen.keys();
+        let result = loop {
+            tokio::select! {
+                result = &mut poll => break result,
+                _ = tick.tick() => {
+                    while let Ok(event) = events_rx.try_recv() {
+                        self.screen.poll_event(&event);
+                    }
+                    self.screen.waiting(code);
+                    let Some(key) = keys.as_mut().and_then(|k| k.poll(Duration::ZERO)) else { continue };
+                    match key {
+                        Key::Enter => self.screen.open_browser(code),
+                        Key::Char('c') => self.screen.copy_code(code),
+                        Key::Char('a') => {
+                            self.screen.stop_waiting();
+                            return Ok(Attempt::ApprovalNeeded(None));
+                        }
+                        Key::Char('n') => {
+                            self.screen.stop_waiting();
+                            return Ok(Attempt::Again);
+                        }
+                        Key::Char('q') => {
+                            self.screen.stop_waiting();
+                            return Err(Error::interrupted());
+                        }
+                        Key::Char(c) => {
+                            if let Some(demo) = &self.demo {
+                                let note = demo.act_as_user(&self.http, c, code).await;
+                                if let Some(note) = note {
+                                    self.screen.note(&note);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        self.screen.stop_waiting();
+        drop(keys);
+        match result {
+            Ok(tokens) => Ok(Attempt::SignedIn(tokens)),
+            Err(error) => self.after_failed_attempt(error),
+        }
+    }
+
+    /// Decides what a failed attempt leads to: the approval detour, a fresh code, or the end.
+    fn after_failed_attempt(&mut self, error: Error) -> Result<Attempt> {
+        let needs_approval = error.kind == Kind::PermissionMissing
+            && (error.aadsts.is_some_and(classify::is_approval_code)
+                || error.code == "authorization_declined"
+                || error.code == "consent_required");
+        if needs_approval {
+            return Ok(Attempt::ApprovalNeeded(Some(error)));
+        }
+        match error.code.as_str() {
+            "expired_token" | "code_expired" => {
+                self.screen.note("The code expired before sign-in finished.");
+                if !self.screen.is_interactive() || self.screen.ask("Get a fresh code?", true)? {
+                    return Ok(Attempt::Again);
+                }
+                Err(error)
+            }
+            "authorization_declined" | "access_denied" if self.screen.is_interactive() => {
+                self.screen.note(&format!("Sign-in was declined: {}", error.message));
+                if self.screen.ask("Did the account see \"Approval required\" and request approval?", false)? {
+                    return Ok(Attempt::ApprovalNeeded(Some(error)));
+                }
+                if self.screen.ask("Try again with a fresh code?", true)? {
+                    return Ok(Attempt::Again);
+                }
+                Err(error)
+            }
+            _ => Err(error),
+        }
+    }
+
+    /// Step 3: a reviewer must approve the registration; then the account signs in again.
+    async fn approval_detour(&mut self, inputs: &Inputs, endpoints: &Endpoints, cause: Option<&Error>) -> Result<()> {
+        let link = authority::admin_consent_url(&inputs.authority, Some(endpoints), &inputs.client_id, None);
+        let mut event = json!({
+            "event": "approval_required",
+            "admin_consent_url": link.as_ref().map(|l| l.as_str()),
+        });
+        if let Some(code) = cause.and_then(|e| e.aadsts) {
+            event["code"] = json!(format!("AADSTS{code}"));
+        } else if let Some(error) = cause {
+            event["code"] = json!(error.code);
+        }
+        self.screen.event(event);
+        self.screen.step(3, "Admin approval");
+        self.screen.explain_approval(inputs, link.as_ref());
+        if !self.screen.is_interactive() {
+            return match &self.demo {
+                // Nobody is there to press a key: in the demo the reviewer approves at once.
+                Some(demo) => demo.reviewer_approves(&self.http).await.map(drop),
+                None => Ok(()),
+            };
+        }
+        let mut keys = self.screen.keys();
+        loop {
+            self.screen.waiting_for_reviewer();
+            let key = match keys.as_mut() {
+                Some(k) => tokio::task::block_in_place(|| k.poll(Duration::from_millis(200))),
+                None => Some(Key::Enter),
+            };
+            match key {
+                Some(Key::Enter) => break,
+                Some(Key::Char('q')) => {
+                    self.screen.stop_waiting();
+                    return Err(Error::interrupted());
+                }
+                Some(Key::Char('c')) => {
+                    if let Some(link) = &link {
+                        self.screen.copy_link(link.as_str());
+                    }
+                }
+                Some(Key::Char('v')) => {
+                    if let Some(demo) = &self.demo {
+                        let note = demo.reviewer_approves(&self.http).await?;
+                        self.screen.stop_waiting();
+                        self.screen.note(&note);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            if Instant::now() >= self.deadline {
+                self.screen.stop_waiting();
+                return Err(self.gave_up(true));
+            }
+        }
+        self.screen.stop_waiting();
+        Ok(())
+    }
+
+    /// Step 4: the right tenant and the right account, or nothing is saved.
+    fn check_identity(&mut self, inputs: &Inputs, endpoints: &Endpoints, tokens: &TokenSet) -> Result<String> {
+        if let (Some(expected), Some(actual)) = (&endpoints.tenant_id, &tokens.claims.tid)
+            && !expected.eq_ignore_ascii_case(actual)
+        {
+            return Err(Error::new(
+                Kind::SignInAgain,
+                "wrong_tenant",
+                format!("the sign-in was for tenant {actual}, but {} is tenant {expected}; nothing was saved", inputs.tenant.as_deref().unwrap_or("the invitation")),
+            )
+            .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
+        }
+        let signed_in = tokens.claims.account().map(str::to_string);
+        match &signed_in {
+            Some(actual) if !actual.eq_ignore_ascii_case(&inputs.account) => {
+                return Err(Error::new(
+                    Kind::SignInAgain,
+                    "wrong_account",
+                    format!("signed in as {actual}, but the service account is {}; nothing was saved", inputs.account),
+                )
+                .with_hint(format!("run `onboard invite` again and sign in as {} (use a private browser window to avoid a cached account)", inputs.account)));
+            }
+            Some(actual) => self.screen.ok(&format!("Signed in as {actual}")),
+            None => self.screen.note("The server did not say which account signed in; validation will."),
+        }
+        if let Some(tid) = &tokens.claims.tid {
+            self.screen.ok(&format!("Tenant {tid}"));
+        }
+        let missing = flow::missing_scopes(&inputs.scopes, &tokens.scopes);
+        if missing.is_empty() {
+            self.screen.ok(&format!("Granted: {}", tokens.scopes.join(" ")));
+        } else {
+            self.screen.warn(&format!(
+                "Not granted: {} (granted: {}). Ask the tenant's reviewer to consent to them (`onboard consent-url`).",
+                missing.join(" "),
+                tokens.scopes.join(" ")
+            ));
+        }
+        Ok(signed_in.unwrap_or_else(|| inputs.account.clone()))
+    }
+
+    /// Step 5: credential first, then the profile that points at it.
+    async fn save(&mut self, inputs: &Inputs, endpoints: &Endpoints, tokens: &TokenSet, account: &str) -> Result<()> {
+        let refresh_token = tokens.refresh_token.as_ref().ok_or_else(|| {
+            Error::new(Kind::PermissionMissing, "no_refresh_token", "the server gave no refresh token; nothing was saved")
+                .with_hint("the offline_access scope was not granted: allow it for the registration, or ask the identity provider's admin")
+        })?;
+        let profile = Profile {
+            authority: inputs.authority.base.to_string(),
+            cloud: inputs.authority.cloud.map(|c| c.name().to_string()),
+            tenant: inputs.tenant.clone().unwrap_or_else(|| crate::http::host_of(&inputs.authority.base)),
+            tenant_id: endpoints.tenant_id.clone().or_else(|| tokens.claims.tid.clone()),
+            client_id: inputs.client_id.clone(),
+            account: Some(account.to_string()),
+            scopes: tokens.scopes.clone(),
+            store: self.store.kind(),
+            created_at: jiff::Timestamp::now().to_string(),
+            last_validation: None,
+            extra: Default::default(),
+        };
+        if self.profiles.load()?.profiles.contains_key(&inputs.profile) {
+            self.screen.note(&format!("Replacing the saved profile '{}'.", inputs.profile));
+        }
+        let _guard = crate::interrupt::Critical::enter();
+        let saved = store::save_onboarding(&self.store, &self.profiles, &inputs.profile, profile.clone(), refresh_token).await;
+        match saved {
+            Ok(()) => {}
+            Err(error) if error.kind == Kind::StoreUnavailable && self.screen.is_interactive() => {
+                self.screen.warn(&error.to_string());
+                if !self.screen.ask("Save it in the plaintext file store instead (mode 0600)?", false)? {
+                    return Err(error);
+                }
+                self.store = self.screen.file_store(&self.profiles);
+                store::save_onboarding(&self.store, &self.profiles, &inputs.profile, profile, refresh_token).await?;
+            }
+            Err(error) => return Err(error),
+        }
+        self.screen.ok(&format!("Saved as profile '{}' in the {}", inputs.profile, store_words(self.store.kind())));
+        self.screen.event(json!({
+            "event": "signed_in",
+            "profile": inputs.profile,
+            "tenant_id": tokens.claims.tid.clone().or(endpoints.tenant_id.clone()),
+            "account": account,
+            "scopes": tokens.scopes,
+            "store": self.store.kind().as_str(),
+        }));
+        Ok(())
+    }
+
+    fn gave_up(&self, approval_pending: bool) -> Error {
+        if approval_pending {
+            Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
+                .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again")
+        } else {
+            Error::new(Kind::SignInAgain, "expired_token", "nobody signed in before the time ran out; nothing was saved")
+                .with_hint("run `onboard invite` again, or allow more time with --timeout")
+        }
+    }
+
+    fn timed_out(&mut self, timeout: Duration) -> Error {
+        self.screen.stop_waiting();
+        let mut error = self.gave_up(false);
+        error.message = format!("the wizard timed out after {}; nothing was saved", screen::clock(timeout));
+        error
+    }
+}
+
+pub fn store_words(kind: store::StoreKind) -> &'static str {
+    match kind {
+        store::StoreKind::Keyring => "OS keyring",
+        store::StoreKind::File => "plaintext file store",
+        store::StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
+    }
+}
+
+/// The wizard's validation and `onboard validate` are the same check.
+pub fn validated_words(checked: &Checked) -> String {
+    match &checked.error {
+        None => format!(
+            "The credential works: {} can call {} as {}",
+            checked.profile,
+            checked.checked_with,
+            checked.account.as_deref().unwrap_or("the service account")
+        ),
+        Some(error) => format!("Validation failed: {error}"),
+    }
+}

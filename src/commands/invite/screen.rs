@@ -1,0 +1,442 @@
+//! What the wizard shows and asks: numbered steps, the code, the countdown, the approval
+//! explanation, the summary; and in `--json` mode the event stream on stdout. Everything goes
+//! through the `ui` traits, so nothing here touches the terminal itself.
+
+use std::time::Duration;
+
+use console::style;
+use serde_json::Value;
+use url::Url;
+
+use super::inputs::Inputs;
+use super::store_words;
+use crate::authority::{Authority, Endpoints};
+use crate::cli::InviteArgs;
+use crate::commands::validate::Checked;
+use crate::deps::Deps;
+use crate::error::{Error, Result};
+use crate::flow::{DeviceCode, PollEvent, PollEventKind};
+use crate::profiles::{Profile, Profiles};
+use crate::store::{StoreKind, TimedStore};
+use crate::ui::{Browser, Clipboard, Keys, Output, Prompter, Spinner};
+
+const STEPS: u32 = 6;
+
+pub struct Screen<'a> {
+    out: &'a mut dyn Output,
+    json: bool,
+    interactive: bool,
+    prompter: Box<dyn Prompter>,
+    spinner: Box<dyn Spinner>,
+    clipboard: Box<dyn Clipboard>,
+    browser: Box<dyn Browser>,
+    keys: fn() -> Box<dyn Keys>,
+    qr: bool,
+    demo: bool,
+    browser_opened: bool,
+    waiting: bool,
+    last_status: Option<String>,
+}
+
+impl<'a> Screen<'a> {
+    pub fn new(deps: &'a mut Deps, interactive: bool, args: &InviteArgs) -> Screen<'a> {
+        let ui = deps.wizard_ui(args.no_clipboard, args.no_browser);
+        Screen {
+            out: deps.out.as_mut(),
+            json: deps.json,
+            interactive,
+            prompter: ui.prompter,
+            spinner: ui.spinner,
+            clipboard: ui.clipboard,
+            browser: ui.browser,
+            keys: ui.keys,
+            qr: args.qr,
+            demo: args.demo,
+            browser_opened: false,
+            waiting: false,
+            last_status: None,
+        }
+    }
+
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
+    pub fn prompter(&mut self) -> Option<&mut dyn Prompter> {
+        if self.interactive {
+            Some(self.prompter.as_mut())
+        } else {
+            None
+        }
+    }
+
+    pub fn keys(&self) -> Option<Box<dyn Keys>> {
+        self.interactive.then(|| (self.keys)())
+    }
+
+    /// One JSON Lines event on stdout (only with `--json`).
+    pub fn event(&mut self, event: Value) {
+        if self.json {
+            self.out.data(&event.to_string());
+        }
+    }
+
+    pub fn failed(&mut self, error: &Error) {
+        self.stop_waiting();
+        let mut event = serde_json::json!({"event": "error"});
+        if let (Value::Object(target), Value::Object(fields)) = (&mut event, error.to_json()) {
+            target.extend(fields);
+        }
+        self.event(event);
+    }
+
+    fn line(&mut self, text: &str) {
+        self.out.info(text);
+    }
+
+    pub fn banner(&mut self, demo: Option<String>) {
+        self.line(&format!(
+            "{} {}",
+            style("onboard").bold(),
+            style("· connect a Microsoft 365 tenant to the provider's platform").dim()
+        ));
+        if let Some(demo) = demo {
+            self.line(&format!("{} {demo}", style("Demo:").yellow().bold()));
+        }
+    }
+
+    pub fn step(&mut self, number: u32, title: &str) {
+        self.line("");
+        self.line(&format!(
+            "{} {}",
+            style(format!("Step {number} of {STEPS} ·")).cyan().bold(),
+            style(title).bold()
+        ));
+    }
+
+    pub fn note(&mut self, text: &str) {
+        self.line(&format!("  {text}"));
+    }
+
+    pub fn ok(&mut self, text: &str) {
+        self.line(&format!("  {} {text}", style("✓").green().bold()));
+    }
+
+    pub fn warn(&mut self, text: &str) {
+        self.out.warn(text);
+    }
+
+    pub fn ask(&mut self, question: &str, default: bool) -> Result<bool> {
+        if !self.interactive {
+            return Ok(default);
+        }
+        tokio::task::block_in_place(|| self.prompter.confirm(question, default))
+    }
+
+    pub fn confirm_summary(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<bool> {
+        let rows = [
+            (
+                "Tenant",
+                match (&inputs.tenant, &endpoints.tenant_id) {
+                    (Some(t), Some(id)) if t != id => format!("{t} (ID {id})"),
+                    (Some(t), _) => t.clone(),
+                    (None, Some(id)) => id.clone(),
+                    (None, None) => "as the identity provider decides".into(),
+                },
+            ),
+            ("Registration", inputs.client_id.clone()),
+            ("Account", inputs.account.clone()),
+            ("Scopes", inputs.scopes.join(" ")),
+            ("Sign-in at", inputs.authority.describe()),
+            ("Profile", inputs.profile.clone()),
+        ];
+        self.ok("The tenant exists");
+        for (label, value) in rows {
+            self.line(&format!("  {:<13} {value}", style(label).dim()));
+        }
+        self.ask("Start the sign-in?", true)
+    }
+
+    pub fn show_code(&mut self, code: &DeviceCode, inputs: &Inputs, authority: &Authority) {
+        let url = code.verification_uri.as_str();
+        let host = crate::http::host_of(&code.verification_uri);
+        if !self.interactive {
+            // The contract's line, for logs and for a person reading a CI job.
+            self.line(&format!(
+                "To sign in, open {url} and enter the code {}",
+                code.user_code
+            ));
+            return;
+        }
+        let width = code.user_code.chars().count() + 8;
+        self.line("");
+        self.line(&format!("    ╭{}╮", "─".repeat(width)));
+        self.line(&format!("    │    {}    │", style(&code.user_code).bold().yellow()));
+        self.line(&format!("    ╰{}╯", "─".repeat(width)));
+        self.line("");
+        let until = code.expires_in;
+        match self.clipboard.copy(&code.user_code, until) {
+            Ok(()) => self.ok("Code copied to the clipboard"),
+            Err(why) => self.note(&format!("Copy the code by hand: {why}")),
+        }
+        self.line(&format!(
+            "  Open {} {}",
+            style(url).underlined(),
+            style(format!("(host: {host})")).bold()
+        ));
+        self.line(&format!(
+            "  enter the code, and sign in as {}.",
+            style(&inputs.account).bold()
+        ));
+        if !trusted_verification_host(authority, &code.verification_uri) {
+            self.warn(&format!(
+                "the sign-in page is on {host}, which is not {}'s: make sure this is expected before signing in",
+                authority.describe()
+            ));
+        }
+        if self.qr {
+            self.show_qr(code.verification_uri_complete.as_ref().unwrap_or(&code.verification_uri));
+        }
+        let mut keys = vec!["[Enter] open the page in your browser", "[c] copy the code again"];
+        keys.extend(["[a] the account sees \"Approval required\"", "[n] new code", "[q] quit"]);
+        if self.demo {
+            keys.push("demo: [s] sign in as the service account  [r] request approval  [d] decline");
+        }
+        for k in keys {
+            self.line(&format!("  {}", style(k).dim()));
+        }
+    }
+
+    fn show_qr(&mut self, url: &Url) {
+        match qrcode::QrCode::new(url.as_str()) {
+            Ok(code) => {
+                let text = code
+                    .render::<qrcode::render::unicode::Dense1x2>()
+                    .quiet_zone(true)
+                    .build();
+                for row in text.lines() {
+                    self.line(&format!("    {row}"));
+                }
+            }
+            Err(e) => self.note(&format!("No QR code: {e}")),
+        }
+    }
+
+    pub fn open_browser(&mut self, code: &DeviceCode) {
+        let url = code
+            .verification_uri_complete
+            .as_ref()
+            .unwrap_or(&code.verification_uri)
+            .to_string();
+        self.stop_waiting();
+        match self.browser.open(&url) {
+            Ok(()) => {
+                self.browser_opened = true;
+                self.ok(&format!("Opened {url} in the browser"));
+            }
+            Err(why) => self.note(&format!("{why}: open {url} yourself")),
+        }
+    }
+
+    pub fn copy_code(&mut self, code: &DeviceCode) {
+        self.stop_waiting();
+        match self.clipboard.copy(&code.user_code, code.expires_in) {
+            Ok(()) => self.ok("Code copied to the clipboard"),
+            Err(why) => self.note(&format!("Copy the code by hand: {why}")),
+        }
+    }
+
+    pub fn copy_link(&mut self, link: &str) {
+        self.stop_waiting();
+        match self.clipboard.copy(link, Duration::from_secs(1800)) {
+            Ok(()) => self.ok("Link copied to the clipboard"),
+            Err(why) => self.note(&format!("Copy the link by hand: {why}")),
+        }
+    }
+
+    pub fn poll_event(&mut self, event: &PollEvent) {
+        let status = match &event.kind {
+            PollEventKind::Pending => return,
+            PollEventKind::SlowDown { interval } => format!(
+                "The server asked to poll less often: every {} s now",
+                interval.as_secs()
+            ),
+            PollEventKind::Retrying { reason } => format!(
+                "{reason}; retrying in {} s",
+                event.next_poll_in.as_secs().max(1)
+            ),
+        };
+        if self.interactive {
+            self.last_status = Some(status);
+        } else {
+            self.line(&format!("  {status}"));
+        }
+    }
+
+    /// The spinner line with the time left on the code.
+    pub fn waiting(&mut self, code: &DeviceCode) {
+        if !self.interactive {
+            return;
+        }
+        self.waiting = true;
+        let left = code.expires_in.saturating_sub(code.issued_at.elapsed());
+        let mut message = format!("Waiting for sign-in · code expires in {}", clock(left));
+        if let Some(status) = &self.last_status {
+            message.push_str(&format!(" · {status}"));
+        }
+        self.spinner.show(&message);
+    }
+
+    pub fn waiting_for_reviewer(&mut self) {
+        if self.interactive && !self.waiting {
+            self.waiting = true;
+            self.spinner.show("Waiting for the reviewer · press Enter once they have approved");
+        }
+    }
+
+    pub fn stop_waiting(&mut self) {
+        if self.waiting {
+            self.spinner.hide();
+            self.waiting = false;
+        }
+        self.last_status = None;
+    }
+
+    pub fn explain_approval(&mut self, inputs: &Inputs, link: Option<&Url>) {
+        let lines = [
+            format!(
+                "The tenant requires an administrator to approve the registration {} before {} can use it.",
+                inputs.client_id, inputs.account
+            ),
+            "1. On the sign-in page the account enters a reason and clicks \"Request approval\"".into(),
+            "   (skip this if it was done already). The tenant's Admin Consent Reviewers get an email.".into(),
+            "2. A reviewer opens Entra admin center → Enterprise applications → Admin consent requests,".into(),
+            "   picks the request, clicks \"Review permissions and consent\" and accepts.".into(),
+        ];
+        for line in lines {
+            self.note(&line);
+        }
+        if let Some(link) = link {
+            self.note("   Or the reviewer opens this link and accepts:");
+            self.note(&format!("   {}", style(link.as_str()).underlined()));
+            if self.interactive {
+                match self.clipboard.copy(link.as_str(), Duration::from_secs(1800)) {
+                    Ok(()) => self.ok("Link copied to the clipboard"),
+                    Err(why) => self.note(&format!("   Copy the link by hand: {why}")),
+                }
+            }
+        }
+        self.note("3. Then the service account signs in again with a fresh code.");
+        if self.interactive {
+            let mut keys = String::from("[Enter] the reviewer has approved  [c] copy the link  [q] quit");
+            if self.demo {
+                keys.push_str("  demo: [v] approve as the reviewer");
+            }
+            self.note(&style(keys).dim().to_string());
+        } else {
+            self.note("Waiting for the approval: a fresh code follows.");
+        }
+    }
+
+    pub fn file_store(&mut self, profiles: &Profiles) -> TimedStore {
+        self.warn(crate::store::FILE_STORE_WARNING.trim_start_matches("warning: "));
+        crate::deps::file_store(profiles.dir())
+    }
+
+    pub fn summary(&mut self, inputs: &Inputs, profile: &Profile, checked: &Checked, store: StoreKind, demo: bool) {
+        if let Some(error) = &checked.error {
+            self.line(&format!("  {} {}", style("✗").red().bold(), super::validated_words(checked)));
+            if let Some(hint) = &error.hint {
+                self.note(&format!("hint: {hint}"));
+            }
+            return;
+        }
+        self.ok(&super::validated_words(checked));
+        self.line("");
+        self.line(&format!("{} {}", style("✓ Onboarded").green().bold(), style(&inputs.profile).bold()));
+        let tenant = match (&checked.tenant_name, &profile.tenant_id) {
+            (Some(name), Some(id)) => format!("{name} ({id})"),
+            (None, Some(id)) => format!("{} ({id})", profile.tenant),
+            (_, None) => profile.tenant.clone(),
+        };
+        let rows = [
+            ("Tenant", tenant),
+            ("Account", checked.account.clone().or(profile.account.clone()).unwrap_or_default()),
+            ("Scopes", checked.scopes.join(" ")),
+            ("Stored in", format!("the {} (profile \"{}\")", store_words(store), inputs.profile)),
+            (
+                "Check later",
+                if demo {
+                    "onboard validate (demo profiles are removed when the demo ends)".into()
+                } else {
+                    format!("onboard validate --profile {}", inputs.profile)
+                },
+            ),
+        ];
+        for (label, value) in rows {
+            self.line(&format!("  {:<12} {value}", style(label).dim()));
+        }
+    }
+}
+
+/// `mm:ss`, or `h:mm:ss` past an hour.
+pub fn clock(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    if secs >= 3600 {
+        format!("{}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+/// Device-code phishing guard: Microsoft's pages for Microsoft authorities, the authority's
+/// own host otherwise.
+pub fn trusted_verification_host(authority: &Authority, uri: &Url) -> bool {
+    let Some(host) = uri.host_str().map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    if authority.cloud.is_some() {
+        const MICROSOFT: [&str; 6] = [
+            "microsoft.com",
+            "microsoftonline.com",
+            "microsoftonline.us",
+            "microsoft.us",
+            "chinacloudapi.cn",
+            "microsoftonline.cn",
+        ];
+        return MICROSOFT
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+    }
+    authority
+        .base
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::Cloud;
+
+    #[test]
+    fn clocks_read_like_clocks() {
+        assert_eq!(clock(Duration::from_secs(761)), "12:41");
+        assert_eq!(clock(Duration::from_secs(5)), "0:05");
+        assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
+    }
+
+    #[test]
+    fn verification_pages_must_be_on_the_expected_host() {
+        let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
+        for ok in ["https://microsoft.com/devicelogin", "https://www.microsoft.com/link", "https://login.microsoftonline.us/x"] {
+            assert!(trusted_verification_host(&microsoft, &Url::parse(ok).unwrap()), "{ok}");
+        }
+        for bad in ["https://microsoft.com.evil.example/devicelogin", "https://evilmicrosoft.com/", "https://login.example/"] {
+            assert!(!trusted_verification_host(&microsoft, &Url::parse(bad).unwrap()), "{bad}");
+        }
+        let custom = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
+        assert!(trusted_verification_host(&custom, &Url::parse("https://idp.example/device").unwrap()));
+        assert!(!trusted_verification_host(&custom, &Url::parse("https://other.example/device").unwrap()));
+    }
+}

@@ -1,0 +1,35 @@
+//! Ctrl-C: exit 130 at once with the terminal restored, except while a save is under way, which
+//! finishes first so that nothing is half-saved.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+static CRITICAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Held while the credential and profile are written.
+pub struct Critical;
+
+impl Critical {
+    pub fn enter() -> Critical {
+        CRITICAL.fetch_add(1, Ordering::SeqCst);
+        Critical
+    }
+}
+
+impl Drop for Critical {
+    fn drop(&mut self) {
+        CRITICAL.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Waits for Ctrl-C, lets a save in progress finish, then ends the process with 130.
+pub async fn exit_on_ctrl_c(on_exit: fn()) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    while CRITICAL.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    on_exit();
+    std::process::exit(crate::error::Kind::Interrupted.exit_code());
+}

@@ -1,0 +1,18 @@
+//! Fixtures shared by the integration tests.
+
+pub mod sim;
+
+use assert_cmd::cargo::cargo_bin;
+
+/// The commands `onboard --help` lists: only those that work.
+pub const WORKING_COMMANDS: &[&str] = &["simulate", "help"];
+
+/// The real binary, isolated from the user's config directory and keyring settings.
+pub fn onboard() -> std::process::Command {
+    let mut command = std::process::Command::new(cargo_bin("onboard"));
+    for var in ["ONBOARD_PROFILE", "ONBOARD_CONFIG_DIR", "ONBOARD_STORE", "ONBOARD_CREDENTIAL", "ONBOARD_CA_CERT"] {
+        command.env_remove(var);
+    }
+    command.env("NO_COLOR", "1");
+    command
+}
