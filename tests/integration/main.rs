@@ -1,1 +1,4 @@
+//! The one integration-test binary: modules per area, helpers in `support`.
 
+mod simulator;
+mod support;
