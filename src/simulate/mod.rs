@@ -8,6 +8,25 @@
 //! - tenant id [`TENANT_ID`], registration (client) id [`CLIENT_ID`], whose service principal
 //!   in the tenant is [`SERVICE_PRINCIPAL_ID`];
 //! - the service account `svc@<tenant_domain>`.
+//!
+//! Where Microsoft is silent, these are the simulator's choices (tests rely on them):
+//! - a device code redeemed twice: `invalid_grant` [70000] ("already been redeemed");
+//! - after "Request approval": `authorization_declined` [65004, 90094] by default, or
+//!   `authorization_pending` until `expired_token` with tenant `approval_outcome: "pending"`;
+//! - a used refresh token with tenant `reuse_refresh_token: "refuse"`: `invalid_grant` [70000];
+//!   an unknown refresh token: `invalid_grant` [9002313]; revoked: `invalid_grant` [50173];
+//! - `consent_withdrawn` (and a refresh asking for scopes beyond the original ones):
+//!   `invalid_grant` [65001] with `suberror: consent_required`, on both grants;
+//! - the `slow_down` fault: `error: slow_down` with `error_codes: []` (Entra has no code for it);
+//! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
+//!   admin consent the sign-in pages skip the consent prompt.
+//!
+//! Control API beyond the contract's table: `/_sim/tenant` also takes `interval`, `expires_in`
+//! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
+//! `public_client` (false: AADSTS7000218) and answers every setting plus `admin_consent_granted`
+//! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
+//! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
+//! the request and then serves it normally.
 
 mod control;
 mod entra;

@@ -1033,3 +1033,35 @@ fn bad_input_gets_error_json_not_a_crash() {
     // Still serving.
     device_code(&sim);
 }
+
+#[test]
+fn a_dropped_connection_carries_no_bytes_at_all() {
+    use std::io::{Read, Write};
+    let sim = TestSim::start();
+    sim.control("/fault", json!({"path": "/v1.0/me", "drop": true}));
+    let address = sim.url("").trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).expect("a connection");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("a read timeout");
+    stream
+        .write_all(format!("GET /v1.0/me HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .expect("the request is sent");
+    let mut received = Vec::new();
+    // EOF (Ok) or a reset (Err) both mean closed; either way nothing may have arrived.
+    let _ = stream.read_to_end(&mut received);
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+}
+
+#[test]
+fn after_shutdown_nothing_answers() {
+    let sim = TestSim::start();
+    let url = sim.url(&tenant_path(&sim, "/v2.0/.well-known/openid-configuration"));
+    drop(sim);
+    let result = reqwest::blocking::Client::new().get(url).send();
+    assert!(result.is_err(), "{result:?}");
+}
