@@ -1,1 +1,402 @@
-//! The simulated tenant (being built).
+//! The simulated tenant: a loopback HTTP server that behaves like Entra ID v2.0 and the parts of
+//! Microsoft Graph `onboard` uses, with a control API (`/_sim/...`) for tests and demos.
+//!
+//! It writes Microsoft's JSON with its own types and never imports client-side protocol code,
+//! so that a field the client misreads makes a test fail instead of agreeing with itself.
+//!
+//! Fixed identities, so that demos are repeatable:
+//! - tenant id [`TENANT_ID`], registration (client) id [`CLIENT_ID`], whose service principal
+//!   in the tenant is [`SERVICE_PRINCIPAL_ID`];
+//! - the service account `svc@<tenant_domain>`.
+//!
+//! Where Microsoft is silent, these are the simulator's choices (tests rely on them):
+//! - a device code redeemed twice: `invalid_grant` [70000] ("already been redeemed");
+//! - after "Request approval": `authorization_declined` [65004, 90094] by default, or
+//!   `authorization_pending` until `expired_token` with tenant `approval_outcome: "pending"`;
+//! - a used refresh token with tenant `reuse_refresh_token: "refuse"`: `invalid_grant` [70000];
+//!   an unknown refresh token: `invalid_grant` [9002313]; revoked: `invalid_grant` [50173];
+//! - `consent_withdrawn` (and a refresh asking for scopes beyond the original ones):
+//!   `invalid_grant` [65001] with `suberror: consent_required`, on both grants;
+//! - the `slow_down` fault: `error: slow_down` with `error_codes: []` (Entra has no code for it);
+//! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
+//!   admin consent the sign-in pages skip the consent prompt.
+//!
+//! Control API beyond the contract's table: `/_sim/tenant` also takes `interval`, `expires_in`
+//! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
+//! `public_client` (false: AADSTS7000218) and answers every setting plus `admin_consent_granted`
+//! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
+//! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
+//! the request and then serves it normally.
+
+mod control;
+mod entra;
+mod graph;
+mod ids;
+mod jwt;
+mod pages;
+mod scopes;
+mod state;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+use self::jwt::Signer;
+use self::state::{Fault, RequestRecord, State};
+
+/// The simulated tenant's id (a fixed GUID so that demos and docs can name it).
+pub const TENANT_ID: &str = "5f0c2a71-9d4e-4b9a-9c61-2e7d0b5a4f13";
+/// The simulated registration's application (client) id: a public client.
+pub const CLIENT_ID: &str = "3e9b7c2d-1a4f-4e8b-b6d5-7c0a9f2e1d84";
+/// The object id of the registration's service principal in the simulated tenant.
+pub const SERVICE_PRINCIPAL_ID: &str = "b5a8d3f1-6c2e-4f7a-8d9b-1e4c7a0f3b62";
+/// Microsoft Graph's application id, the `aud` of Graph access tokens.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// The object id of Microsoft Graph's service principal in the simulated tenant.
+pub const GRAPH_SERVICE_PRINCIPAL_ID: &str = "e2c7a915-3b0d-4f6e-a8c4-6d1f9b2e7a30";
+
+/// How the simulated tenant starts (and what `/_sim/reset` returns to).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The tenant's verified (and initial) domain; the service account is `svc@` this.
+    pub tenant_domain: String,
+    /// The polling `interval` of new device codes, in seconds.
+    pub interval_secs: u64,
+    /// The `expires_in` of new device codes, in seconds.
+    pub expires_in_secs: u64,
+    /// Whether the service account needs a reviewer's admin consent.
+    pub require_approval: bool,
+    /// Added to every response except the control API's.
+    pub latency_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            tenant_domain: "contoso.onmicrosoft.com".to_owned(),
+            interval_secs: 5,
+            expires_in_secs: 900,
+            require_approval: false,
+            latency_ms: 0,
+        }
+    }
+}
+
+/// Where the simulated tenant is and who is in it: the first line `onboard simulate` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimInfo {
+    pub authority: String,
+    pub tenant: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub account: String,
+    pub control: String,
+}
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    /// `http://127.0.0.1:PORT`
+    base: String,
+    host: String,
+    info: SimInfo,
+    settings: Settings,
+    started: Instant,
+    signer: Signer,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    /// The state; a handler that panicked while holding the lock cannot have left it half
+    /// written in a way that matters here, so a poisoned lock is used as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn domain(&self) -> &str {
+        &self.info.tenant
+    }
+
+    fn service_account(&self) -> &str {
+        &self.info.account
+    }
+
+    /// Whether `account` is a user of this tenant (its domain, in any case).
+    fn is_member(&self, account: &str) -> bool {
+        match account.rsplit_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.eq_ignore_ascii_case(self.domain())
+                    && !account.chars().any(char::is_whitespace)
+            }
+            None => false,
+        }
+    }
+}
+
+/// The tenant segment of a path, resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TenantRef {
+    /// The tenant's GUID or domain.
+    Ours,
+    /// `organizations`: any work account, so this tenant's too.
+    Organizations,
+    /// `common` or `consumers`: served where Entra serves them, refused for device code.
+    Common,
+}
+
+fn resolve_tenant(shared: &Shared, segment: &str) -> Option<TenantRef> {
+    if segment.eq_ignore_ascii_case(TENANT_ID) || segment.eq_ignore_ascii_case(shared.domain()) {
+        Some(TenantRef::Ours)
+    } else if segment.eq_ignore_ascii_case("organizations") {
+        Some(TenantRef::Organizations)
+    } else if segment.eq_ignore_ascii_case("common") || segment.eq_ignore_ascii_case("consumers") {
+        Some(TenantRef::Common)
+    } else {
+        None
+    }
+}
+
+/// Form or query parameters; the first of repeated keys wins. Never fails: undecodable bytes
+/// become replacement characters, as a lenient server would read them.
+fn params(raw: &[u8]) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(raw) {
+        map.entry(key.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    map
+}
+
+/// A running simulated tenant. Dropping it without [`Simulator::shutdown`] also stops it.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Binds 127.0.0.1:port (0 = any free port) and serves on the current tokio runtime.
+    pub async fn start(port: u16, settings: Settings) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let host = format!("127.0.0.1:{}", addr.port());
+        let base = format!("http://{host}");
+        let info = SimInfo {
+            authority: format!("{base}/{TENANT_ID}/v2.0"),
+            tenant: settings.tenant_domain.clone(),
+            tenant_id: TENANT_ID.to_owned(),
+            client_id: CLIENT_ID.to_owned(),
+            account: format!("svc@{}", settings.tenant_domain),
+            control: format!("{base}/_sim"),
+        };
+        let shared = Arc::new(Shared {
+            base,
+            host,
+            info,
+            state: Mutex::new(State::new(&settings)),
+            settings,
+            started: Instant::now(),
+            signer: Signer::new(),
+        });
+        let router = router(shared.clone());
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, shared.clone(), router, stopped));
+        Ok(Simulator { shared, stop, task })
+    }
+
+    pub fn info(&self) -> &SimInfo {
+        &self.shared.info
+    }
+
+    /// The `verification_uri`: the page where a person enters the code.
+    pub fn sign_in_url(&self) -> String {
+        format!("{}/devicelogin", self.shared.base)
+    }
+
+    /// Stops accepting and closes open connections.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(entra::routes())
+        .merge(pages::routes())
+        .merge(graph::routes())
+        .merge(control::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(shared)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response<Body> {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({"error": "not_found", "error_description": format!("No such endpoint: {}", uri.path())}),
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response<Body> {
+    json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &serde_json::json!({"error": "invalid_request", "error_description": format!("{method} is not supported on {}", uri.path())}),
+    )
+}
+
+fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    response
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors or similar: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let router = router.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                serve(shared.clone(), router.clone(), request)
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = stopped.changed() => {}
+            }
+        });
+    }
+}
+
+/// Returned by the service for a `drop` fault: hyper then closes the connection without
+/// writing a byte, which is what a crashed proxy looks like to the client.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a simulated fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// One request: record it, apply latency and faults, then route it.
+async fn serve(
+    shared: Arc<Shared>,
+    router: Router,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    let path = request.uri().path().to_owned();
+    let control = path == "/_sim" || path.starts_with("/_sim/");
+    if !control {
+        let fault = {
+            let mut state = shared.lock();
+            let at_ms = u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            state.record(RequestRecord {
+                method: request.method().to_string(),
+                path: path.clone(),
+                at_ms,
+            });
+            state.take_fault(&path)
+        };
+        let latency = shared.settings.latency_ms + fault.as_ref().map_or(0, |f| f.delay_ms);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        if let Some(fault) = fault {
+            if fault.drop {
+                return Err(Dropped);
+            }
+            if fault.slow_down {
+                return Ok(entra::slow_down(&shared));
+            }
+            if let Some(status) = fault.status {
+                return Ok(fault_response(&fault, status));
+            }
+            // A fault with only `delay_ms` slows the request down and then serves it.
+        }
+    }
+    let response: Result<Response<Body>, Infallible> = router.oneshot(request).await;
+    match response {
+        Ok(response) => Ok(response),
+        Err(never) => match never {},
+    }
+}
+
+/// A fault's answer: its body (JSON or text as given) or a proxy's HTML error page.
+fn fault_response(fault: &Fault, status: u16) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let (body, content_type) = match &fault.body {
+        Some(body) if serde_json::from_str::<serde_json::Value>(body).is_ok() => {
+            (body.clone(), "application/json; charset=utf-8")
+        }
+        Some(body) if body.trim_start().starts_with('<') => {
+            (body.clone(), "text/html; charset=utf-8")
+        }
+        Some(body) => (body.clone(), "text/plain; charset=utf-8"),
+        None => {
+            let title = format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("Error")
+            );
+            (
+                format!(
+                    "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>simulated proxy</center>\r\n</body>\r\n</html>\r\n"
+                ),
+                "text/html",
+            )
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(retry_after) = &fault.retry_after
+        && let Ok(value) = HeaderValue::from_str(retry_after)
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}

@@ -2,4 +2,5 @@
 
 mod cli;
 mod flow;
+mod simulator;
 mod support;

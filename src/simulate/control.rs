@@ -1,0 +1,284 @@
+//! The control API under `/_sim`: JSON in and out, for tests and demos to play the user, the
+//! reviewer and the tenant admin, to inject faults and to read the request log. Exempt from
+//! latency, faults and the log.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State as Shared_;
+use axum::http::{HeaderValue, Response, StatusCode};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::state::{ApprovalOutcome, CodeProblem, Fault, Reuse, SignIn, State};
+use super::{Shared, json_response, scopes};
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sim", get(info))
+        .route("/_sim/approve", post(approve))
+        .route("/_sim/deny", post(deny))
+        .route("/_sim/tenant", get(tenant).post(tenant))
+        .route("/_sim/request-approval", post(request_approval))
+        .route("/_sim/reviewer/approve", post(reviewer_approve))
+        .route("/_sim/revoke", post(revoke))
+        .route("/_sim/fault", post(fault))
+        .route("/_sim/reset", post(reset))
+        .route("/_sim/requests", get(requests))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response<Body> {
+    json_response(status, &json!({"error": message.into()}))
+}
+
+/// The JSON body; an empty body reads as `{}`.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, String> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+fn code_error(problem: CodeProblem) -> Response<Body> {
+    let status = match problem {
+        CodeProblem::Unknown => StatusCode::NOT_FOUND,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error(status, problem.describe())
+}
+
+async fn info(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    json_response(StatusCode::OK, &shared.info)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeAction {
+    user_code: String,
+    account: Option<String>,
+}
+
+async fn approve(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let action: CodeAction = match body(&bytes) {
+        Ok(action) => action,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let account = action
+        .account
+        .unwrap_or_else(|| shared.service_account().to_owned());
+    if !shared.is_member(&account) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "AADSTS50020: User account '{account}' from identity provider does not exist in tenant '{}' and cannot access the application.",
+                shared.domain()
+            ),
+        );
+    }
+    let result = shared.lock().sign_in(&action.user_code, &account);
+    match result {
+        Ok(SignIn::Approved) => json_response(
+            StatusCode::OK,
+            &json!({"state": "approved", "account": account}),
+        ),
+        Ok(SignIn::ApprovalRequired) => {
+            json_response(StatusCode::CONFLICT, &json!({"state": "approval_required"}))
+        }
+        Err(problem) => code_error(problem),
+    }
+}
+
+async fn deny(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let action: CodeAction = match body(&bytes) {
+        Ok(action) => action,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let result = shared.lock().deny(&action.user_code);
+    match result {
+        Ok(()) => json_response(StatusCode::OK, &json!({"state": "declined"})),
+        Err(problem) => code_error(problem),
+    }
+}
+
+async fn request_approval(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let action: CodeAction = match body(&bytes) {
+        Ok(action) => action,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let result = shared.lock().request_approval(&action.user_code);
+    match result {
+        Ok(()) => json_response(StatusCode::OK, &json!({"state": "approval_requested"})),
+        Err(problem) => code_error(problem),
+    }
+}
+
+/// Distinguishes a missing field from an explicit `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantPatch {
+    require_admin_approval: Option<bool>,
+    approval_outcome: Option<ApprovalOutcome>,
+    reuse_refresh_token: Option<Reuse>,
+    interval: Option<u64>,
+    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    granted_scopes: Option<Option<Vec<String>>>,
+    consent_withdrawn: Option<bool>,
+    public_client: Option<bool>,
+}
+
+async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let patch: TenantPatch = match body(&bytes) {
+        Ok(patch) => patch,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let granted_scopes = match patch.granted_scopes {
+        Some(Some(list)) => match scopes::parse(&list.join(" ")) {
+            Ok(parsed) => Some(Some(parsed)),
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        },
+        Some(None) => Some(None),
+        None => None,
+    };
+    if patch.expires_in == Some(0) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "expires_in must be at least 1 second",
+        );
+    }
+    let mut state = shared.lock();
+    let t = &mut state.tenant;
+    if let Some(v) = patch.require_admin_approval {
+        t.require_admin_approval = v;
+    }
+    if let Some(v) = patch.approval_outcome {
+        t.approval_outcome = v;
+    }
+    if let Some(v) = patch.reuse_refresh_token {
+        t.reuse_refresh_token = v;
+    }
+    if let Some(v) = patch.interval {
+        t.interval = v;
+    }
+    if let Some(v) = patch.expires_in {
+        t.expires_in = v;
+    }
+    if let Some(v) = granted_scopes {
+        t.granted_scopes = v;
+    }
+    if let Some(v) = patch.consent_withdrawn {
+        t.consent_withdrawn = v;
+    }
+    if let Some(v) = patch.public_client {
+        t.public_client = v;
+    }
+    json_response(StatusCode::OK, &state.tenant_view())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewerApprove {
+    /// Space separated; default: see `State::default_admin_scopes`.
+    scope: Option<String>,
+}
+
+async fn reviewer_approve(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let request: ReviewerApprove = match body(&bytes) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let mut state = shared.lock();
+    let scopes = match request.scope {
+        Some(raw) => match scopes::parse(&raw) {
+            Ok(parsed) => {
+                scopes::granted_resource_scopes(&parsed, state.tenant.granted_scopes.as_deref())
+            }
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        },
+        None => state.default_admin_scopes(),
+    };
+    state.grant_admin_consent(&scopes);
+    let granted = state.admin_consent.clone().unwrap_or_default();
+    json_response(
+        StatusCode::OK,
+        &json!({"admin_consent": true, "scopes": granted}),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revoke {
+    account: Option<String>,
+}
+
+async fn revoke(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let request: Revoke = match body(&bytes) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let account = request
+        .account
+        .unwrap_or_else(|| shared.service_account().to_owned());
+    let revoked = shared.lock().revoke(&account);
+    json_response(
+        StatusCode::OK,
+        &json!({"account": account, "revoked": revoked}),
+    )
+}
+
+async fn fault(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let fault: Fault = match body(&bytes) {
+        Ok(fault) => fault,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    if fault.count == 0 {
+        return error(StatusCode::BAD_REQUEST, "count must be at least 1");
+    }
+    if let Some(status) = fault.status
+        && !(200..=599).contains(&status)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "status must be between 200 and 599",
+        );
+    }
+    if let Some(retry_after) = &fault.retry_after
+        && HeaderValue::from_str(retry_after).is_err()
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "retry_after is not a valid header value",
+        );
+    }
+    let mut state = shared.lock();
+    state.faults.push_back(fault);
+    json_response(StatusCode::OK, &json!({"queued": state.faults.len()}))
+}
+
+/// Forgets codes, tokens, consent, faults, settings and the request log: back to how the
+/// simulator started.
+async fn reset(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    *shared.lock() = State::new(&shared.settings);
+    json_response(StatusCode::OK, &json!({"reset": true}))
+}
+
+async fn requests(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    let log: Vec<Value> = shared
+        .lock()
+        .requests
+        .iter()
+        .map(|r| json!({"method": r.method, "path": r.path, "at_ms": r.at_ms}))
+        .collect();
+    json_response(StatusCode::OK, &log)
+}

@@ -1,0 +1,628 @@
+//! Entra ID v2.0's protocol endpoints: discovery, device authorization, the token endpoint
+//! (device code and refresh grants), and Entra's error body.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State as Shared_};
+use axum::http::{Response, StatusCode};
+use axum::response::Html;
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::ids::{self, entra_timestamp};
+use super::state::{AccessGrant, CodeState, DeviceCode, RefreshGrant, Reuse, State};
+use super::{
+    CLIENT_ID, GRAPH_APP_ID, Shared, TENANT_ID, TenantRef, json_response, params, resolve_tenant,
+    scopes,
+};
+
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// Access and id tokens live an hour, like Entra's default.
+const TOKEN_LIFETIME_SECS: u64 = 3600;
+/// Entra's `ext_expires_in` for Graph tokens.
+const EXT_TOKEN_LIFETIME_SECS: u64 = 7200;
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(keys))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(devicecode))
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/error", get(error_page))
+}
+
+/// Entra's error body (entra-facts §2).
+#[derive(Serialize)]
+struct EntraError {
+    error: &'static str,
+    error_description: String,
+    error_codes: Vec<u32>,
+    timestamp: String,
+    trace_id: String,
+    correlation_id: String,
+    error_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suberror: Option<&'static str>,
+}
+
+/// One Entra error: `codes[0]` prefixes the description as `AADSTS<code>: `.
+pub struct Failure {
+    pub error: &'static str,
+    pub codes: Vec<u32>,
+    pub message: String,
+    pub suberror: Option<&'static str>,
+}
+
+pub fn failure(error: &'static str, codes: &[u32], message: impl Into<String>) -> Failure {
+    Failure {
+        error,
+        codes: codes.to_vec(),
+        message: message.into(),
+        suberror: None,
+    }
+}
+
+impl Failure {
+    fn consent_required(client_id: &str) -> Failure {
+        Failure {
+            suberror: Some("consent_required"),
+            ..failure(
+                "invalid_grant",
+                &[65001],
+                format!(
+                    "The user or administrator has not consented to use the application with ID '{client_id}' named 'Onboard (simulated registration)'. Send an interactive authorization request for this user and resource."
+                ),
+            )
+        }
+    }
+
+    pub fn respond(self, shared: &Shared) -> Response<Body> {
+        entra_error(shared, StatusCode::BAD_REQUEST, self)
+    }
+}
+
+pub fn entra_error(shared: &Shared, status: StatusCode, failure: Failure) -> Response<Body> {
+    let now = jiff::Timestamp::now();
+    let timestamp = entra_timestamp(now);
+    let trace_id = ids::guid();
+    let correlation_id = ids::guid();
+    let prefix = failure
+        .codes
+        .first()
+        .map(|code| format!("AADSTS{code}: "))
+        .unwrap_or_default();
+    let error_uri = format!(
+        "{}/error?code={}",
+        shared.base,
+        failure.codes.first().copied().unwrap_or(0)
+    );
+    let body = EntraError {
+        error: failure.error,
+        error_description: format!(
+            "{prefix}{}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+            failure.message
+        ),
+        error_codes: failure.codes,
+        timestamp,
+        trace_id,
+        correlation_id,
+        error_uri,
+        suberror: failure.suberror,
+    };
+    json_response(status, &body)
+}
+
+pub fn unknown_tenant(shared: &Shared, tenant: &str) -> Response<Body> {
+    failure(
+        "invalid_tenant",
+        &[90002],
+        format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+        ),
+    )
+    .respond(shared)
+}
+
+/// The `slow_down` answer of RFC 8628 for the `slow_down` fault. Entra documents no AADSTS
+/// code for it, so `error_codes` is empty and the description has no `AADSTS` prefix.
+pub fn slow_down(shared: &Shared) -> Response<Body> {
+    failure(
+        "slow_down",
+        &[],
+        "The client is polling too frequently. Add 5 seconds to the polling interval.",
+    )
+    .respond(shared)
+}
+
+fn missing(name: &str) -> Failure {
+    failure(
+        "invalid_request",
+        &[900144],
+        format!("The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+async fn discovery(
+    Shared_(shared): Shared_<Arc<Shared>>,
+    Path(tenant): Path<String>,
+) -> Response<Body> {
+    let Some(kind) = resolve_tenant(&shared, &tenant) else {
+        return unknown_tenant(&shared, &tenant);
+    };
+    let base = &shared.base;
+    // Like Entra, the multi-tenant documents name a templated issuer.
+    let issuer = match kind {
+        TenantRef::Ours => format!("{base}/{TENANT_ID}/v2.0"),
+        TenantRef::Organizations | TenantRef::Common => format!("{base}/{{tenantid}}/v2.0"),
+    };
+    let doc = json!({
+        "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{base}/{tenant}/discovery/v2.0/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["HS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_CODE_GRANT, "client_credentials"],
+        "issuer": issuer,
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": format!("{base}/oidc/userinfo"),
+        "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{base}/{tenant}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "tenant_region_scope": "WW",
+        "cloud_instance_name": "simulated.onboard.invalid",
+        "cloud_graph_host_name": shared.host,
+        "msgraph_host": shared.host,
+    });
+    json_response(StatusCode::OK, &doc)
+}
+
+/// The tokens are HS256 with a secret key, so there is no public key to publish.
+async fn keys(Shared_(shared): Shared_<Arc<Shared>>, Path(tenant): Path<String>) -> Response<Body> {
+    if resolve_tenant(&shared, &tenant).is_none() {
+        return unknown_tenant(&shared, &tenant);
+    }
+    json_response(StatusCode::OK, &json!({"keys": []}))
+}
+
+async fn error_page(RawQuery(query): RawQuery) -> Html<String> {
+    let query = params(query.unwrap_or_default().as_bytes());
+    let code = ids::html_escape(query.get("code").map_or("", String::as_str));
+    Html(format!(
+        "<!doctype html><html><head><title>AADSTS{code}</title></head><body><h1>Error AADSTS{code}</h1><p>This is the simulated tenant: see Microsoft's AADSTS error code reference for what AADSTS{code} means.</p></body></html>"
+    ))
+}
+
+/// The checks shared by both endpoints: the client exists, is public, sends no secret.
+fn check_client(
+    shared: &Shared,
+    state: &State,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<String, Failure> {
+    let Some(client_id) = form.get("client_id").filter(|c| !c.is_empty()) else {
+        return Err(missing("client_id"));
+    };
+    if !client_id.eq_ignore_ascii_case(CLIENT_ID) {
+        return Err(failure(
+            "unauthorized_client",
+            &[700016],
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                shared.domain()
+            ),
+        ));
+    }
+    if !state.tenant.public_client {
+        return Err(failure(
+            "invalid_client",
+            &[7000218],
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        ));
+    }
+    if form.contains_key("client_secret") || form.contains_key("client_assertion") {
+        return Err(failure(
+            "invalid_client",
+            &[700025],
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+        ));
+    }
+    Ok(CLIENT_ID.to_owned())
+}
+
+#[derive(Serialize)]
+struct DeviceCodeResponse {
+    user_code: String,
+    device_code: String,
+    verification_uri: String,
+    expires_in: u64,
+    interval: u64,
+    message: String,
+}
+
+async fn devicecode(
+    Shared_(shared): Shared_<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response<Body> {
+    match resolve_tenant(&shared, &tenant) {
+        None => return unknown_tenant(&shared, &tenant),
+        Some(TenantRef::Common) => {
+            return failure(
+                "invalid_request",
+                &[90133],
+                "Device Code flow is not supported under /common or /consumers endpoint.",
+            )
+            .respond(&shared);
+        }
+        Some(_) => {}
+    }
+    let form = params(&body);
+    let mut state = shared.lock();
+    let client_id = match check_client(&shared, &state, &form) {
+        Ok(client_id) => client_id,
+        Err(failure) => return failure.respond(&shared),
+    };
+    let Some(raw_scope) = form.get("scope") else {
+        return missing("scope").respond(&shared);
+    };
+    let requested = match scopes::parse(raw_scope) {
+        Ok(requested) => requested,
+        Err(message) => return failure("invalid_scope", &[70011], message).respond(&shared),
+    };
+    let user_code = ids::user_code();
+    let device_code = ids::opaque("DAQABIQEAAAD", 160);
+    let verification_uri = format!("{}/devicelogin", shared.base);
+    let (interval, expires_in) = (state.tenant.interval, state.tenant.expires_in);
+    // Forget codes long past their expiry so a long demo does not accumulate them.
+    let now = Instant::now();
+    state
+        .codes
+        .retain(|c| now.duration_since(c.issued) < Duration::from_secs(c.expires_in + 3600));
+    state.codes.push(DeviceCode {
+        device_code: device_code.clone(),
+        user_code: user_code.clone(),
+        client_id,
+        scopes: requested,
+        issued: now,
+        expires_in,
+        state: CodeState::Pending,
+    });
+    drop(state);
+    let message = format!(
+        "To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."
+    );
+    json_response(
+        StatusCode::OK,
+        &DeviceCodeResponse {
+            user_code,
+            device_code,
+            verification_uri,
+            expires_in,
+            interval,
+            message,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token_type: &'static str,
+    scope: String,
+    expires_in: u64,
+    ext_expires_in: u64,
+    access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+async fn token(
+    Shared_(shared): Shared_<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response<Body> {
+    let Some(kind) = resolve_tenant(&shared, &tenant) else {
+        return unknown_tenant(&shared, &tenant);
+    };
+    let form = params(&body);
+    let mut state = shared.lock();
+    let client_id = match check_client(&shared, &state, &form) {
+        Ok(client_id) => client_id,
+        Err(failure) => return failure.respond(&shared),
+    };
+    let result = match form.get("grant_type").map(String::as_str) {
+        None | Some("") => Err(missing("grant_type")),
+        Some(DEVICE_CODE_GRANT) if kind == TenantRef::Common => Err(failure(
+            "invalid_request",
+            &[90133],
+            "Device Code flow is not supported under /common or /consumers endpoint.",
+        )),
+        Some(DEVICE_CODE_GRANT) => redeem_device_code(&shared, &mut state, &client_id, &form),
+        Some("refresh_token") => redeem_refresh_token(&shared, &mut state, &client_id, &form),
+        Some(other) => Err(failure(
+            "unsupported_grant_type",
+            &[70003],
+            format!("The app requested an unsupported grant type '{other}'."),
+        )),
+    };
+    drop(state);
+    match result {
+        Ok(tokens) => json_response(StatusCode::OK, &tokens),
+        Err(failure) => failure.respond(&shared),
+    }
+}
+
+fn redeem_device_code(
+    shared: &Shared,
+    state: &mut State,
+    client_id: &str,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<TokenResponse, Failure> {
+    let Some(device_code) = form.get("device_code").filter(|c| !c.is_empty()) else {
+        return Err(missing("device_code"));
+    };
+    let outcome = state.tenant.approval_outcome;
+    let consent_withdrawn = state.tenant.consent_withdrawn;
+    let Some(code) = state
+        .code_by_device_code(device_code)
+        .filter(|c| c.client_id == client_id)
+    else {
+        return Err(failure(
+            "bad_verification_code",
+            &[70018],
+            "Invalid verification code entered.",
+        ));
+    };
+    if code.state == CodeState::Redeemed {
+        return Err(failure(
+            "invalid_grant",
+            &[70000],
+            "The provided value for the input parameter 'device_code' is not valid: the device code has already been redeemed.",
+        ));
+    }
+    if code.expired(Instant::now()) {
+        return Err(failure(
+            "expired_token",
+            &[70019],
+            "Verification code expired.",
+        ));
+    }
+    let pending = || {
+        failure(
+            "authorization_pending",
+            &[70016],
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        )
+    };
+    let account = match &code.state {
+        CodeState::Pending => return Err(pending()),
+        CodeState::ApprovalRequested => {
+            return Err(match outcome {
+                super::state::ApprovalOutcome::Pending => pending(),
+                super::state::ApprovalOutcome::Declined => failure(
+                    "authorization_declined",
+                    &[65004, 90094],
+                    "User declined to consent to access the app: admin approval was requested (AADSTS90094) and awaits the tenant's admin consent reviewers. Sign in again after a reviewer approves.",
+                ),
+            });
+        }
+        CodeState::Declined => {
+            return Err(failure(
+                "authorization_declined",
+                &[65004],
+                "User declined to consent to access the app.",
+            ));
+        }
+        CodeState::Approved { account } => account.clone(),
+        CodeState::Redeemed => return Err(pending()),
+    };
+    if consent_withdrawn {
+        return Err(Failure::consent_required(client_id));
+    }
+    code.state = CodeState::Redeemed;
+    let requested = code.scopes.clone();
+    Ok(issue(shared, state, &account, client_id, &requested))
+}
+
+fn redeem_refresh_token(
+    shared: &Shared,
+    state: &mut State,
+    client_id: &str,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<TokenResponse, Failure> {
+    let Some(presented) = form.get("refresh_token").filter(|t| !t.is_empty()) else {
+        return Err(missing("refresh_token"));
+    };
+    let refuse_reuse = state.tenant.reuse_refresh_token == Reuse::Refuse;
+    let consent_withdrawn = state.tenant.consent_withdrawn;
+    let Some(grant) = state.refresh.get_mut(presented) else {
+        return Err(failure(
+            "invalid_grant",
+            &[9002313],
+            "Invalid request. Request is malformed or invalid.",
+        ));
+    };
+    if grant.client_id != client_id {
+        return Err(failure(
+            "invalid_grant",
+            &[70000],
+            "The provided value for the input parameter 'refresh_token' or 'assertion' is not valid: it was issued to another client.",
+        ));
+    }
+    if grant.revoked {
+        return Err(failure(
+            "invalid_grant",
+            &[50173],
+            "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+        ));
+    }
+    if consent_withdrawn {
+        return Err(Failure::consent_required(client_id));
+    }
+    if grant.used && refuse_reuse {
+        return Err(failure(
+            "invalid_grant",
+            &[70000],
+            "The provided value for the input parameter 'refresh_token' or 'assertion' is not valid: the refresh token has already been used and this tenant refuses reuse.",
+        ));
+    }
+    let requested = match form.get("scope") {
+        None => grant.scopes.clone(),
+        Some(raw) => {
+            let asked = scopes::parse(raw).map_err(|m| failure("invalid_scope", &[70011], m))?;
+            if !scopes::is_subset(&asked, &grant.scopes) {
+                return Err(Failure::consent_required(client_id));
+            }
+            // The new token may drop scopes but keeps the refresh token's own scopes.
+            let mut kept = asked;
+            for oidc in grant.scopes.iter().filter(|s| scopes::is_oidc(s)) {
+                if !kept.iter().any(|s| s.eq_ignore_ascii_case(oidc)) {
+                    kept.push(oidc.clone());
+                }
+            }
+            kept
+        }
+    };
+    grant.used = true;
+    let account = grant.account.clone();
+    Ok(issue(shared, state, &account, client_id, &requested))
+}
+
+fn display_name(shared: &Shared, account: &str) -> String {
+    if account.eq_ignore_ascii_case(shared.service_account()) {
+        "Onboarding Service Account".to_owned()
+    } else {
+        account.split('@').next().unwrap_or(account).to_owned()
+    }
+}
+
+/// An account's object id: stable per UPN (case-insensitive).
+pub fn object_id(account: &str) -> String {
+    ids::stable_guid(&account.to_ascii_lowercase())
+}
+
+pub struct Person {
+    pub oid: String,
+    pub name: String,
+}
+
+pub fn person(shared: &Shared, account: &str) -> Person {
+    Person {
+        oid: object_id(account),
+        name: display_name(shared, account),
+    }
+}
+
+/// Mints the token response for `account`, remembering the tokens so Graph and refresh
+/// recognise them.
+fn issue(
+    shared: &Shared,
+    state: &mut State,
+    account: &str,
+    client_id: &str,
+    requested: &[String],
+) -> TokenResponse {
+    let resource =
+        scopes::granted_resource_scopes(requested, state.tenant.granted_scopes.as_deref());
+    let scope = scopes::response_scope(requested, &resource);
+    let scp: Vec<String> = if resource.is_empty() {
+        scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    } else {
+        resource
+    };
+    let who = person(shared, account);
+    let now = jiff::Timestamp::now().as_second();
+    let exp = now + TOKEN_LIFETIME_SECS as i64;
+    let issuer = format!("{}/{TENANT_ID}/v2.0", shared.base);
+    let access_token = shared.signer.sign(&json!({
+        "aud": GRAPH_APP_ID,
+        "iss": format!("{}/{TENANT_ID}/", shared.base),
+        "iat": now, "nbf": now, "exp": exp,
+        "acct": 0,
+        "app_displayname": "Onboard (simulated registration)",
+        "appid": client_id,
+        "idtyp": "user",
+        "name": who.name,
+        "oid": who.oid,
+        "scp": scp.join(" "),
+        "sub": ids::pairwise_sub(&who.oid, GRAPH_APP_ID),
+        "tid": TENANT_ID,
+        "unique_name": account,
+        "upn": account,
+        "uti": ids::opaque("", 16),
+        "ver": "1.0",
+    }));
+    state.access.insert(
+        access_token.clone(),
+        AccessGrant {
+            account: account.to_owned(),
+            client_id: client_id.to_owned(),
+            scopes: scp,
+            expires: Instant::now() + Duration::from_secs(TOKEN_LIFETIME_SECS),
+        },
+    );
+    let has = |s: &str| requested.iter().any(|r| r.eq_ignore_ascii_case(s));
+    let id_token = has("openid").then(|| {
+        let mut claims = json!({
+            "aud": client_id,
+            "iss": issuer,
+            "iat": now, "nbf": now, "exp": exp,
+            "name": who.name,
+            "oid": who.oid,
+            "preferred_username": account,
+            "sub": ids::pairwise_sub(&who.oid, client_id),
+            "tid": TENANT_ID,
+            "ver": "2.0",
+        });
+        if has("email")
+            && let Value::Object(map) = &mut claims
+        {
+            map.insert("email".to_owned(), Value::String(account.to_owned()));
+        }
+        shared.signer.sign(&claims)
+    });
+    let refresh_token = has("offline_access").then(|| {
+        // About 1,500 characters, like Entra's.
+        let token = ids::opaque("1.AQ", 1100);
+        state.refresh.insert(
+            token.clone(),
+            RefreshGrant {
+                account: account.to_owned(),
+                client_id: client_id.to_owned(),
+                scopes: requested.to_vec(),
+                used: false,
+                revoked: false,
+            },
+        );
+        token
+    });
+    // Forget expired access tokens so the map does not grow without bound.
+    let now = Instant::now();
+    state.access.retain(|_, grant| grant.expires > now);
+    TokenResponse {
+        token_type: "Bearer",
+        scope,
+        expires_in: TOKEN_LIFETIME_SECS,
+        ext_expires_in: EXT_TOKEN_LIFETIME_SECS,
+        access_token,
+        refresh_token,
+        id_token,
+    }
+}

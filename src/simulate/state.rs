@@ -1,0 +1,399 @@
+//! The simulated tenant's memory: tenant settings, device codes and their sign-in state, issued
+//! tokens, consent, queued faults and the request log. Plain data; no HTTP here.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Settings, scopes};
+
+/// What polling sees after the user requested admin approval (Microsoft does not document it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalOutcome {
+    /// `authorization_declined` with AADSTS65004 and 90094.
+    Declined,
+    /// `authorization_pending` until the code expires.
+    Pending,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reuse {
+    /// Entra's behaviour: a used refresh token keeps working.
+    Allow,
+    /// Some other servers': a used refresh token fails with `invalid_grant`.
+    Refuse,
+}
+
+/// The tenant settings `/_sim/tenant` reads and writes.
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantSettings {
+    pub require_admin_approval: bool,
+    pub approval_outcome: ApprovalOutcome,
+    pub reuse_refresh_token: Reuse,
+    pub interval: u64,
+    pub expires_in: u64,
+    pub granted_scopes: Option<Vec<String>>,
+    pub consent_withdrawn: bool,
+    pub public_client: bool,
+    /// Read-only here: set by the reviewer's consent.
+    pub admin_consent_granted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeState {
+    Pending,
+    /// The user met "Approval required" and pressed "Request approval".
+    ApprovalRequested,
+    Declined,
+    Approved {
+        account: String,
+    },
+    Redeemed,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeviceCode {
+    pub device_code: String,
+    pub user_code: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub issued: Instant,
+    pub expires_in: u64,
+    pub state: CodeState,
+}
+
+impl DeviceCode {
+    pub fn expired(&self, now: Instant) -> bool {
+        now.duration_since(self.issued) >= Duration::from_secs(self.expires_in)
+    }
+}
+
+/// Why a user code cannot be acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeProblem {
+    Unknown,
+    Expired,
+    /// Already approved, declined or redeemed.
+    Finished,
+    /// "Request approval" where the tenant demands none (or a reviewer already approved).
+    NoApprovalNeeded,
+}
+
+impl CodeProblem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CodeProblem::Unknown => "unknown user_code",
+            CodeProblem::Expired => "the code has expired",
+            CodeProblem::Finished => "the code was already used (approved, declined or redeemed)",
+            CodeProblem::NoApprovalNeeded => {
+                "the tenant does not require admin approval (or a reviewer already approved)"
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    Approved,
+    /// The user meets "Approval required"; the code stays pending.
+    ApprovalRequired,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshGrant {
+    pub account: String,
+    pub client_id: String,
+    /// The scopes of the original sign-in; a refresh may ask for a subset.
+    pub scopes: Vec<String>,
+    pub used: bool,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessGrant {
+    pub account: String,
+    pub client_id: String,
+    /// The `scp` claim, split.
+    pub scopes: Vec<String>,
+    pub expires: Instant,
+}
+
+/// One queued fault from `/_sim/fault`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    #[serde(default)]
+    pub path: String,
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub retry_after: Option<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub drop: bool,
+    #[serde(default)]
+    pub slow_down: bool,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub at_ms: u64,
+}
+
+/// The log keeps the most recent requests only, so a long demo cannot grow it without bound.
+const MAX_RECORDS: usize = 100_000;
+
+pub struct State {
+    pub tenant: TenantSettings,
+    /// The Graph scopes the reviewer consented to for the whole tenant.
+    pub admin_consent: Option<Vec<String>>,
+    /// Per account (lower case): the scopes the user consented to.
+    pub user_consents: BTreeMap<String, Vec<String>>,
+    pub codes: Vec<DeviceCode>,
+    pub refresh: HashMap<String, RefreshGrant>,
+    pub access: HashMap<String, AccessGrant>,
+    pub faults: VecDeque<Fault>,
+    pub requests: VecDeque<RequestRecord>,
+}
+
+impl State {
+    pub fn new(settings: &Settings) -> State {
+        State {
+            tenant: TenantSettings {
+                require_admin_approval: settings.require_approval,
+                approval_outcome: ApprovalOutcome::Declined,
+                reuse_refresh_token: Reuse::Allow,
+                interval: settings.interval_secs,
+                expires_in: settings.expires_in_secs,
+                granted_scopes: None,
+                consent_withdrawn: false,
+                public_client: true,
+                admin_consent_granted: false,
+            },
+            admin_consent: None,
+            user_consents: BTreeMap::new(),
+            codes: Vec::new(),
+            refresh: HashMap::new(),
+            access: HashMap::new(),
+            faults: VecDeque::new(),
+            requests: VecDeque::new(),
+        }
+    }
+
+    /// The code a person typed: case and separators (`ABCD-EFGHI`, spaces) do not matter.
+    pub fn code_by_user_code(&mut self, typed: &str) -> Option<&mut DeviceCode> {
+        let wanted: String = typed
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        if wanted.is_empty() {
+            return None;
+        }
+        self.codes.iter_mut().find(|c| c.user_code == wanted)
+    }
+
+    pub fn code_by_device_code(&mut self, device_code: &str) -> Option<&mut DeviceCode> {
+        self.codes.iter_mut().find(|c| c.device_code == device_code)
+    }
+
+    /// Whether a sign-in must take the admin consent detour.
+    pub fn approval_needed(&self) -> bool {
+        self.tenant.require_admin_approval && self.admin_consent.is_none()
+    }
+
+    /// Takes one use of the first queued fault whose path is a suffix of `path`.
+    pub fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let index = self
+            .faults
+            .iter()
+            .position(|f| path.ends_with(f.path.as_str()))?;
+        let fault = self.faults.get_mut(index)?;
+        fault.count = fault.count.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.count == 0 {
+            self.faults.remove(index);
+        }
+        Some(taken)
+    }
+
+    pub fn record(&mut self, record: RequestRecord) {
+        if self.requests.len() >= MAX_RECORDS {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(record);
+    }
+
+    /// The code a person may still act on: known, not expired, not finished.
+    pub fn open_code(&mut self, user_code: &str) -> Result<&mut DeviceCode, CodeProblem> {
+        let code = self
+            .code_by_user_code(user_code)
+            .ok_or(CodeProblem::Unknown)?;
+        if code.expired(Instant::now()) {
+            return Err(CodeProblem::Expired);
+        }
+        match code.state {
+            CodeState::Pending | CodeState::ApprovalRequested => Ok(code),
+            CodeState::Declined | CodeState::Approved { .. } | CodeState::Redeemed => {
+                Err(CodeProblem::Finished)
+            }
+        }
+    }
+
+    /// `account` (already checked to be of the tenant) signs in with `user_code` and consents,
+    /// unless the tenant demands admin approval that no reviewer has given yet.
+    pub fn sign_in(&mut self, user_code: &str, account: &str) -> Result<SignIn, CodeProblem> {
+        let approval_needed = self.approval_needed();
+        let allowed = self.tenant.granted_scopes.clone();
+        let code = self.open_code(user_code)?;
+        if approval_needed {
+            return Ok(SignIn::ApprovalRequired);
+        }
+        code.state = CodeState::Approved {
+            account: account.to_owned(),
+        };
+        let granted = scopes::granted_resource_scopes(&code.scopes, allowed.as_deref());
+        let consented = self
+            .user_consents
+            .entry(account.to_ascii_lowercase())
+            .or_default();
+        for scope in granted {
+            if !consented.iter().any(|s| s.eq_ignore_ascii_case(&scope)) {
+                consented.push(scope);
+            }
+        }
+        Ok(SignIn::Approved)
+    }
+
+    pub fn deny(&mut self, user_code: &str) -> Result<(), CodeProblem> {
+        self.open_code(user_code)?.state = CodeState::Declined;
+        Ok(())
+    }
+
+    /// The user met "Approval required" and pressed "Request approval".
+    pub fn request_approval(&mut self, user_code: &str) -> Result<(), CodeProblem> {
+        if !self.approval_needed() {
+            return Err(CodeProblem::NoApprovalNeeded);
+        }
+        self.open_code(user_code)?.state = CodeState::ApprovalRequested;
+        Ok(())
+    }
+
+    /// The reviewer grants admin consent for `scopes` (Graph scopes; sign-in scopes dropped).
+    pub fn grant_admin_consent(&mut self, scopes: &[String]) {
+        let mut granted: Vec<String> = Vec::new();
+        for scope in scopes.iter().filter(|s| !scopes::is_oidc(s)) {
+            if !granted.iter().any(|s| s.eq_ignore_ascii_case(scope)) {
+                granted.push(scope.clone());
+            }
+        }
+        self.admin_consent = Some(granted);
+    }
+
+    /// What the reviewer consents to when not told: the tenant's granted scopes, else every
+    /// Graph scope the registration has asked for, else `User.Read`.
+    pub fn default_admin_scopes(&self) -> Vec<String> {
+        if let Some(list) = &self.tenant.granted_scopes {
+            return list.clone();
+        }
+        let mut asked: Vec<String> = Vec::new();
+        for code in &self.codes {
+            for scope in scopes::granted_resource_scopes(&code.scopes, None) {
+                if !asked.iter().any(|s| s.eq_ignore_ascii_case(&scope)) {
+                    asked.push(scope);
+                }
+            }
+        }
+        if asked.is_empty() {
+            asked = scopes::DEFAULT_GRAPH_SCOPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+        }
+        asked
+    }
+
+    /// The settings as `/_sim/tenant` reports them.
+    pub fn tenant_view(&self) -> TenantSettings {
+        TenantSettings {
+            admin_consent_granted: self.admin_consent.is_some(),
+            ..self.tenant.clone()
+        }
+    }
+
+    /// Marks every refresh token of `account` revoked; returns how many there were.
+    pub fn revoke(&mut self, account: &str) -> usize {
+        let mut revoked = 0;
+        for grant in self.refresh.values_mut() {
+            if grant.account.eq_ignore_ascii_case(account) && !grant.revoked {
+                grant.revoked = true;
+                revoked += 1;
+            }
+        }
+        revoked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(path: &str, count: u32) -> Fault {
+        Fault {
+            path: path.to_owned(),
+            status: Some(503),
+            body: None,
+            retry_after: None,
+            delay_ms: 0,
+            drop: false,
+            slow_down: false,
+            count,
+        }
+    }
+
+    #[test]
+    fn faults_match_by_suffix_in_fifo_order_and_count_down() {
+        let mut state = State::new(&Settings::default());
+        state.faults.push_back(fault("/token", 2));
+        state.faults.push_back(fault("/devicecode", 1));
+        assert!(state.take_fault("/x/oauth2/v2.0/authorize").is_none());
+        assert_eq!(
+            state
+                .take_fault("/x/oauth2/v2.0/devicecode")
+                .map(|f| f.path),
+            Some("/devicecode".to_owned())
+        );
+        assert!(state.take_fault("/x/oauth2/v2.0/token").is_some());
+        assert!(state.take_fault("/x/oauth2/v2.0/token").is_some());
+        assert!(state.take_fault("/x/oauth2/v2.0/token").is_none());
+    }
+
+    #[test]
+    fn user_codes_match_whatever_the_case_and_separators() {
+        let mut state = State::new(&Settings::default());
+        state.codes.push(DeviceCode {
+            device_code: "d".into(),
+            user_code: "ABCDEFGHI".into(),
+            client_id: "c".into(),
+            scopes: vec![],
+            issued: Instant::now(),
+            expires_in: 900,
+            state: CodeState::Pending,
+        });
+        assert!(state.code_by_user_code("abcd-efghi").is_some());
+        assert!(state.code_by_user_code(" ABCDEFGHI ").is_some());
+        assert!(state.code_by_user_code("ABCDEFGHX").is_none());
+        assert!(state.code_by_user_code("--").is_none());
+    }
+}
