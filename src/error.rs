@@ -87,7 +87,11 @@ impl Error {
     }
 
     pub fn interrupted() -> Self {
-        Error::new(Kind::Interrupted, "interrupted", "interrupted; nothing was saved")
+        Error::new(
+            Kind::Interrupted,
+            "interrupted",
+            "interrupted; nothing was saved",
+        )
     }
 
     pub fn exit_code(&self) -> i32 {
@@ -169,8 +173,8 @@ mod tests {
 
     #[test]
     fn messages_are_one_line() {
-        let e = Error::new(Kind::Unreachable, "x", "AADSTS1: a\r\nTrace ID: b\n")
-            .with_hint("do\nthis");
+        let e =
+            Error::new(Kind::Unreachable, "x", "AADSTS1: a\r\nTrace ID: b\n").with_hint("do\nthis");
         assert_eq!(e.message, "AADSTS1: a Trace ID: b");
         assert_eq!(e.hint.as_deref(), Some("do this"));
     }
