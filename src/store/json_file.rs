@@ -107,6 +107,7 @@ pub(crate) fn write_atomic(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(dir, &name);
     // tempfile creates the file with mode 0600 on unix, before any byte is written.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
@@ -122,6 +123,22 @@ pub(crate) fn write_atomic(
     temp.persist(path)
         .map_err(|e| io_error("replace", path, &e.error))?;
     sync_dir(dir)
+}
+
+/// Temp files left by a writer that died before its rename. Only a lock holder writes temp
+/// files, and the caller holds the lock, so every one found is stale. Best effort.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The rename is durable only once the directory entry is on disk.
