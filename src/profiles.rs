@@ -172,6 +172,22 @@ impl Profiles {
     }
 }
 
+impl Profiles {
+    /// Records a validation result on the profile; `false` when the profile is gone (removed
+    /// while validating), which is not an error.
+    pub fn set_validation(&self, name: &str, validation: Validation) -> Result<bool> {
+        self.update(|file| {
+            Ok(match file.profiles.get_mut(name) {
+                Some(profile) => {
+                    profile.last_validation = Some(validation);
+                    true
+                }
+                None => false,
+            })
+        })
+    }
+}
+
 /// Exit 3: nothing saved under this name.
 pub fn not_onboarded(name: &str) -> Error {
     Error::new(
@@ -294,6 +310,28 @@ mod tests {
         let profiles = Profiles::at(dir.path().join("sub"));
         assert!(profiles.load().unwrap().profiles.is_empty());
         assert_eq!(profiles.get("x").unwrap_err().exit_code(), 3);
+    }
+
+    #[test]
+    fn a_validation_is_recorded_on_its_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path());
+        profiles
+            .update(|f| {
+                f.profiles.insert("p".into(), sample());
+                Ok(())
+            })
+            .unwrap();
+        let v = Validation {
+            at: "2026-11-27T11:00:00Z".into(),
+            valid: false,
+            exit_code: 4,
+            code: Some("invalid_grant".into()),
+            message: Some("refresh token expired".into()),
+        };
+        assert!(profiles.set_validation("p", v.clone()).unwrap());
+        assert!(!profiles.set_validation("gone", v.clone()).unwrap());
+        assert_eq!(profiles.get("p").unwrap().last_validation, Some(v));
     }
 
     #[test]

@@ -47,6 +47,21 @@ impl StoreKind {
     }
 }
 
+/// For `--store` / `ONBOARD_STORE`: only the stores a user may choose (`environment` is
+/// picked by `ONBOARD_CREDENTIAL` being set, not by name).
+impl std::str::FromStr for StoreKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "keyring" => Ok(StoreKind::Keyring),
+            "file" => Ok(StoreKind::File),
+            other => Err(Error::usage(format!("unknown credential store '{other}'"))
+                .with_hint("use --store keyring (the default) or --store file")),
+        }
+    }
+}
+
 impl fmt::Display for StoreKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -20,7 +20,9 @@ use onboard::store::{
     save_onboarding,
 };
 
-use crate::support::keyring::{child_command, keyring_services, run_child, secret_service};
+use crate::support::keyring::{
+    child_command, keyring_services, private_secret_service, run_child, secret_service,
+};
 
 fn profile(tenant: &str) -> Profile {
     Profile {
@@ -110,6 +112,22 @@ fn a_keyring_that_never_answers_times_out_with_exit_7() {
         &[("DBUS_SESSION_BUS_ADDRESS", &address)],
     );
     assert!(out.contains("silent keyring: gave up after"), "{out}");
+}
+
+#[test]
+fn a_locked_keyring_is_exit_7_with_unlock_in_the_hint() {
+    // Its own daemons: locking the shared keyring would break the tests running beside it.
+    let ss = private_secret_service();
+    run_child(
+        "store::child::locked_keyring_save",
+        &[("DBUS_SESSION_BUS_ADDRESS", &ss.bus_address)],
+    );
+    ss.lock();
+    let out = run_child(
+        "store::child::locked_keyring",
+        &[("DBUS_SESSION_BUS_ADDRESS", &ss.bus_address)],
+    );
+    assert!(out.contains("locked keyring: failed in"), "{out}");
 }
 
 /// Run in a child process by the tests above, with `DBUS_SESSION_BUS_ADDRESS` set for them.
@@ -216,6 +234,42 @@ mod child {
     }
 
     #[test]
+    #[ignore = "run by a_locked_keyring_is_exit_7_with_unlock_in_the_hint"]
+    fn locked_keyring_save() {
+        if child_dir().is_none() {
+            return;
+        }
+        KeyringStore::new().save("locked", &token(3000, 9)).unwrap();
+    }
+
+    #[test]
+    #[ignore = "run by a_locked_keyring_is_exit_7_with_unlock_in_the_hint"]
+    fn locked_keyring() {
+        if child_dir().is_none() {
+            return;
+        }
+        let store = TimedStore::new(Arc::new(KeyringStore::new()));
+        let rt = runtime();
+        let started = Instant::now();
+        let e = rt.block_on(store.load("locked")).unwrap_err();
+        let elapsed = started.elapsed();
+        println!(
+            "locked keyring: failed in {elapsed:?}: {e} / hint: {:?}",
+            e.hint
+        );
+        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.code, "keyring_locked");
+        let hint = e.hint.unwrap();
+        assert!(hint.contains("unlock"), "{hint}");
+        assert!(hint.contains("--store file"), "{hint}");
+        let e = rt
+            .block_on(store.save("locked", &token(3000, 10)))
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        println!("locked keyring, save: {e} / hint: {:?}", e.hint);
+    }
+
+    #[test]
     #[ignore = "run by no_secret_service_fails_at_once_with_exit_7_and_a_hint"]
     fn no_secret_service() {
         let Some(dir) = child_dir() else {
@@ -226,7 +280,10 @@ mod child {
         let started = Instant::now();
         let e = rt.block_on(store.save("p", &token(100, 4))).unwrap_err();
         let elapsed = started.elapsed();
-        println!("no Secret Service: failed in {elapsed:?}");
+        println!(
+            "no Secret Service: failed in {elapsed:?}: {e} / hint: {:?}",
+            e.hint
+        );
         assert_eq!(e.kind, Kind::StoreUnavailable);
         assert_eq!(e.exit_code(), 7);
         assert_eq!(e.code, "no_keyring");
@@ -269,7 +326,10 @@ mod child {
         let started = Instant::now();
         let e = rt.block_on(store.save("p", &token(100, 5))).unwrap_err();
         let elapsed = started.elapsed();
-        println!("silent keyring: gave up after {elapsed:?}");
+        println!(
+            "silent keyring: gave up after {elapsed:?}: {e} / hint: {:?}",
+            e.hint
+        );
         assert_eq!(e.exit_code(), 7);
         assert_eq!(e.code, "store_timeout");
         let hint = e.hint.unwrap();

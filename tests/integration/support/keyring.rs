@@ -77,6 +77,12 @@ pub fn secret_service() -> &'static SecretService {
     SERVICE.get_or_init(|| start().unwrap_or_else(|e| panic!("private Secret Service: {e}")))
 }
 
+/// A Secret Service of its own, for a test that changes its state (locks it); its daemons stop
+/// when it is dropped.
+pub fn private_secret_service() -> SecretService {
+    start().unwrap_or_else(|e| panic!("private Secret Service: {e}"))
+}
+
 fn start() -> Result<SecretService, String> {
     let started = Instant::now();
     let dir = tempfile::Builder::new()
@@ -115,6 +121,25 @@ fn start() -> Result<SecretService, String> {
         _lifeline: Mutex::new(stdin),
         _supervisor: Mutex::new(child),
     })
+}
+
+impl SecretService {
+    /// Locks the login collection, as a screen lock or a reboot would.
+    pub fn lock(&self) {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .unwrap_or_else(|e| panic!("dbus-send: {e}"));
+        assert!(out.status.success(), "{out:?}");
+    }
 }
 
 /// `secret-tool` on a given bus.
