@@ -163,9 +163,11 @@ impl CredentialStore for EnvStore {
         Ok(())
     }
 
+    /// Asking for another profile is a usage error rather than "not onboarded": in CI the
+    /// likely cause is a `--profile` that does not match the exported credential.
     fn load(&self, profile: &str) -> Result<Option<Secret>> {
         if profile != self.credential.profile {
-            return Ok(None);
+            return Err(other_profile(profile, &self.credential.profile));
         }
         Ok(Some(self.lock()?.0.clone()))
     }
@@ -229,7 +231,9 @@ mod tests {
     fn a_rotated_token_is_kept_in_memory() {
         let store = EnvStore::from_json(EXPORTED).unwrap();
         assert!(!store.rotated());
-        assert!(store.load("other").unwrap().is_none());
+        let e = store.load("other").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message.contains("contoso"), "{}", e.message);
         store.save("contoso", &Secret::new("new")).unwrap();
         assert!(store.rotated());
         assert_eq!(store.load("contoso").unwrap().unwrap().expose(), "new");
