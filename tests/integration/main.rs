@@ -3,4 +3,5 @@
 mod cli;
 mod flow;
 mod simulator;
+mod store;
 mod support;

@@ -1,5 +1,6 @@
 //! Fixtures shared by the integration tests.
 
+pub mod keyring;
 pub mod sim;
 
 use assert_cmd::cargo::cargo_bin;

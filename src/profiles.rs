@@ -1,0 +1,343 @@
+//! `profiles.json`: the non-secret facts of each saved onboarding (authority, tenant,
+//! registration, account, scopes, which store holds the token, the last validation), read
+//! without a lock and rewritten under one, atomically, keeping fields newer versions added.
+
+// `crate::error::Error` is the crate's one error type (136 bytes with its support ids); its
+// errors are rare and end the command, so boxing it here would only add noise.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Kind, Result};
+use crate::store::StoreKind;
+use crate::store::json_file::{self, BeforeRename};
+
+/// The schema version this build writes. A file with a higher one is read but never rewritten.
+pub const PROFILES_VERSION: u32 = 1;
+
+/// The file name inside the config dir.
+pub const PROFILES_FILE: &str = "profiles.json";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfilesFile {
+    pub version: u32,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+    /// Top-level fields a newer onboard wrote; written back unchanged.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for ProfilesFile {
+    fn default() -> Self {
+        ProfilesFile {
+            version: PROFILES_VERSION,
+            profiles: BTreeMap::new(),
+            extra: Map::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The authority URL used to sign in.
+    pub authority: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<String>,
+    /// The tenant as the user gave it (GUID or domain).
+    pub tenant: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The scopes granted at sign-in.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub store: StoreKind,
+    /// RFC 3339.
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_validation: Option<Validation>,
+    /// Per-profile fields a newer onboard wrote; written back unchanged.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    /// RFC 3339.
+    pub at: String,
+    pub valid: bool,
+    pub exit_code: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `profiles.json` in one config dir. Cheap to create; holds no open file.
+#[derive(Clone)]
+pub struct Profiles {
+    dir: PathBuf,
+    before_rename: Option<BeforeRename>,
+}
+
+impl std::fmt::Debug for Profiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profiles").field("dir", &self.dir).finish()
+    }
+}
+
+/// `<OS config dir>/onboard`, e.g. `~/.config/onboard`. For `deps.rs` only: it reads `HOME` /
+/// `XDG_CONFIG_HOME` (through `dirs`), and the rest of the crate takes the dir as a parameter.
+pub fn default_config_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("onboard"))
+}
+
+impl Profiles {
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Profiles {
+            dir: dir.into(),
+            before_rename: None,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(PROFILES_FILE)
+    }
+
+    /// Test hook: runs after the new file is written and synced, before it replaces the old
+    /// one, with the lock held. Lets a test kill a writer at the worst moment.
+    #[doc(hidden)]
+    pub fn before_rename(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.before_rename = Some(std::sync::Arc::new(hook));
+        self
+    }
+
+    /// The saved profiles; a missing file is an empty one. No lock: writers replace the file
+    /// atomically, so a reader always sees a whole file.
+    pub fn load(&self) -> Result<ProfilesFile> {
+        let path = self.path();
+        match json_file::read(&path)? {
+            None => Ok(ProfilesFile::default()),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| json_file::parse_error(&path, &e))
+            }
+        }
+    }
+
+    /// One profile, or exit 3 when there is none by that name.
+    pub fn get(&self, name: &str) -> Result<Profile> {
+        self.load()?
+            .profiles
+            .remove(name)
+            .ok_or_else(|| not_onboarded(name))
+    }
+
+    /// Read-modify-write under the lock: re-reads the file, applies `change`, and writes the
+    /// result atomically. When `change` fails nothing is written.
+    pub fn update<T>(&self, change: impl FnOnce(&mut ProfilesFile) -> Result<T>) -> Result<T> {
+        let path = self.path();
+        json_file::ensure_dir(&self.dir)?;
+        let _lock = json_file::lock(&path)?;
+        let mut file = self.load()?;
+        if file.version > PROFILES_VERSION {
+            return Err(Error::new(
+                Kind::Usage,
+                "newer_file",
+                format!(
+                    "{} was written by a newer onboard (schema version {}; this one knows {})",
+                    path.display(),
+                    file.version,
+                    PROFILES_VERSION
+                ),
+            )
+            .with_hint("upgrade onboard; this version will not rewrite the file"));
+        }
+        let value = change(&mut file)?;
+        let mut bytes = serde_json::to_vec_pretty(&file)
+            .map_err(|e| Error::unexpected(format!("could not serialize profiles: {e}")))?;
+        bytes.push(b'\n');
+        json_file::write_atomic(&path, &bytes, self.before_rename.as_ref())?;
+        Ok(value)
+    }
+}
+
+impl Profiles {
+    /// Records a validation result on the profile; `false` when the profile is gone (removed
+    /// while validating), which is not an error.
+    pub fn set_validation(&self, name: &str, validation: Validation) -> Result<bool> {
+        self.update(|file| {
+            Ok(match file.profiles.get_mut(name) {
+                Some(profile) => {
+                    profile.last_validation = Some(validation);
+                    true
+                }
+                None => false,
+            })
+        })
+    }
+}
+
+/// Exit 3: nothing saved under this name.
+pub fn not_onboarded(name: &str) -> Error {
+    Error::new(
+        Kind::NotOnboarded,
+        "not_onboarded",
+        format!("no saved profile named '{name}'"),
+    )
+    .with_hint("run `onboard list` to see the saved profiles, or `onboard invite` to onboard")
+}
+
+/// A profile name becomes a keyring entry's user name and a JSON key: it must be non-empty,
+/// printable and of a sane length.
+pub fn validate_name(name: &str) -> Result<()> {
+    let problem = if name.trim().is_empty() {
+        Some("is empty")
+    } else if name.chars().any(char::is_control) {
+        Some("contains control characters")
+    } else if name.len() > 256 {
+        Some("is longer than 256 bytes")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(p) => Err(Error::usage(format!("the profile name {p}"))
+            .with_hint("choose another name with --profile")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Profile {
+        Profile {
+            authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0".into(),
+            cloud: Some("global".into()),
+            tenant: "contoso.onmicrosoft.com".into(),
+            tenant_id: Some("00000000-0000-0000-0000-000000000001".into()),
+            client_id: "00000000-0000-0000-0000-000000000002".into(),
+            account: Some("svc@contoso.onmicrosoft.com".into()),
+            scopes: vec!["User.Read".into(), "offline_access".into()],
+            store: StoreKind::Keyring,
+            created_at: "2026-11-27T10:00:00Z".into(),
+            last_validation: None,
+            extra: Map::new(),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path());
+        let text = r#"{
+          "version": 1,
+          "default_profile": "contoso",
+          "profiles": {
+            "contoso": {
+              "authority": "https://login.microsoftonline.com/contoso/v2.0",
+              "tenant": "contoso", "client_id": "c", "store": "file",
+              "created_at": "2026-11-27T10:00:00Z",
+              "future_field": {"nested": [1, 2]}
+            }
+          }
+        }"#;
+        std::fs::write(profiles.path(), text).unwrap();
+        profiles
+            .update(|f| {
+                f.profiles.insert("fabrikam".into(), sample());
+                Ok(())
+            })
+            .unwrap();
+        let raw: Value = serde_json::from_slice(&std::fs::read(profiles.path()).unwrap()).unwrap();
+        assert_eq!(raw["default_profile"], "contoso");
+        assert_eq!(raw["profiles"]["contoso"]["future_field"]["nested"][1], 2);
+        assert_eq!(raw["profiles"]["contoso"]["store"], "file");
+        assert_eq!(raw["profiles"]["fabrikam"]["store"], "keyring");
+        let back = profiles.load().unwrap();
+        assert_eq!(back.profiles["fabrikam"], sample());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_named_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path());
+        std::fs::write(profiles.path(), "{\"version\": 1, \"profiles\": {").unwrap();
+        let e = profiles.load().unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message.contains("profiles.json"), "{}", e.message);
+        assert!(e.hint.unwrap().contains("move"));
+        let e = profiles.update(|_| Ok(())).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = std::fs::read_to_string(profiles.path()).unwrap();
+        assert_eq!(text, "{\"version\": 1, \"profiles\": {");
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_is_not_quoted_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path());
+        std::fs::write(profiles.path(), r#"{"version": "sekrit-value"}"#).unwrap();
+        let e = profiles.load().unwrap_err();
+        assert!(!e.message.contains("sekrit"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_newer_version_is_read_but_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path());
+        std::fs::write(profiles.path(), r#"{"version": 2, "profiles": {}}"#).unwrap();
+        assert_eq!(profiles.load().unwrap().version, 2);
+        let e = profiles.update(|_| Ok(())).unwrap_err();
+        assert_eq!(e.code, "newer_file");
+        assert!(e.hint.unwrap().contains("upgrade"));
+    }
+
+    #[test]
+    fn a_missing_file_is_empty_and_a_missing_profile_is_exit_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path().join("sub"));
+        assert!(profiles.load().unwrap().profiles.is_empty());
+        assert_eq!(profiles.get("x").unwrap_err().exit_code(), 3);
+    }
+
+    #[test]
+    fn a_validation_is_recorded_on_its_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::at(dir.path());
+        profiles
+            .update(|f| {
+                f.profiles.insert("p".into(), sample());
+                Ok(())
+            })
+            .unwrap();
+        let v = Validation {
+            at: "2026-11-27T11:00:00Z".into(),
+            valid: false,
+            exit_code: 4,
+            code: Some("invalid_grant".into()),
+            message: Some("refresh token expired".into()),
+        };
+        assert!(profiles.set_validation("p", v.clone()).unwrap());
+        assert!(!profiles.set_validation("gone", v.clone()).unwrap());
+        assert_eq!(profiles.get("p").unwrap().last_validation, Some(v));
+    }
+
+    #[test]
+    fn profile_names_are_checked() {
+        assert!(validate_name("contoso.onmicrosoft.com").is_ok());
+        assert_eq!(validate_name("").unwrap_err().exit_code(), 2);
+        assert_eq!(validate_name("a\nb").unwrap_err().exit_code(), 2);
+    }
+}

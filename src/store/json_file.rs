@@ -1,0 +1,229 @@
+//! The discipline for onboard's JSON files in the config dir (`profiles.json`,
+//! `credentials.json`): an exclusive advisory lock on a sibling `.lock` file around every
+//! read-modify-write, atomic replacement (temp file in the same dir, fsync, rename, fsync dir),
+//! mode 0600 for files and 0700 for the dir, and parse errors that never echo file content.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Kind, Result};
+
+/// How long a writer waits for another onboard process to finish its update. Updates take
+/// milliseconds; a lock held longer belongs to a stuck process, and waiting forever would hang.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Called after the new content is durable in the temp file and before the rename: tests use
+/// it to kill a writer at the worst moment.
+pub(crate) type BeforeRename = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// Creates the config dir (and its parents) if missing; a dir onboard creates is 0700.
+/// An existing dir keeps its mode: it may be one the user chose with `--config-dir`.
+pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| io_error("create the directory", dir, &e))
+}
+
+/// Holds the exclusive lock for `path` until dropped (closing the file releases it, also
+/// when the process dies).
+pub(crate) struct Lock {
+    _file: File,
+}
+
+pub(crate) fn lock(path: &Path) -> Result<Lock> {
+    let lock_path = sibling(path, ".lock");
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(&lock_path)
+        .map_err(|e| io_error("open the lock file", &lock_path, &e))?;
+    // Polling try_lock instead of a blocking lock() so a stuck process cannot hang us.
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    Kind::StoreUnavailable,
+                    "locked",
+                    format!(
+                        "{} is locked by another onboard process (waited {} s)",
+                        path.display(),
+                        LOCK_WAIT.as_secs()
+                    ),
+                )
+                .with_hint(format!(
+                    "wait for the other onboard to finish, or end it if it is stuck (see who \
+                     holds {})",
+                    lock_path.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(io_error("lock", &lock_path, &e));
+            }
+        }
+    }
+}
+
+/// The file's bytes, or `None` when it does not exist yet.
+pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error("read", path, &e)),
+    }
+}
+
+/// Replaces `path` with `bytes` so that a reader, or a crash at any moment, sees either the
+/// old file or the new one, never a mix. Call with the lock held.
+pub(crate) fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: Option<&BeforeRename>,
+) -> Result<()> {
+    let dir = parent(path);
+    ensure_dir(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_stale_temps(dir, &name);
+    // tempfile creates the file with mode 0600 on unix, before any byte is written.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("create a temporary file in", dir, &e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("write", temp.path(), &e))?;
+    if let Some(hook) = before_rename {
+        hook();
+    }
+    temp.persist(path)
+        .map_err(|e| io_error("replace", path, &e.error))?;
+    sync_dir(dir)
+}
+
+/// Temp files left by a writer that died before its rename. Only a lock holder writes temp
+/// files, and the caller holds the lock, so every one found is stale. Best effort.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The rename is durable only once the directory entry is on disk.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error("sync the directory", dir, &e))
+}
+
+/// Windows cannot open a directory as a file; its rename is as durable as it gets.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// A file that is not the JSON we expect: exit 2, naming the file, and never overwritten.
+/// Only serde's position and, for a missing field, its name are shown: the rest of serde's
+/// message can quote values, and `credentials.json` holds secrets.
+pub(crate) fn parse_error(path: &Path, e: &serde_json::Error) -> Error {
+    let what = describe_json_error(e);
+    Error::new(
+        Kind::Usage,
+        "corrupt_file",
+        format!("{} is not a file onboard can read: {what}", path.display()),
+    )
+    .with_hint(format!(
+        "fix or move {} aside (onboard will not overwrite it)",
+        path.display()
+    ))
+}
+
+/// serde_json's message without any value it may quote.
+pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {} column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Syntax => format!("invalid JSON at {at}"),
+        Category::Eof => format!("the JSON ends too early at {at}"),
+        Category::Io => format!("could not be read ({at})"),
+        Category::Data => {
+            let text = e.to_string();
+            if text.starts_with("missing field `") && !text.contains('"') {
+                text
+            } else {
+                format!("a value has the wrong type or is not allowed, at {at}")
+            }
+        }
+    }
+}
+
+pub(crate) fn io_error(action: &str, path: &Path, e: &io::Error) -> Error {
+    let hint = match e.kind() {
+        io::ErrorKind::PermissionDenied => format!(
+            "check the owner and permissions of {}, or choose another directory with --config-dir",
+            path.display()
+        ),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            "free some disk space and try again".to_owned()
+        }
+        io::ErrorKind::ReadOnlyFilesystem => {
+            "the file system is read-only: choose another directory with --config-dir".to_owned()
+        }
+        _ => format!(
+            "check that {} is a writable directory, or choose another with --config-dir",
+            parent(path).display()
+        ),
+    };
+    Error::new(
+        Kind::StoreUnavailable,
+        "file",
+        format!("could not {action} {}: {e}", path.display()),
+    )
+    .with_hint(hint)
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}

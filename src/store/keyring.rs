@@ -1,0 +1,475 @@
+//! The default store: the platform keyring through keyring-core (Secret Service on Linux/BSD,
+//! the Keychain on macOS, Credential Manager on Windows), service `onboard`, one entry per
+//! profile, plus extra entries for tokens longer than one chunk.
+//!
+//! Chunking: Windows Credential Manager holds 2,560 bytes per entry and a refresh token is
+//! about 1,500 characters but has no upper bound, so a token is stored as UTF-8 bytes
+//! (`set_secret`; `set_password` would store UTF-16 on Windows and halve the room) in chunks of
+//! [`CHUNK_SIZE`] bytes. The same format is used on every platform, so the Linux tests exercise
+//! the splitting that only Windows needs:
+//!
+//! - entry (service `onboard`, user = profile): the header line
+//!   `onboard-chunks/1 parts=N bytes=L fnv1a64=H` + `\n` + the first chunk;
+//! - entries (service `onboard:part-2` … `onboard:part-N`, user = profile): the other chunks.
+//!
+//! Part entries use their own service names so no profile name can collide with them. The
+//! header's length and checksum catch a token whose parts come from two different saves
+//! (a save interrupted half-way); such a token reads as damaged rather than as a wrong token.
+//!
+//! Only the Linux path is tested here (against a real Secret Service daemon); the macOS and
+//! Windows stores are selected by `cfg` and compile on those targets only.
+
+use std::sync::{Arc, Mutex};
+
+use keyring_core::{CredentialStore as KeyringBackend, Entry};
+use zeroize::Zeroizing;
+
+use super::{CredentialStore, StoreKind};
+use crate::error::{Error, Kind, Result};
+use crate::secret::Secret;
+
+/// The keyring service name of the head entries.
+pub const SERVICE: &str = "onboard";
+
+/// Bytes of token per entry: below Windows' 2,560-byte blob limit with room for the header.
+pub const CHUNK_SIZE: usize = 2048;
+
+/// More parts than this is not a refresh token (2048 × 64 = 128 KiB); also bounds the sweep
+/// for orphaned parts.
+const MAX_PARTS: usize = 64;
+
+const HEADER_MAGIC: &str = "onboard-chunks/1 ";
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+const KEYRING_NAME: &str = "the Secret Service keyring";
+#[cfg(target_os = "macos")]
+const KEYRING_NAME: &str = "the macOS Keychain";
+#[cfg(windows)]
+const KEYRING_NAME: &str = "Windows Credential Manager";
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    windows
+)))]
+const KEYRING_NAME: &str = "the keyring";
+
+/// The keyring store. Creating it does not touch the keyring: the connection is made by the
+/// first call, which the caller runs under [`super::TimedStore`]'s timeout, because connecting
+/// to a Secret Service can itself block.
+#[derive(Default)]
+pub struct KeyringStore {
+    backend: Mutex<Option<Arc<KeyringBackend>>>,
+}
+
+impl std::fmt::Debug for KeyringStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyringStore")
+    }
+}
+
+impl KeyringStore {
+    pub fn new() -> Self {
+        KeyringStore::default()
+    }
+
+    /// Connects and reads an entry that does not exist: proves the keyring answers and is
+    /// unlocked. For `onboard doctor`.
+    pub fn check(&self) -> Result<()> {
+        let backend = self.backend()?;
+        let entry = entry(&backend, "onboard:check", "onboard")?;
+        match entry.get_secret() {
+            Ok(_) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(e, "read from", "onboard:check")),
+        }
+    }
+
+    /// The platform store, connected once and reused; a failed connection is retried on the
+    /// next call (the user may have started or unlocked the keyring meanwhile).
+    fn backend(&self) -> Result<Arc<KeyringBackend>> {
+        let mut slot = self
+            .backend
+            .lock()
+            .map_err(|_| Error::unexpected("the keyring connection was poisoned by a panic"))?;
+        if let Some(backend) = slot.as_ref() {
+            return Ok(Arc::clone(backend));
+        }
+        let backend = platform_store()?;
+        *slot = Some(Arc::clone(&backend));
+        Ok(backend)
+    }
+
+    fn head_parts(&self, backend: &Arc<KeyringBackend>, profile: &str) -> Result<Option<usize>> {
+        match read(backend, SERVICE, profile)? {
+            None => Ok(None),
+            Some(head) => Ok(Some(parse_head(&head).map(|h| h.parts).unwrap_or(1))),
+        }
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Keyring
+    }
+
+    fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
+        crate::profiles::validate_name(profile)?;
+        let backend = self.backend()?;
+        let entries = split(refresh_token.expose().as_bytes());
+        let old_parts = self.head_parts(&backend, profile).unwrap_or(None);
+        // Parts first, head last: until the head is replaced, a reader sees the old header,
+        // and the checksum rejects the mix instead of returning a wrong token.
+        for (i, chunk) in entries.iter().enumerate().skip(1) {
+            let service = part_service(i + 1);
+            entry(&backend, &service, profile)?
+                .set_secret(chunk)
+                .map_err(|e| map_error(e, "write to", profile))?;
+        }
+        entry(&backend, SERVICE, profile)?
+            .set_secret(&entries[0])
+            .map_err(|e| map_error(e, "write to", profile))?;
+        // A shorter token leaves parts of the previous one behind: remove them.
+        for part in entries.len() + 1..=old_parts.unwrap_or(0).min(MAX_PARTS) {
+            delete_entry(&backend, &part_service(part), profile)?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, profile: &str) -> Result<Option<Secret>> {
+        let backend = self.backend()?;
+        let Some(head) = read(&backend, SERVICE, profile)? else {
+            return Ok(None);
+        };
+        let Some(header) = parse_head(&head) else {
+            // Not written by onboard's chunked format: the whole entry is the token.
+            return decode(profile, head).map(Some);
+        };
+        let mut parts = Vec::with_capacity(header.parts);
+        parts.push(Zeroizing::new(header.first.to_vec()));
+        for part in 2..=header.parts {
+            match read(&backend, &part_service(part), profile)? {
+                Some(bytes) => parts.push(bytes),
+                None => return Err(damaged(profile, &format!("part {part} is missing"))),
+            }
+        }
+        let joined = join(&header, &parts).map_err(|why| damaged(profile, why))?;
+        decode(profile, joined).map(Some)
+    }
+
+    fn delete(&self, profile: &str) -> Result<bool> {
+        let backend = self.backend()?;
+        let parts = self.head_parts(&backend, profile)?;
+        // Head first: once it is gone the profile reads as "not saved", never as damaged.
+        let mut deleted = delete_entry(&backend, SERVICE, profile)?;
+        // Then the parts the header names, and beyond them any orphans of an interrupted save.
+        let named = parts.unwrap_or(1);
+        for part in 2..=MAX_PARTS {
+            let gone = delete_entry(&backend, &part_service(part), profile)?;
+            deleted |= gone;
+            if !gone && part > named {
+                break;
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn platform_store() -> Result<Arc<KeyringBackend>> {
+    // Reads DBUS_SESSION_BUS_ADDRESS (through zbus) and opens a session with the Secret
+    // Service; fails at once when there is no bus or no Secret Service on it.
+    let store = zbus_secret_service_keyring_store::Store::new().map_err(connect_error)?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<Arc<KeyringBackend>> {
+    // Untested here (no macOS machine): compiled by cfg only.
+    let store = apple_native_keyring_store::keychain::Store::new().map_err(connect_error)?;
+    Ok(store)
+}
+
+#[cfg(windows)]
+fn platform_store() -> Result<Arc<KeyringBackend>> {
+    // Untested here (no Windows machine): compiled by cfg only.
+    let store = windows_native_keyring_store::Store::new().map_err(connect_error)?;
+    Ok(store)
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    windows
+)))]
+fn platform_store() -> Result<Arc<KeyringBackend>> {
+    Err(Error::new(
+        Kind::StoreUnavailable,
+        "no_keyring",
+        "onboard has no keyring support on this operating system",
+    )
+    .with_hint("use --store file"))
+}
+
+fn entry(backend: &Arc<KeyringBackend>, service: &str, profile: &str) -> Result<Entry> {
+    Entry::new_in_store(backend, service, profile).map_err(|e| map_error(e, "use", profile))
+}
+
+fn read(
+    backend: &Arc<KeyringBackend>,
+    service: &str,
+    profile: &str,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    match entry(backend, service, profile)?.get_secret() {
+        Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(e) => Err(map_error(e, "read from", profile)),
+    }
+}
+
+fn delete_entry(backend: &Arc<KeyringBackend>, service: &str, profile: &str) -> Result<bool> {
+    match entry(backend, service, profile)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring_core::Error::NoEntry) => Ok(false),
+        Err(e) => Err(map_error(e, "delete from", profile)),
+    }
+}
+
+fn decode(profile: &str, bytes: Zeroizing<Vec<u8>>) -> Result<Secret> {
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Secret::new(text)),
+        Err(_) => Err(damaged(profile, "it is not UTF-8 text")),
+    }
+}
+
+fn part_service(part: usize) -> String {
+    format!("{SERVICE}:part-{part}")
+}
+
+/// The header of a head entry, and the first chunk that follows it.
+#[derive(Debug, PartialEq, Eq)]
+struct Head<'a> {
+    parts: usize,
+    bytes: usize,
+    fnv: u64,
+    first: &'a [u8],
+}
+
+/// The entries for a token: the head (header + first chunk), then the other chunks.
+fn split(token: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
+    let chunks: Vec<&[u8]> = if token.is_empty() {
+        vec![&[][..]]
+    } else {
+        token.chunks(CHUNK_SIZE).collect()
+    };
+    let header = format!(
+        "{HEADER_MAGIC}parts={} bytes={} fnv1a64={:016x}\n",
+        chunks.len(),
+        token.len(),
+        fnv1a64(token)
+    );
+    let mut entries = Vec::with_capacity(chunks.len());
+    let mut head = Zeroizing::new(Vec::with_capacity(header.len() + chunks[0].len()));
+    head.extend_from_slice(header.as_bytes());
+    head.extend_from_slice(chunks[0]);
+    entries.push(head);
+    for chunk in &chunks[1..] {
+        entries.push(Zeroizing::new(chunk.to_vec()));
+    }
+    entries
+}
+
+/// `None` when the entry does not start with onboard's header (a token stored whole).
+fn parse_head(head: &[u8]) -> Option<Head<'_>> {
+    let rest = head.strip_prefix(HEADER_MAGIC.as_bytes())?;
+    let newline = rest.iter().position(|&b| b == b'\n')?;
+    let line = std::str::from_utf8(&rest[..newline]).ok()?;
+    let (mut parts, mut bytes, mut fnv) = (None, None, None);
+    for field in line.split(' ') {
+        match field.split_once('=')? {
+            ("parts", v) => parts = v.parse().ok(),
+            ("bytes", v) => bytes = v.parse().ok(),
+            ("fnv1a64", v) => fnv = u64::from_str_radix(v, 16).ok(),
+            _ => {}
+        }
+    }
+    let parts = parts.filter(|&p| (1..=MAX_PARTS).contains(&p))?;
+    Some(Head {
+        parts,
+        bytes: bytes?,
+        fnv: fnv?,
+        first: &rest[newline + 1..],
+    })
+}
+
+/// Joins the chunks back, checking them against the header.
+fn join(
+    head: &Head<'_>,
+    parts: &[Zeroizing<Vec<u8>>],
+) -> std::result::Result<Zeroizing<Vec<u8>>, &'static str> {
+    if parts.len() != head.parts {
+        return Err("the number of parts does not match its header");
+    }
+    let mut joined = Zeroizing::new(Vec::with_capacity(head.bytes));
+    for part in parts {
+        joined.extend_from_slice(part);
+    }
+    if joined.len() != head.bytes || fnv1a64(&joined) != head.fnv {
+        return Err("its parts come from different saves");
+    }
+    Ok(joined)
+}
+
+/// FNV-1a: detects parts from two saves; not a security check (the keyring is the boundary).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn damaged(profile: &str, why: &str) -> Error {
+    Error::new(
+        Kind::StoreUnavailable,
+        "store_damaged",
+        format!("the saved credential of profile '{profile}' in {KEYRING_NAME} is damaged: {why}"),
+    )
+    .with_hint(format!(
+        "remove it with `onboard remove {profile}` and onboard again"
+    ))
+}
+
+/// The store could not be opened at all.
+fn connect_error(e: keyring_core::Error) -> Error {
+    let detail = describe(&e);
+    #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+    let hint = "no Secret Service answered on the D-Bus session bus: start one (in a D-Bus \
+                session: `gnome-keyring-daemon --unlock --components=secrets`, reading the \
+                keyring password on stdin) or use --store file";
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+    let hint = "check that you are logged in to a desktop session, or use --store file";
+    Error::new(
+        Kind::StoreUnavailable,
+        "no_keyring",
+        format!("{KEYRING_NAME} is not available: {detail}"),
+    )
+    .with_hint(hint)
+}
+
+/// Any other keyring failure. Never formats the error with `{:?}`: `BadEncoding` and
+/// `BadDataFormat` carry the secret's bytes.
+fn map_error(e: keyring_core::Error, action: &str, profile: &str) -> Error {
+    let detail = describe(&e);
+    let (code, hint) = match &e {
+        keyring_core::Error::NoStorageAccess(_) => (
+            "keyring_locked",
+            format!(
+                "unlock {KEYRING_NAME} (on a desktop: log out and in, or unlock it in the \
+                 passwords app; headless: `gnome-keyring-daemon --replace --unlock \
+                 --components=secrets` reading the password on stdin), or use --store file"
+            ),
+        ),
+        keyring_core::Error::Ambiguous(_) => (
+            "keyring_ambiguous",
+            format!(
+                "several entries in {KEYRING_NAME} match service '{SERVICE}' and profile \
+                 '{profile}': delete the extra ones (e.g. with secret-tool or the passwords app)"
+            ),
+        ),
+        keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(..) => (
+            "store_damaged",
+            format!("remove it with `onboard remove {profile}` and onboard again"),
+        ),
+        _ => (
+            "keyring_failed",
+            format!("check that {KEYRING_NAME} is running and unlocked, or use --store file"),
+        ),
+    };
+    Error::new(
+        Kind::StoreUnavailable,
+        code,
+        format!("could not {action} {KEYRING_NAME} (profile '{profile}'): {detail}"),
+    )
+    .with_hint(hint)
+}
+
+fn describe(e: &keyring_core::Error) -> String {
+    use keyring_core::Error as K;
+    match e {
+        K::PlatformFailure(inner) => inner.to_string(),
+        K::NoStorageAccess(inner) => format!("the keyring is locked or refused access ({inner})"),
+        K::NoEntry => "no entry".to_owned(),
+        K::BadEncoding(_) => "the entry is not UTF-8 text".to_owned(),
+        K::BadDataFormat(..) => "the entry's data is malformed".to_owned(),
+        K::BadStoreFormat(why) => format!("the keyring's data is malformed: {why}"),
+        K::TooLong(name, limit) => format!("{name} is longer than the keyring allows ({limit})"),
+        K::Invalid(name, why) => format!("{name} is invalid: {why}"),
+        K::Ambiguous(entries) => format!("{} entries match", entries.len()),
+        K::NoDefaultStore => "no keyring store is set up".to_owned(),
+        K::NotSupportedByStore(why) => format!("not supported by the keyring: {why}"),
+        _ => "unknown keyring error".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(token: &[u8]) -> Vec<u8> {
+        let entries = split(token);
+        for e in &entries {
+            assert!(e.len() <= 2560, "entry of {} bytes", e.len());
+        }
+        let head = parse_head(&entries[0]).unwrap();
+        let mut parts = vec![Zeroizing::new(head.first.to_vec())];
+        parts.extend(entries[1..].iter().cloned());
+        join(&head, &parts).unwrap().to_vec()
+    }
+
+    #[test]
+    fn tokens_split_into_chunks_and_join_back() {
+        for len in [0, 1, 1500, 2047, 2048, 2049, 4096, 6 * 1024, 10_000] {
+            let token: Vec<u8> = (0..len).map(|i| b"abcXYZ.-_0123"[i % 13]).collect();
+            let entries = split(&token);
+            assert_eq!(entries.len(), len.div_ceil(CHUNK_SIZE).max(1), "len {len}");
+            assert_eq!(roundtrip(&token), token, "len {len}");
+        }
+    }
+
+    #[test]
+    fn parts_from_two_saves_are_detected() {
+        let a: Vec<u8> = vec![b'a'; 5000];
+        let b: Vec<u8> = vec![b'b'; 5000];
+        let (ea, eb) = (split(&a), split(&b));
+        let head = parse_head(&ea[0]).unwrap();
+        let mixed = vec![
+            Zeroizing::new(head.first.to_vec()),
+            eb[1].clone(),
+            ea[2].clone(),
+        ];
+        assert!(join(&head, &mixed).is_err());
+        assert!(join(&head, &mixed[..2]).is_err());
+    }
+
+    #[test]
+    fn a_token_stored_whole_is_not_mistaken_for_a_header() {
+        assert_eq!(parse_head(b"0.AVYA-plain-token"), None);
+        assert_eq!(
+            parse_head(b"onboard-chunks/1 parts=999 bytes=1 fnv1a64=0\nx"),
+            None
+        );
+    }
+
+    #[test]
+    fn keyring_errors_never_show_the_secret() {
+        let e = map_error(
+            keyring_core::Error::BadEncoding(b"0.AVYA-secret".to_vec()),
+            "read from",
+            "p",
+        );
+        let shown = format!("{e} {:?}", e.hint);
+        assert!(!shown.contains("AVYA"), "{shown}");
+        assert_eq!(e.exit_code(), 7);
+    }
+}

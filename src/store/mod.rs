@@ -1,0 +1,271 @@
+//! Where refresh tokens live: the `CredentialStore` trait, its three stores (keyring, file,
+//! environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
+//! all-or-nothing save/remove of an onboarding (credential and profile together).
+
+// `crate::error::Error` is the crate's one error type (136 bytes with its support ids); its
+// errors are rare and end the command, so boxing it here would only add noise.
+#![allow(clippy::result_large_err)]
+
+pub mod env;
+pub mod file;
+pub(crate) mod json_file;
+pub mod keyring;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Kind, Result};
+use crate::profiles::{Profile, Profiles};
+use crate::secret::Secret;
+
+pub use env::{EnvStore, ExportedCredential};
+pub use file::{FILE_STORE_WARNING, FileStore};
+pub use keyring::KeyringStore;
+
+/// Which store holds a profile's refresh token; recorded in `profiles.json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The platform's keyring (Secret Service, Keychain, Credential Manager).
+    Keyring,
+    /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
+    File,
+    /// `ONBOARD_CREDENTIAL`, for CI: read-only.
+    Environment,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+            StoreKind::Environment => "environment",
+        }
+    }
+}
+
+/// For `--store` / `ONBOARD_STORE`: only the stores a user may choose (`environment` is
+/// picked by `ONBOARD_CREDENTIAL` being set, not by name).
+impl std::str::FromStr for StoreKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "keyring" => Ok(StoreKind::Keyring),
+            "file" => Ok(StoreKind::File),
+            other => Err(Error::usage(format!("unknown credential store '{other}'"))
+                .with_hint("use --store keyring (the default) or --store file")),
+        }
+    }
+}
+
+impl fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One refresh token per profile. Calls may block (D-Bus, a keyring prompt, a file lock):
+/// async code goes through [`TimedStore`].
+pub trait CredentialStore: Send + Sync {
+    fn kind(&self) -> StoreKind;
+    /// Saves or replaces the profile's refresh token.
+    fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()>;
+    /// The profile's refresh token, or `None` when nothing is saved for it.
+    fn load(&self, profile: &str) -> Result<Option<Secret>>;
+    /// Deletes the profile's refresh token; `true` when something was deleted.
+    fn delete(&self, profile: &str) -> Result<bool>;
+}
+
+/// The default time a store call may take before the tool gives up on it.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A store whose every call runs off the async runtime and gives up after a timeout, so a
+/// locked keyring waiting for a prompt nobody sees, or a D-Bus peer that never answers,
+/// ends in exit 7 instead of a hang.
+///
+/// The call runs on its own detached `std::thread`, not `tokio::task::spawn_blocking`: a
+/// runtime waits for its blocking tasks when it shuts down, so a call stuck in D-Bus would
+/// hang the tool at exit after the timeout had already been reported. A detached thread
+/// dies with the process. A call that times out may still complete later (the keyring may
+/// answer after all); callers treat a timeout as "unknown", never as "not saved".
+#[derive(Clone)]
+pub struct TimedStore {
+    inner: Arc<dyn CredentialStore>,
+    timeout: Duration,
+}
+
+impl TimedStore {
+    pub fn new(inner: Arc<dyn CredentialStore>) -> Self {
+        TimedStore {
+            inner,
+            timeout: DEFAULT_STORE_TIMEOUT,
+        }
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn kind(&self) -> StoreKind {
+        self.inner.kind()
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The store without the timeout, for code that already runs off the runtime.
+    pub fn inner(&self) -> &Arc<dyn CredentialStore> {
+        &self.inner
+    }
+
+    pub async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
+        let token = refresh_token.clone();
+        self.run(profile, move |store, profile| store.save(&profile, &token))
+            .await
+    }
+
+    pub async fn load(&self, profile: &str) -> Result<Option<Secret>> {
+        self.run(profile, |store, profile| store.load(&profile))
+            .await
+    }
+
+    pub async fn delete(&self, profile: &str) -> Result<bool> {
+        self.run(profile, |store, profile| store.delete(&profile))
+            .await
+    }
+
+    async fn run<T, F>(&self, profile: &str, call: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let store = Arc::clone(&self.inner);
+        let profile = profile.to_owned();
+        std::thread::Builder::new()
+            .name("onboard-store".into())
+            .spawn(move || {
+                // The receiver is gone only when the caller stopped waiting: nothing to tell.
+                let _ = tx.send(call(store.as_ref(), profile));
+            })
+            .map_err(|e| {
+                Error::new(
+                    Kind::Unexpected,
+                    "thread",
+                    format!("could not start a thread for the credential store: {e}"),
+                )
+            })?;
+        match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::unexpected(
+                "the credential store call ended without an answer (it panicked)",
+            )),
+            Err(_) => Err(timeout_error(self.inner.kind(), self.timeout)),
+        }
+    }
+}
+
+fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
+    let secs = timeout.as_secs_f64();
+    let secs = if secs.fract() == 0.0 {
+        format!("{secs:.0}")
+    } else {
+        format!("{secs:.1}")
+    };
+    let (what, hint) = match kind {
+        StoreKind::Keyring => (
+            "the keyring",
+            format!(
+                "the keyring did not answer within {secs} s: unlock it (it may be waiting for a \
+                 password prompt), or use --store file"
+            ),
+        ),
+        StoreKind::File => (
+            "credentials.json",
+            format!(
+                "credentials.json stayed locked for {secs} s: another onboard may be running; \
+                 wait for it and try again"
+            ),
+        ),
+        StoreKind::Environment => (
+            "ONBOARD_CREDENTIAL",
+            format!("reading ONBOARD_CREDENTIAL took more than {secs} s; try again"),
+        ),
+    };
+    Error::new(
+        Kind::StoreUnavailable,
+        "store_timeout",
+        format!("{what} did not answer within {secs} s"),
+    )
+    .with_hint(hint)
+}
+
+/// Saves a fresh sign-in: the credential first, then the profile entry, so `profiles.json`
+/// never names a profile whose token was not saved. When the store fails, nothing is written
+/// to `profiles.json` and the error's hint says how to retry without signing in again (the
+/// caller still holds the token in memory and can offer `--store file`).
+pub async fn save_onboarding(
+    store: &TimedStore,
+    profiles: &Profiles,
+    name: &str,
+    mut profile: Profile,
+    refresh_token: &Secret,
+) -> Result<()> {
+    crate::profiles::validate_name(name)?;
+    profile.store = store.kind();
+    if let Err(mut e) = store.save(name, refresh_token).await {
+        if store.kind() == StoreKind::Keyring {
+            let why = e.hint.take().unwrap_or_default();
+            let retry = "the sign-in worked and onboard still holds the token: save it with \
+                         --store file instead, without signing in again";
+            e.hint = Some(if why.is_empty() {
+                retry.to_owned()
+            } else {
+                format!("{why}; {retry}")
+            });
+        }
+        return Err(e);
+    }
+    // profiles.json is a local file under a lock held for milliseconds, so it is written
+    // inline rather than on another thread.
+    let result = profiles.update(|file| {
+        file.profiles.insert(name.to_owned(), profile);
+        Ok(())
+    });
+    if let Err(e) = result {
+        // The profile could not be recorded: take the token back out so no orphan credential
+        // stays behind. Best effort; the profile error is the one to report.
+        let _ = store.delete(name).await;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Removes an onboarding: the credential, then the profile entry (last, so a failed credential
+/// delete leaves the profile visible in `onboard list` for another try). `Ok(false)` when
+/// neither existed.
+pub async fn remove_onboarding(
+    store: &TimedStore,
+    profiles: &Profiles,
+    name: &str,
+) -> Result<bool> {
+    let deleted_secret = store.delete(name).await?;
+    let deleted_profile = profiles.update(|file| Ok(file.profiles.remove(name).is_some()))?;
+    Ok(deleted_secret || deleted_profile)
+}
+
+/// The one serializer for a secret, used by the two formats that must hold it in clear:
+/// `credentials.json` and `onboard export`'s output. `Secret` itself is not `Serialize`, so a
+/// token cannot end up in other JSON by accident.
+pub(crate) fn serialize_secret<S: serde::Serializer>(
+    secret: &Secret,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
+}

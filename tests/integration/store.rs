@@ -1,0 +1,538 @@
+//! The credential stores and `profiles.json`, against the real things: a private Secret
+//! Service (support/keyring.rs), real files, real concurrent writers, a writer killed mid-write.
+
+// The `update` closures return the crate's `Error`, which clippy finds large; see src/profiles.rs.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use onboard::error::Kind;
+use onboard::profiles::{Profile, Profiles};
+use onboard::secret::Secret;
+use onboard::store::{
+    CredentialStore, FileStore, KeyringStore, StoreKind, TimedStore, remove_onboarding,
+    save_onboarding,
+};
+
+use crate::support::keyring::{
+    child_command, keyring_services, private_secret_service, run_child, secret_service,
+};
+
+fn profile(tenant: &str) -> Profile {
+    Profile {
+        authority: format!("https://login.microsoftonline.com/{tenant}/v2.0"),
+        cloud: Some("global".into()),
+        tenant: tenant.into(),
+        tenant_id: Some("11111111-2222-3333-4444-555555555555".into()),
+        client_id: "66666666-7777-8888-9999-000000000000".into(),
+        account: Some(format!("svc@{tenant}")),
+        scopes: vec!["User.Read".into(), "offline_access".into()],
+        store: StoreKind::Keyring,
+        created_at: "2026-11-27T10:00:00Z".into(),
+        last_validation: None,
+        extra: Default::default(),
+    }
+}
+
+/// A token-like string of `len` ASCII bytes that differs per `seed`.
+fn token(len: usize, seed: u8) -> Secret {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+    let text: String = (0..len)
+        .map(|i| ALPHABET[(i * 7 + usize::from(seed) * 13) % ALPHABET.len()] as char)
+        .collect();
+    Secret::new(text)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+// ---- keyring, through a real Secret Service -------------------------------------------
+
+#[test]
+fn keyring_round_trip_splits_long_tokens_and_delete_removes_every_part() {
+    let ss = secret_service();
+    println!("private Secret Service started in {:?}", ss.started_in);
+    run_child(
+        "store::child::keyring_round_trip",
+        &[("DBUS_SESSION_BUS_ADDRESS", &ss.bus_address)],
+    );
+}
+
+#[test]
+fn keyring_save_onboarding_records_the_profile_after_the_token() {
+    let ss = secret_service();
+    run_child(
+        "store::child::keyring_save_onboarding",
+        &[("DBUS_SESSION_BUS_ADDRESS", &ss.bus_address)],
+    );
+}
+
+#[test]
+fn no_secret_service_fails_at_once_with_exit_7_and_a_hint() {
+    let out = run_child(
+        "store::child::no_secret_service",
+        &[(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/onboard-test/bus",
+        )],
+    );
+    assert!(out.contains("no Secret Service: failed in"), "{out}");
+}
+
+#[test]
+fn a_keyring_that_never_answers_times_out_with_exit_7() {
+    // A bus socket that accepts connections and never says a word: zbus waits forever for
+    // the D-Bus handshake, like a keyring stuck behind a prompt nobody can see.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("silent-bus");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let address = format!("unix:path={}", socket.display());
+    let out = run_child(
+        "store::child::silent_keyring_times_out",
+        &[("DBUS_SESSION_BUS_ADDRESS", &address)],
+    );
+    assert!(out.contains("silent keyring: gave up after"), "{out}");
+}
+
+#[test]
+fn a_locked_keyring_is_exit_7_with_unlock_in_the_hint() {
+    // Its own daemons: locking the shared keyring would break the tests running beside it.
+    let ss = private_secret_service();
+    run_child(
+        "store::child::locked_keyring_save",
+        &[("DBUS_SESSION_BUS_ADDRESS", &ss.bus_address)],
+    );
+    ss.lock();
+    let out = run_child(
+        "store::child::locked_keyring",
+        &[("DBUS_SESSION_BUS_ADDRESS", &ss.bus_address)],
+    );
+    assert!(out.contains("locked keyring: failed in"), "{out}");
+}
+
+/// Run in a child process by the tests above, with `DBUS_SESSION_BUS_ADDRESS` set for them.
+mod child {
+    use super::*;
+    use crate::support::keyring::child_dir;
+
+    fn bus() -> String {
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap()
+    }
+
+    fn parts(profile: &str) -> Vec<String> {
+        keyring_services(&bus(), &[("username", profile)])
+    }
+
+    #[test]
+    #[ignore = "run by keyring_round_trip_splits_long_tokens_and_delete_removes_every_part"]
+    fn keyring_round_trip() {
+        if child_dir().is_none() {
+            return;
+        }
+        let store = KeyringStore::new();
+        let name = "roundtrip.onmicrosoft.com";
+        assert_eq!(store.load(name).unwrap(), None);
+
+        let short = token(1500, 1);
+        store.save(name, &short).unwrap();
+        assert_eq!(store.load(name).unwrap().unwrap(), short);
+        assert_eq!(parts(name), ["onboard"]);
+        let raw = crate::support::keyring::secret_tool_on(
+            &bus(),
+            &["lookup", "service", "onboard", "username", name],
+        );
+        let raw = String::from_utf8_lossy(&raw.stdout);
+        assert!(
+            raw.starts_with("onboard-chunks/1 parts=1 bytes=1500 "),
+            "{raw:.60}"
+        );
+
+        // 6 KiB: three entries of at most 2,048 token bytes each.
+        let long = token(6 * 1024, 2);
+        store.save(name, &long).unwrap();
+        assert_eq!(parts(name), ["onboard", "onboard:part-2", "onboard:part-3"]);
+        assert_eq!(store.load(name).unwrap().unwrap(), long);
+
+        // Shrinking removes the parts the longer token needed.
+        store.save(name, &short).unwrap();
+        assert_eq!(parts(name), ["onboard"]);
+        assert_eq!(store.load(name).unwrap().unwrap(), short);
+
+        store.save(name, &long).unwrap();
+        assert!(store.delete(name).unwrap());
+        assert!(parts(name).is_empty(), "{:?}", parts(name));
+        assert_eq!(store.load(name).unwrap(), None);
+        assert!(!store.delete(name).unwrap());
+
+        // Orphaned parts of an interrupted save are swept by delete.
+        store.save(name, &long).unwrap();
+        let _ = crate::support::keyring::secret_tool_on(
+            &bus(),
+            &["clear", "service", "onboard", "username", name],
+        );
+        assert_eq!(parts(name), ["onboard:part-2", "onboard:part-3"]);
+        assert_eq!(store.load(name).unwrap(), None);
+        assert!(store.delete(name).unwrap());
+        assert!(parts(name).is_empty());
+
+        // The same through the timed wrapper the commands use.
+        let timed = TimedStore::new(Arc::new(KeyringStore::new()));
+        let rt = runtime();
+        rt.block_on(timed.save("timed", &long)).unwrap();
+        assert_eq!(rt.block_on(timed.load("timed")).unwrap().unwrap(), long);
+        assert!(rt.block_on(timed.delete("timed")).unwrap());
+        assert!(parts("timed").is_empty());
+        assert!(KeyringStore::new().check().is_ok());
+    }
+
+    #[test]
+    #[ignore = "run by keyring_save_onboarding_records_the_profile_after_the_token"]
+    fn keyring_save_onboarding() {
+        let Some(dir) = child_dir() else {
+            return;
+        };
+        let store = TimedStore::new(Arc::new(KeyringStore::new()));
+        let profiles = Profiles::at(dir.join("config"));
+        let name = "saved.onmicrosoft.com";
+        let rt = runtime();
+        let mut p = profile(name);
+        p.store = StoreKind::File; // save_onboarding records the store it really used
+        rt.block_on(save_onboarding(&store, &profiles, name, p, &token(3000, 3)))
+            .unwrap();
+        assert_eq!(profiles.get(name).unwrap().store, StoreKind::Keyring);
+        assert_eq!(parts(name), ["onboard", "onboard:part-2"]);
+        assert!(
+            rt.block_on(remove_onboarding(&store, &profiles, name))
+                .unwrap()
+        );
+        assert!(parts(name).is_empty());
+        assert!(profiles.load().unwrap().profiles.is_empty());
+        assert!(
+            !rt.block_on(remove_onboarding(&store, &profiles, name))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    #[ignore = "run by a_locked_keyring_is_exit_7_with_unlock_in_the_hint"]
+    fn locked_keyring_save() {
+        if child_dir().is_none() {
+            return;
+        }
+        KeyringStore::new().save("locked", &token(3000, 9)).unwrap();
+    }
+
+    #[test]
+    #[ignore = "run by a_locked_keyring_is_exit_7_with_unlock_in_the_hint"]
+    fn locked_keyring() {
+        if child_dir().is_none() {
+            return;
+        }
+        let store = TimedStore::new(Arc::new(KeyringStore::new()));
+        let rt = runtime();
+        let started = Instant::now();
+        let e = rt.block_on(store.load("locked")).unwrap_err();
+        let elapsed = started.elapsed();
+        println!(
+            "locked keyring: failed in {elapsed:?}: {e} / hint: {:?}",
+            e.hint
+        );
+        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.code, "keyring_locked");
+        let hint = e.hint.unwrap();
+        assert!(hint.contains("unlock"), "{hint}");
+        assert!(hint.contains("--store file"), "{hint}");
+        let e = rt
+            .block_on(store.save("locked", &token(3000, 10)))
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        println!("locked keyring, save: {e} / hint: {:?}", e.hint);
+    }
+
+    #[test]
+    #[ignore = "run by no_secret_service_fails_at_once_with_exit_7_and_a_hint"]
+    fn no_secret_service() {
+        let Some(dir) = child_dir() else {
+            return;
+        };
+        let store = TimedStore::new(Arc::new(KeyringStore::new()));
+        let rt = runtime();
+        let started = Instant::now();
+        let e = rt.block_on(store.save("p", &token(100, 4))).unwrap_err();
+        let elapsed = started.elapsed();
+        println!(
+            "no Secret Service: failed in {elapsed:?}: {e} / hint: {:?}",
+            e.hint
+        );
+        assert_eq!(e.kind, Kind::StoreUnavailable);
+        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.code, "no_keyring");
+        let hint = e.hint.clone().unwrap();
+        assert!(
+            hint.contains("gnome-keyring-daemon --unlock --components=secrets"),
+            "{hint}"
+        );
+        assert!(hint.contains("--store file"), "{hint}");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        assert_eq!(rt.block_on(store.load("p")).unwrap_err().code, "no_keyring");
+
+        // Saving an onboarding: nothing reaches profiles.json, and the hint offers the retry.
+        let profiles = Profiles::at(dir.join("config"));
+        let e = rt
+            .block_on(save_onboarding(
+                &store,
+                &profiles,
+                "p",
+                profile("p"),
+                &token(100, 4),
+            ))
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        let hint = e.hint.unwrap();
+        assert!(hint.contains("--store file"), "{hint}");
+        assert!(hint.contains("without signing in again"), "{hint}");
+        assert!(!profiles.path().exists());
+    }
+
+    #[test]
+    #[ignore = "run by a_keyring_that_never_answers_times_out_with_exit_7"]
+    fn silent_keyring_times_out() {
+        if child_dir().is_none() {
+            return;
+        }
+        let timeout = Duration::from_secs(1);
+        let store = TimedStore::new(Arc::new(KeyringStore::new())).with_timeout(timeout);
+        let rt = runtime();
+        let started = Instant::now();
+        let e = rt.block_on(store.save("p", &token(100, 5))).unwrap_err();
+        let elapsed = started.elapsed();
+        println!(
+            "silent keyring: gave up after {elapsed:?}: {e} / hint: {:?}",
+            e.hint
+        );
+        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.code, "store_timeout");
+        let hint = e.hint.unwrap();
+        assert!(hint.contains("did not answer within 1 s"), "{hint}");
+        assert!(hint.contains("unlock it"), "{hint}");
+        assert!(hint.contains("--store file"), "{hint}");
+        assert!(elapsed >= timeout && elapsed < timeout * 3, "{elapsed:?}");
+        // Dropping the runtime must not wait for the stuck call, or the tool would hang at exit.
+        let dropped = Instant::now();
+        drop(rt);
+        assert!(dropped.elapsed() < Duration::from_millis(500));
+    }
+
+    #[test]
+    #[ignore = "run by a_writer_killed_before_its_rename_leaves_the_previous_file_intact"]
+    fn writer_pauses_before_rename() {
+        let Some(dir) = child_dir() else {
+            return;
+        };
+        let profiles = Profiles::at(dir).before_rename(|| {
+            println!("READY");
+            loop {
+                std::thread::sleep(Duration::from_secs(60));
+            }
+        });
+        profiles
+            .update(|f| {
+                f.profiles.insert("new".into(), profile("new"));
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+// ---- profiles.json ------------------------------------------------------------------
+
+#[test]
+fn twenty_concurrent_writers_lose_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = Profiles::at(dir.path().join("onboard"));
+    let writers: Vec<_> = (0..20)
+        .map(|i| {
+            let profiles = profiles.clone();
+            std::thread::spawn(move || {
+                profiles
+                    .update(|f| {
+                        // A profile of its own...
+                        f.profiles
+                            .insert(format!("p{i}"), profile(&format!("t{i}")));
+                        // ...and one every writer changes.
+                        f.profiles
+                            .entry("shared".into())
+                            .or_insert_with(|| {
+                                let mut p = profile("shared");
+                                p.scopes.clear();
+                                p
+                            })
+                            .scopes
+                            .push(format!("scope{i}"));
+                        Ok(())
+                    })
+                    .unwrap();
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let file = profiles.load().unwrap();
+    assert_eq!(file.profiles.len(), 21);
+    for i in 0..20 {
+        assert_eq!(file.profiles[&format!("p{i}")].tenant, format!("t{i}"));
+    }
+    let scopes: BTreeSet<_> = file.profiles["shared"].scopes.iter().cloned().collect();
+    assert_eq!(scopes.len(), 20, "{scopes:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(profiles.dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_writer_killed_before_its_rename_leaves_the_previous_file_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = Profiles::at(dir.path());
+    profiles
+        .update(|f| {
+            f.profiles.insert("old".into(), profile("old"));
+            Ok(())
+        })
+        .unwrap();
+    let before = std::fs::read(profiles.path()).unwrap();
+
+    let mut child = child_command("store::child::writer_pauses_before_rename", dir.path(), &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let ready = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("READY"));
+    assert!(ready, "the writer never reached its rename");
+    // The new content is complete and synced in its temp file, the lock is held: kill now.
+    let temps = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count()
+    };
+    assert_eq!(temps(), 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(std::fs::read(profiles.path()).unwrap(), before);
+    assert!(profiles.load().unwrap().profiles.contains_key("old"));
+    // The dead writer's lock went with it, and the next writer sweeps its temp file.
+    let started = Instant::now();
+    profiles
+        .update(|f| {
+            f.profiles.insert("after".into(), profile("after"));
+            Ok(())
+        })
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(temps(), 0);
+    let names: Vec<_> = profiles.load().unwrap().profiles.into_keys().collect();
+    assert_eq!(names, ["after", "old"]);
+}
+
+#[test]
+fn files_are_private_and_the_dir_onboard_creates_is_0700() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("config").join("onboard");
+    let profiles = Profiles::at(&dir);
+    profiles
+        .update(|f| {
+            f.profiles.insert("p".into(), profile("p"));
+            Ok(())
+        })
+        .unwrap();
+    FileStore::at(&dir).save("p", &token(100, 6)).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&profiles.path()), 0o600);
+    assert_eq!(mode(&dir.join("profiles.json.lock")), 0o600);
+    assert_eq!(mode(&dir.join("credentials.json")), 0o600);
+    assert_eq!(mode(&dir.join("credentials.json.lock")), 0o600);
+}
+
+#[test]
+fn file_store_onboarding_saves_token_then_profile_and_removes_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TimedStore::new(Arc::new(FileStore::at(dir.path())));
+    let profiles = Profiles::at(dir.path());
+    let rt = runtime();
+    let rt_token = token(1500, 7);
+    rt.block_on(save_onboarding(
+        &store,
+        &profiles,
+        "contoso",
+        profile("contoso"),
+        &rt_token,
+    ))
+    .unwrap();
+    assert_eq!(profiles.get("contoso").unwrap().store, StoreKind::File);
+    let creds: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("credentials.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        creds["credentials"]["contoso"]["refresh_token"],
+        rt_token.expose()
+    );
+    assert!(
+        rt.block_on(remove_onboarding(&store, &profiles, "contoso"))
+            .unwrap()
+    );
+    assert_eq!(rt.block_on(store.load("contoso")).unwrap(), None);
+    assert_eq!(profiles.get("contoso").unwrap_err().exit_code(), 3);
+}
+
+#[test]
+fn a_profile_write_failure_takes_the_saved_token_back_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TimedStore::new(Arc::new(FileStore::at(dir.path().join("creds"))));
+    let profiles = Profiles::at(dir.path().join("profiles"));
+    std::fs::create_dir_all(profiles.dir()).unwrap();
+    std::fs::write(profiles.path(), "not json").unwrap();
+    let rt = runtime();
+    let e = rt
+        .block_on(save_onboarding(
+            &store,
+            &profiles,
+            "contoso",
+            profile("contoso"),
+            &token(100, 8),
+        ))
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(e.message.contains("profiles.json"), "{}", e.message);
+    assert_eq!(rt.block_on(store.load("contoso")).unwrap(), None);
+}
