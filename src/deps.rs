@@ -12,8 +12,9 @@ use crate::cli::{ColorChoice, GlobalArgs, StoreChoice};
 use crate::error::{Error, Kind, Result};
 use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, default_config_dir};
+use crate::store::env::CREDENTIAL_VAR;
 use crate::store::{
-    CREDENTIAL_VAR, EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore,
+    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore,
     StoreKind, TimedStore,
 };
 use crate::ui::term::{

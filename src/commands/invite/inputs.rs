@@ -109,7 +109,7 @@ impl Known {
 
     /// Checks every value; a missing one is asked for, or (without a prompter) is a usage
     /// error naming its flag.
-    pub fn resolve(self, mut prompter: Option<&mut dyn Prompter>) -> Result<Inputs> {
+    pub fn resolve<'p>(self, mut prompter: Option<&mut (dyn Prompter + 'p)>) -> Result<Inputs> {
         let custom = match &self.authority {
             Some(url) => Some(authority::parse_url(url, "--authority")?),
             None => None,
@@ -171,8 +171,8 @@ impl Known {
 
 /// A given value is checked (and, with a prompter, offered for correction when wrong);
 /// a missing one is asked for.
-fn ask_or_check(
-    prompter: Option<&mut dyn Prompter>,
+fn ask_or_check<'p>(
+    prompter: Option<&mut (dyn Prompter + 'p)>,
     prompt: &str,
     given: Option<String>,
     flag: &str,

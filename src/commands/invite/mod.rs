@@ -159,10 +159,16 @@ impl Wizard<'_> {
         let mut on_event = move |e: &PollEvent| {
             let _ = events_tx.send(e.clone());
         };
-        let poll = flow::poll_for_tokens(&self.http, endpoints, &inputs.client_id, code, &inputs.scopes, &mut on_event);
+        let http = self.http.clone();
+        let poll = flow::poll_for_tokens(&http, endpoints, &inputs.client_id, code, &inputs.scopes, &mut on_event);
         tokio::pin!(poll);
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let mut keys = self.screen.keys();
+        if let (Some(demo), false) = (&self.demo, self.screen.is_interactive()) {
+            if let Some(note) = demo.sign_in_unattended(&self.http, code).await {
+                self.screen.note(&note);
+            }
+        }
         let result = loop {
             tokio::select! {
                 result = &mut poll => break result,
