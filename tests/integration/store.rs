@@ -536,3 +536,21 @@ fn a_profile_write_failure_takes_the_saved_token_back_out() {
     assert!(e.message.contains("profiles.json"), "{}", e.message);
     assert_eq!(rt.block_on(store.load("contoso")).unwrap(), None);
 }
+
+#[test]
+fn twenty_concurrent_file_store_writers_lose_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::at(dir.path()));
+    let writers: Vec<_> = (0..20u8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || store.save(&format!("p{i}"), &token(1500, i)).unwrap())
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    for i in 0..20u8 {
+        assert_eq!(store.load(&format!("p{i}")).unwrap(), Some(token(1500, i)));
+    }
+}
