@@ -32,7 +32,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Which saved profile to use
-    #[arg(short = 'p', long, env = "ONBOARD_PROFILE", value_name = "NAME", global = true)]
+    #[arg(
+        short = 'p',
+        long,
+        env = "ONBOARD_PROFILE",
+        value_name = "NAME",
+        global = true
+    )]
     pub profile: Option<String>,
 
     /// Where profiles.json lives [default: the OS config directory + onboard]
@@ -40,7 +46,13 @@ pub struct GlobalArgs {
     pub config_dir: Option<PathBuf>,
 
     /// Credential store; `file` is a plaintext fallback (mode 0600)
-    #[arg(long, env = "ONBOARD_STORE", value_name = "STORE", value_enum, global = true)]
+    #[arg(
+        long,
+        env = "ONBOARD_STORE",
+        value_name = "STORE",
+        value_enum,
+        global = true
+    )]
     pub store: Option<StoreChoice>,
 
     /// Machine-readable output on stdout
@@ -161,7 +173,13 @@ pub struct TargetArgs {
     pub client_id: Option<String>,
 
     /// The Microsoft cloud [default: global]
-    #[arg(long, value_name = "CLOUD", value_enum, conflicts_with = "authority", help_heading = "Where to sign in")]
+    #[arg(
+        long,
+        value_name = "CLOUD",
+        value_enum,
+        conflicts_with = "authority",
+        help_heading = "Where to sign in"
+    )]
     pub cloud: Option<crate::authority::Cloud>,
 
     /// Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)

@@ -14,8 +14,8 @@ use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, default_config_dir};
 use crate::store::env::CREDENTIAL_VAR;
 use crate::store::{
-    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore,
-    StoreKind, TimedStore,
+    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, StoreKind,
+    TimedStore,
 };
 use crate::ui::term::{
     NoBrowser, NoClipboard, SystemBrowser, SystemClipboard, TermKeys, TermOutput, TermPrompter,
@@ -95,7 +95,8 @@ impl Deps {
             StoreKind::File => {
                 if !self.file_store_announced {
                     self.file_store_announced = true;
-                    self.out.warn(FILE_STORE_WARNING.trim_start_matches("warning: "));
+                    self.out
+                        .warn(FILE_STORE_WARNING.trim_start_matches("warning: "));
                 }
                 Ok(file_store(self.profiles()?.dir()))
             }
@@ -104,7 +105,9 @@ impl Deps {
                 "environment_store",
                 "this profile's credential came from ONBOARD_CREDENTIAL, which is not set now",
             )
-            .with_hint(format!("set {CREDENTIAL_VAR} to the JSON that `onboard export` printed"))),
+            .with_hint(format!(
+                "set {CREDENTIAL_VAR} to the JSON that `onboard export` printed"
+            ))),
         }
     }
 

@@ -2,10 +2,6 @@
 //! registration, account, scopes, which store holds the token, the last validation), read
 //! without a lock and rewritten under one, atomically, keeping fields newer versions added.
 
-// `crate::error::Error` is the crate's one error type (136 bytes with its support ids); its
-// errors are rare and end the command, so boxing it here would only add noise.
-#![allow(clippy::result_large_err)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -43,16 +43,23 @@ mod tests {
     #[test]
     fn microsoft_links_name_the_tenant_and_the_graph_default_scope() {
         let a = Authority::microsoft(Cloud::Global, "contoso.onmicrosoft.com");
-        let url = admin_consent_url(&a, None, "11111111-2222-3333-4444-555555555555", None).unwrap();
+        let url =
+            admin_consent_url(&a, None, "11111111-2222-3333-4444-555555555555", None).unwrap();
         assert_eq!(
             url.as_str(),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/adminconsent?client_id=11111111-2222-3333-4444-555555555555&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
         );
         let china = Authority::microsoft(Cloud::China, "contoso.cn");
         let url = admin_consent_url(&china, None, "x", Some("https://app.example/cb")).unwrap();
-        assert!(url.as_str().starts_with("https://login.chinacloudapi.cn/contoso.cn/v2.0/adminconsent?"));
+        assert!(
+            url.as_str()
+                .starts_with("https://login.chinacloudapi.cn/contoso.cn/v2.0/adminconsent?")
+        );
         assert!(url.as_str().contains("microsoftgraph.chinacloudapi.cn"));
-        assert!(url.as_str().contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb"));
+        assert!(
+            url.as_str()
+                .contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb")
+        );
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub async fn run(args: &SimulateArgs, deps: &mut Deps) -> Result<()> {
         let line = serde_json::to_string(&info).map_err(|e| Error::unexpected(e.to_string()))?;
         deps.out.data(&line);
     } else {
-        deps.out.data(&format!("Simulated tenant at {}", info.authority));
+        deps.out
+            .data(&format!("Simulated tenant at {}", info.authority));
         for line in [
             format!("  tenant      {} ({})", info.tenant, info.tenant_id),
             format!("  client ID   {}", info.client_id),

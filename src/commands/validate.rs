@@ -50,8 +50,11 @@ impl Checked {
 /// The authority a profile was saved with.
 pub fn authority_of(profile: &Profile) -> Result<Authority> {
     let base = Url::parse(&profile.authority).map_err(|_| {
-        Error::usage(format!("the saved authority '{}' is not a URL", profile.authority))
-            .with_hint("run `onboard invite` again for this profile")
+        Error::usage(format!(
+            "the saved authority '{}' is not a URL",
+            profile.authority
+        ))
+        .with_hint("run `onboard invite` again for this profile")
     })?;
     Ok(Authority {
         base,
@@ -102,14 +105,25 @@ async fn prove(
         Error::new(
             Kind::NotOnboarded,
             "not_onboarded",
-            format!("no saved credential for profile '{name}' in the {}", crate::commands::invite::store_words(store.kind())),
+            format!(
+                "no saved credential for profile '{name}' in the {}",
+                crate::commands::invite::store_words(store.kind())
+            ),
         )
         .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
     })?;
     let authority = authority_of(profile)?;
     let endpoints = authority::discover(http, &authority).await?;
     let policy = RetryPolicy::default();
-    let tokens = flow::refresh(http, &endpoints, &profile.client_id, &refresh_token, &[], policy).await?;
+    let tokens = flow::refresh(
+        http,
+        &endpoints,
+        &profile.client_id,
+        &refresh_token,
+        &[],
+        policy,
+    )
+    .await?;
     if let Some(rotated) = &tokens.refresh_token
         && rotated != &refresh_token
     {
@@ -176,12 +190,24 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
                 Some(name) => name.to_string(),
                 None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
             };
-            let profile = file.profiles.get(&name).cloned().ok_or_else(|| not_onboarded(&name))?;
+            let profile = file
+                .profiles
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| not_onboarded(&name))?;
             let store = deps.store_for(profile.store)?;
             (name, profile, store, Some(profiles))
         }
     };
-    let checked = check(&deps.http, &store, profiles.as_ref(), &name, &profile, &args.require_scopes).await;
+    let checked = check(
+        &deps.http,
+        &store,
+        profiles.as_ref(),
+        &name,
+        &profile,
+        &args.require_scopes,
+    )
+    .await;
     if deps.json {
         deps.out.data(&checked.to_json().to_string());
     } else if checked.valid() {
@@ -201,9 +227,15 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
 pub fn only_profile(names: &[String]) -> Result<String> {
     match names {
         [one] => Ok(one.clone()),
-        [] => Err(Error::new(Kind::NotOnboarded, "not_onboarded", "no profile is saved")
-            .with_hint("onboard a tenant with `onboard invite`, or set ONBOARD_CREDENTIAL in CI")),
-        many => Err(Error::usage(format!("{} profiles are saved; which one?", many.len()))
-            .with_hint(format!("choose with --profile (one of: {})", many.join(", ")))),
+        [] => Err(
+            Error::new(Kind::NotOnboarded, "not_onboarded", "no profile is saved").with_hint(
+                "onboard a tenant with `onboard invite`, or set ONBOARD_CREDENTIAL in CI",
+            ),
+        ),
+        many => Err(
+            Error::usage(format!("{} profiles are saved; which one?", many.len())).with_hint(
+                format!("choose with --profile (one of: {})", many.join(", ")),
+            ),
+        ),
     }
 }

@@ -2,10 +2,6 @@
 //! environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
 //! all-or-nothing save/remove of an onboarding (credential and profile together).
 
-// `crate::error::Error` is the crate's one error type (136 bytes with its support ids); its
-// errors are rare and end the command, so boxing it here would only add noise.
-#![allow(clippy::result_large_err)]
-
 pub mod env;
 pub mod file;
 pub(crate) mod json_file;

@@ -62,8 +62,12 @@ fn prompt_error(error: dialoguer::Error) -> Error {
     if io.kind() == std::io::ErrorKind::Interrupted {
         Error::interrupted()
     } else {
-        Error::new(Kind::Usage, "terminal", format!("cannot read the answer: {io}"))
-            .with_hint("run in a terminal, or pass every value as a flag with --non-interactive")
+        Error::new(
+            Kind::Usage,
+            "terminal",
+            format!("cannot read the answer: {io}"),
+        )
+        .with_hint("run in a terminal, or pass every value as a flag with --non-interactive")
     }
 }
 
@@ -353,7 +357,9 @@ impl Browser for SystemBrowser {
                 .map_err(|e| format!("could not run $BROWSER ({command}): {e}")),
             // Ok only means an opener started, not that a browser showed the page: the URL is
             // always printed first.
-            None => open::that_detached(url).map_err(|e| format!("no browser could be started: {e}")),
+            None => {
+                open::that_detached(url).map_err(|e| format!("no browser could be started: {e}"))
+            }
         }
     }
 }

@@ -25,13 +25,19 @@ fn help_lists_only_commands_that_work() {
 
 #[test]
 fn unknown_flags_are_usage_errors_with_exit_2() {
-    let out = onboard().args(["simulate", "--no-such-flag"]).output().unwrap();
+    let out = onboard()
+        .args(["simulate", "--no-such-flag"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn simulate_rejects_a_malformed_tenant_with_exit_2_and_a_hint() {
-    let out = onboard().args(["simulate", "--tenant", "not a domain"]).output().unwrap();
+    let out = onboard()
+        .args(["simulate", "--tenant", "not a domain"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("onboard: error:"), "{stderr}");
@@ -41,7 +47,14 @@ fn simulate_rejects_a_malformed_tenant_with_exit_2_and_a_hint() {
 #[test]
 fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
     let mut child = Command::new(cargo_bin("onboard"))
-        .args(["simulate", "--port", "0", "--json", "--tenant", "fabrikam.onmicrosoft.com"])
+        .args([
+            "simulate",
+            "--port",
+            "0",
+            "--json",
+            "--tenant",
+            "fabrikam.onmicrosoft.com",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -51,7 +64,14 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
         .read_line(&mut first)
         .unwrap();
     let info: Value = serde_json::from_str(&first).unwrap();
-    for key in ["authority", "tenant", "tenant_id", "client_id", "account", "control"] {
+    for key in [
+        "authority",
+        "tenant",
+        "tenant_id",
+        "client_id",
+        "account",
+        "control",
+    ] {
         assert!(info[key].is_string(), "{key} in {info}");
     }
     assert_eq!(info["tenant"], "fabrikam.onmicrosoft.com");
@@ -60,7 +80,12 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
         "{}/.well-known/openid-configuration",
         info["authority"].as_str().unwrap()
     );
-    let document: Value = reqwest::blocking::get(discovery).unwrap().json().unwrap();
+    let document: Value = crate::support::http()
+        .get(discovery)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert!(document["device_authorization_endpoint"].is_string());
     assert!(document["msgraph_host"].is_string());
     child.kill().unwrap();

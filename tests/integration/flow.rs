@@ -52,7 +52,11 @@ fn device_code(sim: &TestSim, endpoints: &Endpoints) -> Result<DeviceCode, Error
     ))
 }
 
-fn poll(sim: &TestSim, endpoints: &Endpoints, code: &DeviceCode) -> (Result<TokenSet, Error>, Vec<PollEvent>) {
+fn poll(
+    sim: &TestSim,
+    endpoints: &Endpoints,
+    code: &DeviceCode,
+) -> (Result<TokenSet, Error>, Vec<PollEvent>) {
     let mut events = Vec::new();
     let result = runtime().block_on(poll_for_tokens(
         &client(),
@@ -76,7 +80,12 @@ fn quick_sim() -> TestSim {
 fn token_polls(sim: &TestSim) -> Vec<u64> {
     sim.requests()
         .iter()
-        .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/oauth2/v2.0/token"))
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("/oauth2/v2.0/token")
+        })
         .map(|r| r["at_ms"].as_u64().unwrap())
         .collect()
 }
@@ -96,8 +105,14 @@ fn approve_later(sim: &TestSim, user_code: &str, delay: Duration) -> std::thread
 fn sign_in_approved_through_the_control_api_yields_tokens_for_the_service_account() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
-    assert_eq!(endpoints.tenant_id.as_deref(), Some(sim.info().tenant_id.as_str()));
-    assert!(endpoints.graph.is_some(), "the simulated tenant names msgraph_host");
+    assert_eq!(
+        endpoints.tenant_id.as_deref(),
+        Some(sim.info().tenant_id.as_str())
+    );
+    assert!(
+        endpoints.graph.is_some(),
+        "the simulated tenant names msgraph_host"
+    );
     let code = device_code(&sim, &endpoints).unwrap();
     assert!(!code.user_code.is_empty());
     assert_eq!(code.interval, Duration::from_secs(1));
@@ -105,15 +120,33 @@ fn sign_in_approved_through_the_control_api_yields_tokens_for_the_service_accoun
     let (tokens, events) = poll(&sim, &endpoints, &code);
     approver.join().unwrap();
     let tokens = tokens.unwrap();
-    assert!(tokens.refresh_token.is_some(), "offline_access gives a refresh token");
-    assert_eq!(tokens.claims.tid.as_deref(), Some(sim.info().tenant_id.as_str()));
+    assert!(
+        tokens.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+    assert_eq!(
+        tokens.claims.tid.as_deref(),
+        Some(sim.info().tenant_id.as_str())
+    );
     assert_eq!(tokens.claims.account(), Some(sim.info().account.as_str()));
     assert!(!events.is_empty(), "every pending poll is reported");
-    assert!(events.iter().all(|e| e.remaining <= Duration::from_secs(30)));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.remaining <= Duration::from_secs(30))
+    );
     let identity = runtime()
-        .block_on(flow::whoami(&client(), &endpoints, &tokens.access_token, quick_retries()))
+        .block_on(flow::whoami(
+            &client(),
+            &endpoints,
+            &tokens.access_token,
+            quick_retries(),
+        ))
         .unwrap();
-    assert_eq!(identity.account.as_deref(), Some(sim.info().account.as_str()));
+    assert_eq!(
+        identity.account.as_deref(),
+        Some(sim.info().account.as_str())
+    );
     assert_eq!(identity.source, "Microsoft Graph /me");
 }
 
@@ -125,14 +158,21 @@ fn sign_in_through_the_html_pages_with_plain_form_posts() {
     let page = reqwest::blocking::Client::new();
     let post = |path: &str, form: &[(&str, &str)]| {
         let response = page.post(sim.url(path)).form(form).send().unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.text().unwrap()
     };
     let account_page = post("/devicelogin", &[("user_code", &code.user_code)]);
     assert!(account_page.contains("account"), "{account_page}");
     let consent_page = post(
         "/devicelogin/account",
-        &[("user_code", &code.user_code), ("account", &sim.info().account)],
+        &[
+            ("user_code", &code.user_code),
+            ("account", &sim.info().account),
+        ],
     );
     assert!(consent_page.contains("Accept"), "{consent_page}");
     post(
@@ -144,7 +184,10 @@ fn sign_in_through_the_html_pages_with_plain_form_posts() {
         ],
     );
     let (tokens, _) = poll(&sim, &endpoints, &code);
-    assert_eq!(tokens.unwrap().claims.account(), Some(sim.info().account.as_str()));
+    assert_eq!(
+        tokens.unwrap().claims.account(),
+        Some(sim.info().account.as_str())
+    );
 }
 
 fn assert_fails(result: Result<TokenSet, Error>, exit: i32, code: &str, hint_part: &str) -> Error {
@@ -152,7 +195,10 @@ fn assert_fails(result: Result<TokenSet, Error>, exit: i32, code: &str, hint_par
     assert_eq!(error.exit_code(), exit, "{error:?}");
     assert_eq!(error.code, code, "{error:?}");
     let hint = error.hint.clone().unwrap_or_default();
-    assert!(hint.contains(hint_part), "hint {hint:?} lacks {hint_part:?}");
+    assert!(
+        hint.contains(hint_part),
+        "hint {hint:?} lacks {hint_part:?}"
+    );
     error
 }
 
@@ -163,7 +209,12 @@ fn a_declined_sign_in_stops_with_exit_4_and_the_ids_for_support() {
     let code = device_code(&sim, &endpoints).unwrap();
     let (status, _) = sim.control("/deny", json!({"user_code": code.user_code}));
     assert_eq!(status, 200);
-    let error = assert_fails(poll(&sim, &endpoints, &code).0, 4, "authorization_declined", "accept");
+    let error = assert_fails(
+        poll(&sim, &endpoints, &code).0,
+        4,
+        "authorization_declined",
+        "accept",
+    );
     assert!(error.correlation_id.is_some() && error.trace_id.is_some());
     assert_eq!(error.aadsts, Some(65004));
 }
@@ -191,7 +242,12 @@ fn approval_requested_then_declined_by_polling_is_exit_6_with_the_consent_hint()
     assert_eq!(status, 409, "the account meets 'Approval required': {body}");
     let (status, _) = sim.control("/request-approval", json!({"user_code": code.user_code}));
     assert_eq!(status, 200);
-    assert_fails(poll(&sim, &endpoints, &code).0, 6, "authorization_declined", "consent-url");
+    assert_fails(
+        poll(&sim, &endpoints, &code).0,
+        6,
+        "authorization_declined",
+        "consent-url",
+    );
 
     // The reviewer approves; a fresh sign-in then succeeds without a consent prompt.
     let (status, _) = sim.control("/reviewer/approve", json!({}));
@@ -213,7 +269,12 @@ fn approval_requested_and_left_pending_ends_when_the_code_expires() {
     let code = device_code(&sim, &endpoints).unwrap();
     sim.control("/approve", json!({"user_code": code.user_code}));
     sim.control("/request-approval", json!({"user_code": code.user_code}));
-    assert_fails(poll(&sim, &endpoints, &code).0, 4, "expired_token", "onboard invite");
+    assert_fails(
+        poll(&sim, &endpoints, &code).0,
+        4,
+        "expired_token",
+        "onboard invite",
+    );
 }
 
 #[test]
@@ -222,7 +283,12 @@ fn an_unknown_device_code_is_reported_as_a_bug() {
     let endpoints = endpoints(&sim);
     let mut code = device_code(&sim, &endpoints).unwrap();
     code.device_code = Secret::new("not-a-code-the-server-issued");
-    assert_fails(poll(&sim, &endpoints, &code).0, 1, "bad_verification_code", "bug");
+    assert_fails(
+        poll(&sim, &endpoints, &code).0,
+        1,
+        "bad_verification_code",
+        "bug",
+    );
 }
 
 #[test]
@@ -234,8 +300,14 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
         "/fault",
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1.5", "count": 1}),
     );
-    sim.control("/fault", json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}));
-    sim.control("/fault", json!({"path": "/oauth2/v2.0/token", "drop": true, "count": 1}));
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}),
+    );
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "drop": true, "count": 1}),
+    );
     sim.control("/approve", json!({"user_code": code.user_code}));
     let (tokens, events) = poll(&sim, &endpoints, &code);
     assert!(tokens.is_ok(), "{:?}", tokens.err());
@@ -245,7 +317,10 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
         .count();
     assert_eq!(retries, 3, "{events:?}");
     let polls = token_polls(&sim);
-    assert!(polls[1] - polls[0] >= 1500, "Retry-After 1.5 s was honoured: {polls:?}");
+    assert!(
+        polls[1] - polls[0] >= 1500,
+        "Retry-After 1.5 s was honoured: {polls:?}"
+    );
 }
 
 #[test]
@@ -261,7 +336,9 @@ fn slow_down_adds_five_seconds_to_every_later_poll() {
     let (tokens, events) = poll(&sim, &endpoints, &code);
     approver.join().unwrap();
     assert!(tokens.is_ok());
-    assert!(matches!(events[0].kind, flow::PollEventKind::SlowDown { interval } if interval == Duration::from_secs(6)));
+    assert!(
+        matches!(events[0].kind, flow::PollEventKind::SlowDown { interval } if interval == Duration::from_secs(6))
+    );
     let polls = token_polls(&sim);
     assert!(polls.len() >= 3, "{polls:?}");
     for pair in polls[1..].windows(2) {
@@ -283,13 +360,20 @@ fn no_poll_is_faster_than_the_interval_and_none_follows_the_tokens() {
     std::thread::sleep(Duration::from_millis(1500));
     let polls = token_polls(&sim);
     assert!(polls.len() >= 3, "{polls:?}");
-    assert!(polls[0] - issued_at >= 1000, "the first poll waits one interval");
+    assert!(
+        polls[0] - issued_at >= 1000,
+        "the first poll waits one interval"
+    );
     for pair in polls.windows(2) {
         assert!(pair[1] - pair[0] >= 1000, "{polls:?}");
     }
     let (status, _) = sim.control("/tenant", json!({}));
     assert_eq!(status, 200);
-    assert_eq!(token_polls(&sim).len(), polls.len(), "no poll after the tokens");
+    assert_eq!(
+        token_polls(&sim).len(),
+        polls.len(),
+        "no poll after the tokens"
+    );
 }
 
 fn signed_in(sim: &TestSim, endpoints: &Endpoints) -> TokenSet {
@@ -314,11 +398,17 @@ fn refresh_rotates_and_the_old_token_is_refused_once_reuse_is_refused() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let first = signed_in(&sim, &endpoints).refresh_token.unwrap();
-    let second = refresh(&sim, &endpoints, &first).unwrap().refresh_token.unwrap();
+    let second = refresh(&sim, &endpoints, &first)
+        .unwrap()
+        .refresh_token
+        .unwrap();
     assert_ne!(first, second, "a new refresh token every time");
     sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));
     let error = refresh(&sim, &endpoints, &first).unwrap_err();
-    assert_eq!((error.exit_code(), error.code.as_str()), (4, "invalid_grant"));
+    assert_eq!(
+        (error.exit_code(), error.code.as_str()),
+        (4, "invalid_grant")
+    );
     assert!(refresh(&sim, &endpoints, &second).is_ok());
 }
 
@@ -338,9 +428,15 @@ fn refresh_survives_a_503_and_gives_up_after_the_retries() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let token = signed_in(&sim, &endpoints).refresh_token.unwrap();
-    sim.control("/fault", json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}));
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}),
+    );
     assert!(refresh(&sim, &endpoints, &token).is_ok());
-    sim.control("/fault", json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}));
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
+    );
     let error = refresh(&sim, &endpoints, &token).unwrap_err();
     assert_eq!(error.exit_code(), 5);
     assert!(error.message.contains("127.0.0.1"), "{}", error.message);
@@ -353,7 +449,12 @@ fn identity_comes_from_userinfo_when_the_authority_is_not_microsofts() {
     let tokens = signed_in(&sim, &endpoints);
     endpoints.graph = None;
     let identity = runtime()
-        .block_on(flow::whoami(&client(), &endpoints, &tokens.access_token, quick_retries()))
+        .block_on(flow::whoami(
+            &client(),
+            &endpoints,
+            &tokens.access_token,
+            quick_retries(),
+        ))
         .unwrap();
     assert_eq!(identity.source, "userinfo");
     assert!(identity.id.is_some());
@@ -364,10 +465,16 @@ fn an_unknown_tenant_is_reported_as_such_with_the_aadsts90002_hint() {
     let sim = quick_sim();
     let base = sim.url("/nosuchtenant.onmicrosoft.com/v2.0");
     let authority = Authority::custom(Url::parse(&base).unwrap());
-    let error = runtime().block_on(discover(&client(), &authority)).unwrap_err();
+    let error = runtime()
+        .block_on(discover(&client(), &authority))
+        .unwrap_err();
     assert_eq!(error.exit_code(), 2);
     assert_eq!(error.aadsts, Some(90002));
-    assert!(error.message.contains("nosuchtenant.onmicrosoft.com"), "{}", error.message);
+    assert!(
+        error.message.contains("nosuchtenant.onmicrosoft.com"),
+        "{}",
+        error.message
+    );
     assert!(error.hint.unwrap().contains("--cloud"));
 }
 
@@ -379,8 +486,16 @@ fn device_code_request_faults_end_with_their_exit_codes() {
     let cases = [
         (json!({"status": 503}), 5, "failing"),
         (json!({"status": 429, "retry_after": "2"}), 5, "throttl"),
-        (json!({"status": 200, "body": "<html><body>Proxy login</body></html>"}), 5, "HTML"),
-        (json!({"status": 200, "body": "{\"user_code\":\"AB"}), 5, "not valid JSON"),
+        (
+            json!({"status": 200, "body": "<html><body>Proxy login</body></html>"}),
+            5,
+            "HTML",
+        ),
+        (
+            json!({"status": 200, "body": "{\"user_code\":\"AB"}),
+            5,
+            "not valid JSON",
+        ),
         (json!({"status": 502, "body": ""}), 5, "failing"),
         (json!({"drop": true}), 5, "127.0.0.1"),
     ];
@@ -392,7 +507,11 @@ fn device_code_request_faults_end_with_their_exit_codes() {
         let error = device_code(&sim, &endpoints).unwrap_err();
         assert_eq!(error.exit_code(), exit, "{fault}: {error:?}");
         assert!(error.message.contains(words), "{fault}: {}", error.message);
-        assert!(error.message.contains("127.0.0.1"), "{fault}: {}", error.message);
+        assert!(
+            error.message.contains("127.0.0.1"),
+            "{fault}: {}",
+            error.message
+        );
         assert!(error.hint.is_some(), "{fault}");
     }
 }

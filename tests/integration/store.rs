@@ -1,9 +1,6 @@
 //! The credential stores and `profiles.json`, against the real things: a private Secret
 //! Service (support/keyring.rs), real files, real concurrent writers, a writer killed mid-write.
 
-// The `update` closures return the crate's `Error`, which clippy finds large; see src/profiles.rs.
-#![allow(clippy::result_large_err)]
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;

@@ -29,14 +29,22 @@ impl Demo {
             ..Settings::default()
         };
         let simulator = Simulator::start(0, settings).await.map_err(|e| {
-            Error::new(Kind::Unexpected, "demo", format!("cannot start the simulated tenant: {e}"))
+            Error::new(
+                Kind::Unexpected,
+                "demo",
+                format!("cannot start the simulated tenant: {e}"),
+            )
         })?;
         let dir = tempfile::Builder::new()
             .prefix("onboard-demo-")
             .tempdir()
             .map_err(|e| {
-                Error::new(Kind::StoreUnavailable, "demo", format!("cannot create a temporary directory: {e}"))
-                    .with_hint("check that TMPDIR points at a writable directory")
+                Error::new(
+                    Kind::StoreUnavailable,
+                    "demo",
+                    format!("cannot create a temporary directory: {e}"),
+                )
+                .with_hint("check that TMPDIR points at a writable directory")
             })?;
         Ok(Demo {
             info: simulator.info().clone(),
@@ -68,14 +76,22 @@ impl Demo {
             known.cloud = None;
         }
         known.tenant.get_or_insert_with(|| self.info.tenant.clone());
-        known.client_id.get_or_insert_with(|| self.info.client_id.clone());
-        known.account.get_or_insert_with(|| self.info.account.clone());
+        known
+            .client_id
+            .get_or_insert_with(|| self.info.client_id.clone());
+        known
+            .account
+            .get_or_insert_with(|| self.info.account.clone());
     }
 
     async fn control(&self, http: &Client, path: &str, body: Value) -> Result<(StatusCode, Value)> {
         let url = format!("{}{path}", self.info.control);
         let response = http.post(&url).json(&body).send().await.map_err(|e| {
-            Error::new(Kind::Unreachable, "demo", format!("the simulated tenant did not answer: {e}"))
+            Error::new(
+                Kind::Unreachable,
+                "demo",
+                format!("the simulated tenant did not answer: {e}"),
+            )
         })?;
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
@@ -86,15 +102,22 @@ impl Demo {
     pub async fn act_as_user(&self, http: &Client, key: char, code: &DeviceCode) -> Option<String> {
         let user_code = json!({"user_code": code.user_code});
         let (path, done) = match key {
-            's' => ("/approve", format!("Demo: {} signed in and consented", self.info.account)),
-            'r' => ("/request-approval", "Demo: the account requested approval; the reviewer was notified".into()),
+            's' => (
+                "/approve",
+                format!("Demo: {} signed in and consented", self.info.account),
+            ),
+            'r' => (
+                "/request-approval",
+                "Demo: the account requested approval; the reviewer was notified".into(),
+            ),
             'd' => ("/deny", "Demo: the account declined".into()),
             _ => return None,
         };
         Some(match self.control(http, path, user_code).await {
             Ok((status, _)) if status.is_success() => done,
             Ok((StatusCode::CONFLICT, _)) => {
-                "Demo: the account sees \"Approval required\" — press [r] to request approval".into()
+                "Demo: the account sees \"Approval required\" — press [r] to request approval"
+                    .into()
             }
             Ok((status, body)) => format!("Demo: the simulated tenant answered {status}: {body}"),
             Err(e) => e.message,
@@ -115,7 +138,11 @@ impl Demo {
         if status.is_success() {
             Ok("Demo: the reviewer approved the registration for the tenant".into())
         } else {
-            Err(Error::new(Kind::Unexpected, "demo", format!("the simulated reviewer could not approve: {status} {body}")))
+            Err(Error::new(
+                Kind::Unexpected,
+                "demo",
+                format!("the simulated reviewer could not approve: {status} {body}"),
+            ))
         }
     }
 }

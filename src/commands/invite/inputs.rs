@@ -48,8 +48,11 @@ pub fn parse_invitation(text: &str) -> Result<Invitation> {
         }
     }
     if invitation.cloud.is_some() && invitation.authority.is_some() {
-        return Err(Error::usage("the invitation names both a cloud and an authority")
-            .with_hint("ask the provider for a corrected link, or give --cloud or --authority yourself"));
+        return Err(
+            Error::usage("the invitation names both a cloud and an authority").with_hint(
+                "ask the provider for a corrected link, or give --cloud or --authority yourself",
+            ),
+        );
     }
     Ok(invitation)
 }
@@ -78,7 +81,11 @@ pub struct Known {
 }
 
 impl Known {
-    pub fn merge(args: &InviteArgs, profile_flag: Option<&str>, invitation: Invitation) -> Result<Known> {
+    pub fn merge(
+        args: &InviteArgs,
+        profile_flag: Option<&str>,
+        invitation: Invitation,
+    ) -> Result<Known> {
         let invited_cloud = match invitation.cloud.as_deref() {
             Some(name) => Some(Cloud::from_name(name).ok_or_else(|| {
                 Error::usage(format!("the invitation names an unknown cloud '{name}'"))
@@ -140,7 +147,7 @@ impl Known {
             authority::parse_client_id,
         )?;
         let account = ask_or_check(
-            prompter.as_deref_mut(),
+            prompter,
             "Service account (UPN)",
             self.account,
             "--account",
@@ -192,8 +199,9 @@ fn ask_or_check<'p>(
             let answer = prompter.input(prompt, None, &|s| check(parse, s))?;
             parse(&answer)
         }
-        (None, None) => Err(Error::usage(format!("missing {flag}"))
-            .with_hint(format!("without a terminal every value must be given: add {flag}"))),
+        (None, None) => Err(Error::usage(format!("missing {flag}")).with_hint(format!(
+            "without a terminal every value must be given: add {flag}"
+        ))),
     }
 }
 

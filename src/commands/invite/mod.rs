@@ -98,8 +98,15 @@ impl Wizard<'_> {
             &[],
         )
         .await;
-        self.screen.event(json!({"event": "validated", "result": checked.to_json()}));
-        self.screen.summary(&inputs, &profile, &checked, self.store.kind(), self.demo.is_some());
+        self.screen
+            .event(json!({"event": "validated", "result": checked.to_json()}));
+        self.screen.summary(
+            &inputs,
+            &profile,
+            &checked,
+            self.store.kind(),
+            self.demo.is_some(),
+        );
         match checked.error {
             Some(error) => Err(error),
             None => Ok(()),
@@ -126,8 +133,13 @@ impl Wizard<'_> {
         let mut attempt = 1;
         let mut approval_pending = false;
         loop {
-            self.screen.step(2, &format!("Sign in as the service account (attempt {attempt})"));
-            let code = flow::request_device_code(&self.http, endpoints, &inputs.client_id, &inputs.scopes).await?;
+            self.screen.step(
+                2,
+                &format!("Sign in as the service account (attempt {attempt})"),
+            );
+            let code =
+                flow::request_device_code(&self.http, endpoints, &inputs.client_id, &inputs.scopes)
+                    .await?;
             self.screen.event(json!({
                 "event": "device_code",
                 "user_code": code.user_code,
@@ -143,7 +155,8 @@ impl Wizard<'_> {
                 Attempt::Again => {}
                 Attempt::ApprovalNeeded(error) => {
                     approval_pending = true;
-                    self.approval_detour(inputs, endpoints, error.as_ref()).await?;
+                    self.approval_detour(inputs, endpoints, error.as_ref())
+                        .await?;
                 }
             }
             if Instant::now() >= self.deadline {
@@ -154,20 +167,32 @@ impl Wizard<'_> {
     }
 
     /// Waits for one code: polls, counts down, and reacts to keys.
-    async fn wait(&mut self, inputs: &Inputs, endpoints: &Endpoints, code: &DeviceCode) -> Result<Attempt> {
+    async fn wait(
+        &mut self,
+        inputs: &Inputs,
+        endpoints: &Endpoints,
+        code: &DeviceCode,
+    ) -> Result<Attempt> {
         let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<PollEvent>();
         let mut on_event = move |e: &PollEvent| {
             let _ = events_tx.send(e.clone());
         };
         let http = self.http.clone();
-        let poll = flow::poll_for_tokens(&http, endpoints, &inputs.client_id, code, &inputs.scopes, &mut on_event);
+        let poll = flow::poll_for_tokens(
+            &http,
+            endpoints,
+            &inputs.client_id,
+            code,
+            &inputs.scopes,
+            &mut on_event,
+        );
         tokio::pin!(poll);
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let mut keys = self.screen.keys();
-        if let (Some(demo), false) = (&self.demo, self.screen.is_interactive()) {
-            if let Some(note) = demo.sign_in_unattended(&self.http, code).await {
-                self.screen.note(&note);
-            }
+        if let (Some(demo), false) = (&self.demo, self.screen.is_interactive())
+            && let Some(note) = demo.sign_in_unattended(&self.http, code).await
+        {
+            self.screen.note(&note);
         }
         let result = loop {
             tokio::select! {
@@ -224,15 +249,20 @@ impl Wizard<'_> {
         }
         match error.code.as_str() {
             "expired_token" | "code_expired" => {
-                self.screen.note("The code expired before sign-in finished.");
+                self.screen
+                    .note("The code expired before sign-in finished.");
                 if !self.screen.is_interactive() || self.screen.ask("Get a fresh code?", true)? {
                     return Ok(Attempt::Again);
                 }
                 Err(error)
             }
             "authorization_declined" | "access_denied" if self.screen.is_interactive() => {
-                self.screen.note(&format!("Sign-in was declined: {}", error.message));
-                if self.screen.ask("Did the account see \"Approval required\" and request approval?", false)? {
+                self.screen
+                    .note(&format!("Sign-in was declined: {}", error.message));
+                if self.screen.ask(
+                    "Did the account see \"Approval required\" and request approval?",
+                    false,
+                )? {
                     return Ok(Attempt::ApprovalNeeded(Some(error)));
                 }
                 if self.screen.ask("Try again with a fresh code?", true)? {
@@ -245,8 +275,18 @@ impl Wizard<'_> {
     }
 
     /// Step 3: a reviewer must approve the registration; then the account signs in again.
-    async fn approval_detour(&mut self, inputs: &Inputs, endpoints: &Endpoints, cause: Option<&Error>) -> Result<()> {
-        let link = authority::admin_consent_url(&inputs.authority, Some(endpoints), &inputs.client_id, None);
+    async fn approval_detour(
+        &mut self,
+        inputs: &Inputs,
+        endpoints: &Endpoints,
+        cause: Option<&Error>,
+    ) -> Result<()> {
+        let link = authority::admin_consent_url(
+            &inputs.authority,
+            Some(endpoints),
+            &inputs.client_id,
+            None,
+        );
         let mut event = json!({
             "event": "approval_required",
             "admin_consent_url": link.as_ref().map(|l| l.as_str()),
@@ -304,7 +344,12 @@ impl Wizard<'_> {
     }
 
     /// Step 4: the right tenant and the right account, or nothing is saved.
-    fn check_identity(&mut self, inputs: &Inputs, endpoints: &Endpoints, tokens: &TokenSet) -> Result<String> {
+    fn check_identity(
+        &mut self,
+        inputs: &Inputs,
+        endpoints: &Endpoints,
+        tokens: &TokenSet,
+    ) -> Result<String> {
         if let (Some(expected), Some(actual)) = (&endpoints.tenant_id, &tokens.claims.tid)
             && !expected.eq_ignore_ascii_case(actual)
         {
@@ -326,14 +371,17 @@ impl Wizard<'_> {
                 .with_hint(format!("run `onboard invite` again and sign in as {} (use a private browser window to avoid a cached account)", inputs.account)));
             }
             Some(actual) => self.screen.ok(&format!("Signed in as {actual}")),
-            None => self.screen.note("The server did not say which account signed in; validation will."),
+            None => self
+                .screen
+                .note("The server did not say which account signed in; validation will."),
         }
         if let Some(tid) = &tokens.claims.tid {
             self.screen.ok(&format!("Tenant {tid}"));
         }
         let missing = flow::missing_scopes(&inputs.scopes, &tokens.scopes);
         if missing.is_empty() {
-            self.screen.ok(&format!("Granted: {}", tokens.scopes.join(" ")));
+            self.screen
+                .ok(&format!("Granted: {}", tokens.scopes.join(" ")));
         } else {
             self.screen.warn(&format!(
                 "Not granted: {} (granted: {}). Ask the tenant's reviewer to consent to them (`onboard consent-url`).",
@@ -345,7 +393,13 @@ impl Wizard<'_> {
     }
 
     /// Step 5: credential first, then the profile that points at it.
-    async fn save(&mut self, inputs: &Inputs, endpoints: &Endpoints, tokens: &TokenSet, account: &str) -> Result<()> {
+    async fn save(
+        &mut self,
+        inputs: &Inputs,
+        endpoints: &Endpoints,
+        tokens: &TokenSet,
+        account: &str,
+    ) -> Result<()> {
         let refresh_token = tokens.refresh_token.as_ref().ok_or_else(|| {
             Error::new(Kind::PermissionMissing, "no_refresh_token", "the server gave no refresh token; nothing was saved")
                 .with_hint("the offline_access scope was not granted: allow it for the registration, or ask the identity provider's admin")
@@ -353,8 +407,14 @@ impl Wizard<'_> {
         let profile = Profile {
             authority: inputs.authority.base.to_string(),
             cloud: inputs.authority.cloud.map(|c| c.name().to_string()),
-            tenant: inputs.tenant.clone().unwrap_or_else(|| crate::http::host_of(&inputs.authority.base)),
-            tenant_id: endpoints.tenant_id.clone().or_else(|| tokens.claims.tid.clone()),
+            tenant: inputs
+                .tenant
+                .clone()
+                .unwrap_or_else(|| crate::http::host_of(&inputs.authority.base)),
+            tenant_id: endpoints
+                .tenant_id
+                .clone()
+                .or_else(|| tokens.claims.tid.clone()),
             client_id: inputs.client_id.clone(),
             account: Some(account.to_string()),
             scopes: tokens.scopes.clone(),
@@ -364,23 +424,47 @@ impl Wizard<'_> {
             extra: Default::default(),
         };
         if self.profiles.load()?.profiles.contains_key(&inputs.profile) {
-            self.screen.note(&format!("Replacing the saved profile '{}'.", inputs.profile));
+            self.screen.note(&format!(
+                "Replacing the saved profile '{}'.",
+                inputs.profile
+            ));
         }
         let _guard = crate::interrupt::Critical::enter();
-        let saved = store::save_onboarding(&self.store, &self.profiles, &inputs.profile, profile.clone(), refresh_token).await;
+        let saved = store::save_onboarding(
+            &self.store,
+            &self.profiles,
+            &inputs.profile,
+            profile.clone(),
+            refresh_token,
+        )
+        .await;
         match saved {
             Ok(()) => {}
             Err(error) if error.kind == Kind::StoreUnavailable && self.screen.is_interactive() => {
                 self.screen.warn(&error.to_string());
-                if !self.screen.ask("Save it in the plaintext file store instead (mode 0600)?", false)? {
+                if !self.screen.ask(
+                    "Save it in the plaintext file store instead (mode 0600)?",
+                    false,
+                )? {
                     return Err(error);
                 }
                 self.store = self.screen.file_store(&self.profiles);
-                store::save_onboarding(&self.store, &self.profiles, &inputs.profile, profile, refresh_token).await?;
+                store::save_onboarding(
+                    &self.store,
+                    &self.profiles,
+                    &inputs.profile,
+                    profile,
+                    refresh_token,
+                )
+                .await?;
             }
             Err(error) => return Err(error),
         }
-        self.screen.ok(&format!("Saved as profile '{}' in the {}", inputs.profile, store_words(self.store.kind())));
+        self.screen.ok(&format!(
+            "Saved as profile '{}' in the {}",
+            inputs.profile,
+            store_words(self.store.kind())
+        ));
         self.screen.event(json!({
             "event": "signed_in",
             "profile": inputs.profile,
@@ -397,15 +481,22 @@ impl Wizard<'_> {
             Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
                 .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again")
         } else {
-            Error::new(Kind::SignInAgain, "expired_token", "nobody signed in before the time ran out; nothing was saved")
-                .with_hint("run `onboard invite` again, or allow more time with --timeout")
+            Error::new(
+                Kind::SignInAgain,
+                "expired_token",
+                "nobody signed in before the time ran out; nothing was saved",
+            )
+            .with_hint("run `onboard invite` again, or allow more time with --timeout")
         }
     }
 
     fn timed_out(&mut self, timeout: Duration) -> Error {
         self.screen.stop_waiting();
         let mut error = self.gave_up(false);
-        error.message = format!("the wizard timed out after {}; nothing was saved", screen::clock(timeout));
+        error.message = format!(
+            "the wizard timed out after {}; nothing was saved",
+            screen::clock(timeout)
+        );
         error
     }
 }

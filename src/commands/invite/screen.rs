@@ -171,7 +171,10 @@ impl<'a> Screen<'a> {
         let width = code.user_code.chars().count() + 8;
         self.line("");
         self.line(&format!("    ╭{}╮", "─".repeat(width)));
-        self.line(&format!("    │    {}    │", style(&code.user_code).bold().yellow()));
+        self.line(&format!(
+            "    │    {}    │",
+            style(&code.user_code).bold().yellow()
+        ));
         self.line(&format!("    ╰{}╯", "─".repeat(width)));
         self.line("");
         let until = code.expires_in;
@@ -195,12 +198,25 @@ impl<'a> Screen<'a> {
             ));
         }
         if self.qr {
-            self.show_qr(code.verification_uri_complete.as_ref().unwrap_or(&code.verification_uri));
+            self.show_qr(
+                code.verification_uri_complete
+                    .as_ref()
+                    .unwrap_or(&code.verification_uri),
+            );
         }
-        let mut keys = vec!["[Enter] open the page in your browser", "[c] copy the code again"];
-        keys.extend(["[a] the account sees \"Approval required\"", "[n] new code", "[q] quit"]);
+        let mut keys = vec![
+            "[Enter] open the page in your browser",
+            "[c] copy the code again",
+        ];
+        keys.extend([
+            "[a] the account sees \"Approval required\"",
+            "[n] new code",
+            "[q] quit",
+        ]);
         if self.demo {
-            keys.push("demo: [s] sign in as the service account  [r] request approval  [d] decline");
+            keys.push(
+                "demo: [s] sign in as the service account  [r] request approval  [d] decline",
+            );
         }
         for k in keys {
             self.line(&format!("  {}", style(k).dim()));
@@ -290,7 +306,8 @@ impl<'a> Screen<'a> {
     pub fn waiting_for_reviewer(&mut self) {
         if self.interactive && !self.waiting {
             self.waiting = true;
-            self.spinner.show("Waiting for the reviewer · press Enter once they have approved");
+            self.spinner
+                .show("Waiting for the reviewer · press Enter once they have approved");
         }
     }
 
@@ -320,7 +337,10 @@ impl<'a> Screen<'a> {
             self.note("   Or the reviewer opens this link and accepts:");
             self.note(&format!("   {}", style(link.as_str()).underlined()));
             if self.interactive {
-                match self.clipboard.copy(link.as_str(), Duration::from_secs(1800)) {
+                match self
+                    .clipboard
+                    .copy(link.as_str(), Duration::from_secs(1800))
+                {
                     Ok(()) => self.ok("Link copied to the clipboard"),
                     Err(why) => self.note(&format!("   Copy the link by hand: {why}")),
                 }
@@ -328,7 +348,8 @@ impl<'a> Screen<'a> {
         }
         self.note("3. Then the service account signs in again with a fresh code.");
         if self.interactive {
-            let mut keys = String::from("[Enter] the reviewer has approved  [c] copy the link  [q] quit");
+            let mut keys =
+                String::from("[Enter] the reviewer has approved  [c] copy the link  [q] quit");
             if self.demo {
                 keys.push_str("  demo: [v] approve as the reviewer");
             }
@@ -343,9 +364,20 @@ impl<'a> Screen<'a> {
         crate::deps::file_store(profiles.dir())
     }
 
-    pub fn summary(&mut self, inputs: &Inputs, profile: &Profile, checked: &Checked, store: StoreKind, demo: bool) {
+    pub fn summary(
+        &mut self,
+        inputs: &Inputs,
+        profile: &Profile,
+        checked: &Checked,
+        store: StoreKind,
+        demo: bool,
+    ) {
         if let Some(error) = &checked.error {
-            self.line(&format!("  {} {}", style("✗").red().bold(), super::validated_words(checked)));
+            self.line(&format!(
+                "  {} {}",
+                style("✗").red().bold(),
+                super::validated_words(checked)
+            ));
             if let Some(hint) = &error.hint {
                 self.note(&format!("hint: {hint}"));
             }
@@ -353,7 +385,11 @@ impl<'a> Screen<'a> {
         }
         self.ok(&super::validated_words(checked));
         self.line("");
-        self.line(&format!("{} {}", style("✓ Onboarded").green().bold(), style(&inputs.profile).bold()));
+        self.line(&format!(
+            "{} {}",
+            style("✓ Onboarded").green().bold(),
+            style(&inputs.profile).bold()
+        ));
         let tenant = match (&checked.tenant_name, &profile.tenant_id) {
             (Some(name), Some(id)) => format!("{name} ({id})"),
             (None, Some(id)) => format!("{} ({id})", profile.tenant),
@@ -361,9 +397,23 @@ impl<'a> Screen<'a> {
         };
         let rows = [
             ("Tenant", tenant),
-            ("Account", checked.account.clone().or(profile.account.clone()).unwrap_or_default()),
+            (
+                "Account",
+                checked
+                    .account
+                    .clone()
+                    .or(profile.account.clone())
+                    .unwrap_or_default(),
+            ),
             ("Scopes", checked.scopes.join(" ")),
-            ("Stored in", format!("the {} (profile \"{}\")", store_words(store), inputs.profile)),
+            (
+                "Stored in",
+                format!(
+                    "the {} (profile \"{}\")",
+                    store_words(store),
+                    inputs.profile
+                ),
+            ),
             (
                 "Check later",
                 if demo {
@@ -429,14 +479,34 @@ mod tests {
     #[test]
     fn verification_pages_must_be_on_the_expected_host() {
         let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
-        for ok in ["https://microsoft.com/devicelogin", "https://www.microsoft.com/link", "https://login.microsoftonline.us/x"] {
-            assert!(trusted_verification_host(&microsoft, &Url::parse(ok).unwrap()), "{ok}");
+        for ok in [
+            "https://microsoft.com/devicelogin",
+            "https://www.microsoft.com/link",
+            "https://login.microsoftonline.us/x",
+        ] {
+            assert!(
+                trusted_verification_host(&microsoft, &Url::parse(ok).unwrap()),
+                "{ok}"
+            );
         }
-        for bad in ["https://microsoft.com.evil.example/devicelogin", "https://evilmicrosoft.com/", "https://login.example/"] {
-            assert!(!trusted_verification_host(&microsoft, &Url::parse(bad).unwrap()), "{bad}");
+        for bad in [
+            "https://microsoft.com.evil.example/devicelogin",
+            "https://evilmicrosoft.com/",
+            "https://login.example/",
+        ] {
+            assert!(
+                !trusted_verification_host(&microsoft, &Url::parse(bad).unwrap()),
+                "{bad}"
+            );
         }
         let custom = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
-        assert!(trusted_verification_host(&custom, &Url::parse("https://idp.example/device").unwrap()));
-        assert!(!trusted_verification_host(&custom, &Url::parse("https://other.example/device").unwrap()));
+        assert!(trusted_verification_host(
+            &custom,
+            &Url::parse("https://idp.example/device").unwrap()
+        ));
+        assert!(!trusted_verification_host(
+            &custom,
+            &Url::parse("https://other.example/device").unwrap()
+        ));
     }
 }

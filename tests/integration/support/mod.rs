@@ -6,14 +6,26 @@ pub mod sim;
 use assert_cmd::cargo::cargo_bin;
 
 /// The commands `onboard --help` lists: only those that work.
-pub const WORKING_COMMANDS: &[&str] = &["simulate", "help"];
+pub const WORKING_COMMANDS: &[&str] = &["invite", "validate", "simulate", "help"];
 
 /// The real binary, isolated from the user's config directory and keyring settings.
 pub fn onboard() -> std::process::Command {
     let mut command = std::process::Command::new(cargo_bin("onboard"));
-    for var in ["ONBOARD_PROFILE", "ONBOARD_CONFIG_DIR", "ONBOARD_STORE", "ONBOARD_CREDENTIAL", "ONBOARD_CA_CERT"] {
+    for var in [
+        "ONBOARD_PROFILE",
+        "ONBOARD_CONFIG_DIR",
+        "ONBOARD_STORE",
+        "ONBOARD_CREDENTIAL",
+        "ONBOARD_CA_CERT",
+    ] {
         command.env_remove(var);
     }
     command.env("NO_COLOR", "1");
     command
+}
+
+/// A blocking HTTP client for tests (reqwest is built without a default TLS provider).
+pub fn http() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
 }

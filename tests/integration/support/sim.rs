@@ -128,3 +128,32 @@ impl Drop for TestSim {
         }
     }
 }
+
+/// The control API from another thread (a person signing in while the test polls).
+#[derive(Clone)]
+pub struct ControlClient {
+    client: reqwest::blocking::Client,
+    control: String,
+}
+
+impl ControlClient {
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.control))
+            .json(&body)
+            .send()
+            .expect("the control API answers");
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+}
+
+impl TestSim {
+    pub fn control_client(&self) -> ControlClient {
+        ControlClient {
+            client: self.client.clone(),
+            control: self.info.control.clone(),
+        }
+    }
+}
