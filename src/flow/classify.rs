@@ -41,10 +41,6 @@ impl OAuthErrorBody {
             .find(|l| !l.is_empty())?;
         Some(first.chars().take(300).collect())
     }
-
-    fn aadsts(&self) -> Option<u32> {
-        self.error_codes.first().copied()
-    }
 }
 
 /// `error_codes` should be numbers; a broken server may send strings or other junk.
@@ -139,12 +135,14 @@ pub fn is_approval_code(code: u32) -> bool {
 
 /// Classifies an OAuth error body from `host`.
 pub fn oauth_error(status: StatusCode, body: &OAuthErrorBody, host: &str) -> Error {
-    let advice = body
+    // The code that decides: an approval code when there is one, since it names the way out.
+    let deciding = body
         .error_codes
         .iter()
         .find(|c| is_approval_code(**c))
         .or(body.error_codes.first())
-        .and_then(|c| aadsts_advice(*c));
+        .copied();
+    let advice = deciding.and_then(aadsts_advice);
     let (kind, hint) = match advice {
         Some((kind, hint)) => (kind, hint.to_string()),
         None => by_error_name(status, body),
@@ -157,7 +155,7 @@ pub fn oauth_error(status: StatusCode, body: &OAuthErrorBody, host: &str) -> Err
     let summary = body.summary().unwrap_or_else(|| body.error.clone());
     let message = format!("{host} refused: {summary}");
     let mut error = Error::new(kind, body.error.clone(), message).with_hint(hint);
-    error.aadsts = body.aadsts();
+    error.aadsts = deciding;
     error.correlation_id = body.correlation_id.clone();
     error.trace_id = body.trace_id.clone();
     error
@@ -421,7 +419,7 @@ mod tests {
             "h",
         );
         assert_eq!(e.exit_code(), 6);
-        assert_eq!(e.aadsts, Some(65004));
+        assert_eq!(e.aadsts, Some(90094));
     }
 
     #[test]

@@ -76,7 +76,6 @@ impl Wizard<'_> {
     async fn run(&mut self, args: &InviteArgs, profile_flag: Option<&str>) -> Result<()> {
         self.screen.banner(self.demo.as_ref().map(|d| d.describe()));
         let inputs = self.gather(args, profile_flag)?;
-        self.screen.step(1, "Check the tenant");
         let endpoints = authority::discover(&self.http, &inputs.authority).await?;
         endpoints.device_authorization()?;
         if !self.screen.confirm_summary(&inputs, &endpoints)? {
