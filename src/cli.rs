@@ -95,7 +95,82 @@ pub enum ColorChoice {
 pub enum Command {
     Invite(InviteArgs),
     Validate(ValidateArgs),
+    List(ListArgs),
+    Export(ExportArgs),
+    Remove(RemoveArgs),
+    ConsentUrl(ConsentUrlArgs),
     Simulate(SimulateArgs),
+}
+
+/// List the saved profiles and how their last validation went (no network)
+///
+/// Shows each onboarded tenant: its account, tenant, where the credential is stored, and the
+/// outcome of the last `onboard validate`. Reads profiles.json only; nothing is sent anywhere.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard list
+  onboard list --json | jq -r '.profiles[].profile'")]
+pub struct ListArgs {}
+
+/// Print a profile's credential as JSON, for a CI secret
+///
+/// The JSON holds the refresh token: store it as a secret (ONBOARD_CREDENTIAL) and never in a
+/// repository. Refuses to write to a terminal unless --force, so the token does not end up in
+/// a scrollback buffer.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard export --profile contoso.onmicrosoft.com > credential.json
+  onboard export --profile contoso.onmicrosoft.com | gh secret set ONBOARD_CREDENTIAL")]
+pub struct ExportArgs {
+    /// Write to a terminal anyway
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Delete a saved profile and its credential
+///
+/// Removes the refresh token from the credential store, then the profile from profiles.json.
+/// Asks first unless --yes; without a terminal --yes is required. The tenant's consent and the
+/// account are not touched: to revoke access, remove the registration's consent in the tenant.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard remove contoso.onmicrosoft.com
+  onboard remove --all --yes")]
+pub struct RemoveArgs {
+    /// The profile to remove
+    #[arg(
+        value_name = "PROFILE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub name: Option<String>,
+
+    /// Remove every saved profile
+    #[arg(long)]
+    pub all: bool,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// Print the admin consent link for the tenant's reviewer
+///
+/// The reviewer (an Admin Consent Reviewer or a Global Administrator of the customer's tenant)
+/// opens the link, signs in and accepts the registration's permissions for the whole tenant;
+/// afterwards the service account can sign in without "Approval required". Uses the saved
+/// profile, or --tenant and --client-id.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard consent-url --profile contoso.onmicrosoft.com
+  onboard consent-url --tenant contoso.com --client-id 11111111-2222-3333-4444-555555555555")]
+pub struct ConsentUrlArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// A redirect URI registered for the application, where the reviewer lands afterwards
+    #[arg(long, value_name = "URL")]
+    pub redirect_uri: Option<String>,
 }
 
 /// Onboard a tenant: sign in as its service account and save the credential

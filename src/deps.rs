@@ -30,6 +30,8 @@ pub struct Deps {
     pub json: bool,
     /// stdin and stderr are terminals: a person can answer prompts.
     pub interactive: bool,
+    /// Where secrets must not be printed by accident (`export`).
+    pub stdout_is_terminal: bool,
     config_dir: Option<PathBuf>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
@@ -66,6 +68,7 @@ impl Deps {
             }),
             json: global.json,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
             config_dir: global.config_dir.clone().or_else(default_config_dir),
             store_choice: global.store,
             file_store_announced: false,
@@ -125,6 +128,10 @@ impl Deps {
         Ok(Some((credential, TimedStore::new(Arc::new(store)))))
     }
 
+    pub fn prompter(&self) -> Box<dyn Prompter> {
+        Box::new(TermPrompter)
+    }
+
     /// Prompts, spinner, clipboard and browser for the wizard, each replaced by a reason when
     /// it cannot work here (no display, an SSH session, the user said no).
     pub fn wizard_ui(&self, no_clipboard: bool, no_browser: bool) -> WizardUi {
@@ -159,7 +166,7 @@ impl Deps {
             })
         };
         WizardUi {
-            prompter: Box::new(TermPrompter),
+            prompter: self.prompter(),
             spinner: Box::new(TermSpinner::new()),
             clipboard,
             browser,

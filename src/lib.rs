@@ -21,9 +21,17 @@ use error::Result;
 
 pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
     let profile = cli.global.profile.as_deref();
+    if !matches!(cli.command, Command::Simulate(_)) {
+        // The simulated tenant stops on Ctrl-C by itself; everything else ends with 130.
+        tokio::spawn(interrupt::exit_on_ctrl_c(ui::term::interrupted));
+    }
     match &cli.command {
         Command::Invite(args) => commands::invite::run(args, profile, deps).await,
         Command::Validate(args) => commands::validate::run(args, profile, deps).await,
+        Command::List(_) => commands::list::run(deps),
+        Command::Export(args) => commands::export::run(args, profile, deps).await,
+        Command::Remove(args) => commands::remove::run(args, profile, deps).await,
+        Command::ConsentUrl(args) => commands::consent_url::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
     }
 }

@@ -48,10 +48,12 @@ pub fn set_colors(enabled: bool) {
     console::set_colors_enabled_stderr(enabled);
 }
 
-/// Puts the terminal back as it was (echo, line editing, cursor) before an interrupted exit.
-pub fn restore_terminal() {
+/// Ctrl-C: puts the terminal back as it was (echo, line editing, cursor) and says so.
+pub fn interrupted() {
     keys::restore();
     let _ = Term::stderr().show_cursor();
+    eprintln!();
+    print_error(&Error::interrupted());
 }
 
 /// dialoguer prompts on stderr, so stdout stays clean for `--json`.

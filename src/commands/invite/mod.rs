@@ -97,8 +97,13 @@ impl Wizard<'_> {
             &[],
         )
         .await;
-        self.screen
-            .event(json!({"event": "validated", "result": checked.to_json()}));
+        let mut event = json!({"event": "validated"});
+        if let (Some(target), serde_json::Value::Object(fields)) =
+            (event.as_object_mut(), checked.to_json())
+        {
+            target.extend(fields);
+        }
+        self.screen.event(event);
         self.screen.summary(
             &inputs,
             &profile,

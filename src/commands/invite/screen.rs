@@ -205,19 +205,15 @@ impl<'a> Screen<'a> {
             );
         }
         let mut keys = vec![
-            "[Enter] open the page in your browser",
-            "[c] copy the code again",
+            "[Enter] open the page in your browser  [c] copy the code again",
+            "[a] the account sees \"Approval required\"  [n] new code  [q] quit",
         ];
-        keys.extend([
-            "[a] the account sees \"Approval required\"",
-            "[n] new code",
-            "[q] quit",
-        ]);
         if self.demo {
             keys.push(
                 "demo: [s] sign in as the service account  [r] request approval  [d] decline",
             );
         }
+        self.line("");
         for k in keys {
             self.line(&format!("  {}", style(k).dim()));
         }

@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests.
 
 pub mod keyring;
+pub mod onboarded;
+pub mod pty;
 pub mod sim;
 
 use assert_cmd::cargo::cargo_bin;

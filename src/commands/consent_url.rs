@@ -1,0 +1,77 @@
+//! `onboard consent-url`: the admin consent link for the tenant's reviewer, the same link the
+//! wizard's approval detour shows.
+
+use serde_json::json;
+
+use crate::authority::{self, Authority, Cloud};
+use crate::cli::ConsentUrlArgs;
+use crate::commands::validate::{authority_of, only_profile};
+use crate::deps::Deps;
+use crate::error::{Error, Result};
+use crate::profiles::not_onboarded;
+
+pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
+    let target = &args.target;
+    let (authority, client_id) =
+        if target.tenant.is_some() || target.client_id.is_some() || target.authority.is_some() {
+            let client_id =
+                authority::parse_client_id(target.client_id.as_deref().ok_or_else(|| {
+                    Error::usage("missing --client-id")
+                        .with_hint("give the registration's application ID with --client-id")
+                })?)?;
+            let authority = match (&target.authority, &target.tenant) {
+                (Some(url), _) => Authority::custom(authority::parse_url(url, "--authority")?),
+                (None, Some(tenant)) => Authority::microsoft(
+                    target.cloud.unwrap_or(Cloud::Global),
+                    &authority::parse_tenant(tenant)?,
+                ),
+                (None, None) => {
+                    return Err(Error::usage("missing --tenant")
+                        .with_hint("give the customer's tenant GUID or domain with --tenant"));
+                }
+            };
+            (authority, client_id)
+        } else {
+            let file = deps.profiles()?.load()?;
+            let name = match profile_flag {
+                Some(name) => name.to_string(),
+                None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
+            };
+            let profile = file
+                .profiles
+                .get(&name)
+                .ok_or_else(|| not_onboarded(&name))?;
+            (authority_of(profile)?, profile.client_id.clone())
+        };
+    // A Microsoft cloud's Graph host is known; any other authority must say through discovery
+    // whether it is Microsoft's (msgraph_host).
+    let endpoints = match authority.cloud {
+        Some(_) => None,
+        None => Some(authority::discover(&deps.http, &authority).await?),
+    };
+    let redirect = match &args.redirect_uri {
+        Some(uri) => Some(authority::parse_url(uri, "--redirect-uri")?.to_string()),
+        None => None,
+    };
+    let url = authority::admin_consent_url(
+        &authority,
+        endpoints.as_ref(),
+        &client_id,
+        redirect.as_deref(),
+    )
+    .ok_or_else(|| {
+        Error::usage(format!(
+            "{} is not a Microsoft authority: it has no admin consent link",
+            authority.describe()
+        ))
+        .with_hint("ask the identity provider's administrator to grant the client's scopes")
+    })?;
+    if deps.json {
+        deps.out
+            .data(&json!({"admin_consent_url": url.as_str(), "client_id": client_id}).to_string());
+    } else {
+        deps.out.data(url.as_str());
+        deps.out.info("Send this link to the tenant's Admin Consent Reviewer (or a Global Administrator): they sign in, review the permissions and accept. Then run `onboard invite` again.");
+    }
+    Ok(())
+}

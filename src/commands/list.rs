@@ -1,0 +1,88 @@
+//! `onboard list`: the saved profiles and their last validation, from profiles.json only.
+
+use serde_json::{Value, json};
+
+use crate::deps::Deps;
+use crate::error::Result;
+use crate::profiles::Profile;
+
+pub fn run(deps: &mut Deps) -> Result<()> {
+    let file = deps.profiles()?.load()?;
+    if deps.json {
+        let profiles: Vec<Value> = file
+            .profiles
+            .iter()
+            .map(|(name, p)| to_json(name, p))
+            .collect();
+        deps.out.data(&json!({ "profiles": profiles }).to_string());
+        return Ok(());
+    }
+    if file.profiles.is_empty() {
+        deps.out.info("No profiles saved. Onboard a tenant with `onboard invite` (or try `onboard invite --demo`).");
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = file
+        .profiles
+        .iter()
+        .map(|(name, p)| {
+            [
+                name.clone(),
+                p.account.clone().unwrap_or_else(|| "-".into()),
+                p.tenant_id.clone().unwrap_or_else(|| p.tenant.clone()),
+                p.store.to_string(),
+                last_validation(p),
+            ]
+        })
+        .collect();
+    let header = ["PROFILE", "ACCOUNT", "TENANT", "STORE", "LAST VALIDATION"].map(String::from);
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        deps.out.data(line.join("  ").trim_end());
+    }
+    Ok(())
+}
+
+fn last_validation(profile: &Profile) -> String {
+    match &profile.last_validation {
+        None => "never".into(),
+        Some(v) if v.valid => format!("✓ {}", v.at),
+        Some(v) => format!(
+            "✗ {} (exit {}{})",
+            v.at,
+            v.exit_code,
+            v.code
+                .as_deref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn to_json(name: &str, profile: &Profile) -> Value {
+    json!({
+        "profile": name,
+        "tenant": profile.tenant,
+        "tenant_id": profile.tenant_id,
+        "client_id": profile.client_id,
+        "account": profile.account,
+        "authority": profile.authority,
+        "cloud": profile.cloud,
+        "scopes": profile.scopes,
+        "store": profile.store.as_str(),
+        "created_at": profile.created_at,
+        "last_validation": profile.last_validation,
+    })
+}
