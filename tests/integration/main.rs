@@ -3,6 +3,7 @@
 mod cli;
 mod desktop;
 mod flow;
+mod profiles;
 mod simulator;
 mod store;
 mod support;
