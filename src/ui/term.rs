@@ -142,12 +142,15 @@ impl Spinner for TermSpinner {
 /// Single key presses from the terminal, without waiting for Enter.
 pub struct TermKeys {
     _mode: keys::SingleKeyMode,
+    /// Keys typed faster than they are asked for (one read can bring several).
+    pending: std::collections::VecDeque<Key>,
 }
 
 impl TermKeys {
     pub fn new() -> TermKeys {
         TermKeys {
             _mode: keys::SingleKeyMode::enter(),
+            pending: Default::default(),
         }
     }
 }
@@ -160,7 +163,10 @@ impl Default for TermKeys {
 
 impl Keys for TermKeys {
     fn poll(&mut self, timeout: Duration) -> Option<Key> {
-        keys::poll(timeout)
+        if self.pending.is_empty() {
+            self.pending.extend(keys::read(timeout));
+        }
+        self.pending.pop_front()
     }
 }
 
@@ -217,7 +223,8 @@ mod keys {
         }
     }
 
-    pub fn poll(timeout: Duration) -> Option<Key> {
+    /// The keys typed within `timeout` (none when nothing was typed).
+    pub fn read(timeout: Duration) -> Vec<Key> {
         let mut fds = libc::pollfd {
             fd: 0,
             events: libc::POLLIN,
@@ -227,20 +234,28 @@ mod keys {
         // SAFETY: one valid pollfd; read into a local buffer of the given size.
         unsafe {
             if libc::poll(&mut fds, 1, millis) != 1 || fds.revents & libc::POLLIN == 0 {
-                return None;
+                return Vec::new();
             }
-            let mut buf = [0u8; 16];
+            let mut buf = [0u8; 64];
             let n = libc::read(0, buf.as_mut_ptr().cast(), buf.len());
-            if n <= 0 {
+            let Ok(n) = usize::try_from(n) else {
+                return Vec::new();
+            };
+            if n == 0 {
                 // End of input: nobody will press a key; wait like a silent user would.
                 std::thread::sleep(timeout);
-                return None;
+                return Vec::new();
             }
-            match buf[0] {
-                b'\r' | b'\n' => Some(Key::Enter),
-                0x1b => None,
-                b => Some(Key::Char((b as char).to_ascii_lowercase())),
-            }
+            // An escape sequence (arrow keys) means nothing here: drop it whole.
+            let typed = &buf[..n];
+            let typed = &typed[..typed.iter().position(|b| *b == 0x1b).unwrap_or(n)];
+            typed
+                .iter()
+                .map(|b| match b {
+                    b'\r' | b'\n' => Key::Enter,
+                    b => Key::Char((*b as char).to_ascii_lowercase()),
+                })
+                .collect()
         }
     }
 }
@@ -281,12 +296,14 @@ mod keys {
         })
     }
 
-    pub fn poll(timeout: Duration) -> Option<Key> {
-        let line = lines().lock().ok()?.recv_timeout(timeout).ok()?;
-        Some(match line.trim().chars().next() {
+    pub fn read(timeout: Duration) -> Vec<Key> {
+        let Some(line) = lines().lock().ok().and_then(|l| l.recv_timeout(timeout).ok()) else {
+            return Vec::new();
+        };
+        vec![match line.trim().chars().next() {
             Some(c) => Key::Char(c.to_ascii_lowercase()),
             None => Key::Enter,
-        })
+        }]
     }
 }
 

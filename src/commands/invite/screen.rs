@@ -90,7 +90,12 @@ impl<'a> Screen<'a> {
         self.event(event);
     }
 
+    /// A line for the operator; the spinner makes way and comes back on the next tick.
     fn line(&mut self, text: &str) {
+        if self.waiting {
+            self.spinner.hide();
+            self.waiting = false;
+        }
         self.out.info(text);
     }
 
