@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::Client;
 
@@ -94,7 +95,16 @@ impl Deps {
     /// The store a saved profile names.
     pub fn store_for(&mut self, kind: StoreKind) -> Result<TimedStore> {
         match kind {
-            StoreKind::Keyring => Ok(TimedStore::new(Arc::new(KeyringStore::new()))),
+            StoreKind::Keyring => {
+                let store = TimedStore::new(Arc::new(KeyringStore::new()));
+                // On a desktop a locked keyring asks for its password: give a person time to
+                // answer. Without one, fail fast rather than hang a script.
+                Ok(if self.interactive {
+                    store.with_timeout(Duration::from_secs(120))
+                } else {
+                    store
+                })
+            }
             StoreKind::File => {
                 if !self.file_store_announced {
                     self.file_store_announced = true;

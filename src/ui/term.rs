@@ -297,7 +297,11 @@ mod keys {
     }
 
     pub fn read(timeout: Duration) -> Vec<Key> {
-        let Some(line) = lines().lock().ok().and_then(|l| l.recv_timeout(timeout).ok()) else {
+        let Some(line) = lines()
+            .lock()
+            .ok()
+            .and_then(|l| l.recv_timeout(timeout).ok())
+        else {
             return Vec::new();
         };
         vec![match line.trim().chars().next() {
