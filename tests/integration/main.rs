@@ -3,6 +3,7 @@
 mod cli;
 mod desktop;
 mod flow;
+mod keyring;
 mod profiles;
 mod simulator;
 mod store;

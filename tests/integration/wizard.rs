@@ -66,7 +66,7 @@ fn happy_path_with_prompts_checked_as_typed() {
 }
 
 #[test]
-fn an_invitation_url_prefills_everything_but_the_confirmation() {
+fn an_invitation_url_prefills_everything_but_the_confirmation_and_qr_shows_the_page() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     let info = sim.info();
@@ -74,11 +74,13 @@ fn an_invitation_url_prefills_everything_but_the_confirmation() {
         "https://provider.example/onboard?tenant={}&client_id={}&account={}&authority={}&profile=acme&scope=User.Read",
         info.tenant, info.client_id, info.account, info.authority
     );
-    let mut t = Terminal::start(dir.path(), &args(&["invite", &link]), &[]);
+    let mut t = Terminal::start(dir.path(), &args(&["invite", "--qr", &link]), &[]);
     t.expect("Profile       acme");
     t.expect("Start the sign-in?");
     t.type_line("y");
     let code = t.user_code();
+    // Dense1x2 QR rows are made of half blocks.
+    t.expect("▀▀▀▀▀▀▀");
     approve(&sim, &code);
     t.expect("Onboarded");
     assert_eq!(t.exit_code(), 0);

@@ -99,7 +99,9 @@ fn start() -> Result<SecretService, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("cannot run sh: {e} (run .ci/test-env.sh to install the daemons)"))?;
+        .map_err(|e| {
+            format!("cannot run sh: {e} (run scripts/install-test-deps.sh to install the daemons)")
+        })?;
     let stdin = child.stdin.take().ok_or("no stdin")?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let mut line = String::new();
@@ -110,7 +112,7 @@ fn start() -> Result<SecretService, String> {
         let logs = ["dbus.log", "gnome-keyring.log"]
             .map(|f| std::fs::read_to_string(dir.path().join(f)).unwrap_or_default());
         return Err(format!(
-            "{} (install them with .ci/test-env.sh); logs: {logs:?}",
+            "{} (install them with scripts/install-test-deps.sh); logs: {logs:?}",
             line.trim()
         ));
     };
@@ -149,7 +151,7 @@ pub fn secret_tool_on(bus_address: &str, args: &[&str]) -> Output {
         .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("secret-tool: {e} (run .ci/test-env.sh)"))
+        .unwrap_or_else(|e| panic!("secret-tool: {e} (run scripts/install-test-deps.sh)"))
 }
 
 /// The keyring items whose attributes match `attrs` (pairs), as their `service` attributes,

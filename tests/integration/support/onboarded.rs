@@ -40,9 +40,18 @@ pub fn sim_target(sim: &TestSim) -> Vec<String> {
 pub fn invite_json(
     config_dir: &Path,
     args: &[String],
+    on_code: impl FnMut(&str, u64),
+) -> (Output, Vec<Value>) {
+    invite_json_with(onboard_at(config_dir), args, on_code)
+}
+
+/// `invite_json` with a command prepared by the caller (another store, environment, ...).
+pub fn invite_json_with(
+    mut command: std::process::Command,
+    args: &[String],
     mut on_code: impl FnMut(&str, u64),
 ) -> (Output, Vec<Value>) {
-    let mut child = onboard_at(config_dir)
+    let mut child = command
         .args(["invite", "--non-interactive", "--json"])
         .args(args)
         .stdin(Stdio::null())
