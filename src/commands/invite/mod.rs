@@ -127,7 +127,8 @@ impl Wizard<'_> {
             demo.prefill(&mut known);
         }
         self.screen.step(1, "Who is being onboarded");
-        let inputs = known.resolve(self.screen.prompter())?;
+        // Prompts block on the terminal: keep the runtime's other worker free for Ctrl-C.
+        let inputs = tokio::task::block_in_place(|| known.resolve(self.screen.prompter()))?;
         crate::profiles::validate_name(&inputs.profile)?;
         Ok(inputs)
     }

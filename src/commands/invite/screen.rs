@@ -33,7 +33,6 @@ pub struct Screen<'a> {
     keys: fn() -> Box<dyn Keys>,
     qr: bool,
     demo: bool,
-    browser_opened: bool,
     waiting: bool,
     last_status: Option<String>,
 }
@@ -52,7 +51,6 @@ impl<'a> Screen<'a> {
             keys: ui.keys,
             qr: args.qr,
             demo: args.demo,
-            browser_opened: false,
             waiting: false,
             last_status: None,
         }
@@ -248,7 +246,6 @@ impl<'a> Screen<'a> {
         self.stop_waiting();
         match self.browser.open(&url) {
             Ok(()) => {
-                self.browser_opened = true;
                 self.ok(&format!("Opened {url} in the browser"));
             }
             Err(why) => self.note(&format!("{why}: open {url} yourself")),
