@@ -189,19 +189,37 @@ pub struct TargetArgs {
 
 /// Check that a saved credential still works (for people and for CI)
 ///
-/// Redeems the saved refresh token, saves the rotated one, and proves the new access token
-/// works with one call (Microsoft Graph /me for Microsoft authorities, the userinfo endpoint
-/// otherwise). Never prompts and never opens a browser. In CI, set ONBOARD_CREDENTIAL to the
-/// JSON that `onboard export` printed; no keyring is needed then.
+/// Redeems the saved refresh token, saves the rotated one at once, and proves the new access
+/// token works with one call (Microsoft Graph /me for Microsoft authorities, the userinfo
+/// endpoint otherwise). The outcome is recorded in profiles.json (see `onboard list`). Never
+/// prompts and never opens a browser.
+///
+/// Prints one line per profile (✓ or ✗, the account, what is wrong and the fix) and a summary;
+/// with --json one object, or with --all {"results":[...],"valid":N,"invalid":M}. The exit code
+/// is the contract's (4 sign in again, 5 service failing, 6 permission or scope missing, ...);
+/// with --all the highest of the failing profiles'. Profiles run concurrently (--jobs), share
+/// one connection pool, and back off together when a host answers 429 with Retry-After.
+///
+/// In CI, set ONBOARD_CREDENTIAL to the JSON that `onboard export` printed; no keyring is
+/// needed then.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard validate --profile contoso.onmicrosoft.com
   onboard validate --json --require-scope Mail.Read
+  onboard validate --all --jobs 16
   ONBOARD_CREDENTIAL=\"$SECRET\" onboard validate --json")]
 pub struct ValidateArgs {
     /// Fail (exit 6) when this scope was not granted (repeatable)
     #[arg(long = "require-scope", value_name = "SCOPE")]
     pub require_scopes: Vec<String>,
+
+    /// Validate every saved profile (--profile is then ignored)
+    #[arg(long)]
+    pub all: bool,
+
+    /// With --all: how many profiles to validate at the same time
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "all")]
+    pub jobs: u16,
 }
 
 /// Run the simulated tenant on loopback and print its authority URL

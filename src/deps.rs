@@ -111,6 +111,13 @@ impl Deps {
         }
     }
 
+    /// A progress line on stderr for long runs, only when a person watches a terminal (never
+    /// with `--json` or in CI logs).
+    pub fn progress(&self) -> Option<Box<dyn Spinner>> {
+        (!self.json && std::io::stderr().is_terminal())
+            .then(|| Box::new(TermSpinner::new()) as Box<dyn Spinner>)
+    }
+
     /// `ONBOARD_CREDENTIAL`, when set: the credential and a store that reads it.
     pub fn env_credential(&self) -> Result<Option<(ExportedCredential, TimedStore)>> {
         let Some(value) = std::env::var_os(CREDENTIAL_VAR) else {

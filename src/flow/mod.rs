@@ -13,7 +13,7 @@ mod wire;
 pub use device::{DeviceCode, request_device_code};
 pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
-pub use retry::{RetryPolicy, with_retries};
+pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
 pub use tokens::{TokenSet, missing_scopes, normalize_scopes, refresh};
 
 /// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).

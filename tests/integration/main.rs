@@ -5,3 +5,4 @@ mod flow;
 mod simulator;
 mod store;
 mod support;
+mod validate;

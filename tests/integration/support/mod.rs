@@ -1,6 +1,7 @@
 //! Fixtures shared by the integration tests.
 
 pub mod keyring;
+pub mod onboarded;
 pub mod sim;
 
 use assert_cmd::cargo::cargo_bin;
