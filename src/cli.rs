@@ -95,6 +95,8 @@ pub enum ColorChoice {
 pub enum Command {
     Invite(InviteArgs),
     Validate(ValidateArgs),
+    Permissions(PermissionsArgs),
+    Token(TokenArgs),
     Simulate(SimulateArgs),
 }
 
@@ -220,6 +222,39 @@ pub struct ValidateArgs {
     /// With --all: how many profiles to validate at the same time
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "all")]
     pub jobs: u16,
+}
+
+/// Show the delegated permissions the registration holds in the tenant
+///
+/// Redeems the profile's refresh token (saving the rotated one) and shows the scopes the token
+/// endpoint granted, the access token's `scp` claim, and, for Microsoft authorities, the
+/// tenant's consent grants from Microsoft Graph (servicePrincipals, then
+/// oauth2PermissionGrants). Reading the grants needs Application.Read.All and
+/// Directory.Read.All: when the account lacks them, this is said and the command still
+/// succeeds. Works with ONBOARD_CREDENTIAL in CI.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard permissions --profile contoso.onmicrosoft.com
+  onboard permissions --json | jq -r '.scopes[]'
+  ONBOARD_CREDENTIAL=\"$SECRET\" onboard permissions --json")]
+pub struct PermissionsArgs {}
+
+/// Print a fresh access token on stdout, and nothing else
+///
+/// Redeems the profile's refresh token, saves the rotated one, and prints the new access token
+/// alone on stdout, for scripts. Anything else (warnings, errors) goes to stderr. --json does
+/// not change the output. Works with ONBOARD_CREDENTIAL in CI. Treat the output as a password:
+/// it grants what the service account may do, for about an hour.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  curl -H \"Authorization: Bearer $(onboard token)\" https://graph.microsoft.com/v1.0/me
+  onboard token --profile contoso.onmicrosoft.com --scope Mail.Read
+  ONBOARD_CREDENTIAL=\"$SECRET\" onboard token")]
+pub struct TokenArgs {
+    /// A scope for the access token, a subset of those granted at sign-in (repeatable)
+    /// [default: the scopes granted at sign-in]
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
 }
 
 /// Run the simulated tenant on loopback and print its authority URL

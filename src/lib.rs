@@ -24,6 +24,8 @@ pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
     match &cli.command {
         Command::Invite(args) => commands::invite::run(args, profile, deps).await,
         Command::Validate(args) => commands::validate::run(args, profile, deps).await,
+        Command::Permissions(_) => commands::permissions::run(profile, deps).await,
+        Command::Token(args) => commands::token::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
     }
 }

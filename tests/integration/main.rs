@@ -2,7 +2,9 @@
 
 mod cli;
 mod flow;
+mod permissions;
 mod simulator;
 mod store;
 mod support;
+mod token;
 mod validate;

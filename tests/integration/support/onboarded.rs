@@ -23,6 +23,11 @@ use super::sim::TestSim;
 /// Runs `onboard invite` against `sim` into `config_dir` (file store) as profile `name`,
 /// approving its code through the control API. Returns the `signed_in` event.
 pub fn invite(sim: &TestSim, config_dir: &Path, name: &str) -> Value {
+    invite_with(sim, config_dir, name, &[])
+}
+
+/// `invite` with more arguments (e.g. `--scope`).
+pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str]) -> Value {
     let info = sim.info();
     let mut child = onboard()
         .args(["invite", "--non-interactive", "--json", "--store", "file"])
@@ -30,6 +35,7 @@ pub fn invite(sim: &TestSim, config_dir: &Path, name: &str) -> Value {
         .args(["--client-id", &info.client_id])
         .args(["--account", &info.account])
         .args(["--profile", name])
+        .args(extra)
         .arg("--config-dir")
         .arg(config_dir)
         .stdin(Stdio::null())
