@@ -97,6 +97,7 @@ pub enum Command {
     Validate(ValidateArgs),
     Permissions(PermissionsArgs),
     Token(TokenArgs),
+    Doctor(DoctorArgs),
     Simulate(SimulateArgs),
 }
 
@@ -255,6 +256,26 @@ pub struct TokenArgs {
     /// [default: the scopes granted at sign-in]
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
+}
+
+/// Pre-flight checks before calling a customer, each with its fix
+///
+/// Checks, in order: whether a proxy (HTTPS_PROXY, NO_PROXY) applies; DNS and HTTPS (TLS) to
+/// the sign-in host; the clock against the server's Date header (a warning beyond 5 minutes);
+/// that the tenant exists (OpenID discovery); that Microsoft Graph answers; that the
+/// registration accepts device-code sign-in (a device-code request that is never used, so
+/// AADSTS7000218, 700016 or 90133 show up now, not during the call); and that the credential
+/// store can save, read and delete a probe entry. What to check comes from --tenant,
+/// --client-id, --cloud or --authority, else from the saved profile. Prints ✓, !, ✗ or - per
+/// check; the exit code is the worst failing check's.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555
+  onboard doctor --profile contoso.onmicrosoft.com --json
+  HTTPS_PROXY=http://proxy.corp:3128 onboard doctor --cloud usgov --tenant contoso.us")]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// Run the simulated tenant on loopback and print its authority URL

@@ -35,6 +35,13 @@ pub struct Deps {
     file_store_announced: bool,
 }
 
+/// Proxy environment variables, as set.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyEnv {
+    pub https: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
 /// The terminal parts of the wizard.
 pub struct WizardUi {
     pub prompter: Box<dyn Prompter>,
@@ -108,6 +115,20 @@ impl Deps {
             .with_hint(format!(
                 "set {CREDENTIAL_VAR} to the JSON that `onboard export` printed"
             ))),
+        }
+    }
+
+    /// The proxy settings reqwest honours (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or
+    /// lower case), for `doctor` to say whether one applies.
+    pub fn proxy_env(&self) -> ProxyEnv {
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        ProxyEnv {
+            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
+            no_proxy: first(&["NO_PROXY", "no_proxy"]),
         }
     }
 

@@ -26,6 +26,7 @@ pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
         Command::Validate(args) => commands::validate::run(args, profile, deps).await,
         Command::Permissions(_) => commands::permissions::run(profile, deps).await,
         Command::Token(args) => commands::token::run(args, profile, deps).await,
+        Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
     }
 }

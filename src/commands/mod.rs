@@ -1,5 +1,6 @@
 //! One module per command; each takes its arguments and the dependencies it needs.
 
+pub mod doctor;
 pub mod invite;
 pub mod permissions;
 pub mod session;

@@ -1,6 +1,7 @@
 //! The one integration-test binary: modules per area, shared fixtures in `support`.
 
 mod cli;
+mod doctor;
 mod flow;
 mod permissions;
 mod simulator;

@@ -12,6 +12,7 @@ pub const WORKING_COMMANDS: &[&str] = &[
     "validate",
     "permissions",
     "token",
+    "doctor",
     "simulate",
     "help",
 ];
