@@ -95,10 +95,13 @@ pub enum ColorChoice {
 pub enum Command {
     Invite(InviteArgs),
     Validate(ValidateArgs),
+    Token(TokenArgs),
+    Permissions(PermissionsArgs),
     List(ListArgs),
     Export(ExportArgs),
     Remove(RemoveArgs),
     ConsentUrl(ConsentUrlArgs),
+    Doctor(DoctorArgs),
     Simulate(SimulateArgs),
 }
 
@@ -264,19 +267,90 @@ pub struct TargetArgs {
 
 /// Check that a saved credential still works (for people and for CI)
 ///
-/// Redeems the saved refresh token, saves the rotated one, and proves the new access token
-/// works with one call (Microsoft Graph /me for Microsoft authorities, the userinfo endpoint
-/// otherwise). Never prompts and never opens a browser. In CI, set ONBOARD_CREDENTIAL to the
-/// JSON that `onboard export` printed; no keyring is needed then.
+/// Redeems the saved refresh token, saves the rotated one at once, and proves the new access
+/// token works with one call (Microsoft Graph /me for Microsoft authorities, the userinfo
+/// endpoint otherwise). The outcome is recorded in profiles.json (see `onboard list`). Never
+/// prompts and never opens a browser.
+///
+/// Prints one line per profile (✓ or ✗, the account, what is wrong and the fix) and a summary;
+/// with --json one object, or with --all {"results":[...],"valid":N,"invalid":M}. The exit code
+/// is the contract's (4 sign in again, 5 service failing, 6 permission or scope missing, ...);
+/// with --all the highest of the failing profiles'. Profiles run concurrently (--jobs), share
+/// one connection pool, and back off together when a host answers 429 with Retry-After.
+///
+/// In CI, set ONBOARD_CREDENTIAL to the JSON that `onboard export` printed; no keyring is
+/// needed then.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard validate --profile contoso.onmicrosoft.com
   onboard validate --json --require-scope Mail.Read
+  onboard validate --all --jobs 16
   ONBOARD_CREDENTIAL=\"$SECRET\" onboard validate --json")]
 pub struct ValidateArgs {
     /// Fail (exit 6) when this scope was not granted (repeatable)
     #[arg(long = "require-scope", value_name = "SCOPE")]
     pub require_scopes: Vec<String>,
+
+    /// Validate every saved profile (--profile is then ignored)
+    #[arg(long)]
+    pub all: bool,
+
+    /// With --all: how many profiles to validate at the same time
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "all")]
+    pub jobs: u16,
+}
+
+/// Show the delegated permissions the registration holds in the tenant
+///
+/// Redeems the profile's refresh token (saving the rotated one) and shows the scopes the token
+/// endpoint granted, the access token's `scp` claim, and, for Microsoft authorities, the
+/// tenant's consent grants from Microsoft Graph (servicePrincipals, then
+/// oauth2PermissionGrants). Reading the grants needs Application.Read.All and
+/// Directory.Read.All: when the account lacks them, this is said and the command still
+/// succeeds. Works with ONBOARD_CREDENTIAL in CI.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard permissions --profile contoso.onmicrosoft.com
+  onboard permissions --json | jq -r '.scopes[]'
+  ONBOARD_CREDENTIAL=\"$SECRET\" onboard permissions --json")]
+pub struct PermissionsArgs {}
+
+/// Print a fresh access token on stdout, and nothing else
+///
+/// Redeems the profile's refresh token, saves the rotated one, and prints the new access token
+/// alone on stdout, for scripts. Anything else (warnings, errors) goes to stderr. --json does
+/// not change the output. Works with ONBOARD_CREDENTIAL in CI. Treat the output as a password:
+/// it grants what the service account may do, for about an hour.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  curl -H \"Authorization: Bearer $(onboard token)\" https://graph.microsoft.com/v1.0/me
+  onboard token --profile contoso.onmicrosoft.com --scope Mail.Read
+  ONBOARD_CREDENTIAL=\"$SECRET\" onboard token")]
+pub struct TokenArgs {
+    /// A scope for the access token, a subset of those granted at sign-in (repeatable)
+    /// [default: the scopes granted at sign-in]
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+}
+
+/// Pre-flight checks before calling a customer, each with its fix
+///
+/// Checks, in order: whether a proxy (HTTPS_PROXY, NO_PROXY) applies; DNS and HTTPS (TLS) to
+/// the sign-in host; the clock against the server's Date header (a warning beyond 5 minutes);
+/// that the tenant exists (OpenID discovery); that Microsoft Graph answers; that the
+/// registration accepts device-code sign-in (a device-code request that is never used, so
+/// AADSTS7000218, 700016 or 90133 show up now, not during the call); and that the credential
+/// store can save, read and delete a probe entry. What to check comes from --tenant,
+/// --client-id, --cloud or --authority, else from the saved profile. Prints ✓, !, ✗ or - per
+/// check; the exit code is the worst failing check's.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555
+  onboard doctor --profile contoso.onmicrosoft.com --json
+  HTTPS_PROXY=http://proxy.corp:3128 onboard doctor --cloud usgov --tenant contoso.us")]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// Run the simulated tenant on loopback and print its authority URL

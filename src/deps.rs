@@ -38,6 +38,13 @@ pub struct Deps {
     file_store_announced: bool,
 }
 
+/// Proxy environment variables, as set.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyEnv {
+    pub https: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
 /// The terminal parts of the wizard.
 pub struct WizardUi {
     pub prompter: Box<dyn Prompter>,
@@ -122,6 +129,27 @@ impl Deps {
                 "set {CREDENTIAL_VAR} to the JSON that `onboard export` printed"
             ))),
         }
+    }
+
+    /// The proxy settings reqwest honours (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or
+    /// lower case), for `doctor` to say whether one applies.
+    pub fn proxy_env(&self) -> ProxyEnv {
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        ProxyEnv {
+            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
+            no_proxy: first(&["NO_PROXY", "no_proxy"]),
+        }
+    }
+
+    /// A progress line on stderr for long runs, only when a person watches a terminal (never
+    /// with `--json` or in CI logs).
+    pub fn progress(&self) -> Option<Box<dyn Spinner>> {
+        (!self.json && std::io::stderr().is_terminal())
+            .then(|| Box::new(TermSpinner::new()) as Box<dyn Spinner>)
     }
 
     /// `ONBOARD_CREDENTIAL`, when set: the credential and a store that reads it.

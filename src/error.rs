@@ -55,6 +55,9 @@ pub struct Error {
     pub hint: Option<String>,
     pub correlation_id: Option<String>,
     pub trace_id: Option<String>,
+    /// The command already showed this failure (e.g. `validate`'s per-profile lines): `main`
+    /// exits with its code without printing it again.
+    pub reported: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -69,7 +72,14 @@ impl Error {
             hint: None,
             correlation_id: None,
             trace_id: None,
+            reported: false,
         }
+    }
+
+    /// Marks the error as already shown to the user; only its exit code remains to be given.
+    pub fn mark_reported(mut self) -> Self {
+        self.reported = true;
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -32,6 +32,9 @@ pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
         Command::Export(args) => commands::export::run(args, profile, deps).await,
         Command::Remove(args) => commands::remove::run(args, profile, deps).await,
         Command::ConsentUrl(args) => commands::consent_url::run(args, profile, deps).await,
+        Command::Permissions(_) => commands::permissions::run(profile, deps).await,
+        Command::Token(args) => commands::token::run(args, profile, deps).await,
+        Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
     }
 }

@@ -1,12 +1,17 @@
-//! OpenID discovery: the endpoints an authority names, checked before anything is sent to them.
+//! OpenID discovery: the endpoints an authority names, checked before anything is sent to them,
+//! and a cache so that concurrent work discovers each authority once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 use url::Url;
 
 use super::{Authority, is_guid, is_loopback};
 use crate::error::{Error, Kind, Result};
-use crate::flow::classify;
+use crate::flow::{Failure, Retries, classify, with_retries};
 use crate::http::{self, Reply};
 
 /// The endpoints `onboard` uses, as named by the discovery document.
@@ -45,7 +50,45 @@ struct Document {
     msgraph_host: Option<String>,
 }
 
+/// One discovery request, no retries.
 pub async fn discover(client: &Client, authority: &Authority) -> Result<Endpoints> {
+    discover_once(client, authority).await.map_err(|f| f.error)
+}
+
+/// Discovery results by discovery URL, shared by concurrent checks: the first asks (with
+/// retries), the others wait for its answer, success or failure alike.
+#[derive(Debug, Default)]
+pub struct DiscoveryCache {
+    entries: Mutex<HashMap<String, Arc<OnceCell<Result<Endpoints>>>>>,
+}
+
+impl DiscoveryCache {
+    pub async fn discover(
+        &self,
+        client: &Client,
+        authority: &Authority,
+        retries: &Retries,
+    ) -> Result<Endpoints> {
+        let url = authority.discovery_url();
+        let cell = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(url.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| async {
+            with_retries(retries.to(&url), || discover_once(client, authority)).await
+        })
+        .await
+        .clone()
+    }
+}
+
+async fn discover_once(
+    client: &Client,
+    authority: &Authority,
+) -> std::result::Result<Endpoints, Failure> {
     let url = authority.discovery_url();
     let reply = http::execute(
         client,
@@ -56,7 +99,10 @@ pub async fn discover(client: &Client, authority: &Authority) -> Result<Endpoint
     )
     .await?;
     if reply.status != StatusCode::OK {
-        return Err(discovery_failure(authority, &reply));
+        return Err(Failure {
+            retry_after: reply.retry_after(),
+            error: discovery_failure(authority, &reply),
+        });
     }
     let document: Document = serde_json::from_slice(&reply.body).map_err(|_| {
         Error::new(
@@ -70,7 +116,7 @@ pub async fn discover(client: &Client, authority: &Authority) -> Result<Endpoint
         )
         .with_hint("check --authority (it must be the issuer URL, whose /.well-known/openid-configuration exists) and HTTPS_PROXY")
     })?;
-    endpoints_from(authority, document)
+    Ok(endpoints_from(authority, document)?)
 }
 
 fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints> {

@@ -6,7 +6,7 @@ mod consent;
 mod discovery;
 
 pub use consent::admin_consent_url;
-pub use discovery::{Endpoints, discover};
+pub use discovery::{DiscoveryCache, Endpoints, discover};
 
 use std::net::IpAddr;
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::authority::{self, Authority, Cloud};
 use crate::cli::ConsentUrlArgs;
-use crate::commands::validate::{authority_of, only_profile};
+use crate::commands::session::{authority_of, only_profile};
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::profiles::not_onboarded;

@@ -1,9 +1,13 @@
 //! One module per command; each takes its arguments and the dependencies it needs.
 
 pub mod consent_url;
+pub mod doctor;
 pub mod export;
 pub mod invite;
 pub mod list;
+pub mod permissions;
 pub mod remove;
+pub mod session;
 pub mod simulate;
+pub mod token;
 pub mod validate;

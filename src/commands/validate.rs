@@ -1,17 +1,22 @@
-//! `onboard validate`: redeem the saved refresh token, save the rotated one, and prove the new
-//! access token works. The wizard's last step runs the same `check`.
+//! `onboard validate`: redeem the saved refresh token, save the rotated one, prove the new
+//! access token works and check the required scopes, for one profile or (`--all`) for every
+//! profile, concurrently within `--jobs`. The wizard's last step runs the same `check`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use url::Url;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
-use crate::authority::{self, Authority, Cloud};
+use super::session::{self, Selected, Session};
 use crate::cli::ValidateArgs;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
-use crate::flow::{self, RetryPolicy};
-use crate::profiles::{Profile, Profiles, Validation, not_onboarded};
-use crate::store::TimedStore;
+use crate::flow;
+use crate::profiles::{Profile, Profiles, Validation};
+use crate::store::{StoreKind, TimedStore};
 
 /// One profile's validation, as the contract's JSON shows it.
 #[derive(Debug)]
@@ -29,6 +34,45 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// Before the check: what the profile says.
+    fn new(name: &str, profile: &Profile) -> Checked {
+        Checked {
+            profile: name.to_string(),
+            tenant_id: profile.tenant_id.clone(),
+            tenant_name: None,
+            account: profile.account.clone(),
+            scopes: profile.scopes.clone(),
+            access_token_expires_at: None,
+            checked_at: jiff::Timestamp::now(),
+            checked_with: "",
+            error: None,
+        }
+    }
+
+    fn failed(mut self, error: Error) -> Checked {
+        self.error = Some(error);
+        self
+    }
+
+    /// The text line: ✓ or ✗, profile, account, then what proved it or what is wrong and the fix.
+    pub fn line(&self) -> String {
+        let account = self.account.as_deref().unwrap_or("-");
+        match &self.error {
+            None => format!(
+                "✓ {}  {account}  valid (checked with {})",
+                self.profile, self.checked_with
+            ),
+            Some(error) => {
+                let mut line = format!("✗ {}  {account}  {error}", self.profile);
+                if let Some(hint) = &error.hint {
+                    line.push_str(&format!("; fix: {hint}"));
+                }
+                line.push_str(&format!(" (exit {})", error.exit_code()));
+                line
+            }
+        }
+    }
+
     pub fn valid(&self) -> bool {
         self.error.is_none()
     }
@@ -47,21 +91,6 @@ impl Checked {
     }
 }
 
-/// The authority a profile was saved with.
-pub fn authority_of(profile: &Profile) -> Result<Authority> {
-    let base = Url::parse(&profile.authority).map_err(|_| {
-        Error::usage(format!(
-            "the saved authority '{}' is not a URL",
-            profile.authority
-        ))
-        .with_hint("run `onboard invite` again for this profile")
-    })?;
-    Ok(Authority {
-        base,
-        cloud: profile.cloud.as_deref().and_then(Cloud::from_name),
-    })
-}
-
 /// Redeems, saves the rotated token, proves the access token, checks scopes, and records the
 /// outcome in `profiles.json` when `profiles` is given. Never fails: the outcome is in `error`.
 pub async fn check(
@@ -72,77 +101,68 @@ pub async fn check(
     profile: &Profile,
     require_scopes: &[String],
 ) -> Checked {
-    let mut checked = Checked {
-        profile: name.to_string(),
-        tenant_id: profile.tenant_id.clone(),
-        tenant_name: None,
-        account: profile.account.clone(),
-        scopes: profile.scopes.clone(),
-        access_token_expires_at: None,
-        checked_at: jiff::Timestamp::now(),
-        checked_with: "",
-        error: None,
-    };
-    if let Err(error) = prove(http, store, name, profile, require_scopes, &mut checked).await {
-        checked.error = Some(error);
-    }
-    checked.checked_at = jiff::Timestamp::now();
+    let checked = check_in(
+        &Session::new(http.clone()),
+        store,
+        name,
+        profile,
+        require_scopes,
+    )
+    .await;
     if let Some(profiles) = profiles {
-        record(profiles, name, &checked);
+        record(profiles, std::slice::from_ref(&checked));
     }
     checked
 }
 
+/// `check` within a session shared with other profiles; records nothing.
+async fn check_in(
+    session: &Session,
+    store: &TimedStore,
+    name: &str,
+    profile: &Profile,
+    require_scopes: &[String],
+) -> Checked {
+    let mut checked = Checked::new(name, profile);
+    if let Err(error) = prove(session, store, name, profile, require_scopes, &mut checked).await {
+        checked.error = Some(error);
+    }
+    checked.checked_at = jiff::Timestamp::now();
+    checked
+}
+
 async fn prove(
-    http: &Client,
+    session: &Session,
     store: &TimedStore,
     name: &str,
     profile: &Profile,
     require_scopes: &[String],
     checked: &mut Checked,
 ) -> Result<()> {
-    let refresh_token = store.load(name).await?.ok_or_else(|| {
-        Error::new(
-            Kind::NotOnboarded,
-            "not_onboarded",
-            format!(
-                "no saved credential for profile '{name}' in the {}",
-                crate::commands::invite::store_words(store.kind())
-            ),
-        )
-        .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
-    })?;
-    let authority = authority_of(profile)?;
-    let endpoints = authority::discover(http, &authority).await?;
-    let policy = RetryPolicy::default();
-    let tokens = flow::refresh(
-        http,
-        &endpoints,
-        &profile.client_id,
-        &refresh_token,
-        &[],
-        policy,
-    )
-    .await?;
-    if let Some(rotated) = &tokens.refresh_token
-        && rotated != &refresh_token
-    {
-        // Saved before anything else can fail: servers that refuse reused refresh tokens
-        // would otherwise lock the profile out.
-        let _guard = crate::interrupt::Critical::enter();
-        store.save(name, rotated).await?;
-    }
+    let (endpoints, tokens) = session.redeem(store, name, profile, &[]).await?;
     checked.access_token_expires_at = Some(tokens.expires_at);
     checked.scopes = tokens.scopes.clone();
     if let Some(tid) = tokens.claims.tid.clone() {
         checked.tenant_id = Some(tid);
     }
-    let identity = flow::whoami(http, &endpoints, &tokens.access_token, policy).await?;
+    let identity = flow::whoami(
+        &session.http,
+        &endpoints,
+        &tokens.access_token,
+        session.retries.clone(),
+    )
+    .await?;
     checked.checked_with = identity.source;
     if let Some(account) = identity.account {
         checked.account = Some(account);
     }
-    checked.tenant_name = flow::organization_name(http, &endpoints, &tokens.access_token).await;
+    checked.tenant_name = flow::organization_name(
+        &session.http,
+        &endpoints,
+        &tokens.access_token,
+        &session.retries,
+    )
+    .await;
     let missing = flow::missing_scopes(require_scopes, &tokens.scopes);
     if !missing.is_empty() {
         return Err(Error::new(
@@ -155,19 +175,21 @@ async fn prove(
     Ok(())
 }
 
-fn record(profiles: &Profiles, name: &str, checked: &Checked) {
-    let outcome = Validation {
-        at: checked.checked_at.to_string(),
-        valid: checked.valid(),
-        exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
-        code: checked.error.as_ref().map(|e| e.code.clone()),
-        message: checked.error.as_ref().map(|e| e.message.clone()),
-    };
+/// Records the outcomes in `profiles.json` in one locked rewrite, however many there are.
+fn record(profiles: &Profiles, results: &[Checked]) {
     let result = profiles.update(|file| {
-        if let Some(profile) = file.profiles.get_mut(name) {
-            profile.last_validation = Some(outcome);
-            if checked.valid() {
-                profile.scopes = checked.scopes.clone();
+        for checked in results {
+            if let Some(profile) = file.profiles.get_mut(&checked.profile) {
+                profile.last_validation = Some(Validation {
+                    at: checked.checked_at.to_string(),
+                    valid: checked.valid(),
+                    exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
+                    code: checked.error.as_ref().map(|e| e.code.clone()),
+                    message: checked.error.as_ref().map(|e| e.message.clone()),
+                });
+                if checked.valid() {
+                    profile.scopes = checked.scopes.clone();
+                }
             }
         }
         Ok(())
@@ -178,64 +200,151 @@ fn record(profiles: &Profiles, name: &str, checked: &Checked) {
 }
 
 pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
-    let (name, profile, store, profiles) = match deps.env_credential()? {
-        Some((credential, store)) => {
-            let profile = credential.profile(&jiff::Timestamp::now().to_string());
-            (credential.profile.clone(), profile, store, None)
+    let session = Session::new(deps.http.clone());
+    let results = if args.all {
+        match session::from_environment(deps)? {
+            Some(selected) => vec![check_selected(&session, &selected, args, deps).await],
+            None => check_all(&session, args, deps).await?,
         }
-        None => {
-            let profiles = deps.profiles()?;
-            let file = profiles.load()?;
-            let name = match profile_flag {
-                Some(name) => name.to_string(),
-                None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
-            };
-            let profile = file
-                .profiles
-                .get(&name)
-                .cloned()
-                .ok_or_else(|| not_onboarded(&name))?;
-            let store = deps.store_for(profile.store)?;
-            (name, profile, store, Some(profiles))
-        }
+    } else {
+        let selected = session::select(deps, profile_flag)?;
+        vec![check_selected(&session, &selected, args, deps).await]
     };
-    let checked = check(
-        &deps.http,
-        &store,
-        profiles.as_ref(),
-        &name,
-        &profile,
-        &args.require_scopes,
-    )
-    .await;
-    if deps.json {
-        deps.out.data(&checked.to_json().to_string());
-    } else if checked.valid() {
-        deps.out.data(&format!(
-            "✓ {name}  {}  valid (checked with {})",
-            checked.account.as_deref().unwrap_or("-"),
-            checked.checked_with
-        ));
-    }
-    match checked.error {
-        Some(error) => Err(error),
+    report(&results, args.all, deps);
+    match results
+        .iter()
+        .filter_map(|c| c.error.as_ref())
+        .max_by_key(|e| e.kind)
+    {
+        Some(worst) => Err(worst.clone().mark_reported()),
         None => Ok(()),
     }
 }
 
-/// Without --profile, the one saved profile; several or none is an error that says what to do.
-pub fn only_profile(names: &[String]) -> Result<String> {
-    match names {
-        [one] => Ok(one.clone()),
-        [] => Err(
-            Error::new(Kind::NotOnboarded, "not_onboarded", "no profile is saved").with_hint(
-                "onboard a tenant with `onboard invite`, or set ONBOARD_CREDENTIAL in CI",
-            ),
-        ),
-        many => Err(
-            Error::usage(format!("{} profiles are saved; which one?", many.len())).with_hint(
-                format!("choose with --profile (one of: {})", many.join(", ")),
-            ),
-        ),
+async fn check_selected(
+    session: &Session,
+    selected: &Selected,
+    args: &ValidateArgs,
+    deps: &mut Deps,
+) -> Checked {
+    let checked = check_in(
+        session,
+        &selected.store,
+        &selected.name,
+        &selected.profile,
+        &args.require_scopes,
+    )
+    .await;
+    if let Some(profiles) = &selected.profiles {
+        record(profiles, std::slice::from_ref(&checked));
     }
+    selected.warn_if_rotated(deps).await;
+    checked
+}
+
+/// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
+/// others. Results come back in the profiles' order.
+async fn check_all(
+    session: &Session,
+    args: &ValidateArgs,
+    deps: &mut Deps,
+) -> Result<Vec<Checked>> {
+    let profiles = deps.profiles()?;
+    let file = profiles.load()?;
+    if file.profiles.is_empty() {
+        return Err(session::no_profile());
+    }
+    let mut stores: HashMap<StoreKind, Result<TimedStore>> = HashMap::new();
+    let mut work = Vec::with_capacity(file.profiles.len());
+    for (name, profile) in file.profiles {
+        let store = stores
+            .entry(profile.store)
+            .or_insert_with(|| deps.store_for(profile.store))
+            .clone();
+        work.push((name, profile, store));
+    }
+    let total = work.len();
+    let mut progress = deps.progress();
+    let permits = Arc::new(Semaphore::new(usize::from(args.jobs)));
+    let require: Arc<[String]> = args.require_scopes.clone().into();
+    let mut tasks = JoinSet::new();
+    let mut slots: Vec<Option<Checked>> = Vec::with_capacity(total);
+    let mut task_slot = HashMap::new();
+    for (slot, (name, profile, store)) in work.iter().cloned().enumerate() {
+        slots.push(None);
+        let session = session.clone();
+        let permits = Arc::clone(&permits);
+        let require = Arc::clone(&require);
+        let handle = tasks.spawn(async move {
+            // The semaphore is never closed, so a permit always comes.
+            let _permit = permits.acquire_owned().await;
+            match store {
+                Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
+                Err(error) => Checked::new(&name, &profile).failed(error),
+            }
+        });
+        task_slot.insert(handle.id(), slot);
+    }
+    let mut done = 0;
+    while let Some(joined) = tasks.join_next_with_id().await {
+        done += 1;
+        if let Some(progress) = progress.as_mut() {
+            progress.show(&format!("Validated {done} of {total} profiles"));
+        }
+        let (id, checked) = match joined {
+            Ok((id, checked)) => (id, checked),
+            Err(panicked) => {
+                let id = panicked.id();
+                let Some((name, profile, _)) = task_slot.get(&id).and_then(|&s| work.get(s)) else {
+                    continue;
+                };
+                let error =
+                    Error::unexpected(format!("validating profile '{name}' failed: {panicked}"));
+                (id, Checked::new(name, profile).failed(error))
+            }
+        };
+        if let Some(slot) = task_slot.get(&id).and_then(|&s| slots.get_mut(s)) {
+            *slot = Some(checked);
+        }
+    }
+    if let Some(progress) = progress.as_mut() {
+        progress.hide();
+    }
+    let results: Vec<Checked> = slots.into_iter().flatten().collect();
+    record(&profiles, &results);
+    Ok(results)
+}
+
+/// One line (or JSON object) per profile, then a summary.
+fn report(results: &[Checked], all: bool, deps: &mut Deps) {
+    let valid = results.iter().filter(|c| c.valid()).count();
+    let invalid = results.len() - valid;
+    if deps.json {
+        let value = if all {
+            json!({
+                "results": results.iter().map(Checked::to_json).collect::<Vec<_>>(),
+                "valid": valid,
+                "invalid": invalid,
+            })
+        } else {
+            results.first().map(Checked::to_json).unwrap_or(Value::Null)
+        };
+        deps.out.data(&value.to_string());
+        return;
+    }
+    for checked in results {
+        deps.out.data(&checked.line());
+    }
+    let profiles = if results.len() == 1 {
+        "profile"
+    } else {
+        "profiles"
+    };
+    deps.out.data(&match invalid {
+        0 => format!("{valid} of {} {profiles} valid", results.len()),
+        _ => format!(
+            "{valid} of {} {profiles} valid, {invalid} invalid",
+            results.len()
+        ),
+    });
 }

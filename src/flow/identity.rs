@@ -5,7 +5,7 @@ use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 
 use super::classify;
-use super::retry::{Failure, RetryPolicy, with_retries};
+use super::retry::{Failure, Retries, with_retries};
 use crate::authority::Endpoints;
 use crate::error::{Error, Kind, Result};
 use crate::http;
@@ -49,7 +49,7 @@ pub async fn whoami(
     client: &Client,
     endpoints: &Endpoints,
     access_token: &Secret,
-    policy: RetryPolicy,
+    retries: impl Into<Retries>,
 ) -> Result<Identity> {
     let (url, source) = match (&endpoints.graph, &endpoints.userinfo) {
         (Some(graph), _) => (
@@ -66,7 +66,7 @@ pub async fn whoami(
             .with_hint("use an authority whose discovery document names userinfo_endpoint"));
         }
     };
-    with_retries(policy, || async {
+    with_retries(retries.into().to(&url), || async {
         let request = client
             .get(url.clone())
             .bearer_auth(access_token.expose())
@@ -117,11 +117,12 @@ pub async fn whoami(
 }
 
 /// The tenant's display name from Graph `/v1.0/organization`, for summaries. Best effort: one
-/// try, and `None` when it cannot be read.
+/// try (after the host's turn when a throttle is shared), and `None` when it cannot be read.
 pub async fn organization_name(
     client: &Client,
     endpoints: &Endpoints,
     access_token: &Secret,
+    retries: &Retries,
 ) -> Option<String> {
     #[derive(Deserialize)]
     struct Organizations {
@@ -133,6 +134,7 @@ pub async fn organization_name(
         display_name: Option<String>,
     }
     let url = endpoints.graph.as_ref()?.join("v1.0/organization").ok()?;
+    retries.to(&url).wait_turn().await;
     let request = client
         .get(url)
         .bearer_auth(access_token.expose())

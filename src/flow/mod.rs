@@ -3,6 +3,7 @@
 
 pub mod classify;
 mod device;
+mod grants;
 mod identity;
 pub mod jwt;
 pub mod poll;
@@ -11,9 +12,10 @@ mod tokens;
 mod wire;
 
 pub use device::{DeviceCode, request_device_code};
+pub use grants::{Grant, permission_grants};
 pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
-pub use retry::{RetryPolicy, with_retries};
+pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
 pub use tokens::{TokenSet, missing_scopes, normalize_scopes, refresh};
 
 /// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).

@@ -1,10 +1,17 @@
 //! Retrying transient failures (network, 5xx, 429) a bounded number of times, with jittered
-//! exponential backoff, honouring `Retry-After`.
+//! exponential backoff, honouring `Retry-After`; and the per-host throttle that concurrent work
+//! shares, so that one `Retry-After` holds back every request to that host, not just one.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::time::Instant;
+use url::Url;
+
 use crate::error::{Error, Kind};
+use crate::http::host_of;
 
 /// A failed attempt: the error and, when the server said so, how long to wait.
 #[derive(Debug)]
@@ -70,18 +77,125 @@ fn random_fraction() -> f64 {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails for good, or the attempts run out.
-pub async fn with_retries<T, F, Fut>(policy: RetryPolicy, mut attempt: F) -> Result<T, Error>
+/// The "not before" time of each host, shared by concurrent work (`validate --all`): when a
+/// host answers `Retry-After`, every request to it waits until then. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Throttle {
+    not_before: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl Throttle {
+    pub fn new() -> Throttle {
+        Throttle::default()
+    }
+
+    /// Waits until `host` may be called again.
+    pub async fn wait(&self, host: &str) {
+        loop {
+            let until = self
+                .not_before
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(host)
+                .copied();
+            match until {
+                // Another request may push the time further while this one sleeps: look again.
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// Holds back every request to `host` for `delay` (never shortens an earlier hold).
+    pub fn defer(&self, host: &str, delay: Duration) {
+        let until = Instant::now() + delay;
+        let mut map = self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let entry = map.entry(host.to_owned()).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+}
+
+/// A retry policy and, for concurrent work, the throttle it shares and the host it calls.
+/// A plain [`RetryPolicy`] converts into one without a throttle.
+#[derive(Clone, Debug)]
+pub struct Retries {
+    pub policy: RetryPolicy,
+    throttle: Option<Throttle>,
+    host: Option<String>,
+}
+
+impl From<RetryPolicy> for Retries {
+    fn from(policy: RetryPolicy) -> Retries {
+        Retries {
+            policy,
+            throttle: None,
+            host: None,
+        }
+    }
+}
+
+impl Retries {
+    /// `policy`, with every host's `Retry-After` shared through `throttle`.
+    pub fn shared(policy: RetryPolicy, throttle: Throttle) -> Retries {
+        Retries {
+            policy,
+            throttle: Some(throttle),
+            host: None,
+        }
+    }
+
+    /// The same, for requests to `url`'s host.
+    pub fn to(&self, url: &Url) -> Retries {
+        Retries {
+            host: Some(host_of(url)),
+            ..self.clone()
+        }
+    }
+
+    /// Waits until the host may be called (at once without a throttle).
+    pub async fn wait_turn(&self) {
+        if let (Some(throttle), Some(host)) = (&self.throttle, &self.host) {
+            throttle.wait(host).await;
+        }
+    }
+
+    fn defer(&self, delay: Duration) {
+        if let (Some(throttle), Some(host)) = (&self.throttle, &self.host) {
+            throttle.defer(host, delay);
+        }
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the attempts run out. With a shared
+/// throttle, each attempt first waits for the host's turn, and a `Retry-After` holds the host
+/// back for everyone.
+pub async fn with_retries<T, F, Fut>(
+    retries: impl Into<Retries>,
+    mut attempt: F,
+) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
+    let retries = retries.into();
+    let policy = retries.policy;
     let mut failures = 0;
     loop {
+        retries.wait_turn().await;
         match attempt().await {
             Ok(value) => return Ok(value),
             Err(failure) => {
                 failures += 1;
+                if let Some(after) = failure.retry_after
+                    && failure.is_transient()
+                {
+                    retries.defer(after.min(policy.max_delay));
+                }
                 if !failure.is_transient() || failures >= policy.attempts {
                     return Err(failure.error);
                 }
@@ -144,5 +258,43 @@ mod tests {
         })
         .await;
         assert_eq!((r.unwrap_err().exit_code(), calls), (5, 3));
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_holds_the_host_back_for_everyone_sharing_the_throttle() {
+        let throttle = Throttle::new();
+        let url = Url::parse("https://graph.example/v1.0/me").unwrap();
+        let retries = Retries::shared(RetryPolicy::default(), throttle.clone()).to(&url);
+        let start = Instant::now();
+        let mut calls = 0;
+        let r: Result<u32, Error> = with_retries(retries.clone(), || {
+            calls += 1;
+            let first = calls == 1;
+            async move {
+                if first {
+                    Err(Failure {
+                        error: Error::new(Kind::Unreachable, "throttled", "429"),
+                        retry_after: Some(Duration::from_millis(200)),
+                    })
+                } else {
+                    Ok(7)
+                }
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 7);
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        // Another profile calling the same host now waits for the rest of the hold...
+        throttle.defer("graph.example", Duration::from_millis(300));
+        let before = Instant::now();
+        retries.wait_turn().await;
+        assert!(before.elapsed() >= Duration::from_millis(300));
+        // ...but not one calling another host.
+        let other = Retries::shared(RetryPolicy::default(), throttle.clone())
+            .to(&Url::parse("https://login.example/t").unwrap());
+        throttle.defer("graph.example", Duration::from_secs(30));
+        let before = Instant::now();
+        other.wait_turn().await;
+        assert!(before.elapsed() < Duration::from_secs(1));
     }
 }

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::classify::{self, OAuthErrorBody};
 use super::jwt::{self, Claims};
-use super::retry::{Failure, RetryPolicy, with_retries};
+use super::retry::{Failure, Retries, with_retries};
 use super::wire;
 use crate::authority::Endpoints;
 use crate::error::{Error, Result};
@@ -138,8 +138,9 @@ pub async fn refresh(
     client_id: &str,
     refresh_token: &Secret,
     scopes: &[String],
-    policy: RetryPolicy,
+    retries: impl Into<Retries>,
 ) -> Result<TokenSet> {
+    let retries = retries.into().to(&endpoints.token);
     let scope = scopes.join(" ");
     let mut form = vec![
         ("grant_type", "refresh_token"),
@@ -149,7 +150,7 @@ pub async fn refresh(
     if !scope.is_empty() {
         form.push(("scope", &scope));
     }
-    let mut tokens = with_retries(policy, || async {
+    let mut tokens = with_retries(retries, || async {
         post_token(client, &endpoints.token, &form, scopes)
             .await?
             .into_result()

@@ -34,8 +34,12 @@ impl Output for TermOutput {
     }
 }
 
-/// The error as the user sees it: one line, then the hint.
+/// The error as the user sees it: one line, then the hint. Nothing when the command has
+/// already reported it.
 pub fn print_error(error: &Error) {
+    if error.reported {
+        return;
+    }
     eprintln!("{} {error}", style("onboard: error:").red().bold());
     if let Some(hint) = &error.hint {
         eprintln!("  {} {hint}", style("hint:").cyan().bold());

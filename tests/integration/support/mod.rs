@@ -11,10 +11,13 @@ use assert_cmd::cargo::cargo_bin;
 pub const WORKING_COMMANDS: &[&str] = &[
     "invite",
     "validate",
+    "token",
+    "permissions",
     "list",
     "export",
     "remove",
     "consent-url",
+    "doctor",
     "simulate",
     "help",
 ];

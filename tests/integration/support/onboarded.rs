@@ -1,11 +1,21 @@
-//! A profile signed in through the real wizard (non-interactive) against a `TestSim`, with the
-//! plaintext file store in a temporary config directory.
+//! Signed-in profiles for tests: through the real wizard (`invite --non-interactive --json`,
+//! a thread plays the user who approves the code), and more through the crate's own writers,
+//! each with a refresh token of its own, in a file store under a temporary config directory.
+
+#![allow(dead_code)] // Each test module uses a different part of the harness.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
+use onboard::authority::{Authority, discover};
+use onboard::flow::{self, RetryPolicy};
+use onboard::http::{HttpOptions, build_client};
+use onboard::profiles::Profiles;
+use onboard::secret::Secret;
+use onboard::store::{CredentialStore, FileStore, TimedStore, save_onboarding};
 use serde_json::{Value, json};
+use url::Url;
 
 use super::onboard;
 use super::sim::TestSim;
@@ -77,24 +87,85 @@ pub fn invite_json_with(
     (output, events)
 }
 
-/// A profile onboarded as the service account; returns its name.
+/// A profile onboarded as the service account (named after the tenant); returns its name.
 pub fn onboard_profile(sim: &TestSim, config_dir: &Path) -> String {
-    let (output, events) = invite_json(config_dir, &sim_target(sim), |code, _| {
-        let (status, body) = sim.control("/approve", json!({"user_code": code}));
-        assert_eq!(status, 200, "{body}");
+    let name = sim.info().tenant.clone();
+    invite(sim, config_dir, &name);
+    name
+}
+
+pub fn profiles_json(config_dir: &Path) -> PathBuf {
+    config_dir.join("profiles.json")
+}
+
+/// Runs `onboard invite` against `sim` into `config_dir` (file store) as profile `name`,
+/// approving its code through the control API. Returns the `signed_in` event.
+pub fn invite(sim: &TestSim, config_dir: &Path, name: &str) -> Value {
+    invite_with(sim, config_dir, name, &[])
+}
+
+/// `invite` with more arguments (e.g. `--scope`).
+pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str]) -> Value {
+    let mut args = sim_target(sim);
+    args.extend(["--profile".to_string(), name.to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let control = sim.control_client();
+    let (output, events) = invite_json(config_dir, &args, |code, _| {
+        let (status, answer) = control.post("/approve", json!({"user_code": code}));
+        assert_eq!(status, 200, "{answer}");
     });
     assert!(
         output.status.success(),
         "invite failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let signed_in = events
-        .iter()
+    events
+        .into_iter()
         .find(|e| e["event"] == "signed_in")
-        .expect("a signed_in event");
-    signed_in["profile"].as_str().expect("profile").to_string()
+        .expect("a signed_in event")
 }
 
-pub fn profiles_json(config_dir: &Path) -> PathBuf {
-    config_dir.join("profiles.json")
+/// Profiles `names` in `config_dir`, all signed in as the service account: the first through
+/// `invite`, the others with the profile copied and a refresh token of their own (one refresh
+/// each of the first one's token, which the simulated tenant, like Entra, leaves valid).
+pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
+    let Some((first, rest)) = names.split_first() else {
+        return;
+    };
+    invite(sim, config_dir, first);
+    let profiles = Profiles::at(config_dir);
+    let profile = profiles.get(first).expect("the invited profile");
+    let file = FileStore::at(config_dir);
+    let token = file.load(first).unwrap().expect("the invited token");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = build_client(&HttpOptions::default()).unwrap();
+    let authority = Authority::custom(Url::parse(&profile.authority).unwrap());
+    let store = TimedStore::new(std::sync::Arc::new(file));
+    runtime.block_on(async {
+        let endpoints = discover(&client, &authority).await.unwrap();
+        for name in rest {
+            let tokens = flow::refresh(
+                &client,
+                &endpoints,
+                &profile.client_id,
+                &token,
+                &[],
+                RetryPolicy::default(),
+            )
+            .await
+            .unwrap();
+            let own: Secret = tokens.refresh_token.expect("a rotated refresh token");
+            save_onboarding(&store, &profiles, name, profile.clone(), &own)
+                .await
+                .unwrap();
+        }
+    });
+}
+
+/// The refresh token saved for `name` in `config_dir`'s file store.
+pub fn saved_token(config_dir: &Path, name: &str) -> Option<Secret> {
+    FileStore::at(config_dir).load(name).unwrap()
 }

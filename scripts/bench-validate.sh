@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmark `onboard validate --all` against the simulated tenant with added latency.
+#
+#   scripts/bench-validate.sh [N...]        (default: 100 1000; env: JOBS=8 LATENCY_MS=50)
+#
+# For each N: starts `onboard simulate --latency-ms $LATENCY_MS`, signs in one profile through
+# `onboard invite --non-interactive` (approving its code through the control API), gives N
+# profiles a refresh token of their own (one refresh grant each against the simulated tenant,
+# 8 at a time) in a temp --config-dir with --store file, then times
+# `onboard validate --all --jobs $JOBS` under /usr/bin/time -v. Each profile makes 3 requests
+# (token, Graph /me, Graph /organization), so the latency bound is N x 3 x latency / jobs.
+# Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.
+set -euo pipefail
+
+JOBS=${JOBS:-8}
+LATENCY_MS=${LATENCY_MS:-50}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100 1000)
+REQUESTS_PER_PROFILE=3
+
+cd "$(dirname "$0")/.."
+cargo build --quiet --bin onboard
+BIN=$PWD/target/debug/onboard
+command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
+
+work=$(mktemp -d)
+sim_pid=
+cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+bench() {
+  local n=$1 dir=$work/config-$1
+  mkdir -p "$dir"
+  "$BIN" simulate --json --port 0 --interval 1 --latency-ms "$LATENCY_MS" >"$work/sim.out" 2>/dev/null &
+  sim_pid=$!
+  until [ -s "$work/sim.out" ]; do sleep 0.05; done
+  local info authority client_id account control
+  info=$(head -1 "$work/sim.out")
+  authority=$(jq -r .authority <<<"$info"); client_id=$(jq -r .client_id <<<"$info")
+  account=$(jq -r .account <<<"$info"); control=$(jq -r .control <<<"$info")
+
+  # One real onboarding; the user approves the code through the control API.
+  "$BIN" invite --non-interactive --json --store file --config-dir "$dir" --profile seed \
+      --authority "$authority" --client-id "$client_id" --account "$account" 2>/dev/null |
+    while read -r event; do
+      if [ "$(jq -r .event <<<"$event")" = device_code ]; then
+        curl -sf -X POST -d "{\"user_code\":\"$(jq -r .user_code <<<"$event")\"}" "$control/approve" >/dev/null
+      fi
+    done
+
+  # N profiles, each with a refresh token of its own from one refresh grant.
+  local seed_token token_url
+  seed_token=$(jq -r '.credentials.seed.refresh_token' "$dir/credentials.json")
+  token_url=$(curl -sf "$authority/.well-known/openid-configuration" | jq -r .token_endpoint)
+  seq 1 "$n" | xargs -P 8 -I{} sh -c \
+    'curl -sf -d grant_type=refresh_token -d "client_id=$1" --data-urlencode "refresh_token=$2" "$3" | jq -r .refresh_token' \
+    _ "$client_id" "$seed_token" "$token_url" >"$work/tokens"
+  python3 - "$dir" "$work/tokens" <<'PY'
+import json, sys
+d, tokens = sys.argv[1], open(sys.argv[2]).read().split()
+profiles = json.load(open(f"{d}/profiles.json"))
+creds = json.load(open(f"{d}/credentials.json"))
+seed = profiles["profiles"].pop("seed"); creds["credentials"].pop("seed")
+for i, token in enumerate(tokens, 1):
+    name = f"tenant-{i:05d}"
+    profiles["profiles"][name] = dict(seed)
+    creds["credentials"][name] = {"refresh_token": token}
+json.dump(profiles, open(f"{d}/profiles.json", "w"))
+json.dump(creds, open(f"{d}/credentials.json", "w"))
+PY
+  local requests_before
+  requests_before=$(curl -sf "$control/requests" | jq length)
+  /usr/bin/time -v -o "$work/time" "$BIN" validate --all --jobs "$JOBS" --config-dir "$dir" \
+      >"$work/validate.out" 2>"$work/validate.err" || true
+  local wall rss summary requests bound
+  wall=$(python3 -c 'import sys,re
+t=re.search(r"Elapsed \(wall clock\) time.*: (.*)", open(sys.argv[1]).read()).group(1).split(":")
+print(round(sum(float(x)*60**i for i,x in enumerate(reversed(t))),2))' "$work/time")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
+  summary=$(tail -1 "$work/validate.out")
+  requests=$(( $(curl -sf "$control/requests" | jq length) - requests_before ))
+  bound=$(python3 -c "print(round($n*$REQUESTS_PER_PROFILE*$LATENCY_MS/1000/$JOBS,2))")
+  printf '| %s | %s | %s s | %s s | %s MiB | %s |\n' "$n" "$requests" "$wall" "$bound" \
+    "$(( rss / 1024 ))" "$summary"
+  kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
+}
+
+echo "validate --all --jobs $JOBS, simulated latency ${LATENCY_MS} ms, $(nproc) cores, debug build"
+echo
+echo "| profiles | requests | wall time | latency bound | peak RSS | summary |"
+echo "|---:|---:|---:|---:|---:|---|"
+for n in "${SIZES[@]}"; do bench "$n"; done

@@ -1,0 +1,192 @@
+//! What `validate`, `token` and `permissions` share: choosing the profile to act on (from
+//! `--profile`, the only saved one, or `ONBOARD_CREDENTIAL`), and redeeming its refresh token
+//! with the rotated one saved at once, through one HTTP client, one discovery per authority and
+//! one per-host throttle however many profiles run at the same time.
+
+use std::sync::Arc;
+
+use reqwest::Client;
+use url::Url;
+
+use crate::authority::{Authority, Cloud, DiscoveryCache, Endpoints};
+use crate::deps::Deps;
+use crate::error::{Error, Kind, Result};
+use crate::flow::{self, Retries, RetryPolicy, Throttle, TokenSet};
+use crate::profiles::{Profile, Profiles, not_onboarded};
+use crate::secret::Secret;
+use crate::store::TimedStore;
+use crate::store::env::CREDENTIAL_VAR;
+
+/// The HTTP client, the discovery cache and the throttle, shared by every profile of a run.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Session {
+    pub http: Client,
+    pub retries: Retries,
+    discovery: Arc<DiscoveryCache>,
+}
+
+impl Session {
+    pub fn new(http: Client) -> Session {
+        Session {
+            http,
+            retries: Retries::shared(RetryPolicy::default(), Throttle::new()),
+            discovery: Arc::default(),
+        }
+    }
+
+    /// The authority's endpoints, discovered once per run.
+    pub async fn endpoints(&self, authority: &Authority) -> Result<Endpoints> {
+        self.discovery
+            .discover(&self.http, authority, &self.retries)
+            .await
+    }
+
+    /// Loads the profile's refresh token, redeems it (for `scopes`, or the original ones when
+    /// empty) and saves the rotated token before anything else can fail.
+    pub async fn redeem(
+        &self,
+        store: &TimedStore,
+        name: &str,
+        profile: &Profile,
+        scopes: &[String],
+    ) -> Result<(Endpoints, TokenSet)> {
+        let refresh_token = store.load(name).await?.ok_or_else(|| {
+            Error::new(
+                Kind::NotOnboarded,
+                "not_onboarded",
+                format!(
+                    "no saved credential for profile '{name}' in the {}",
+                    crate::commands::invite::store_words(store.kind())
+                ),
+            )
+            .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
+        })?;
+        let endpoints = self.endpoints(&authority_of(profile)?).await?;
+        let tokens = flow::refresh(
+            &self.http,
+            &endpoints,
+            &profile.client_id,
+            &refresh_token,
+            scopes,
+            self.retries.clone(),
+        )
+        .await?;
+        if let Some(rotated) = &tokens.refresh_token
+            && rotated != &refresh_token
+        {
+            // Saved before anything else can fail: servers that refuse reused refresh tokens
+            // would otherwise lock the profile out.
+            let _guard = crate::interrupt::Critical::enter();
+            store.save(name, rotated).await?;
+        }
+        Ok((endpoints, tokens))
+    }
+}
+
+/// The authority a profile was saved with.
+pub fn authority_of(profile: &Profile) -> Result<Authority> {
+    let base = Url::parse(&profile.authority).map_err(|_| {
+        Error::usage(format!(
+            "the saved authority '{}' is not a URL",
+            profile.authority
+        ))
+        .with_hint("run `onboard invite` again for this profile")
+    })?;
+    Ok(Authority {
+        base,
+        cloud: profile.cloud.as_deref().and_then(Cloud::from_name),
+    })
+}
+
+/// The one profile a command acts on, and where its token lives.
+pub struct Selected {
+    pub name: String,
+    pub profile: Profile,
+    pub store: TimedStore,
+    /// `profiles.json`; `None` when the credential came from `ONBOARD_CREDENTIAL`.
+    pub profiles: Option<Profiles>,
+    /// The token `ONBOARD_CREDENTIAL` holds, to tell afterwards whether it rotated.
+    exported: Option<Secret>,
+}
+
+/// `ONBOARD_CREDENTIAL` when set (no store needed), else `--profile` or the only saved profile.
+pub fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
+    if let Some(selected) = from_environment(deps)? {
+        return Ok(selected);
+    }
+    let profiles = deps.profiles()?;
+    let file = profiles.load()?;
+    let name = match profile_flag {
+        Some(name) => name.to_string(),
+        None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
+    };
+    let profile = file
+        .profiles
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| not_onboarded(&name))?;
+    let store = deps.store_for(profile.store)?;
+    Ok(Selected {
+        name,
+        profile,
+        store,
+        profiles: Some(profiles),
+        exported: None,
+    })
+}
+
+/// The credential in `ONBOARD_CREDENTIAL`, when set.
+pub fn from_environment(deps: &Deps) -> Result<Option<Selected>> {
+    Ok(deps.env_credential()?.map(|(credential, store)| Selected {
+        name: credential.profile.clone(),
+        profile: credential.profile(&jiff::Timestamp::now().to_string()),
+        store,
+        profiles: None,
+        exported: Some(credential.refresh_token),
+    }))
+}
+
+impl Selected {
+    /// After a redeem: when the token in `ONBOARD_CREDENTIAL` was replaced by a rotated one,
+    /// say that the CI secret now holds the old token and how to refresh it.
+    pub async fn warn_if_rotated(&self, deps: &mut Deps) {
+        let Some(exported) = &self.exported else {
+            return;
+        };
+        if let Ok(Some(current)) = self.store.load(&self.name).await
+            && &current != exported
+        {
+            deps.out.warn(&rotated_warning());
+        }
+    }
+}
+
+/// Why a rotated token in CI matters, and what to do.
+pub fn rotated_warning() -> String {
+    format!(
+        "the refresh token rotated, and {CREDENTIAL_VAR} (the CI secret) still holds the previous \
+         one: Microsoft Entra keeps it valid (until it goes unused for 90 days), but identity \
+         providers that refuse reused refresh tokens will reject it next time; refresh the secret \
+         with the output of `onboard export` on the machine that onboarded the tenant"
+    )
+}
+
+/// Without --profile, the one saved profile; several or none is an error that says what to do.
+pub fn only_profile(names: &[String]) -> Result<String> {
+    match names {
+        [one] => Ok(one.clone()),
+        [] => Err(no_profile()),
+        many => Err(
+            Error::usage(format!("{} profiles are saved; which one?", many.len())).with_hint(
+                format!("choose with --profile (one of: {})", many.join(", ")),
+            ),
+        ),
+    }
+}
+
+/// Exit 3: nothing is saved here.
+pub fn no_profile() -> Error {
+    Error::new(Kind::NotOnboarded, "not_onboarded", "no profile is saved")
+        .with_hint("onboard a tenant with `onboard invite`, or set ONBOARD_CREDENTIAL in CI")
+}

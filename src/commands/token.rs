@@ -1,0 +1,24 @@
+//! `onboard token`: a fresh access token on stdout and nothing else, for scripts
+//! (`curl -H "Authorization: Bearer $(onboard token)"`). The rotated refresh token is saved.
+
+use super::session::{self, Session};
+use crate::cli::TokenArgs;
+use crate::deps::Deps;
+use crate::error::Result;
+
+pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
+    let selected = session::select(deps, profile_flag)?;
+    let scopes: Vec<String> = args
+        .scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(String::from)
+        .collect();
+    let (_, tokens) = Session::new(deps.http.clone())
+        .redeem(&selected.store, &selected.name, &selected.profile, &scopes)
+        .await?;
+    selected.warn_if_rotated(deps).await;
+    // The one place onboard prints an access token: asked for, on stdout, alone.
+    deps.out.data(tokens.access_token.expose()); // secret-ok
+    Ok(())
+}

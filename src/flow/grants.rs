@@ -1,0 +1,146 @@
+//! The delegated permissions Microsoft Graph records for a registration in the tenant: its
+//! service principal (`servicePrincipals?$filter=appId eq '{client id}'`), then that principal's
+//! grants (`oauth2PermissionGrants?$filter=clientId eq '{object id}'`) (entra-facts.md §6).
+//! Reading them needs Application.Read.All / Directory.Read.All; without, Graph answers 403.
+
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::classify;
+use super::retry::{Failure, Retries, with_retries};
+use crate::authority::{Endpoints, is_guid};
+use crate::error::{Error, Kind, Result};
+use crate::http;
+use crate::secret::Secret;
+
+/// One `oauth2PermissionGrant`: who consented (everyone, or one principal) to which scopes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// `AllPrincipals` (admin consent) or `Principal` (one user's consent).
+    pub consent_type: String,
+    pub principal_id: Option<String>,
+    /// The object ID of the resource's service principal (Microsoft Graph's, usually).
+    pub resource_id: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    value: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct ServicePrincipal {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct WireGrant {
+    #[serde(rename = "consentType", default)]
+    consent_type: String,
+    #[serde(rename = "principalId", default)]
+    principal_id: Option<String>,
+    #[serde(rename = "resourceId", default)]
+    resource_id: String,
+    #[serde(default)]
+    scope: String,
+}
+
+/// The registration's grants in the tenant; `Ok(None)` when the authority is not Microsoft's
+/// (no Graph to ask). A 403 is an error of kind `PermissionMissing`: the caller decides.
+pub async fn permission_grants(
+    client: &Client,
+    endpoints: &Endpoints,
+    access_token: &Secret,
+    client_id: &str,
+    retries: &Retries,
+) -> Result<Option<Vec<Grant>>> {
+    let Some(graph) = &endpoints.graph else {
+        return Ok(None);
+    };
+    let principals: Page<ServicePrincipal> = get(
+        client,
+        filtered(graph, "v1.0/servicePrincipals", "appId", client_id)?,
+        access_token,
+        retries,
+    )
+    .await?;
+    let Some(principal) = principals.value.into_iter().next() else {
+        return Ok(Some(Vec::new()));
+    };
+    let grants: Page<WireGrant> = get(
+        client,
+        filtered(
+            graph,
+            "v1.0/oauth2PermissionGrants",
+            "clientId",
+            &principal.id,
+        )?,
+        access_token,
+        retries,
+    )
+    .await?;
+    Ok(Some(
+        grants
+            .value
+            .into_iter()
+            .map(|g| Grant {
+                consent_type: g.consent_type,
+                principal_id: g.principal_id,
+                resource_id: g.resource_id,
+                scopes: g.scope.split_whitespace().map(String::from).collect(),
+            })
+            .collect(),
+    ))
+}
+
+/// `{graph}{path}?$filter={field} eq '{id}'`, spaces as %20. Only GUIDs are put in a filter.
+fn filtered(graph: &Url, path: &str, field: &str, id: &str) -> Result<Url> {
+    if !is_guid(id) {
+        return Err(Error::usage(format!("'{id}' is not a GUID"))
+            .with_hint("the profile's client ID must be the registration's application ID"));
+    }
+    let mut url = graph
+        .join(path)
+        .map_err(|e| Error::unexpected(e.to_string()))?;
+    url.set_query(Some(&format!("$filter={field}%20eq%20'{id}'")));
+    Ok(url)
+}
+
+async fn get<T: DeserializeOwned>(
+    client: &Client,
+    url: Url,
+    access_token: &Secret,
+    retries: &Retries,
+) -> Result<T> {
+    with_retries(retries.to(&url), || async {
+        let request = client
+            .get(url.clone())
+            .bearer_auth(access_token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()
+            .map_err(|e| Error::unexpected(e.to_string()))?;
+        let reply = http::execute(client, request).await?;
+        if reply.status != StatusCode::OK {
+            return Err(Failure {
+                retry_after: reply.retry_after(),
+                error: classify::unexpected_reply(&reply),
+            });
+        }
+        serde_json::from_slice(&reply.body).map_err(|_| {
+            Failure::from(Error::new(
+                Kind::Unreachable,
+                "unexpected_response",
+                format!(
+                    "unexpected response from {}: {} is {}",
+                    reply.host(),
+                    url.path(),
+                    classify::describe_body(&reply.body)
+                ),
+            ))
+        })
+    })
+    .await
+}

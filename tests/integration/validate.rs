@@ -1,0 +1,382 @@
+//! `onboard validate` through the real binary against the simulated tenant: every exit code of
+//! the contract, the rotated token saved, `--json` shapes, `--all` with mixed outcomes, shared
+//! throttling and discovery, and `ONBOARD_CREDENTIAL` without any store.
+
+use std::path::Path;
+use std::process::Output;
+
+use onboard::profiles::Profiles;
+use onboard::simulate::Settings;
+use onboard::store::ExportedCredential;
+use serde_json::{Value, json};
+
+use crate::support::onboard;
+use crate::support::onboarded::{invite, many, saved_token};
+use crate::support::sim::TestSim;
+
+fn validate(config_dir: &Path, args: &[&str]) -> Output {
+    onboard()
+        .arg("validate")
+        .args(args)
+        .arg("--config-dir")
+        .arg(config_dir)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+/// One signed-in profile named "p" in a fresh config dir.
+fn one_profile(sim: &TestSim) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    invite(sim, dir.path(), "p");
+    dir
+}
+
+/// Exit code, and that the failure was said once: a ✗ line with the fix on stdout, and no
+/// second copy of the error from main on stderr.
+fn assert_fails_once(out: &Output, code: i32, fix_part: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+    let text = stdout(out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("✗ p "))
+        .unwrap_or_else(|| panic!("no ✗ line: {text}"));
+    assert!(line.contains("fix: ") && line.contains(fix_part), "{line}");
+    assert!(text.contains("0 of 1 profile valid, 1 invalid"), "{text}");
+    assert!(!stderr(out).contains("onboard: error:"), "{}", stderr(out));
+}
+
+#[test]
+fn validate_saves_the_rotated_token_so_a_second_run_works_where_reuse_is_refused() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let before = saved_token(dir.path(), "p").unwrap();
+    sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("✓ p  svc@"), "{}", stdout(&out));
+    let after = saved_token(dir.path(), "p").unwrap();
+    assert_ne!(before, after, "the rotated token replaced the saved one");
+    let out = validate(dir.path(), &["--profile", "p"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recorded = Profiles::at(dir.path()).get("p").unwrap();
+    let last = recorded.last_validation.unwrap();
+    assert!(last.valid && last.exit_code == 0);
+}
+
+#[test]
+fn a_revoked_refresh_token_is_exit_4_said_once() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    sim.control("/revoke", json!({}));
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 4, "onboard invite");
+    let last = Profiles::at(dir.path())
+        .get("p")
+        .unwrap()
+        .last_validation
+        .unwrap();
+    assert_eq!((last.valid, last.exit_code), (false, 4));
+}
+
+#[test]
+fn withdrawn_consent_and_a_missing_required_scope_are_exit_6() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let out = validate(dir.path(), &["--require-scope", "Mail.Read"]);
+    assert_fails_once(&out, 6, "consent");
+    assert!(stdout(&out).contains("Mail.Read"), "{}", stdout(&out));
+    let out = validate(dir.path(), &["--require-scope", "User.Read"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    sim.control("/tenant", json!({"consent_withdrawn": true}));
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 6, "consent-url");
+}
+
+#[test]
+fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
+    );
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 5, "retry later");
+    sim.control(
+        "/fault",
+        json!({"path": "/v1.0/me", "drop": true, "count": 3}),
+    );
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 5, "retry");
+    // One failure less than the attempts: survived.
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 502, "count": 2}),
+    );
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn a_429_with_retry_after_is_waited_out() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    sim.control(
+        "/fault",
+        json!({"path": "/v1.0/me", "status": 429, "retry_after": "1", "count": 1}),
+    );
+    let started = std::time::Instant::now();
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(json_of(&out)["valid"], true);
+}
+
+#[test]
+fn no_profile_is_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&[][..], &["--all"], &["--profile", "nope"]] {
+        let out = validate(dir.path(), args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("onboard invite"), "{}", stderr(&out));
+    }
+}
+
+/// Points profile `name` at the keyring, with no Secret Service reachable.
+fn break_store(dir: &Path, name: &str) {
+    Profiles::at(dir)
+        .update(|file| {
+            if let Some(profile) = file.profiles.get_mut(name) {
+                profile.store = onboard::store::StoreKind::Keyring;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn without_secret_service(mut command: std::process::Command) -> std::process::Command {
+    command.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/onboard-test/bus",
+    );
+    command
+}
+
+#[test]
+fn an_unavailable_credential_store_is_exit_7() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    break_store(dir.path(), "p");
+    let mut command = without_secret_service(onboard());
+    let out = command
+        .args(["validate", "--config-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_fails_once(&out, 7, "");
+}
+
+#[test]
+fn json_output_has_the_contract_shape() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result = json_of(&out);
+    assert_eq!(result["profile"], "p");
+    assert_eq!(result["valid"], true);
+    assert_eq!(result["tenant_id"], sim.info().tenant_id.as_str());
+    assert_eq!(result["account"], sim.info().account.as_str());
+    assert!(
+        result["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "User.Read")
+    );
+    for key in ["access_token_expires_at", "checked_at"] {
+        let text = result[key].as_str().unwrap();
+        assert!(text.parse::<jiff::Timestamp>().is_ok(), "{key}: {text}");
+    }
+    assert!(result["error"].is_null());
+    sim.control("/revoke", json!({}));
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(4));
+    let error = &json_of(&out)["error"];
+    assert_eq!(error["exit_code"], 4);
+    assert_eq!(error["code"], "invalid_grant");
+    assert_eq!(error["aadsts"], "AADSTS50173");
+    assert!(error["message"].is_string() && error["hint"].is_string());
+    assert!(
+        !stderr(&out).contains("onboard: error:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
+    let sim = TestSim::start();
+    let dir = tempfile::tempdir().unwrap();
+    many(
+        &sim,
+        dir.path(),
+        &["a-valid", "b-no-store", "c-unknown-token"],
+    );
+    break_store(dir.path(), "b-no-store");
+    // A token the tenant never issued: invalid_grant, exit 4.
+    let credentials = dir.path().join("credentials.json");
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    file["credentials"]["c-unknown-token"]["refresh_token"] = json!("not-a-token-of-this-tenant");
+    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
+
+    let run = |extra: &[&str]| {
+        let mut command = without_secret_service(onboard());
+        command
+            .args(["validate", "--all", "--jobs", "2", "--config-dir"])
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--json"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let all = json_of(&out);
+    assert_eq!(
+        (all["valid"].as_u64(), all["invalid"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let results = all["results"].as_array().unwrap();
+    let codes: Vec<(&str, Value)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["profile"].as_str().unwrap(),
+                r["error"]["exit_code"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("a-valid", Value::Null),
+            ("b-no-store", json!(7)),
+            ("c-unknown-token", json!(4))
+        ]
+    );
+
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(7));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("✓ a-valid  svc@"), "{text}");
+    assert!(
+        lines[1].starts_with("✗ b-no-store  svc@") && lines[1].contains("(exit 7)"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("✗ c-unknown-token  svc@") && lines[2].contains("(exit 4)"),
+        "{text}"
+    );
+    assert_eq!(lines[3], "1 of 3 profiles valid, 2 invalid");
+    assert!(
+        !stderr(&out).contains("onboard: error:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
+    let latency = 150;
+    let sim = TestSim::with(Settings {
+        interval_secs: 1,
+        latency_ms: latency,
+        ..Settings::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["p1", "p2", "p3", "p4", "p5", "p6"];
+    many(&sim, dir.path(), &names);
+    let seen = sim.requests().len();
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "count": 1}),
+    );
+    let out = validate(dir.path(), &["--all", "--jobs", "2", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json_of(&out)["valid"], 6);
+
+    let run: Vec<Value> = sim.requests().split_off(seen);
+    let path = |r: &Value| r["path"].as_str().unwrap_or_default().to_owned();
+    let discoveries = run
+        .iter()
+        .filter(|r| path(r).ends_with("/.well-known/openid-configuration"))
+        .count();
+    assert_eq!(discoveries, 1, "one discovery for one authority");
+    // The first token request got the 429; its answer came `latency` ms later, and from then
+    // until Retry-After (1 s) had passed no profile may call the host. Requests the other job
+    // had already sent may land just after the 429 was answered.
+    let throttled_at = run
+        .iter()
+        .find(|r| path(r).ends_with("/oauth2/v2.0/token"))
+        .and_then(|r| r["at_ms"].as_u64())
+        .unwrap();
+    let quiet_from = throttled_at + latency + 100;
+    let quiet_until = throttled_at + latency + 900;
+    let during: Vec<&Value> = run
+        .iter()
+        .filter(|r| {
+            let at = r["at_ms"].as_u64().unwrap_or_default();
+            at > quiet_from && at < quiet_until
+        })
+        .collect();
+    assert!(during.is_empty(), "requests during Retry-After: {during:?}");
+}
+
+#[test]
+fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let profile = Profiles::at(dir.path()).get("p").unwrap();
+    let token = saved_token(dir.path(), "p").unwrap();
+    let exported = ExportedCredential::new("p", &profile, token).to_json();
+    let empty = tempfile::tempdir().unwrap();
+    let mut command = without_secret_service(onboard());
+    let out = command
+        .args(["validate", "--json", "--config-dir"])
+        .arg(empty.path())
+        .env("ONBOARD_CREDENTIAL", &exported)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["profile"], "p");
+    let warning = stderr(&out);
+    assert!(
+        warning.contains("ONBOARD_CREDENTIAL") && warning.contains("onboard export"),
+        "{warning}"
+    );
+    assert!(
+        std::fs::read_dir(empty.path()).unwrap().next().is_none(),
+        "nothing written without a store"
+    );
+}
