@@ -6,7 +6,7 @@ pub mod sim;
 use assert_cmd::cargo::cargo_bin;
 
 /// The commands `onboard --help` lists: only those that work.
-pub const WORKING_COMMANDS: &[&str] = &["invite", "validate", "simulate", "help"];
+pub const WORKING_COMMANDS: &[&str] = &["invite", "validate", "simulate", "completions", "help"];
 
 /// The real binary, isolated from the user's config directory and keyring settings.
 pub fn onboard() -> std::process::Command {
