@@ -2,6 +2,7 @@
 
 mod cli;
 mod completions;
+mod docs;
 mod flow;
 mod generated;
 mod help;
