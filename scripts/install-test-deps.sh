@@ -5,9 +5,11 @@
 #   libsecret-tools              secret-tool, to check what the keyring really holds
 #   xvfb + xauth + xclip         a headless X display and a second process reading the clipboard
 #   tmux                         screen captures of the wizard
+#   zsh + fish                   syntax checks of the completion scripts (fish also completes)
+#   mandoc + groff-base          lint of the man pages
 set -euo pipefail
 
-packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux)
+packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux zsh fish mandoc groff-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,8 +16,21 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     about = "Connect a customer's Microsoft 365 tenant through device-code sign-in, and check that connection",
     long_about = "Connect a customer's Microsoft 365 tenant to the provider's platform through OAuth 2.0 \
 device-code sign-in (Microsoft Entra ID), keep the service account's refresh token in the OS keyring, \
-and check from CI that the connection still works.",
-    after_help = "Exit codes: 0 success, 1 bug, 2 usage, 3 not onboarded, 4 sign in again, \
+and check from CI that the connection still works.
+
+Start with `onboard invite --demo` to see the whole sign-in against a built-in simulated tenant, \
+without a Microsoft account. For a real customer, `onboard invite` asks for the tenant, the \
+provider's registration (client ID) and the service account, then shows a one-time code to enter \
+at Microsoft's sign-in page. `onboard validate` checks the saved connection later, from a shell \
+or from CI.",
+    after_help = "Examples:
+  onboard invite --demo
+  onboard invite --tenant contoso.onmicrosoft.com \\
+      --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com
+  onboard validate --profile contoso.onmicrosoft.com
+  onboard completions bash > ~/.local/share/bash-completion/completions/onboard
+
+Exit codes: 0 success, 1 bug, 2 usage, 3 not onboarded, 4 sign in again, \
 5 service unreachable, 6 permission missing, 7 credential store unavailable, 130 interrupted.",
     propagate_version = true,
     max_term_width = 100
@@ -29,9 +42,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Which saved profile to use
+    /// Which saved profile to use [default: the only one saved]
+    ///
+    /// A profile is one saved onboarding; its name defaults to the tenant as it was typed at
+    /// `onboard invite`. `onboard list` shows them.
     #[arg(
         short = 'p',
         long,
@@ -45,7 +63,11 @@ pub struct GlobalArgs {
     #[arg(long, env = "ONBOARD_CONFIG_DIR", value_name = "DIR", global = true)]
     pub config_dir: Option<PathBuf>,
 
-    /// Credential store; `file` is a plaintext fallback (mode 0600)
+    /// Where refresh tokens are kept [default: keyring]
+    ///
+    /// `keyring` is the OS keyring (Secret Service, Keychain, Credential Manager). `file` is an
+    /// explicit plaintext fallback, credentials.json in the config directory with mode 0600,
+    /// announced with a warning each time it is used.
     #[arg(
         long,
         env = "ONBOARD_STORE",
@@ -55,7 +77,7 @@ pub struct GlobalArgs {
     )]
     pub store: Option<StoreChoice>,
 
-    /// Machine-readable output on stdout
+    /// Machine-readable output on stdout (JSON; see each command)
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -67,11 +89,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// When to colour output (NO_COLOR is honoured)
+    /// When to colour output; NO_COLOR turns colour off for `auto`
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
 
-    /// An extra trusted root certificate, for corporate TLS inspection
+    /// An extra trusted root certificate (PEM file), for corporate TLS inspection
     #[arg(long, env = "ONBOARD_CA_CERT", value_name = "PEM", global = true)]
     pub ca_cert: Option<PathBuf>,
 }
@@ -86,6 +108,7 @@ pub enum StoreChoice {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// Colour when stderr is a terminal and NO_COLOR is unset
     Auto,
     Always,
     Never,
@@ -103,6 +126,10 @@ pub enum Command {
     ConsentUrl(ConsentUrlArgs),
     Doctor(DoctorArgs),
     Simulate(SimulateArgs),
+    Completions(CompletionsArgs),
+    /// The saved profiles' names, one per line, for the shell completion scripts
+    #[command(name = "__profiles", hide = true)]
+    ProfileNames,
 }
 
 /// List the saved profiles and how their last validation went (no network)
@@ -178,24 +205,41 @@ pub struct ConsentUrlArgs {
 
 /// Onboard a tenant: sign in as its service account and save the credential
 ///
-/// Walks through the provider's onboarding wizard step by step: confirm the tenant, the
-/// provider's registration and the service account; show a one-time code (copied to the
-/// clipboard) and open the sign-in page; wait for the sign-in, taking the admin-consent detour
-/// when the tenant's reviewer must approve; check who signed in; save the refresh token in the
-/// OS keyring; validate it. Values can come from flags, from an invitation URL, or from prompts.
+/// Walks through the provider's onboarding wizard in numbered steps:
 ///
-/// Without a terminal (or with --non-interactive) it never prompts: every value must be given,
-/// and "To sign in, open URL and enter the code CODE" is printed on stderr. With --json, stdout
-/// carries one JSON event per line (device_code, approval_required, signed_in, validated, error).
+/// 1. Confirm the customer's tenant, the provider's registration (client ID) and the service
+///    account that will sign in.
+///
+/// 2. Show a one-time code (copied to the clipboard) and open Microsoft's sign-in page, where
+///    the service account enters the code and signs in.
+///
+/// 3. Wait for the sign-in. When the tenant's Admin Consent Reviewer must approve the
+///    registration first: explain why, show the reviewer's consent link, wait for the approval, and
+///    sign in again with a fresh code.
+///
+/// 4. Check that the expected account and tenant signed in, save the refresh token in the OS
+///    keyring and the profile in profiles.json, and validate it as `onboard validate` would.
+///
+/// Values come from flags, from an invitation URL the provider sent (flags win), or from
+/// prompts. Without a terminal (or with --non-interactive) it never prompts: every value must
+/// be given, and "To sign in, open URL and enter the code CODE" is printed on stderr. With
+/// --json, stdout carries one JSON event per line: device_code, approval_required, signed_in,
+/// validated, error.
+///
+/// New to onboard? `onboard invite --demo` runs the whole wizard against a built-in simulated
+/// tenant; nothing touches your keyring or profiles.json.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard invite --demo
-  onboard invite --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com
-  onboard invite 'https://provider.example/onboard?tenant=contoso.com&client_id=1111...&account=svc@contoso.com'
-  onboard invite --non-interactive --json --tenant contoso.com --client-id 1111... --account svc@contoso.com")]
+  onboard invite --tenant contoso.onmicrosoft.com \\
+      --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com
+  onboard invite \\
+      'https://provider.example/onboard?tenant=contoso.com&client_id=1111...&account=svc@contoso.com'
+  onboard invite --non-interactive --json --tenant contoso.com \\
+      --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com")]
 pub struct InviteArgs {
-    /// An invitation URL whose query prefills the wizard (tenant, client_id, account, scope,
-    /// cloud or authority, profile)
+    /// The invitation URL the provider sent; its query prefills the wizard (tenant, client_id,
+    /// account, scope, cloud or authority, profile)
     #[arg(value_name = "INVITATION")]
     pub invitation: Option<String>,
 
@@ -222,11 +266,12 @@ pub struct InviteArgs {
     #[arg(long, help_heading = "Sign-in")]
     pub qr: bool,
 
-    /// Never prompt (implied when stdin is not a terminal)
+    /// Never prompt; a missing value is an error naming its flag (implied when stdin is not a
+    /// terminal)
     #[arg(long, help_heading = "Sign-in")]
     pub non_interactive: bool,
 
-    /// Give up after this long, e.g. 90s, 15m, 1h
+    /// Give up on the whole wizard after this long, e.g. 90s, 15m, 1h30m
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration, help_heading = "Sign-in")]
     pub timeout: std::time::Duration,
 
@@ -242,11 +287,11 @@ pub struct InviteArgs {
 /// Where to sign in and with which registration.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// The customer's tenant: its GUID or a verified domain
+    /// The customer's tenant: its GUID or a verified domain such as contoso.onmicrosoft.com
     #[arg(long, value_name = "TENANT", help_heading = "Where to sign in")]
     pub tenant: Option<String>,
 
-    /// The provider's app registration: its application (client) ID
+    /// The provider's app registration: its application (client) ID, a GUID
     #[arg(long, value_name = "GUID", help_heading = "Where to sign in")]
     pub client_id: Option<String>,
 
@@ -272,7 +317,7 @@ pub struct TargetArgs {
 /// endpoint otherwise). The outcome is recorded in profiles.json (see `onboard list`). Never
 /// prompts and never opens a browser.
 ///
-/// Prints one line per profile (✓ or ✗, the account, what is wrong and the fix) and a summary;
+/// Prints one line per profile (valid or not, the account, what is wrong and the fix) and a summary;
 /// with --json one object, or with --all {"results":[...],"valid":N,"invalid":M}. The exit code
 /// is the contract's (4 sign in again, 5 service failing, 6 permission or scope missing, ...);
 /// with --all the highest of the failing profiles'. Profiles run concurrently (--jobs), share
@@ -282,12 +327,13 @@ pub struct TargetArgs {
 /// needed then.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
+  onboard validate
   onboard validate --profile contoso.onmicrosoft.com
   onboard validate --json --require-scope Mail.Read
   onboard validate --all --jobs 16
   ONBOARD_CREDENTIAL=\"$SECRET\" onboard validate --json")]
 pub struct ValidateArgs {
-    /// Fail (exit 6) when this scope was not granted (repeatable)
+    /// Fail with exit code 6 when this scope was not granted (repeatable)
     #[arg(long = "require-scope", value_name = "SCOPE")]
     pub require_scopes: Vec<String>,
 
@@ -341,8 +387,8 @@ pub struct TokenArgs {
 /// registration accepts device-code sign-in (a device-code request that is never used, so
 /// AADSTS7000218, 700016 or 90133 show up now, not during the call); and that the credential
 /// store can save, read and delete a probe entry. What to check comes from --tenant,
-/// --client-id, --cloud or --authority, else from the saved profile. Prints ✓, !, ✗ or - per
-/// check; the exit code is the worst failing check's.
+/// --client-id, --cloud or --authority, else from the saved profile. Prints one line per check
+/// (passed, warning, failed or skipped) with its fix; the exit code is the worst failing check's.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard doctor --tenant contoso.onmicrosoft.com --client-id 11111111-2222-3333-4444-555555555555
@@ -357,20 +403,23 @@ pub struct DoctorArgs {
 ///
 /// A local server that behaves like Microsoft Entra ID v2.0 and the parts of Microsoft Graph
 /// that onboard uses, for demos, training and testing pipelines without a Microsoft account.
-/// Its first line on stdout says where it is (with --json: one JSON object). A control API
-/// under /_sim lets scripts approve or deny codes, require admin approval, revoke tokens and
-/// inject faults (see the README). Stops on Ctrl-C with exit code 0.
+/// Point any command at it with --authority URL.
+///
+/// Its first line on stdout says where it is (with --json: one JSON object with authority,
+/// tenant, tenant_id, client_id, account and control). A control API under /_sim lets scripts
+/// approve or deny codes, require admin approval, revoke tokens and inject faults (see the
+/// README). Stops on Ctrl-C or SIGTERM with exit code 0.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard simulate --port 8400
   onboard simulate --json --require-approval --interval 1 --expires-in 60
   curl -X POST -d '{\"user_code\":\"ABCDEFGHJ\"}' http://127.0.0.1:8400/_sim/approve")]
 pub struct SimulateArgs {
-    /// Port on 127.0.0.1 (0 picks a free one)
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one)
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub port: u16,
 
-    /// The tenant's domain
+    /// The simulated tenant's domain; its service account is svc@ this domain
     #[arg(long, value_name = "DOMAIN", default_value = "contoso.onmicrosoft.com")]
     pub tenant: String,
 
@@ -389,6 +438,24 @@ pub struct SimulateArgs {
     /// Latency added to every response, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+}
+
+/// Print a shell completion script
+///
+/// Prints the completion script for SHELL on stdout; install it where your shell looks for
+/// completions (see the README). The bash, zsh and fish scripts also complete the names of
+/// saved profiles after --profile, by running `onboard __profiles` (which reads profiles.json
+/// only: no network, no keyring). The same scripts are shipped in the completions/ directory.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  onboard completions bash > ~/.local/share/bash-completion/completions/onboard
+  onboard completions zsh > ~/.zfunc/_onboard
+  onboard completions fish > ~/.config/fish/completions/onboard.fish
+  onboard completions powershell >> $PROFILE")]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `30m`, `90s`, `1h`, `1h30m`, or plain seconds.

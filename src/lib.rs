@@ -7,6 +7,7 @@ pub mod commands;
 pub mod deps;
 pub mod error;
 pub mod flow;
+pub mod generate;
 pub mod http;
 pub mod interrupt;
 pub mod profiles;
@@ -36,5 +37,7 @@ pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
         Command::Token(args) => commands::token::run(args, profile, deps).await,
         Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
+        Command::Completions(args) => commands::completions::run(args, deps),
+        Command::ProfileNames => commands::completions::profile_names(deps),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per command; each takes its arguments and the dependencies it needs.
 
+pub mod completions;
 pub mod consent_url;
 pub mod doctor;
 pub mod export;

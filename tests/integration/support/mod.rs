@@ -19,6 +19,7 @@ pub const WORKING_COMMANDS: &[&str] = &[
     "consent-url",
     "doctor",
     "simulate",
+    "completions",
     "help",
 ];
 

@@ -1,0 +1,312 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[onboard] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'onboard'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'onboard'= {
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand invite 'Onboard a tenant: sign in as its service account and save the credential'
+            cand validate 'Check that a saved credential still works (for people and for CI)'
+            cand token 'Print a fresh access token on stdout, and nothing else'
+            cand permissions 'Show the delegated permissions the registration holds in the tenant'
+            cand list 'List the saved profiles and how their last validation went (no network)'
+            cand export 'Print a profile''s credential as JSON, for a CI secret'
+            cand remove 'Delete a saved profile and its credential'
+            cand consent-url 'Print the admin consent link for the tenant''s reviewer'
+            cand doctor 'Pre-flight checks before calling a customer, each with its fix'
+            cand simulate 'Run the simulated tenant on loopback and print its authority URL'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'onboard;invite'= {
+            cand --tenant 'The customer''s tenant: its GUID or a verified domain such as contoso.onmicrosoft.com'
+            cand --client-id 'The provider''s app registration: its application (client) ID, a GUID'
+            cand --cloud 'The Microsoft cloud [default: global]'
+            cand --authority 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)'
+            cand --account 'The service account that signs in (a UPN such as svc@contoso.com)'
+            cand --scope 'A scope to request (repeatable) [default: openid profile offline_access User.Read]'
+            cand --timeout 'Give up on the whole wizard after this long, e.g. 90s, 15m, 1h30m'
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --no-browser 'Do not open a browser; print the sign-in URL instead'
+            cand --no-clipboard 'Do not copy the code to the clipboard'
+            cand --qr 'Also show the sign-in URL as a QR code, to sign in on a phone'
+            cand --non-interactive 'Never prompt; a missing value is an error naming its flag (implied when stdin is not a terminal)'
+            cand --demo 'Run against the built-in simulated tenant; nothing is saved outside a temporary directory'
+            cand --require-approval 'With --demo: the simulated tenant demands admin approval (shows the approval detour)'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;validate'= {
+            cand --require-scope 'Fail with exit code 6 when this scope was not granted (repeatable)'
+            cand --jobs 'With --all: how many profiles to validate at the same time'
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --all 'Validate every saved profile (--profile is then ignored)'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;token'= {
+            cand --scope 'A scope for the access token, a subset of those granted at sign-in (repeatable) [default: the scopes granted at sign-in]'
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;permissions'= {
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;list'= {
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;export'= {
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --force 'Write to a terminal anyway'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;remove'= {
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --all 'Remove every saved profile'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;consent-url'= {
+            cand --tenant 'The customer''s tenant: its GUID or a verified domain such as contoso.onmicrosoft.com'
+            cand --client-id 'The provider''s app registration: its application (client) ID, a GUID'
+            cand --cloud 'The Microsoft cloud [default: global]'
+            cand --authority 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)'
+            cand --redirect-uri 'A redirect URI registered for the application, where the reviewer lands afterwards'
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;doctor'= {
+            cand --tenant 'The customer''s tenant: its GUID or a verified domain such as contoso.onmicrosoft.com'
+            cand --client-id 'The provider''s app registration: its application (client) ID, a GUID'
+            cand --cloud 'The Microsoft cloud [default: global]'
+            cand --authority 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)'
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;simulate'= {
+            cand --port 'Port to listen on, on 127.0.0.1 (0 picks a free one)'
+            cand --tenant 'The simulated tenant''s domain; its service account is svc@ this domain'
+            cand --interval 'Polling interval the simulated tenant asks for, in seconds'
+            cand --expires-in 'Lifetime of each device code, in seconds'
+            cand --latency-ms 'Latency added to every response, in milliseconds'
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --require-approval 'Demand admin consent: sign-in meets "Approval required" until the reviewer approves'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;completions'= {
+            cand -p 'Which saved profile to use [default: the only one saved]'
+            cand --profile 'Which saved profile to use [default: the only one saved]'
+            cand --config-dir 'Where profiles.json lives [default: the OS config directory + onboard]'
+            cand --store 'Where refresh tokens are kept [default: keyring]'
+            cand --color 'When to colour output; NO_COLOR turns colour off for `auto`'
+            cand --ca-cert 'An extra trusted root certificate (PEM file), for corporate TLS inspection'
+            cand --json 'Machine-readable output on stdout (JSON; see each command)'
+            cand -v 'More detail on stderr (repeat for more); secrets are never printed'
+            cand --verbose 'More detail on stderr (repeat for more); secrets are never printed'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'onboard;help'= {
+            cand invite 'Onboard a tenant: sign in as its service account and save the credential'
+            cand validate 'Check that a saved credential still works (for people and for CI)'
+            cand token 'Print a fresh access token on stdout, and nothing else'
+            cand permissions 'Show the delegated permissions the registration holds in the tenant'
+            cand list 'List the saved profiles and how their last validation went (no network)'
+            cand export 'Print a profile''s credential as JSON, for a CI secret'
+            cand remove 'Delete a saved profile and its credential'
+            cand consent-url 'Print the admin consent link for the tenant''s reviewer'
+            cand doctor 'Pre-flight checks before calling a customer, each with its fix'
+            cand simulate 'Run the simulated tenant on loopback and print its authority URL'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'onboard;help;invite'= {
+        }
+        &'onboard;help;validate'= {
+        }
+        &'onboard;help;token'= {
+        }
+        &'onboard;help;permissions'= {
+        }
+        &'onboard;help;list'= {
+        }
+        &'onboard;help;export'= {
+        }
+        &'onboard;help;remove'= {
+        }
+        &'onboard;help;consent-url'= {
+        }
+        &'onboard;help;doctor'= {
+        }
+        &'onboard;help;simulate'= {
+        }
+        &'onboard;help;completions'= {
+        }
+        &'onboard;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,238 @@
+//! The documentation's promises: the CI snippets in docs/ci/ run as written against the simulated
+//! tenant (with `ONBOARD_CREDENTIAL` from a profile signed in through it), the README draft
+//! includes them verbatim, and README's test command is what CI runs.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::cargo_bin;
+use onboard::profiles::Profiles;
+use onboard::store::{CredentialStore, ExportedCredential, FileStore};
+use serde_json::{Value, json};
+
+use crate::support::onboard;
+use crate::support::sim::TestSim;
+
+const CI_SNIPPETS: &[&str] = &["docs/ci/github-actions.yml", "docs/ci/azure-pipelines.yml"];
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A CI step that runs onboard: its shell script and its `env:` mapping.
+struct Step {
+    script: String,
+    env: serde_json::Map<String, Value>,
+}
+
+/// Every mapping with a `run:` (GitHub Actions) or `script:` (Azure Pipelines) whose script has a
+/// line that starts with `onboard `.
+fn onboard_steps(node: &Value, out: &mut Vec<Step>) {
+    match node {
+        Value::Object(map) => {
+            for key in ["run", "script"] {
+                if let Some(Value::String(script)) = map.get(key)
+                    && onboard_lines(script).next().is_some()
+                {
+                    let env = map
+                        .get("env")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    out.push(Step {
+                        script: script.clone(),
+                        env,
+                    });
+                }
+            }
+            map.values().for_each(|v| onboard_steps(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| onboard_steps(v, out)),
+        _ => {}
+    }
+}
+
+fn onboard_lines(script: &str) -> impl Iterator<Item = &str> {
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("onboard "))
+}
+
+fn steps_of(path: &str) -> Vec<Step> {
+    let document: Value = serde_norway::from_str(&read(path))
+        .unwrap_or_else(|e| panic!("{path} is not YAML a CI service reads: {e}"));
+    let mut steps = Vec::new();
+    onboard_steps(&document, &mut steps);
+    assert!(!steps.is_empty(), "{path} runs no onboard command");
+    steps
+}
+
+/// Signs in through the simulator the way a technician would (`onboard invite`, the user approving
+/// the code), into `config_dir` with the file store; returns the profile name.
+fn sign_in(sim: &TestSim, config_dir: &Path) -> String {
+    let info = sim.info();
+    let mut child = onboard()
+        .args(["invite", "--non-interactive", "--json", "--no-browser"])
+        .args(["--authority", &info.authority])
+        .args(["--tenant", &info.tenant])
+        .args(["--client-id", &info.client_id])
+        .args(["--account", &info.account])
+        .args(["--store", "file", "--config-dir"])
+        .arg(config_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["event"], "device_code", "{first}");
+    let (status, answer) = sim.control("/approve", json!({"user_code": first["user_code"]}));
+    assert_eq!(status, 200, "{answer}");
+    let mut profile = None;
+    for line in lines {
+        let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if event["event"] == "signed_in" {
+            profile = event["profile"].as_str().map(str::to_owned);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "invite did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "invite: {status}");
+    profile.expect("a signed_in event")
+}
+
+/// What `onboard export` prints for the profile. `onboard export` is not on this branch yet, so
+/// the JSON is built from profiles.json and credentials.json with the library's own type.
+fn exported(config_dir: &Path, profile: &str) -> String {
+    let saved = Profiles::at(config_dir).get(profile).unwrap();
+    let token = FileStore::at(config_dir).load(profile).unwrap().unwrap();
+    ExportedCredential::new(profile, &saved, token).to_json()
+}
+
+/// Runs a step's script as the CI service would (bash, in a fresh directory), with the secret.
+fn run_step(step: &Step, credential: &str) -> (i32, String, PathBuf) {
+    let work = tempfile::tempdir().unwrap().keep();
+    let empty_config = work.join("config");
+    let bin_dir = cargo_bin("onboard").parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-e", "-c", &step.script])
+        .current_dir(&work)
+        .env("PATH", path)
+        .env("ONBOARD_CREDENTIAL", credential)
+        .env("ONBOARD_CONFIG_DIR", &empty_config)
+        .env("NO_COLOR", "1")
+        .env_remove("ONBOARD_PROFILE")
+        .env_remove("ONBOARD_STORE")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text, work)
+}
+
+#[test]
+fn ci_snippets_validate_against_the_simulated_tenant_and_report_exit_codes() {
+    let sim = TestSim::start();
+    let config = tempfile::tempdir().unwrap();
+    let profile = sign_in(&sim, config.path());
+    let credential = exported(config.path(), &profile);
+    for path in CI_SNIPPETS {
+        for step in steps_of(path) {
+            assert!(
+                step.env.contains_key("ONBOARD_CREDENTIAL"),
+                "{path}: a step runs onboard without mapping the ONBOARD_CREDENTIAL secret"
+            );
+            let (code, output, work) = run_step(&step, &credential);
+            assert_eq!(code, 0, "{path}:\n{}\n{output}", step.script);
+            assert!(output.contains("The connection works."), "{path}: {output}");
+            let result: Value = serde_json::from_str(
+                &std::fs::read_to_string(work.join("validation.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(result["valid"], true, "{path}: {result}");
+            assert_eq!(result["profile"], profile.as_str(), "{path}: {result}");
+            let _ = std::fs::remove_dir_all(work);
+        }
+    }
+
+    // Revoked: the same steps fail with exit 4 and tell the reader to sign in again.
+    let (status, answer) = sim.control("/revoke", json!({}));
+    assert_eq!(status, 200, "{answer}");
+    for path in CI_SNIPPETS {
+        for step in steps_of(path) {
+            let (code, output, work) = run_step(&step, &credential);
+            assert_eq!(code, 4, "{path}:\n{output}");
+            assert!(output.contains("must sign in again"), "{path}: {output}");
+            let _ = std::fs::remove_dir_all(work);
+        }
+    }
+}
+
+#[test]
+fn the_readme_draft_includes_the_ci_snippets_verbatim() {
+    let draft = read("README.md");
+    for path in CI_SNIPPETS {
+        let block = format!("```yaml\n{}```\n", read(path));
+        assert!(
+            draft.contains(&block),
+            "README.md does not include {path} verbatim in a ```yaml block"
+        );
+    }
+}
+
+/// The command `.ci/run` hands over to, e.g. `bash scripts/test.sh`.
+fn ci_test_command() -> String {
+    let run = read(".ci/run");
+    run.lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("exec "))
+        .expect(".ci/run execs the test command")
+        .trim()
+        .to_owned()
+}
+/// The lines of the first fenced code block, without trailing `# comments`.
+fn first_code_block(markdown: &str) -> Vec<String> {
+    markdown
+        .lines()
+        .skip_while(|l| !l.starts_with("```"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| l.split(" #").next().unwrap_or(l).trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_readme_starts_with_the_command_ci_runs() {
+    let command = ci_test_command();
+    for path in ["README.md"] {
+        let block = first_code_block(&read(path));
+        assert!(
+            block.contains(&command),
+            "{path}'s first code block {block:?} lacks `{command}`, which .ci/run runs"
+        );
+        assert!(
+            block
+                .iter()
+                .any(|l| l == "cargo run --release -- invite --demo"),
+            "{path}'s first code block {block:?} lacks the demo"
+        );
+    }
+}
