@@ -222,17 +222,15 @@ fn first_code_block(markdown: &str) -> Vec<String> {
 #[test]
 fn the_readme_starts_with_the_command_ci_runs() {
     let command = ci_test_command();
-    for path in ["README.md"] {
-        let block = first_code_block(&read(path));
-        assert!(
-            block.contains(&command),
-            "{path}'s first code block {block:?} lacks `{command}`, which .ci/run runs"
-        );
-        assert!(
-            block
-                .iter()
-                .any(|l| l == "cargo run --release -- invite --demo"),
-            "{path}'s first code block {block:?} lacks the demo"
-        );
-    }
+    let block = first_code_block(&read("README.md"));
+    assert!(
+        block.contains(&command),
+        "README.md's first code block {block:?} lacks `{command}`, which .ci/run runs"
+    );
+    assert!(
+        block
+            .iter()
+            .any(|l| l == "cargo run --release -- invite --demo"),
+        "README.md's first code block {block:?} lacks the demo"
+    );
 }
