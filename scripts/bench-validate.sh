@@ -19,8 +19,8 @@ SIZES=("$@")
 REQUESTS_PER_PROFILE=3
 
 cd "$(dirname "$0")/.."
-cargo build --quiet --bin onboard
-BIN=$PWD/target/debug/onboard
+cargo build --release --quiet --bin onboard
+BIN=$PWD/target/release/onboard
 command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -78,6 +78,7 @@ t=re.search(r"Elapsed \(wall clock\) time.*: (.*)", open(sys.argv[1]).read()).gr
 print(round(sum(float(x)*60**i for i,x in enumerate(reversed(t))),2))' "$work/time")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
   summary=$(tail -1 "$work/validate.out")
+  grep -m 3 "✗" "$work/validate.out" >&2 || true
   requests=$(( $(curl -sf "$control/requests" | jq length) - requests_before ))
   bound=$(python3 -c "print(round($n*$REQUESTS_PER_PROFILE*$LATENCY_MS/1000/$JOBS,2))")
   printf '| %s | %s | %s s | %s s | %s MiB | %s |\n' "$n" "$requests" "$wall" "$bound" \
@@ -85,7 +86,7 @@ print(round(sum(float(x)*60**i for i,x in enumerate(reversed(t))),2))' "$work/ti
   kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
 }
 
-echo "validate --all --jobs $JOBS, simulated latency ${LATENCY_MS} ms, $(nproc) cores, debug build"
+echo "validate --all --jobs $JOBS, simulated latency ${LATENCY_MS} ms, $(nproc) cores, release build"
 echo
 echo "| profiles | requests | wall time | latency bound | peak RSS | summary |"
 echo "|---:|---:|---:|---:|---:|---|"

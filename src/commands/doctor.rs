@@ -181,7 +181,10 @@ pub async fn run(args: &DoctorArgs, profile_flag: Option<&str>, deps: &mut Deps)
     checks.push(match &reached {
         Ok((status, _)) => Check::ok(
             "authority",
-            format!("HTTPS to {host} works (discovery answered HTTP {status})"),
+            format!(
+                "{} to {host} works (discovery answered HTTP {status})",
+                target.authority.base.scheme().to_uppercase()
+            ),
         ),
         Err(error) => Check::fail("authority", error),
     });
@@ -386,7 +389,8 @@ async fn graph(deps: &Deps, authority: &Authority, endpoints: Option<&Endpoints>
         Ok(reply) => Check::ok(
             "graph",
             format!(
-                "HTTPS to {host} works (HTTP {} without a token)",
+                "{} to {host} works (HTTP {} without a token)",
+                base.scheme().to_uppercase(),
                 reply.status.as_u16()
             ),
         ),
