@@ -5,10 +5,9 @@ use serde_json::json;
 
 use crate::authority::{self, Authority, Cloud};
 use crate::cli::ConsentUrlArgs;
-use crate::commands::session::{authority_of, only_profile};
+use crate::commands::session::{authority_of, saved};
 use crate::deps::Deps;
 use crate::error::{Error, Result};
-use crate::profiles::not_onboarded;
 
 pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let target = &args.target;
@@ -32,16 +31,8 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
             };
             (authority, client_id)
         } else {
-            let file = deps.profiles()?.load()?;
-            let name = match profile_flag {
-                Some(name) => name.to_string(),
-                None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
-            };
-            let profile = file
-                .profiles
-                .get(&name)
-                .ok_or_else(|| not_onboarded(&name))?;
-            (authority_of(profile)?, profile.client_id.clone())
+            let (_, _, profile) = saved(deps, profile_flag)?;
+            (authority_of(&profile)?, profile.client_id)
         };
     // A Microsoft cloud's Graph host is known; any other authority must say through discovery
     // whether it is Microsoft's (msgraph_host).

@@ -115,17 +115,7 @@ pub fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
     if let Some(selected) = from_environment(deps)? {
         return Ok(selected);
     }
-    let profiles = deps.profiles()?;
-    let file = profiles.load()?;
-    let name = match profile_flag {
-        Some(name) => name.to_string(),
-        None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
-    };
-    let profile = file
-        .profiles
-        .get(&name)
-        .cloned()
-        .ok_or_else(|| not_onboarded(&name))?;
+    let (profiles, name, profile) = saved(deps, profile_flag)?;
     let store = deps.store_for(profile.store)?;
     Ok(Selected {
         name,
@@ -134,6 +124,21 @@ pub fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
         profiles: Some(profiles),
         exported: None,
     })
+}
+
+/// `--profile`, or the only saved profile, as profiles.json has it.
+pub fn saved(deps: &Deps, profile_flag: Option<&str>) -> Result<(Profiles, String, Profile)> {
+    let profiles = deps.profiles()?;
+    let mut file = profiles.load()?;
+    let name = match profile_flag {
+        Some(name) => name.to_string(),
+        None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
+    };
+    let profile = file
+        .profiles
+        .remove(&name)
+        .ok_or_else(|| not_onboarded(&name))?;
+    Ok((profiles, name, profile))
 }
 
 /// The credential in `ONBOARD_CREDENTIAL`, when set.

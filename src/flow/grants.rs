@@ -3,16 +3,14 @@
 //! grants (`oauth2PermissionGrants?$filter=clientId eq '{object id}'`) (entra-facts.md §6).
 //! Reading them needs Application.Read.All / Directory.Read.All; without, Graph answers 403.
 
-use reqwest::{Client, StatusCode};
+use reqwest::Client;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::classify;
-use super::retry::{Failure, Retries, with_retries};
+use super::api::get_json;
+use super::retry::Retries;
 use crate::authority::{Endpoints, is_guid};
-use crate::error::{Error, Kind, Result};
-use crate::http;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// One `oauth2PermissionGrant`: who consented (everyone, or one principal) to which scopes.
@@ -60,7 +58,7 @@ pub async fn permission_grants(
     let Some(graph) = &endpoints.graph else {
         return Ok(None);
     };
-    let principals: Page<ServicePrincipal> = get(
+    let principals: Page<ServicePrincipal> = get_json(
         client,
         filtered(graph, "v1.0/servicePrincipals", "appId", client_id)?,
         access_token,
@@ -70,7 +68,7 @@ pub async fn permission_grants(
     let Some(principal) = principals.value.into_iter().next() else {
         return Ok(Some(Vec::new()));
     };
-    let grants: Page<WireGrant> = get(
+    let grants: Page<WireGrant> = get_json(
         client,
         filtered(
             graph,
@@ -107,40 +105,4 @@ fn filtered(graph: &Url, path: &str, field: &str, id: &str) -> Result<Url> {
         .map_err(|e| Error::unexpected(e.to_string()))?;
     url.set_query(Some(&format!("$filter={field}%20eq%20'{id}'")));
     Ok(url)
-}
-
-async fn get<T: DeserializeOwned>(
-    client: &Client,
-    url: Url,
-    access_token: &Secret,
-    retries: &Retries,
-) -> Result<T> {
-    with_retries(retries.to(&url), || async {
-        let request = client
-            .get(url.clone())
-            .bearer_auth(access_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .build()
-            .map_err(|e| Error::unexpected(e.to_string()))?;
-        let reply = http::execute(client, request).await?;
-        if reply.status != StatusCode::OK {
-            return Err(Failure {
-                retry_after: reply.retry_after(),
-                error: classify::unexpected_reply(&reply),
-            });
-        }
-        serde_json::from_slice(&reply.body).map_err(|_| {
-            Failure::from(Error::new(
-                Kind::Unreachable,
-                "unexpected_response",
-                format!(
-                    "unexpected response from {}: {} is {}",
-                    reply.host(),
-                    url.path(),
-                    classify::describe_body(&reply.body)
-                ),
-            ))
-        })
-    })
-    .await
 }

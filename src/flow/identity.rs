@@ -4,10 +4,10 @@
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 
-use super::classify;
-use super::retry::{Failure, Retries, with_retries};
+use super::api::get_json;
+use super::retry::Retries;
 use crate::authority::Endpoints;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::http;
 use crate::secret::Secret;
 
@@ -66,54 +66,24 @@ pub async fn whoami(
             .with_hint("use an authority whose discovery document names userinfo_endpoint"));
         }
     };
-    with_retries(retries.into().to(&url), || async {
-        let request = client
-            .get(url.clone())
-            .bearer_auth(access_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .build()
-            .map_err(|e| Error::unexpected(e.to_string()))?;
-        let reply = http::execute(client, request).await?;
-        if reply.status != StatusCode::OK {
-            return Err(Failure {
-                retry_after: reply.retry_after(),
-                error: classify::unexpected_reply(&reply),
-            });
+    let retries = retries.into();
+    Ok(if endpoints.graph.is_some() {
+        let me: GraphMe = get_json(client, url, access_token, &retries).await?;
+        Identity {
+            account: me.user_principal_name.or(me.mail),
+            display_name: me.display_name,
+            id: me.id,
+            source,
         }
-        let bad_json = || {
-            Failure::from(
-                Error::new(
-                    Kind::Unreachable,
-                    "unexpected_response",
-                    format!(
-                        "unexpected response from {}: {} is {}",
-                        reply.host(),
-                        source,
-                        classify::describe_body(&reply.body)
-                    ),
-                )
-                .with_hint("check HTTPS_PROXY and --authority"),
-            )
-        };
-        if endpoints.graph.is_some() {
-            let me: GraphMe = serde_json::from_slice(&reply.body).map_err(|_| bad_json())?;
-            Ok(Identity {
-                account: me.user_principal_name.or(me.mail),
-                display_name: me.display_name,
-                id: me.id,
-                source,
-            })
-        } else {
-            let info: UserInfo = serde_json::from_slice(&reply.body).map_err(|_| bad_json())?;
-            Ok(Identity {
-                account: info.preferred_username.or(info.email),
-                display_name: info.name,
-                id: info.sub,
-                source,
-            })
+    } else {
+        let info: UserInfo = get_json(client, url, access_token, &retries).await?;
+        Identity {
+            account: info.preferred_username.or(info.email),
+            display_name: info.name,
+            id: info.sub,
+            source,
         }
     })
-    .await
 }
 
 /// The tenant's display name from Graph `/v1.0/organization`, for summaries. Best effort: one

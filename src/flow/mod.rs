@@ -1,6 +1,7 @@
 //! The OAuth protocol, free of terminal I/O: device-code request, the polling state machine,
 //! refresh, the identity check, and error classification. Reports progress through callbacks.
 
+mod api;
 pub mod classify;
 mod device;
 mod grants;
