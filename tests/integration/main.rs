@@ -2,6 +2,7 @@
 
 mod cli;
 mod flow;
+mod properties;
 mod simulator;
 mod store;
 mod support;
