@@ -2,6 +2,7 @@
 
 mod cli;
 mod flow;
+mod interop;
 mod properties;
 mod simulator;
 mod store;
