@@ -1,6 +1,7 @@
 //! The one integration-test binary: modules per area, shared fixtures in `support`.
 
 mod cli;
+mod faults;
 mod flow;
 mod interop;
 mod properties;
