@@ -3,6 +3,7 @@
 mod cli;
 mod faults;
 mod flow;
+mod hygiene;
 mod interop;
 mod properties;
 mod simulator;
