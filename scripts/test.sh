@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
+bash tests/interop/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

@@ -66,6 +66,10 @@ impl Deps {
         };
         crate::ui::term::set_colors(colors);
         let mut options = HttpOptions::default();
+        if let Some(timeout) = http_timeout_override()? {
+            options.timeout = timeout;
+            options.connect_timeout = options.connect_timeout.min(timeout);
+        }
         if let Some(path) = &global.ca_cert {
             options = options.with_ca_file(path)?;
         }
@@ -211,6 +215,22 @@ impl Deps {
             keys: || Box::new(TermKeys::new()),
         }
     }
+}
+
+/// The environment variable that shortens (or lengthens) the HTTP timeout: a duration such as
+/// `2s` or `1m`. For tests and slow links; the default is [`HttpOptions::default`]'s 30 s.
+pub const HTTP_TIMEOUT_VAR: &str = "ONBOARD_HTTP_TIMEOUT";
+
+fn http_timeout_override() -> Result<Option<std::time::Duration>> {
+    let Some(value) = std::env::var_os(HTTP_TIMEOUT_VAR) else {
+        return Ok(None);
+    };
+    let value = value.to_string_lossy();
+    crate::cli::parse_duration(&value).map(Some).map_err(|e| {
+        Error::usage(format!("{HTTP_TIMEOUT_VAR}: {e}")).with_hint(format!(
+            "set {HTTP_TIMEOUT_VAR} to a duration such as 10s or 1m, or unset it"
+        ))
+    })
 }
 
 /// The plaintext file store in `dir`.

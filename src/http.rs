@@ -173,7 +173,11 @@ fn transport_error(url: &Url, error: &reqwest::Error) -> Error {
                 format!("cannot resolve {host}"),
                 "check the host name (--authority, --cloud) and DNS; behind a proxy set HTTPS_PROXY",
             )
-        } else if detail.contains("certificate") || detail.contains("tls") || detail.contains("TLS")
+        } else if detail.contains("certificate")
+            || detail.contains("tls")
+            || detail.contains("TLS")
+            // rustls, when the server answers the hello with something that is not TLS.
+            || detail.contains("corrupt message")
         {
             (
                 format!("TLS with {host} failed"),

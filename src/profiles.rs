@@ -28,6 +28,14 @@ pub struct ProfilesFile {
     pub extra: Map<String, Value>,
 }
 
+impl ProfilesFile {
+    /// Reads the content of `profiles.json` (named `path` in errors). A file that is not ours
+    /// is exit 2, and the error never quotes its content.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<ProfilesFile> {
+        serde_json::from_slice(bytes).map_err(|e| json_file::parse_error(path, &e))
+    }
+}
+
 impl Default for ProfilesFile {
     fn default() -> Self {
         ProfilesFile {
@@ -125,9 +133,7 @@ impl Profiles {
         let path = self.path();
         match json_file::read(&path)? {
             None => Ok(ProfilesFile::default()),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|e| json_file::parse_error(&path, &e))
-            }
+            Some(bytes) => ProfilesFile::parse(&bytes, &path),
         }
     }
 

@@ -12,12 +12,12 @@ mod retry;
 mod tokens;
 mod wire;
 
-pub use device::{DeviceCode, request_device_code};
+pub use device::{DeviceCode, parse_device_code, request_device_code};
 pub use grants::{Grant, permission_grants};
 pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
 pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
-pub use tokens::{TokenSet, missing_scopes, normalize_scopes, refresh};
+pub use tokens::{TokenSet, missing_scopes, normalize_scopes, parse_tokens, refresh};
 
 /// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "User.Read"];

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::state::{ApprovalOutcome, CodeProblem, Fault, Reuse, SignIn, State};
+use super::state::{ApprovalOutcome, CodeProblem, Fault, Issued, Reuse, SignIn, State};
 use super::{Shared, json_response, scopes};
 
 pub fn routes() -> Router<Arc<Shared>> {
@@ -28,6 +28,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/fault", post(fault))
         .route("/_sim/reset", post(reset))
         .route("/_sim/requests", get(requests))
+        .route("/_sim/tokens", get(tokens))
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response<Body> {
@@ -245,6 +246,13 @@ async fn fault(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<
     if fault.count == 0 {
         return error(StatusCode::BAD_REQUEST, "count must be at least 1");
     }
+    let size = fault.body.as_ref().map_or(0, String::len) as u64 * u64::from(fault.repeat);
+    if fault.repeat == 0 || size > MAX_FAULT_BODY {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "repeat must be at least 1, and the body times repeat at most 64 MiB",
+        );
+    }
     if let Some(status) = fault.status
         && !(200..=599).contains(&status)
     {
@@ -271,6 +279,32 @@ async fn fault(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<
 async fn reset(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
     *shared.lock() = State::new(&shared.settings);
     json_response(StatusCode::OK, &json!({"reset": true}))
+}
+
+/// A fault's body, repeated, stays below this.
+const MAX_FAULT_BODY: u64 = 64 * 1024 * 1024;
+
+/// Every secret the tenant handed out (most recent 10,000), so that tests can prove none of
+/// them leaks into output, logs or files.
+async fn tokens(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    let state = shared.lock();
+    let of = |kind: Issued| -> Vec<&str> {
+        state
+            .issued
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, secret)| secret.as_str())
+            .collect()
+    };
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "access_tokens": of(Issued::AccessToken),
+            "refresh_tokens": of(Issued::RefreshToken),
+            "id_tokens": of(Issued::IdToken),
+            "device_codes": of(Issued::DeviceCode),
+        }),
+    )
 }
 
 async fn requests(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ids::{self, entra_timestamp};
-use super::state::{AccessGrant, CodeState, DeviceCode, RefreshGrant, Reuse, State};
+use super::state::{AccessGrant, CodeState, DeviceCode, Issued, RefreshGrant, Reuse, State};
 use super::{
     CLIENT_ID, GRAPH_APP_ID, Shared, TENANT_ID, TenantRef, json_response, params, resolve_tenant,
     scopes,
@@ -290,6 +290,7 @@ async fn devicecode(
     state
         .codes
         .retain(|c| now.duration_since(c.issued) < Duration::from_secs(c.expires_in + 3600));
+    state.remember(Issued::DeviceCode, &device_code);
     state.codes.push(DeviceCode {
         device_code: device_code.clone(),
         user_code: user_code.clone(),
@@ -569,6 +570,7 @@ fn issue(
         "uti": ids::opaque("", 16),
         "ver": "1.0",
     }));
+    state.remember(Issued::AccessToken, &access_token);
     state.access.insert(
         access_token.clone(),
         AccessGrant {
@@ -596,11 +598,14 @@ fn issue(
         {
             map.insert("email".to_owned(), Value::String(account.to_owned()));
         }
-        shared.signer.sign(&claims)
+        let token = shared.signer.sign(&claims);
+        state.remember(Issued::IdToken, &token);
+        token
     });
     let refresh_token = has("offline_access").then(|| {
         // About 1,500 characters, like Entra's.
         let token = ids::opaque("1.AQ", 1100);
+        state.remember(Issued::RefreshToken, &token);
         state.refresh.insert(
             token.clone(),
             RefreshGrant {

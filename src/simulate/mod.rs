@@ -26,7 +26,10 @@
 //! `public_client` (false: AADSTS7000218) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
-//! the request and then serves it normally.
+//! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that
+//! many times over, for oversized answers. GET `/_sim/tokens` answers every secret handed out
+//! (`access_tokens`, `refresh_tokens`, `id_tokens`, `device_codes`; the most recent 10,000),
+//! so tests can prove that none leaks.
 
 mod control;
 mod entra;
@@ -367,6 +370,10 @@ async fn serve(
 fn fault_response(fault: &Fault, status: u16) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let (body, content_type) = match &fault.body {
+        Some(body) if fault.repeat > 1 => (
+            body.repeat(fault.repeat as usize),
+            "text/plain; charset=utf-8",
+        ),
         Some(body) if serde_json::from_str::<serde_json::Value>(body).is_ok() => {
             (body.clone(), "application/json; charset=utf-8")
         }

@@ -136,6 +136,9 @@ pub struct Fault {
     pub drop: bool,
     #[serde(default)]
     pub slow_down: bool,
+    /// The body is sent this many times over (a 10 MiB answer from a short body).
+    #[serde(default = "one")]
+    pub repeat: u32,
     #[serde(default = "one")]
     pub count: u32,
 }
@@ -154,6 +157,18 @@ pub struct RequestRecord {
 /// The log keeps the most recent requests only, so a long demo cannot grow it without bound.
 const MAX_RECORDS: usize = 100_000;
 
+/// What kind of secret the simulated tenant handed out (for `GET /_sim/tokens`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issued {
+    AccessToken,
+    RefreshToken,
+    IdToken,
+    DeviceCode,
+}
+
+/// The issued-secrets log keeps the most recent ones only (each is up to ~1.5 KB).
+const MAX_ISSUED: usize = 10_000;
+
 pub struct State {
     pub tenant: TenantSettings,
     /// The Graph scopes the reviewer consented to for the whole tenant.
@@ -165,6 +180,8 @@ pub struct State {
     pub access: HashMap<String, AccessGrant>,
     pub faults: VecDeque<Fault>,
     pub requests: VecDeque<RequestRecord>,
+    /// Every token and device code handed out, so tests can look for leaks of them.
+    pub issued: VecDeque<(Issued, String)>,
 }
 
 impl State {
@@ -188,7 +205,16 @@ impl State {
             access: HashMap::new(),
             faults: VecDeque::new(),
             requests: VecDeque::new(),
+            issued: VecDeque::new(),
         }
+    }
+
+    /// Remembers a secret handed out.
+    pub fn remember(&mut self, kind: Issued, secret: &str) {
+        if self.issued.len() >= MAX_ISSUED {
+            self.issued.pop_front();
+        }
+        self.issued.push_back((kind, secret.to_owned()));
     }
 
     /// The code a person typed: case and separators (`ABCD-EFGHI`, spaces) do not matter.
@@ -358,6 +384,7 @@ mod tests {
             delay_ms: 0,
             drop: false,
             slow_down: false,
+            repeat: 1,
             count,
         }
     }

@@ -33,6 +33,9 @@ pub struct Screen<'a> {
     keys: fn() -> Box<dyn Keys>,
     qr: bool,
     demo: bool,
+    /// The verification page's host, when it is not the authority's own (the phishing guard):
+    /// the browser opens on it only after the operator confirms.
+    untrusted_host: Option<String>,
     waiting: bool,
     last_status: Option<String>,
 }
@@ -51,6 +54,7 @@ impl<'a> Screen<'a> {
             keys: ui.keys,
             qr: args.qr,
             demo: args.demo,
+            untrusted_host: None,
             waiting: false,
             last_status: None,
         }
@@ -194,11 +198,13 @@ impl<'a> Screen<'a> {
             "  enter the code, and sign in as {}.",
             style(&inputs.account).bold()
         ));
+        self.untrusted_host = None;
         if !trusted_verification_host(authority, &code.verification_uri) {
             self.warn(&format!(
                 "the sign-in page is on {host}, which is not {}'s: make sure this is expected before signing in",
                 authority.describe()
             ));
+            self.untrusted_host = Some(host);
         }
         if self.qr {
             self.show_qr(
@@ -244,6 +250,23 @@ impl<'a> Screen<'a> {
             .unwrap_or(&code.verification_uri)
             .to_string();
         self.stop_waiting();
+        if !self.interactive {
+            // Nobody could confirm an unexpected host, and nobody is there to use the page.
+            return;
+        }
+        if let Some(host) = self.untrusted_host.clone() {
+            let question =
+                format!("The sign-in page is on {host}, not the expected host. Open it anyway?");
+            match self.ask(&question, false) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => {
+                    self.note(&format!(
+                        "Not opened: check the address, then open {url} yourself"
+                    ));
+                    return;
+                }
+            }
+        }
         match self.browser.open(&url) {
             Ok(()) => {
                 self.ok(&format!("Opened {url} in the browser"));
@@ -464,8 +487,196 @@ pub fn trusted_verification_host(authority: &Authority, uri: &Url) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
     use super::*;
     use crate::authority::Cloud;
+    use crate::secret::Secret;
+    use crate::ui::Key;
+
+    /// What the fakes saw: lines on the terminal, questions asked, URLs opened.
+    #[derive(Default)]
+    struct Seen {
+        lines: Vec<String>,
+        questions: Vec<String>,
+        opened: Vec<String>,
+    }
+
+    #[derive(Clone, Default)]
+    struct Fake {
+        seen: Arc<Mutex<Seen>>,
+        answer: bool,
+    }
+
+    impl Fake {
+        fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+            self.seen.lock().unwrap()
+        }
+    }
+
+    impl Output for Fake {
+        fn data(&mut self, line: &str) {
+            self.seen().lines.push(line.into());
+        }
+        fn info(&mut self, line: &str) {
+            self.seen().lines.push(line.into());
+        }
+        fn warn(&mut self, line: &str) {
+            self.seen().lines.push(format!("warning: {line}"));
+        }
+    }
+
+    impl Prompter for Fake {
+        fn input(
+            &mut self,
+            prompt: &str,
+            _initial: Option<&str>,
+            _check: &(dyn Fn(&str) -> std::result::Result<(), String> + Sync),
+        ) -> Result<String> {
+            panic!("unexpected prompt: {prompt}")
+        }
+        fn confirm(&mut self, prompt: &str, _default: bool) -> Result<bool> {
+            self.seen().questions.push(prompt.into());
+            Ok(self.answer)
+        }
+    }
+
+    impl Spinner for Fake {
+        fn show(&mut self, _message: &str) {}
+        fn hide(&mut self) {}
+    }
+
+    impl Clipboard for Fake {
+        fn copy(&mut self, _text: &str, _until: Duration) -> std::result::Result<(), String> {
+            Err("no clipboard in tests".into())
+        }
+    }
+
+    impl Browser for Fake {
+        fn open(&mut self, url: &str) -> std::result::Result<(), String> {
+            self.seen().opened.push(url.into());
+            Ok(())
+        }
+    }
+
+    struct NoKeys;
+
+    impl Keys for NoKeys {
+        fn poll(&mut self, _timeout: Duration) -> Option<Key> {
+            None
+        }
+    }
+
+    fn screen(fake: &Fake, interactive: bool) -> Screen<'static> {
+        // The screen borrows its output for the whole wizard; a test's may live forever.
+        let out: &'static mut Fake = Box::leak(Box::new(fake.clone()));
+        Screen {
+            out,
+            json: false,
+            interactive,
+            prompter: Box::new(fake.clone()),
+            spinner: Box::new(fake.clone()),
+            clipboard: Box::new(fake.clone()),
+            browser: Box::new(fake.clone()),
+            keys: || Box::new(NoKeys),
+            qr: false,
+            demo: false,
+            untrusted_host: None,
+            waiting: false,
+            last_status: None,
+        }
+    }
+
+    fn code(uri: &str) -> DeviceCode {
+        DeviceCode {
+            user_code: "ABCD-EFGH".into(),
+            device_code: Secret::new("device-code"),
+            verification_uri: Url::parse(uri).unwrap(),
+            verification_uri_complete: None,
+            expires_in: Duration::from_secs(900),
+            interval: Duration::from_secs(5),
+            message: None,
+            issued_at: Instant::now(),
+        }
+    }
+
+    fn inputs(authority: Authority) -> Inputs {
+        Inputs {
+            authority,
+            tenant: Some("contoso.com".into()),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            account: "svc@contoso.com".into(),
+            scopes: vec![],
+            profile: "contoso.com".into(),
+        }
+    }
+
+    /// The phishing guard: a verification page on an unexpected host is announced, and the
+    /// browser opens on it only when the operator says yes; the expected host opens at once.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_unexpected_sign_in_host_opens_only_after_confirmation() {
+        let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
+        let rows = [
+            // (verification URI, operator's answer, asked?, opened?)
+            ("https://microsoft.com/devicelogin", false, false, true),
+            ("https://login.evil.example/devicelogin", false, true, false),
+            ("https://login.evil.example/devicelogin", true, true, true),
+        ];
+        for (uri, answer, asked, opened) in rows {
+            let fake = Fake {
+                answer,
+                ..Fake::default()
+            };
+            let mut screen = screen(&fake, true);
+            let code = code(uri);
+            screen.show_code(&code, &inputs(microsoft.clone()), &microsoft);
+            screen.open_browser(&code);
+            let seen = fake.seen();
+            assert_eq!(
+                !seen.questions.is_empty(),
+                asked,
+                "{uri}: {:?}",
+                seen.questions
+            );
+            assert_eq!(!seen.opened.is_empty(), opened, "{uri} (answer {answer})");
+            if asked {
+                assert!(
+                    seen.questions[0].contains("login.evil.example"),
+                    "{:?}",
+                    seen.questions
+                );
+                assert!(
+                    seen.lines
+                        .iter()
+                        .any(|l| l.starts_with("warning:") && l.contains("login.evil.example")),
+                    "{:?}",
+                    seen.lines
+                );
+            }
+        }
+    }
+
+    /// Without a person at the terminal no browser opens, whatever the host.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn non_interactive_never_opens_a_browser() {
+        let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
+        let fake = Fake {
+            answer: true,
+            ..Fake::default()
+        };
+        let mut screen = screen(&fake, false);
+        for uri in [
+            "https://microsoft.com/devicelogin",
+            "https://login.evil.example/devicelogin",
+        ] {
+            let code = code(uri);
+            screen.show_code(&code, &inputs(microsoft.clone()), &microsoft);
+            screen.open_browser(&code);
+        }
+        assert!(fake.seen().opened.is_empty());
+        assert!(fake.seen().questions.is_empty());
+    }
 
     #[test]
     fn clocks_read_like_clocks() {

@@ -4,6 +4,7 @@ pub mod keyring;
 pub mod onboarded;
 pub mod pty;
 pub mod sim;
+pub mod wizard;
 
 use assert_cmd::cargo::cargo_bin;
 
@@ -32,6 +33,7 @@ pub fn onboard() -> std::process::Command {
         "ONBOARD_STORE",
         "ONBOARD_CREDENTIAL",
         "ONBOARD_CA_CERT",
+        "ONBOARD_HTTP_TIMEOUT",
     ] {
         command.env_remove(var);
     }

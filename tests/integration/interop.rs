@@ -1,0 +1,291 @@
+//! Interop with an independently written, OpenID Certified server: oidc-provider (npm, pinned in
+//! tests/interop/package-lock.json) with the Device Authorization Grant, on loopback. Nothing
+//! here is the simulator's: discovery, codes, pages, rotation and userinfo are the provider's.
+//! The person at the browser is played by tests/interop/server.mjs, which posts the provider's
+//! own device-flow HTML forms. Node.js is required: without it these tests fail, never skip.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::support::onboard;
+use crate::support::wizard::{Run, run, run_with_user};
+
+const CLIENT_ID: &str = "7d2f4b8e-3c1a-4e5f-9b6d-0a8c2e4f6b1d";
+const ACCOUNT: &str = "svc@interop.example";
+const SCOPES: &str = "openid profile email offline_access";
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// `npm ci` once per test run, when node_modules is missing (scripts/test.sh has usually done it).
+fn install() {
+    static SETUP: Once = Once::new();
+    SETUP.call_once(|| {
+        let status = Command::new("bash")
+            .arg(interop_dir().join("setup.sh"))
+            .status()
+            .expect("bash runs tests/interop/setup.sh");
+        assert!(
+            status.success(),
+            "tests/interop/setup.sh failed: the interop suite needs Node.js and npm"
+        );
+    });
+}
+
+/// oidc-provider on 127.0.0.1 and a free port. Stops when dropped.
+struct Provider {
+    child: Child,
+    issuer: String,
+    client: reqwest::blocking::Client,
+}
+
+impl Provider {
+    fn start(device_code_ttl: u64) -> Provider {
+        install();
+        let mut child = Command::new("node")
+            .arg(interop_dir().join("server.mjs"))
+            .env("INTEROP_CLIENT_ID", CLIENT_ID)
+            .env("INTEROP_DEVICE_CODE_TTL", device_code_ttl.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts tests/interop/server.mjs (is Node.js installed?)");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        stdout
+            .read_line(&mut first)
+            .expect("the provider prints its issuer");
+        // The provider may write more; a closed pipe would kill it (EPIPE).
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let issuer = first.trim().to_owned();
+        assert!(issuer.starts_with("http://127.0.0.1:"), "{issuer:?}");
+        Provider {
+            child,
+            issuer,
+            client: crate::support::http(),
+        }
+    }
+
+    /// The person at the browser: enters the code on the provider's pages, then logs in as
+    /// `login` and consents (`approve`) or aborts (`deny`).
+    fn user(&self, user_code: &str, action: &str, login: &str) {
+        let response = self
+            .client
+            .post(format!("{}/_test/user", self.issuer))
+            .json(&json!({"user_code": user_code, "action": action, "login": login}))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .expect("the provider's test route answers");
+        let status = response.status();
+        let body: Value = response.json().unwrap_or_default();
+        assert!(status.is_success(), "the user could not {action}: {body}");
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `onboard` with a file store in `dir`: nothing touches the user's keyring or config.
+fn onboard_in(dir: &Path) -> Command {
+    let mut command = onboard();
+    command
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir)
+        .args(["--profile", "interop"]);
+    command
+}
+
+fn invite(provider: &Provider, dir: &Path, timeout: &str) -> Command {
+    let mut command = onboard_in(dir);
+    command.args([
+        "--json",
+        "invite",
+        "--non-interactive",
+        "--authority",
+        &provider.issuer,
+        "--client-id",
+        CLIENT_ID,
+        "--account",
+        ACCOUNT,
+        "--scope",
+        SCOPES,
+        "--timeout",
+        timeout,
+    ]);
+    command
+}
+
+fn sign_in(provider: &Provider, dir: &Path) -> Run {
+    let run = run_with_user(invite(provider, dir, "60s"), |event| {
+        provider.user(
+            event["user_code"].as_str().unwrap_or_default(),
+            "approve",
+            ACCOUNT,
+        )
+    });
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    run
+}
+
+fn validate(dir: &Path, json: bool) -> Run {
+    let mut command = onboard_in(dir);
+    if json {
+        command.arg("--json");
+    }
+    command.arg("validate");
+    run(command)
+}
+
+fn credentials(dir: &Path) -> Vec<u8> {
+    std::fs::read(dir.join("credentials.json")).expect("credentials.json exists")
+}
+
+#[test]
+fn invite_signs_in_with_the_providers_device_flow_and_checks_the_account() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    let run = sign_in(&provider, dir.path());
+    let code = run.event("device_code").expect("a device_code event");
+    assert!(
+        code["verification_uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&provider.issuer)),
+        "{code}"
+    );
+    let signed_in = run.event("signed_in").expect("a signed_in event");
+    assert_eq!(signed_in["account"], ACCOUNT, "{signed_in}");
+    assert_eq!(signed_in["store"], "file");
+    let validated = run.event("validated").expect("a validated event");
+    assert_eq!(validated["valid"], true, "{validated}");
+    assert!(
+        run.stderr.contains(&format!("Signed in as {ACCOUNT}")),
+        "the id_token's preferred_username was checked against --account: {}",
+        run.describe()
+    );
+    let profiles: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("profiles.json")).unwrap()).unwrap();
+    let saved = &profiles["profiles"]["interop"];
+    assert_eq!(
+        saved["authority"].as_str().map(|a| a.trim_end_matches('/')),
+        Some(provider.issuer.as_str())
+    );
+    assert!(
+        saved["scopes"]
+            .as_array()
+            .is_some_and(|s| s.contains(&json!("offline_access"))),
+        "{saved}"
+    );
+}
+
+#[test]
+fn a_different_account_signing_in_is_refused_and_nothing_is_saved() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
+        provider.user(
+            event["user_code"].as_str().unwrap_or_default(),
+            "approve",
+            "someone-else@interop.example",
+        )
+    });
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert_eq!(run.event("error").unwrap()["code"], "wrong_account");
+    assert!(!dir.path().join("credentials.json").exists());
+}
+
+#[test]
+fn validate_proves_the_token_with_userinfo() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    sign_in(&provider, dir.path());
+    let text = validate(dir.path(), false);
+    assert_eq!(text.code, Some(0), "{}", text.describe());
+    assert!(
+        text.stdout.contains("checked with userinfo"),
+        "no msgraph_host in the provider's discovery, so userinfo proves the token: {}",
+        text.describe()
+    );
+    let json = validate(dir.path(), true);
+    assert_eq!(json.code, Some(0), "{}", json.describe());
+    let result: Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    assert_eq!(result["valid"], true);
+    assert_eq!(result["account"], ACCOUNT, "userinfo's preferred_username");
+}
+
+/// oidc-provider rotates the refresh token of a public client on every use and revokes the whole
+/// grant when a used one comes back: two validations in a row pass only if each saved the
+/// rotated token.
+#[test]
+fn refresh_tokens_rotate_across_validations_and_reuse_revokes_the_grant() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    sign_in(&provider, dir.path());
+    let after_invite = credentials(dir.path());
+    let first = validate(dir.path(), true);
+    assert_eq!(first.code, Some(0), "{}", first.describe());
+    let after_first = credentials(dir.path());
+    assert_ne!(after_first, after_invite, "the rotated token was saved");
+    let second = validate(dir.path(), true);
+    assert_eq!(second.code, Some(0), "{}", second.describe());
+    let after_second = credentials(dir.path());
+    assert_ne!(after_second, after_first);
+
+    // Presenting a used token: the provider refuses it and revokes the grant...
+    std::fs::write(dir.path().join("credentials.json"), &after_invite).unwrap();
+    let reused = validate(dir.path(), true);
+    assert_eq!(reused.code, Some(4), "{}", reused.describe());
+    let result: Value = serde_json::from_str(reused.stdout.trim()).unwrap();
+    assert_eq!(result["error"]["code"], "invalid_grant", "{result}");
+    // ...so even the newest token is dead now.
+    std::fs::write(dir.path().join("credentials.json"), &after_second).unwrap();
+    assert_eq!(validate(dir.path(), true).code, Some(4));
+}
+
+#[test]
+fn a_declined_sign_in_is_exit_4() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
+        provider.user(
+            event["user_code"].as_str().unwrap_or_default(),
+            "deny",
+            ACCOUNT,
+        )
+    });
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    let error = run.event("error").expect("an error event");
+    assert_eq!(error["code"], "access_denied", "{error}");
+    assert!(!dir.path().join("credentials.json").exists());
+}
+
+/// Without a person, each code expires (TTL 6 s, polled every 5 s); the non-interactive wizard asks for fresh
+/// ones until --timeout, then gives up with exit 4.
+#[test]
+fn expired_codes_are_renewed_until_the_timeout_then_exit_4() {
+    let provider = Provider::start(6);
+    let dir = TempDir::new().unwrap();
+    let started = Instant::now();
+    let run = run(invite(&provider, dir.path(), "14s"));
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let codes = run
+        .events()
+        .into_iter()
+        .filter(|e| e["event"] == "device_code")
+        .count();
+    assert!(codes >= 2, "fresh codes after expiry: {}", run.describe());
+    assert_eq!(run.event("error").unwrap()["exit_code"], 4);
+    assert!(!dir.path().join("credentials.json").exists());
+}
