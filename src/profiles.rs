@@ -131,6 +131,7 @@ impl Profiles {
     /// atomically, so a reader always sees a whole file.
     pub fn load(&self) -> Result<ProfilesFile> {
         let path = self.path();
+        tracing::debug!(path = %path.display(), "reading profiles");
         match json_file::read(&path)? {
             None => Ok(ProfilesFile::default()),
             Some(bytes) => ProfilesFile::parse(&bytes, &path),

@@ -153,6 +153,18 @@ async fn prove(
     )
     .await?;
     checked.checked_with = identity.source;
+    if let (Some(actual), Some(expected)) = (&identity.account, &profile.account)
+        && !actual.eq_ignore_ascii_case(expected)
+    {
+        return Err(Error::new(
+            Kind::SignInAgain,
+            "wrong_account",
+            format!("profile '{name}' acts as {actual}, not as its service account {expected}"),
+        )
+        .with_hint(format!(
+            "run `onboard invite --profile {name}` again and sign in as {expected}"
+        )));
+    }
     if let Some(account) = identity.account {
         checked.account = Some(account);
     }

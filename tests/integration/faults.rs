@@ -59,7 +59,20 @@ const COMMANDS: &[Cmd] = &[
         fault_path: "/token",
         fault_count: 3,
     },
-    // Later: token (path /token), permissions (path /oauth2PermissionGrants), doctor.
+    Cmd {
+        name: "token",
+        args: &["token"],
+        onboarded: true,
+        fault_path: "/token",
+        fault_count: 3,
+    },
+    Cmd {
+        name: "permissions",
+        args: &["permissions"],
+        onboarded: true,
+        fault_path: "/token",
+        fault_count: 3,
+    },
 ];
 
 /// What goes wrong.
@@ -435,6 +448,16 @@ fn fault_matrix_invite() {
 #[test]
 fn fault_matrix_validate() {
     matrix_for("validate");
+}
+
+#[test]
+fn fault_matrix_token() {
+    matrix_for("token");
+}
+
+#[test]
+fn fault_matrix_permissions() {
+    matrix_for("permissions");
 }
 
 /// Discovery names where tokens go: a loopback discovery document that sends the token endpoint

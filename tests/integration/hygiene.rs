@@ -65,8 +65,30 @@ const ROWS: &[Row] = &[
         args: &["--json", "validate", "--require-scope", "Mail.Send"],
         stdout_shows: &[],
     },
-    // Later: Row { args: &["token"], stdout_shows: &[Kind::Access] },
-    //        Row { args: &["export", "--force"], stdout_shows: &[Kind::Refresh] },
+    Row {
+        args: &["token"],
+        stdout_shows: &[Kind::Access],
+    },
+    Row {
+        args: &["--json", "permissions"],
+        stdout_shows: &[],
+    },
+    Row {
+        args: &["list", "--json"],
+        stdout_shows: &[],
+    },
+    Row {
+        args: &["consent-url"],
+        stdout_shows: &[],
+    },
+    Row {
+        args: &["doctor", "--json"],
+        stdout_shows: &[],
+    },
+    Row {
+        args: &["export", "--force"],
+        stdout_shows: &[Kind::Refresh],
+    },
 ];
 
 /// Where a secret was seen.

@@ -18,7 +18,7 @@ use crate::cli::InviteArgs;
 use crate::commands::validate::{self, Checked};
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
-use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
+use crate::flow::{self, DeviceCode, PollEvent, RetryPolicy, TokenSet, classify};
 use crate::profiles::{Profile, Profiles};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;
@@ -83,7 +83,7 @@ impl Wizard<'_> {
         }
         let tokens = self.sign_in(&inputs, &endpoints).await?;
         self.screen.step(4, "Check who signed in");
-        let account = self.check_identity(&inputs, &endpoints, &tokens)?;
+        let account = self.check_identity(&inputs, &endpoints, &tokens).await?;
         self.screen.step(5, "Save the credential");
         self.save(&inputs, &endpoints, &tokens, &account).await?;
         self.screen.step(6, "Validate");
@@ -349,7 +349,7 @@ impl Wizard<'_> {
     }
 
     /// Step 4: the right tenant and the right account, or nothing is saved.
-    fn check_identity(
+    async fn check_identity(
         &mut self,
         inputs: &Inputs,
         endpoints: &Endpoints,
@@ -365,7 +365,20 @@ impl Wizard<'_> {
             )
             .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
         }
-        let signed_in = tokens.claims.account().map(str::to_string);
+        // Without an account claim in the tokens, ask who the token acts as (Graph /me or
+        // userinfo) rather than trusting --account.
+        let signed_in = match tokens.claims.account() {
+            Some(account) => Some(account.to_string()),
+            None => flow::whoami(
+                &self.http,
+                endpoints,
+                &tokens.access_token,
+                RetryPolicy::default(),
+            )
+            .await
+            .ok()
+            .and_then(|identity| identity.account),
+        };
         match &signed_in {
             Some(actual) if !actual.eq_ignore_ascii_case(&inputs.account) => {
                 return Err(Error::new(
@@ -376,9 +389,10 @@ impl Wizard<'_> {
                 .with_hint(format!("run `onboard invite` again and sign in as {} (use a private browser window to avoid a cached account)", inputs.account)));
             }
             Some(actual) => self.screen.ok(&format!("Signed in as {actual}")),
-            None => self
-                .screen
-                .note("The server did not say which account signed in; validation will."),
+            None => self.screen.warn(&format!(
+                "the identity provider does not say which account signed in: {} could not be confirmed",
+                inputs.account
+            )),
         }
         if let Some(tid) = &tokens.claims.tid {
             self.screen.ok(&format!("Tenant {tid}"));
