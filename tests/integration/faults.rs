@@ -1,4 +1,4 @@
-//! The fault matrix (docs/fault-matrix.md is the same table in words): every command that talks
+//! The fault matrix (README.md has the same table in words): every command that talks
 //! to a server, against every fault the simulated tenant can inject and the network failures
 //! it cannot (DNS, TLS). Each cell: the contract's exit code, one error line naming the host,
 //! no panic, and nothing saved or changed.
@@ -506,4 +506,27 @@ fn discovery_naming_a_plain_http_endpoint_is_refused() {
         "{}",
         run.describe()
     );
+}
+
+/// README.md's fault table lists exactly these faults with these exit codes.
+#[test]
+fn the_readme_table_is_this_matrix() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let rows: Vec<(String, String)> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("### The fault matrix"))
+        .skip_while(|l| !l.starts_with("| fault |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].to_owned(), cells[2].to_owned())
+        })
+        .collect();
+    let matrix: Vec<(String, String)> = FAULTS
+        .iter()
+        .map(|f| (f.name.to_owned(), f.exit.to_string()))
+        .collect();
+    assert_eq!(rows, matrix, "README.md's fault table and FAULTS differ");
 }
