@@ -380,3 +380,21 @@ fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
         "nothing written without a store"
     );
 }
+
+#[test]
+fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let expected = format!("someone-else@{}", sim.info().tenant);
+    Profiles::at(dir.path())
+        .update(|file| {
+            if let Some(profile) = file.profiles.get_mut("p") {
+                profile.account = Some(expected.clone());
+            }
+            Ok(())
+        })
+        .unwrap();
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 4, &format!("sign in as {expected}"));
+    assert!(stdout(&out).contains(&format!("acts as {}", sim.info().account)));
+}
