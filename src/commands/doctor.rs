@@ -448,7 +448,7 @@ async fn store(deps: &mut Deps, kind: Option<StoreKind>) -> Check {
             "store",
             format!(
                 "the {} saves, reads and deletes an entry",
-                crate::commands::invite::store_words(store.kind())
+                store.kind().description()
             ),
         ),
         Err(error) => Check::fail("store", &error),

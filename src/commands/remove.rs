@@ -52,7 +52,7 @@ pub async fn run(args: &RemoveArgs, profile_flag: Option<&str>, deps: &mut Deps)
         remove_onboarding(&store, &profiles, &name).await?;
         deps.out.info(&format!(
             "Removed profile '{name}' and its credential from the {}",
-            crate::commands::invite::store_words(profile.store)
+            profile.store.description()
         ));
     }
     Ok(())

@@ -57,7 +57,7 @@ impl Session {
                 "not_onboarded",
                 format!(
                     "no saved credential for profile '{name}' in the {}",
-                    crate::commands::invite::store_words(store.kind())
+                    store.kind().description()
                 ),
             )
             .with_hint(format!("onboard it with `onboard invite --profile {name}`"))

@@ -58,6 +58,17 @@ impl std::str::FromStr for StoreKind {
     }
 }
 
+impl StoreKind {
+    /// Where the credential is, in words for the operator.
+    pub fn description(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "OS keyring",
+            StoreKind::File => "plaintext file store",
+            StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
+        }
+    }
+}
+
 impl fmt::Display for StoreKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -482,7 +482,7 @@ impl Wizard<'_> {
         self.screen.ok(&format!(
             "Saved as profile '{}' in the {}",
             inputs.profile,
-            store_words(self.store.kind())
+            self.store.kind().description()
         ));
         self.screen.event(json!({
             "event": "signed_in",
@@ -517,14 +517,6 @@ impl Wizard<'_> {
             screen::clock(timeout)
         );
         error
-    }
-}
-
-pub fn store_words(kind: store::StoreKind) -> &'static str {
-    match kind {
-        store::StoreKind::Keyring => "OS keyring",
-        store::StoreKind::File => "plaintext file store",
-        store::StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
     }
 }
 

@@ -9,7 +9,6 @@ use serde_json::Value;
 use url::Url;
 
 use super::inputs::Inputs;
-use super::store_words;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
 use crate::commands::validate::Checked;
@@ -431,7 +430,7 @@ impl<'a> Screen<'a> {
                 "Stored in",
                 format!(
                     "the {} (profile \"{}\")",
-                    store_words(store),
+                    store.description(),
                     inputs.profile
                 ),
             ),
