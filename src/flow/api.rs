@@ -42,7 +42,8 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
                     url.path(),
                     classify::describe_body(&reply.body)
                 ),
-            ))
+            )
+            .with_hint("something answered instead of the API (a proxy?): check HTTPS_PROXY, NO_PROXY and --authority"))
         })
     })
     .await

@@ -167,6 +167,7 @@ impl TimedStore {
                     "thread",
                     format!("could not start a thread for the credential store: {e}"),
                 )
+                .with_hint("the system is out of threads or memory: close other programs and retry")
             })?;
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(result)) => result,

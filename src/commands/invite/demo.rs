@@ -34,6 +34,9 @@ impl Demo {
                 "demo",
                 format!("cannot start the simulated tenant: {e}"),
             )
+            .with_hint(
+                "the demo needs a free port on 127.0.0.1: check that loopback networking works",
+            )
         })?;
         let dir = tempfile::Builder::new()
             .prefix("onboard-demo-")
@@ -92,6 +95,7 @@ impl Demo {
                 "demo",
                 format!("the simulated tenant did not answer: {e}"),
             )
+            .with_hint("run `onboard invite --demo` again: its tenant runs inside this process")
         })?;
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
@@ -142,7 +146,8 @@ impl Demo {
                 Kind::Unexpected,
                 "demo",
                 format!("the simulated reviewer could not approve: {status} {body}"),
-            ))
+            )
+            .with_hint("this is a bug in the demo: please report it"))
         }
     }
 }

@@ -15,7 +15,7 @@ use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
 use crate::cli::InviteArgs;
-use crate::commands::validate::{self, Checked};
+use crate::commands::validate;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, RetryPolicy, TokenSet, classify};
@@ -517,18 +517,5 @@ impl Wizard<'_> {
             screen::clock(timeout)
         );
         error
-    }
-}
-
-/// The wizard's validation and `onboard validate` are the same check.
-pub fn validated_words(checked: &Checked) -> String {
-    match &checked.error {
-        None => format!(
-            "The credential works: {} can call {} as {}",
-            checked.profile,
-            checked.checked_with,
-            checked.account.as_deref().unwrap_or("the service account")
-        ),
-        Some(error) => format!("Validation failed: {error}"),
     }
 }

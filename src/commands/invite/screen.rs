@@ -396,14 +396,14 @@ impl<'a> Screen<'a> {
             self.line(&format!(
                 "  {} {}",
                 style("✗").red().bold(),
-                super::validated_words(checked)
+                validated_words(checked)
             ));
             if let Some(hint) = &error.hint {
                 self.note(&format!("hint: {hint}"));
             }
             return;
         }
-        self.ok(&super::validated_words(checked));
+        self.ok(&validated_words(checked));
         self.line("");
         self.line(&format!(
             "{} {}",
@@ -446,6 +446,19 @@ impl<'a> Screen<'a> {
         for (label, value) in rows {
             self.line(&format!("  {:<12} {value}", style(label).dim()));
         }
+    }
+}
+
+/// The wizard's validation and `onboard validate` are the same check.
+fn validated_words(checked: &Checked) -> String {
+    match &checked.error {
+        None => format!(
+            "The credential works: {} can call {} as {}",
+            checked.profile,
+            checked.checked_with,
+            checked.account.as_deref().unwrap_or("the service account")
+        ),
+        Some(error) => format!("Validation failed: {error}"),
     }
 }
 
