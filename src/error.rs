@@ -6,6 +6,8 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::oauth::OAuthError;
+
 /// The contract's exit codes. The order is the severity used by `--all` ("highest code wins").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Kind {
@@ -49,6 +51,8 @@ pub struct Error {
     /// A stable machine-readable code: the OAuth `error` when a server gave one
     /// (`invalid_grant`, `expired_token`), otherwise onboard's own (`network`, `usage`, ...).
     pub code: String,
+    /// The OAuth `error` the server sent, if any: what code decides on, never `code`'s text.
+    pub oauth: Option<OAuthError>,
     /// The first AADSTS number Microsoft sent, if any.
     pub aadsts: Option<u32>,
     pub message: String,
@@ -67,6 +71,7 @@ impl Error {
         Error {
             kind,
             code: code.into(),
+            oauth: None,
             aadsts: None,
             message: one_line(&message.into()),
             hint: None,

@@ -11,8 +11,8 @@ use url::Url;
 
 use super::{Authority, is_guid, is_loopback};
 use crate::error::{Error, Kind, Result};
-use crate::flow::{Failure, Retries, classify, with_retries};
-use crate::http::{self, Reply};
+use crate::http::{self, Failure, Reply, Retries, with_retries};
+use crate::oauth::{OAuthError, OAuthErrorBody};
 
 /// The endpoints `onboard` uses, as named by the discovery document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ async fn discover_once(
             format!(
                 "unexpected response from {}: the discovery document is {}",
                 reply.host(),
-                classify::describe_body(&reply.body)
+                http::describe_body(&reply.body)
             ),
         )
         .with_hint("check --authority (it must be the issuer URL, whose /.well-known/openid-configuration exists) and HTTPS_PROXY")
@@ -185,9 +185,16 @@ fn tenant_id_in(issuer: &str) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// Entra's "no such tenant" (AADSTS90002), which every endpoint of the tenant answers.
+const TENANT_NOT_FOUND: u32 = 90002;
+
+/// Why discovery failed: an unknown tenant, a URL that is not an issuer, the identity provider's
+/// own OAuth error, or what the transport makes of the reply (429, 5xx, a proxy's page).
 fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
-    let error = classify::unexpected_reply(reply);
-    if error.aadsts == Some(90002) || error.code == "invalid_tenant" {
+    let oauth = OAuthErrorBody::parse(&reply.body);
+    if let Some(body) = &oauth
+        && (body.error == OAuthError::InvalidTenant || body.error_codes.contains(&TENANT_NOT_FOUND))
+    {
         let tenant = authority
             .base
             .path_segments()
@@ -196,18 +203,19 @@ fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
             .to_string();
         let mut e = Error::new(
             Kind::Usage,
-            "invalid_tenant",
+            OAuthError::InvalidTenant.as_str(),
             format!("tenant '{tenant}' does not exist in {}", authority.describe()),
         )
         .with_hint(
             "check the tenant GUID or domain (AADSTS90002); a government or China tenant needs --cloud usgov or --cloud china",
         );
-        e.aadsts = Some(90002);
-        e.correlation_id = error.correlation_id;
-        e.trace_id = error.trace_id;
+        e.oauth = Some(OAuthError::InvalidTenant);
+        e.aadsts = Some(TENANT_NOT_FOUND);
+        e.correlation_id = body.correlation_id.clone();
+        e.trace_id = body.trace_id.clone();
         return e;
     }
-    if reply.status == StatusCode::NOT_FOUND && error.kind != Kind::Usage {
+    if reply.status == StatusCode::NOT_FOUND {
         return Error::new(
             Kind::Usage,
             "no_discovery",
@@ -219,7 +227,25 @@ fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
         )
         .with_hint("--authority must be the issuer URL (the part before /.well-known/openid-configuration)");
     }
-    error
+    match oauth {
+        Some(body) if !reply.status.is_server_error() => {
+            let summary = body
+                .summary()
+                .unwrap_or_else(|| body.error.as_str().to_owned());
+            let mut e = Error::new(
+                Kind::Usage,
+                body.error.as_str(),
+                format!("{} refused discovery: {summary}", reply.host()),
+            )
+            .with_hint("check --authority, --tenant and --cloud");
+            e.oauth = Some(body.error);
+            e.aadsts = body.error_codes.first().copied();
+            e.correlation_id = body.correlation_id;
+            e.trace_id = body.trace_id;
+            e
+        }
+        _ => http::failed_reply(reply),
+    }
 }
 
 #[cfg(test)]

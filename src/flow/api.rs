@@ -6,9 +6,8 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::classify;
-use super::retry::{Failure, Retries, with_retries};
 use crate::error::{Error, Kind, Result};
-use crate::http;
+use crate::http::{self, Failure, Retries, with_retries};
 use crate::secret::Secret;
 
 /// GETs `url` with the bearer token and reads the JSON answer as `T`.
@@ -40,7 +39,7 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
                     "unexpected response from {}: {} is {}",
                     reply.host(),
                     url.path(),
-                    classify::describe_body(&reply.body)
+                    http::describe_body(&reply.body)
                 ),
             )
             .with_hint("something answered instead of the API (a proxy?): check HTTPS_PROXY, NO_PROXY and --authority"))

@@ -6,62 +6,21 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use crate::error::{Error, Kind};
-use crate::http::Reply;
+use crate::http::{self, Reply};
+use crate::oauth::{OAuthError, OAuthErrorBody};
 
-/// An OAuth 2.0 error body with Microsoft's extra fields. Everything is optional and lenient,
-/// because it comes from a server that is failing.
-#[derive(Debug, Default, Deserialize)]
-pub struct OAuthErrorBody {
-    pub error: String,
-    #[serde(default)]
-    pub error_description: Option<String>,
-    #[serde(default, deserialize_with = "lenient_codes")]
-    pub error_codes: Vec<u32>,
-    #[serde(default)]
-    pub trace_id: Option<String>,
-    #[serde(default)]
-    pub correlation_id: Option<String>,
-    #[serde(default)]
-    pub suberror: Option<String>,
-}
-
-impl OAuthErrorBody {
-    pub fn parse(body: &[u8]) -> Option<OAuthErrorBody> {
-        serde_json::from_slice::<OAuthErrorBody>(body)
-            .ok()
-            .filter(|b| !b.error.is_empty())
-    }
-
-    /// The description up to Microsoft's "Trace ID:" trailer, which is shown separately.
-    fn summary(&self) -> Option<String> {
-        let text = self.error_description.as_deref()?;
-        let first = text
-            .split(['\r', '\n'])
-            .map(str::trim)
-            .find(|l| !l.is_empty())?;
-        Some(first.chars().take(300).collect())
-    }
-}
-
-/// `error_codes` should be numbers; a broken server may send strings or other junk.
-fn lenient_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    Ok(match value {
-        serde_json::Value::Array(items) => items
-            .iter()
-            .filter_map(|v| match v {
-                serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-                serde_json::Value::String(s) => s.trim_start_matches("AADSTS").parse().ok(),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    })
-}
+/// Codes that mean "a reviewer must approve" (entra-facts.md §3-4).
+const APPROVAL_CODES: [u32; 6] = [65001, 90094, 90093, 90095, 900941, 900981];
 
 /// What to do about an AADSTS code (entra-facts.md §3): exit kind and hint.
 pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
     use Kind::*;
+    if is_approval_code(code) {
+        return Some((
+            PermissionMissing,
+            "admin consent is needed: send the tenant's reviewer the link from `onboard consent-url`, then sign in again with `onboard invite`",
+        ));
+    }
     Some(match code {
         7000218 => (
             PermissionMissing,
@@ -78,10 +37,6 @@ pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
         90133 => (
             Usage,
             "device code is not allowed on /common or /consumers: give the tenant GUID or domain with --tenant",
-        ),
-        65001 | 90094 | 90093 | 90095 | 900941 | 900981 => (
-            PermissionMissing,
-            "admin consent is needed: send the tenant's reviewer the link from `onboard consent-url`, then sign in again with `onboard invite`",
         ),
         65004 => (
             SignInAgain,
@@ -128,9 +83,8 @@ pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
     })
 }
 
-/// Codes that mean "a reviewer must approve" (entra-facts.md §3-4).
 pub fn is_approval_code(code: u32) -> bool {
-    matches!(code, 65001 | 90094 | 90093 | 90095 | 900941 | 900981)
+    APPROVAL_CODES.contains(&code)
 }
 
 /// Classifies an OAuth error body from `host`.
@@ -152,9 +106,12 @@ pub fn oauth_error(status: StatusCode, body: &OAuthErrorBody, host: &str) -> Err
     } else {
         kind
     };
-    let summary = body.summary().unwrap_or_else(|| body.error.clone());
+    let summary = body
+        .summary()
+        .unwrap_or_else(|| body.error.as_str().to_owned());
     let message = format!("{host} refused: {summary}");
-    let mut error = Error::new(kind, body.error.clone(), message).with_hint(hint);
+    let mut error = Error::new(kind, body.error.as_str(), message).with_hint(hint);
+    error.oauth = Some(body.error.clone());
     error.aadsts = deciding;
     error.correlation_id = body.correlation_id.clone();
     error.trace_id = body.trace_id.clone();
@@ -163,41 +120,41 @@ pub fn oauth_error(status: StatusCode, body: &OAuthErrorBody, host: &str) -> Err
 
 fn by_error_name(status: StatusCode, body: &OAuthErrorBody) -> (Kind, String) {
     use Kind::*;
-    let (kind, hint) = match body.error.as_str() {
-        "authorization_declined" | "access_denied" => (
+    let (kind, hint) = match body.error {
+        OAuthError::AuthorizationDeclined | OAuthError::AccessDenied => (
             SignInAgain,
             "the sign-in was declined: run `onboard invite` again and accept; if the account saw \"Approval required\", ask the reviewer to approve (`onboard consent-url`)",
         ),
-        "expired_token" | "code_expired" => (
+        OAuthError::ExpiredToken | OAuthError::CodeExpired => (
             SignInAgain,
             "the code expired before sign-in finished: run `onboard invite` again and sign in within the time shown",
         ),
-        "bad_verification_code" => (
+        OAuthError::BadVerificationCode => (
             Unexpected,
             "the server did not recognise the device code: this is a bug in onboard, please report it",
         ),
-        "invalid_grant" => (
+        OAuthError::InvalidGrant => (
             SignInAgain,
             "the refresh token is no longer valid: run `onboard invite` again",
         ),
-        "consent_required" => (
+        OAuthError::ConsentRequired => (
             PermissionMissing,
             "consent is needed: send the reviewer the link from `onboard consent-url`",
         ),
-        "interaction_required" | "login_required" => (
+        OAuthError::InteractionRequired | OAuthError::LoginRequired => (
             SignInAgain,
             "the account must sign in again interactively: run `onboard invite`",
         ),
-        "invalid_scope" => (Usage, "a requested scope is not valid here: check --scope"),
-        "invalid_client" | "unauthorized_client" => (
+        OAuthError::InvalidScope => (Usage, "a requested scope is not valid here: check --scope"),
+        OAuthError::InvalidClient | OAuthError::UnauthorizedClient => (
             Usage,
             "the server does not accept this client for device code: check --client-id and that the registration allows public client flows",
         ),
-        "invalid_tenant" => (
+        OAuthError::InvalidTenant => (
             Usage,
             "the tenant was not found: check --tenant and --cloud",
         ),
-        "temporarily_unavailable" | "server_error" => {
+        OAuthError::TemporarilyUnavailable | OAuthError::ServerError => {
             (Unreachable, "the sign-in service is failing: retry later")
         }
         _ if status.is_server_error() => (Unreachable, "the server is failing: retry later"),
@@ -210,7 +167,7 @@ fn by_error_name(status: StatusCode, body: &OAuthErrorBody) -> (Kind, String) {
 }
 
 /// Classifies any reply that is not the success the caller wanted: an OAuth error body, a
-/// Graph error body, or something else entirely (a proxy's HTML page, an empty 502).
+/// Graph error body, or else what the transport makes of it (429, 5xx, a proxy's HTML page).
 pub fn unexpected_reply(reply: &Reply) -> Error {
     let host = reply.host();
     if let Some(body) = OAuthErrorBody::parse(&reply.body) {
@@ -219,47 +176,7 @@ pub fn unexpected_reply(reply: &Reply) -> Error {
     if let Some(error) = graph_error(reply) {
         return error;
     }
-    let status = reply.status;
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Error::new(
-            Kind::Unreachable,
-            "throttled",
-            format!("{host} is throttling requests (HTTP 429)"),
-        )
-        .with_hint("retry later; with --all lower --jobs");
-    }
-    if status.is_server_error() {
-        return Error::new(
-            Kind::Unreachable,
-            "server_error",
-            format!("{host} is failing (HTTP {})", status.as_u16()),
-        )
-        .with_hint("retry later; if it persists check the service's status page or your proxy");
-    }
-    Error::new(
-        Kind::Unreachable,
-        "unexpected_response",
-        format!(
-            "unexpected response from {host} (HTTP {}, {})",
-            status.as_u16(),
-            describe_body(&reply.body)
-        ),
-    )
-    .with_hint("something between onboard and the server answered instead (a proxy or captive portal?): check HTTPS_PROXY, NO_PROXY and --authority")
-}
-
-/// A short, safe description of a body we could not use: never its content.
-pub fn describe_body(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
-    if body.is_empty() {
-        "an empty body".into()
-    } else if text.contains("<html") || text.contains("<!doctype") {
-        "an HTML page instead of JSON".into()
-    } else if serde_json::from_slice::<serde_json::Value>(body).is_err() {
-        format!("{} bytes that are not valid JSON", body.len())
-    } else {
-        "JSON of an unexpected shape".into()
-    }
+    http::failed_reply(reply)
 }
 
 /// Microsoft Graph's error shape: `{"error":{"code","message","innerError":{...}}}`.
@@ -325,7 +242,7 @@ mod tests {
 
     fn body(error: &str, codes: &[u32]) -> OAuthErrorBody {
         OAuthErrorBody {
-            error: error.into(),
+            error: OAuthError::from(error),
             error_description: Some(format!(
                 "AADSTS{}: something.\r\nTrace ID: t\r\nCorrelation ID: c",
                 codes.first().unwrap_or(&0)
@@ -427,17 +344,6 @@ mod tests {
         let mut b = body("invalid_grant", &[]);
         b.suberror = Some("consent_required".into());
         assert_eq!(oauth_error(StatusCode::BAD_REQUEST, &b, "h").exit_code(), 6);
-    }
-
-    #[test]
-    fn error_codes_are_read_leniently() {
-        let b = OAuthErrorBody::parse(br#"{"error":"x","error_codes":["AADSTS50173",7,"x",{}]}"#)
-            .unwrap();
-        assert_eq!(b.error_codes, vec![50173, 7]);
-        let b = OAuthErrorBody::parse(br#"{"error":"x","error_codes":"nope"}"#).unwrap();
-        assert!(b.error_codes.is_empty());
-        assert!(OAuthErrorBody::parse(b"<html>").is_none());
-        assert!(OAuthErrorBody::parse(br#"{"error":""}"#).is_none());
     }
 
     fn reply(status: u16, body: &[u8]) -> Reply {

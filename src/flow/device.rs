@@ -10,6 +10,7 @@ use super::{classify, wire};
 use crate::authority::{Endpoints, parse_url};
 use crate::error::{Error, Kind, Result};
 use crate::http;
+use crate::oauth::OAuthErrorBody;
 use crate::secret::Secret;
 
 /// RFC 8628 §3.5: when the server names no interval, clients wait 5 s.
@@ -81,15 +82,11 @@ pub async fn request_device_code(
 
 /// Parses a device authorization response; `Err` says what was wrong, without echoing it.
 pub fn parse_device_code(body: &[u8]) -> std::result::Result<DeviceCode, String> {
-    if let Some(error) = classify::OAuthErrorBody::parse(body) {
+    if let Some(error) = OAuthErrorBody::parse(body) {
         return Err(format!("an OAuth error '{}' with status 200", error.error));
     }
-    let wire: Wire = serde_json::from_slice(body).map_err(|_| {
-        format!(
-            "the device code answer is {}",
-            classify::describe_body(body)
-        )
-    })?;
+    let wire: Wire = serde_json::from_slice(body)
+        .map_err(|_| format!("the device code answer is {}", http::describe_body(body)))?;
     let uri = wire
         .verification_uri
         .or(wire.verification_url)

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use url::Url;
 
 use super::api::get_json;
-use super::retry::Retries;
 use crate::authority::{Endpoints, is_guid};
 use crate::error::{Error, Result};
+use crate::http::Retries;
 use crate::secret::Secret;
 
 /// One `oauth2PermissionGrant`: who consented (everyone, or one principal) to which scopes.

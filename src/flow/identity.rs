@@ -5,10 +5,10 @@ use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 
 use super::api::get_json;
-use super::retry::Retries;
 use crate::authority::Endpoints;
 use crate::error::{Error, Result};
 use crate::http;
+use crate::http::Retries;
 use crate::secret::Secret;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,6 @@ mod grants;
 mod identity;
 pub mod jwt;
 pub mod poll;
-mod retry;
 mod tokens;
 mod wire;
 
@@ -16,7 +15,6 @@ pub use device::{DeviceCode, parse_device_code, request_device_code};
 pub use grants::{Grant, permission_grants};
 pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
-pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
 pub use tokens::{TokenSet, missing_scopes, normalize_scopes, parse_tokens, refresh};
 
 /// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).

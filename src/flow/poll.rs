@@ -9,10 +9,11 @@ use std::time::Duration;
 use reqwest::Client;
 
 use super::device::DeviceCode;
-use super::retry::Failure;
 use super::tokens::{TokenReply, TokenSet, post_token};
 use crate::authority::Endpoints;
 use crate::error::{Error, Kind, Result};
+use crate::http::Failure;
+use crate::oauth::OAuthError;
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 8628 §3.5: on `slow_down` the interval grows by 5 s, for this and all later polls.
@@ -94,13 +95,16 @@ pub fn decide(state: &mut PollState, observation: Observation, elapsed: Duration
     Decision::PollAfter(wait)
 }
 
+/// The code ran out while polling: the same failure as the server's `expired_token`.
 fn code_expired() -> Error {
-    Error::new(
+    let mut error = Error::new(
         Kind::SignInAgain,
-        "expired_token",
+        OAuthError::ExpiredToken.as_str(),
         "the code expired before sign-in finished",
     )
-    .with_hint("request a new code (run `onboard invite` again) and sign in within the time shown")
+    .with_hint("request a new code (run `onboard invite` again) and sign in within the time shown");
+    error.oauth = Some(OAuthError::ExpiredToken);
+    error
 }
 
 /// What the caller sees after each poll, to drive a spinner or a log line.
@@ -183,10 +187,10 @@ fn observe(reply: Result<TokenReply>) -> (Observation, Option<TokenSet>) {
             },
             None,
         ),
-        Ok(TokenReply::OAuth { body, .. }) if body.error == "authorization_pending" => {
+        Ok(TokenReply::OAuth { body, .. }) if body.error == OAuthError::AuthorizationPending => {
             (Observation::Pending, None)
         }
-        Ok(TokenReply::OAuth { body, .. }) if body.error == "slow_down" => {
+        Ok(TokenReply::OAuth { body, .. }) if body.error == OAuthError::SlowDown => {
             (Observation::SlowDown, None)
         }
         Ok(reply) => match reply.into_result() {

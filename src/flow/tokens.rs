@@ -7,13 +7,13 @@ use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
-use super::classify::{self, OAuthErrorBody};
+use super::classify;
 use super::jwt::{self, Claims};
-use super::retry::{Failure, Retries, with_retries};
 use super::wire;
 use crate::authority::Endpoints;
 use crate::error::{Error, Result};
-use crate::http::{self, Reply};
+use crate::http::{self, Failure, Reply, Retries, with_retries};
+use crate::oauth::OAuthErrorBody;
 use crate::secret::Secret;
 
 /// What a successful token request gave.

@@ -5,10 +5,8 @@ use std::time::Duration;
 
 use onboard::authority::{Authority, Endpoints, discover};
 use onboard::error::Error;
-use onboard::flow::{
-    self, DeviceCode, PollEvent, RetryPolicy, TokenSet, poll_for_tokens, request_device_code,
-};
-use onboard::http::{HttpOptions, build_client};
+use onboard::flow::{self, DeviceCode, PollEvent, TokenSet, poll_for_tokens, request_device_code};
+use onboard::http::{HttpOptions, RetryPolicy, build_client};
 use onboard::secret::Secret;
 use serde_json::json;
 use url::Url;

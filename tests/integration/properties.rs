@@ -8,9 +8,10 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onboard::commands::invite::inputs::parse_invitation;
-use onboard::flow::classify::{OAuthErrorBody, unexpected_reply};
+use onboard::flow::classify::unexpected_reply;
 use onboard::flow::{jwt, parse_device_code, parse_tokens};
 use onboard::http::Reply;
+use onboard::oauth::OAuthErrorBody;
 use onboard::profiles::{Profile, ProfilesFile, Validation};
 use onboard::secret::Secret;
 use onboard::store::{ExportedCredential, StoreKind};
@@ -268,7 +269,7 @@ proptest! {
         let parsed = OAuthErrorBody::parse(body.to_string().as_bytes());
         prop_assert!(parsed.is_some());
         let parsed = parsed.unwrap();
-        prop_assert_eq!(&parsed.error, &error);
+        prop_assert_eq!(parsed.error.as_str(), error.as_str());
         prop_assert_eq!(&parsed.error_codes, &codes);
         prop_assert_eq!(&parsed.trace_id, &trace);
     }

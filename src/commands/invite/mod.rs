@@ -18,7 +18,9 @@ use crate::cli::InviteArgs;
 use crate::commands::validate;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
-use crate::flow::{self, DeviceCode, PollEvent, RetryPolicy, TokenSet, classify};
+use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
+use crate::http::RetryPolicy;
+use crate::oauth::OAuthError;
 use crate::profiles::{Profile, Profiles};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;
@@ -247,13 +249,15 @@ impl Wizard<'_> {
     fn after_failed_attempt(&mut self, error: Error) -> Result<Attempt> {
         let needs_approval = error.kind == Kind::PermissionMissing
             && (error.aadsts.is_some_and(classify::is_approval_code)
-                || error.code == "authorization_declined"
-                || error.code == "consent_required");
+                || matches!(
+                    error.oauth,
+                    Some(OAuthError::AuthorizationDeclined | OAuthError::ConsentRequired)
+                ));
         if needs_approval {
             return Ok(Attempt::ApprovalNeeded(Some(error)));
         }
-        match error.code.as_str() {
-            "expired_token" | "code_expired" => {
+        match error.oauth {
+            Some(OAuthError::ExpiredToken | OAuthError::CodeExpired) => {
                 self.screen
                     .note("The code expired before sign-in finished.");
                 if !self.screen.is_interactive() || self.screen.ask("Get a fresh code?", true)? {
@@ -261,7 +265,9 @@ impl Wizard<'_> {
                 }
                 Err(error)
             }
-            "authorization_declined" | "access_denied" if self.screen.is_interactive() => {
+            Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
+                if self.screen.is_interactive() =>
+            {
                 self.screen
                     .note(&format!("Sign-in was declined: {}", error.message));
                 if self.screen.ask(

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use onboard::authority::{Authority, discover};
-use onboard::flow::{self, RetryPolicy};
-use onboard::http::{HttpOptions, build_client};
+use onboard::flow;
+use onboard::http::{HttpOptions, RetryPolicy, build_client};
 use onboard::profiles::Profiles;
 use onboard::secret::Secret;
 use onboard::store::{CredentialStore, FileStore, TimedStore, save_onboarding};

@@ -1,6 +1,11 @@
-//! The one place the HTTP client is built (timeouts, user agent, proxy, extra CA) and the one
-//! place response bodies are read (size-limited, so a hostile or broken server cannot exhaust
-//! memory).
+//! Transport policy: the one place the HTTP client is built (timeouts, user agent, proxy, extra
+//! CA), the one place response bodies are read (size-limited, so a hostile or broken server
+//! cannot exhaust memory), retries with the per-host throttle ([`retry`]), and what a failed
+//! reply means when nothing protocol-specific explains it ([`failed_reply`]).
+
+mod retry;
+
+pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
 
 use std::path::Path;
 use std::time::Duration;
@@ -217,9 +222,85 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// A reply that is not the success the caller wanted and that no protocol explained: 429, 5xx,
+/// or something else entirely (a proxy's HTML page, an empty 502). Never quotes the body.
+pub fn failed_reply(reply: &Reply) -> Error {
+    let host = reply.host();
+    let status = reply.status;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Error::new(
+            Kind::Unreachable,
+            "throttled",
+            format!("{host} is throttling requests (HTTP 429)"),
+        )
+        .with_hint("retry later; with --all lower --jobs");
+    }
+    if status.is_server_error() {
+        return Error::new(
+            Kind::Unreachable,
+            "server_error",
+            format!("{host} is failing (HTTP {})", status.as_u16()),
+        )
+        .with_hint("retry later; if it persists check the service's status page or your proxy");
+    }
+    Error::new(
+        Kind::Unreachable,
+        "unexpected_response",
+        format!(
+            "unexpected response from {host} (HTTP {}, {})",
+            status.as_u16(),
+            describe_body(&reply.body)
+        ),
+    )
+    .with_hint("something between onboard and the server answered instead (a proxy or captive portal?): check HTTPS_PROXY, NO_PROXY and --authority")
+}
+
+/// A short, safe description of a body we could not use: never its content.
+pub fn describe_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    if body.is_empty() {
+        "an empty body".into()
+    } else if text.contains("<html") || text.contains("<!doctype") {
+        "an HTML page instead of JSON".into()
+    } else if serde_json::from_slice::<serde_json::Value>(body).is_err() {
+        format!("{} bytes that are not valid JSON", body.len())
+    } else {
+        "JSON of an unexpected shape".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reply(status: u16, body: &[u8]) -> Reply {
+        Reply {
+            url: Url::parse("https://graph.example/v1.0/me").unwrap(),
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn failed_replies_name_the_host_and_never_echo_the_body() {
+        let e = failed_reply(&reply(
+            200,
+            b"<html><body>Sign in to the proxy secret</body></html>",
+        ));
+        assert_eq!(e.exit_code(), 5);
+        assert!(e.message.contains("graph.example"), "{}", e.message);
+        assert!(e.message.contains("HTML"), "{}", e.message);
+        assert!(!e.message.contains("secret"));
+        assert_eq!(failed_reply(&reply(503, b"")).code, "server_error");
+        assert_eq!(failed_reply(&reply(429, b"")).code, "throttled");
+        let truncated = failed_reply(&reply(200, br#"{"access_token":"abc"#));
+        assert!(
+            truncated.message.contains("not valid JSON"),
+            "{}",
+            truncated.message
+        );
+    }
 
     #[test]
     fn retry_after_accepts_whole_and_fractional_seconds() {

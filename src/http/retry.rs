@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
+use super::host_of;
 use crate::error::{Error, Kind};
-use crate::http::host_of;
 
 /// A failed attempt: the error and, when the server said so, how long to wait.
 #[derive(Debug)]

@@ -1,0 +1,163 @@
+//! The words of an OAuth 2.0 error as servers send them: the `error` code as a type, and the
+//! error body with Microsoft's extra fields (AADSTS codes, trace and correlation ids). Only the
+//! words: what they mean for the user (exit code, hint) is decided in `flow::classify`.
+
+use serde::Deserialize;
+
+/// Declares the known error codes once: the enum, its wire spelling and the parse.
+macro_rules! oauth_errors {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal,)*) => {
+        /// An OAuth `error` code (RFC 6749 §5.2, RFC 8628 §3.5, and Microsoft's additions).
+        /// Codes onboard has no use for keep their text in `Other`.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
+        #[serde(from = "String")]
+        pub enum OAuthError {
+            $($(#[$doc])* $variant,)*
+            Other(String),
+        }
+
+        impl OAuthError {
+            /// The code as it is spelled on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(OAuthError::$variant => $wire,)*
+                    OAuthError::Other(code) => code,
+                }
+            }
+        }
+
+        impl From<&str> for OAuthError {
+            fn from(code: &str) -> Self {
+                match code {
+                    $($wire => OAuthError::$variant,)*
+                    other => OAuthError::Other(other.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+oauth_errors! {
+    /// Device code: the user has not finished signing in yet; poll again.
+    AuthorizationPending = "authorization_pending",
+    /// Device code: poll less often (the interval grows by 5 s).
+    SlowDown = "slow_down",
+    /// Device code: the code expired before sign-in finished.
+    ExpiredToken = "expired_token",
+    /// Entra's older spelling of `expired_token`.
+    CodeExpired = "code_expired",
+    /// Device code: the user declined, or the sign-in ended at "Approval required".
+    AuthorizationDeclined = "authorization_declined",
+    AccessDenied = "access_denied",
+    BadVerificationCode = "bad_verification_code",
+    InvalidGrant = "invalid_grant",
+    InvalidClient = "invalid_client",
+    UnauthorizedClient = "unauthorized_client",
+    InvalidScope = "invalid_scope",
+    InvalidRequest = "invalid_request",
+    /// Microsoft: the tenant does not exist (with AADSTS90002).
+    InvalidTenant = "invalid_tenant",
+    ConsentRequired = "consent_required",
+    InteractionRequired = "interaction_required",
+    LoginRequired = "login_required",
+    TemporarilyUnavailable = "temporarily_unavailable",
+    ServerError = "server_error",
+}
+
+impl From<String> for OAuthError {
+    fn from(code: String) -> Self {
+        OAuthError::from(code.as_str())
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OAuth 2.0 error body with Microsoft's extra fields. Everything but `error` is optional
+/// and lenient, because it comes from a server that is failing.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OAuthErrorBody {
+    pub error: OAuthError,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_codes")]
+    pub error_codes: Vec<u32>,
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    #[serde(default)]
+    pub suberror: Option<String>,
+}
+
+impl OAuthErrorBody {
+    /// The body, when it is an OAuth error (a non-empty `error`).
+    pub fn parse(body: &[u8]) -> Option<OAuthErrorBody> {
+        serde_json::from_slice::<OAuthErrorBody>(body)
+            .ok()
+            .filter(|b| !b.error.as_str().is_empty())
+    }
+
+    /// The description up to Microsoft's "Trace ID:" trailer, which is shown separately.
+    pub fn summary(&self) -> Option<String> {
+        let text = self.error_description.as_deref()?;
+        let first = text
+            .split(['\r', '\n'])
+            .map(str::trim)
+            .find(|l| !l.is_empty())?;
+        Some(first.chars().take(300).collect())
+    }
+}
+
+/// `error_codes` should be numbers; a broken server may send strings or other junk.
+fn lenient_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|v| match v {
+                serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+                serde_json::Value::String(s) => s.trim_start_matches("AADSTS").parse().ok(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_read_leniently() {
+        let b = OAuthErrorBody::parse(br#"{"error":"x","error_codes":["AADSTS50173",7,"x",{}]}"#)
+            .unwrap();
+        assert_eq!(b.error_codes, vec![50173, 7]);
+        let b = OAuthErrorBody::parse(br#"{"error":"x","error_codes":"nope"}"#).unwrap();
+        assert!(b.error_codes.is_empty());
+        assert!(OAuthErrorBody::parse(b"<html>").is_none());
+        assert!(OAuthErrorBody::parse(br#"{"error":""}"#).is_none());
+    }
+
+    #[test]
+    fn error_codes_read_from_the_wire_as_their_variant_and_unknown_ones_keep_their_text() {
+        let b = OAuthErrorBody::parse(br#"{"error":"authorization_pending"}"#).unwrap();
+        assert_eq!(b.error, OAuthError::AuthorizationPending);
+        let b = OAuthErrorBody::parse(br#"{"error":"slow_down"}"#).unwrap();
+        assert_eq!(b.error, OAuthError::SlowDown);
+        let b = OAuthErrorBody::parse(br#"{"error":"something_new"}"#).unwrap();
+        assert_eq!(b.error, OAuthError::Other("something_new".into()));
+        for code in [
+            "expired_token",
+            "invalid_grant",
+            "invalid_tenant",
+            "something_new",
+        ] {
+            assert_eq!(OAuthError::from(code).as_str(), code);
+        }
+    }
+}
