@@ -12,11 +12,10 @@ use reqwest::Client;
 use crate::cli::{ColorChoice, GlobalArgs, StoreChoice};
 use crate::error::{Error, Kind, Result};
 use crate::http::{HttpOptions, build_client};
-use crate::profiles::{Profiles, default_config_dir};
+use crate::profiles::{Profiles, StoreKind, default_config_dir};
 use crate::store::env::CREDENTIAL_VAR;
 use crate::store::{
-    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, StoreKind,
-    TimedStore,
+    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, TimedStore,
 };
 use crate::ui::term::{
     NoBrowser, NoClipboard, SystemBrowser, SystemClipboard, TermKeys, TermOutput, TermPrompter,

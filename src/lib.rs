@@ -10,6 +10,7 @@ pub mod flow;
 pub mod generate;
 pub mod http;
 pub mod interrupt;
+mod json_file;
 pub mod oauth;
 pub mod profiles;
 pub mod secret;

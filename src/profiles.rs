@@ -1,6 +1,7 @@
 //! `profiles.json`: the non-secret facts of each saved onboarding (authority, tenant,
 //! registration, account, scopes, which store holds the token, the last validation), read
 //! without a lock and rewritten under one, atomically, keeping fields newer versions added.
+//! Stores build on this module, never the other way round.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Kind, Result};
-use crate::store::StoreKind;
-use crate::store::json_file::{self, BeforeRename};
+use crate::json_file::{self, BeforeRename, Edit, Versioned};
 
 /// The schema version this build writes. A file with a higher one is read but never rewritten.
 pub const PROFILES_VERSION: u32 = 1;
@@ -43,6 +43,57 @@ impl Default for ProfilesFile {
             profiles: BTreeMap::new(),
             extra: Map::new(),
         }
+    }
+}
+
+impl Versioned for ProfilesFile {
+    const VERSION: u32 = PROFILES_VERSION;
+    /// Exit 2: the user runs an older onboard than the one that wrote the file.
+    const NEWER_KIND: Kind = Kind::Usage;
+
+    fn empty() -> Self {
+        ProfilesFile::default()
+    }
+
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+/// Which store holds a profile's refresh token; recorded in `profiles.json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// The platform's keyring (Secret Service, Keychain, Credential Manager).
+    Keyring,
+    /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
+    File,
+    /// `ONBOARD_CREDENTIAL`, for CI: read-only.
+    Environment,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+            StoreKind::Environment => "environment",
+        }
+    }
+
+    /// Where the credential is, in words for the operator.
+    pub fn description(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "OS keyring",
+            StoreKind::File => "plaintext file store",
+            StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
+        }
+    }
+}
+
+impl std::fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -132,10 +183,7 @@ impl Profiles {
     pub fn load(&self) -> Result<ProfilesFile> {
         let path = self.path();
         tracing::debug!(path = %path.display(), "reading profiles");
-        match json_file::read(&path)? {
-            None => Ok(ProfilesFile::default()),
-            Some(bytes) => ProfilesFile::parse(&bytes, &path),
-        }
+        Ok(json_file::load(&path)?.unwrap_or_default())
     }
 
     /// One profile, or exit 3 when there is none by that name.
@@ -149,29 +197,9 @@ impl Profiles {
     /// Read-modify-write under the lock: re-reads the file, applies `change`, and writes the
     /// result atomically. When `change` fails nothing is written.
     pub fn update<T>(&self, change: impl FnOnce(&mut ProfilesFile) -> Result<T>) -> Result<T> {
-        let path = self.path();
-        json_file::ensure_dir(&self.dir)?;
-        let _lock = json_file::lock(&path)?;
-        let mut file = self.load()?;
-        if file.version > PROFILES_VERSION {
-            return Err(Error::new(
-                Kind::Usage,
-                "newer_file",
-                format!(
-                    "{} was written by a newer onboard (schema version {}; this one knows {})",
-                    path.display(),
-                    file.version,
-                    PROFILES_VERSION
-                ),
-            )
-            .with_hint("upgrade onboard; this version will not rewrite the file"));
-        }
-        let value = change(&mut file)?;
-        let mut bytes = serde_json::to_vec_pretty(&file)
-            .map_err(|e| Error::unexpected(format!("could not serialize profiles: {e}")))?;
-        bytes.push(b'\n');
-        json_file::write_atomic(&path, &bytes, self.before_rename.as_ref())?;
-        Ok(value)
+        json_file::update(&self.path(), self.before_rename.as_ref(), |file| {
+            change(file).map(Edit::Write)
+        })
     }
 }
 

@@ -16,8 +16,9 @@ use crate::deps::{Deps, ProxyEnv};
 use crate::error::{Error, Kind, Result};
 use crate::flow;
 use crate::http::{self, host_of};
+use crate::profiles::StoreKind;
 use crate::secret::Secret;
-use crate::store::{StoreKind, TimedStore};
+use crate::store::TimedStore;
 
 /// Clock skew beyond this is worth a warning: tokens carry times.
 const MAX_SKEW: Duration = Duration::from_secs(5 * 60);

@@ -15,8 +15,8 @@ use crate::cli::ValidateArgs;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow;
-use crate::profiles::{Profile, Profiles, Validation};
-use crate::store::{StoreKind, TimedStore};
+use crate::profiles::{Profile, Profiles, StoreKind, Validation};
+use crate::store::TimedStore;
 
 /// One profile's validation, as the contract's JSON shows it.
 #[derive(Debug)]

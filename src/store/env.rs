@@ -9,9 +9,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CredentialStore, StoreKind};
+use super::CredentialStore;
 use crate::error::{Error, Kind, Result};
-use crate::profiles::Profile;
+use crate::profiles::{Profile, StoreKind};
 use crate::secret::Secret;
 
 /// The environment variable CI sets.
@@ -82,7 +82,7 @@ impl ExportedCredential {
             return Err(bad("it is empty".to_owned()));
         }
         let credential: ExportedCredential = serde_json::from_str(text.trim())
-            .map_err(|e| bad(super::json_file::describe_json_error(&e)))?;
+            .map_err(|e| bad(crate::json_file::describe_json_error(&e)))?;
         if credential.version != EXPORT_VERSION {
             return Err(bad(format!(
                 "its version is {}, this onboard reads version {EXPORT_VERSION}",

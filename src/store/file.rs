@@ -3,14 +3,15 @@
 //! and announced with [`FILE_STORE_WARNING`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::json_file;
-use super::{CredentialStore, StoreKind};
-use crate::error::{Error, Kind, Result};
+use super::CredentialStore;
+use crate::error::{Kind, Result};
+use crate::json_file::{self, Edit, Versioned};
+use crate::profiles::StoreKind;
 use crate::secret::Secret;
 
 /// The file name inside the config dir.
@@ -30,6 +31,24 @@ struct CredentialsFile {
     credentials: BTreeMap<String, StoredCredential>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+impl Versioned for CredentialsFile {
+    const VERSION: u32 = CREDENTIALS_VERSION;
+    /// Exit 7: the store cannot be used by this onboard.
+    const NEWER_KIND: Kind = Kind::StoreUnavailable;
+
+    fn empty() -> Self {
+        CredentialsFile {
+            version: CREDENTIALS_VERSION,
+            credentials: BTreeMap::new(),
+            extra: Map::new(),
+        }
+    }
+
+    fn version(&self) -> u32 {
+        self.version
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,47 +73,6 @@ impl FileStore {
     pub fn path(&self) -> PathBuf {
         self.dir.join(CREDENTIALS_FILE)
     }
-
-    fn read(&self, path: &Path) -> Result<Option<CredentialsFile>> {
-        let Some(bytes) = json_file::read(path)? else {
-            return Ok(None);
-        };
-        let file: CredentialsFile =
-            serde_json::from_slice(&bytes).map_err(|e| json_file::parse_error(path, &e))?;
-        Ok(Some(file))
-    }
-
-    /// Read-modify-write under the lock; `change` returns whether to write.
-    fn update<T>(&self, change: impl FnOnce(&mut CredentialsFile) -> (bool, T)) -> Result<T> {
-        let path = self.path();
-        json_file::ensure_dir(&self.dir)?;
-        let _lock = json_file::lock(&path)?;
-        let mut file = self.read(&path)?.unwrap_or_else(|| CredentialsFile {
-            version: CREDENTIALS_VERSION,
-            credentials: BTreeMap::new(),
-            extra: Map::new(),
-        });
-        if file.version > CREDENTIALS_VERSION {
-            return Err(Error::new(
-                Kind::StoreUnavailable,
-                "newer_file",
-                format!(
-                    "{} was written by a newer onboard (schema version {})",
-                    path.display(),
-                    file.version
-                ),
-            )
-            .with_hint("upgrade onboard; this version will not rewrite the file"));
-        }
-        let (write, value) = change(&mut file);
-        if write {
-            let mut bytes = serde_json::to_vec_pretty(&file)
-                .map_err(|e| Error::unexpected(format!("could not serialize credentials: {e}")))?;
-            bytes.push(b'\n');
-            json_file::write_atomic(&path, &bytes, None)?;
-        }
-        Ok(value)
-    }
 }
 
 impl CredentialStore for FileStore {
@@ -104,7 +82,7 @@ impl CredentialStore for FileStore {
 
     fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         crate::profiles::validate_name(profile)?;
-        self.update(|file| {
+        json_file::update(&self.path(), None, |file: &mut CredentialsFile| {
             let entry = file
                 .credentials
                 .entry(profile.to_owned())
@@ -113,14 +91,12 @@ impl CredentialStore for FileStore {
                     extra: Map::new(),
                 });
             entry.refresh_token = refresh_token.clone();
-            (true, ())
+            Ok(Edit::Write(()))
         })
     }
 
     fn load(&self, profile: &str) -> Result<Option<Secret>> {
-        let path = self.path();
-        Ok(self
-            .read(&path)?
+        Ok(json_file::load::<CredentialsFile>(&self.path())?
             .and_then(|mut f| f.credentials.remove(profile))
             .map(|c| c.refresh_token))
     }
@@ -129,9 +105,12 @@ impl CredentialStore for FileStore {
         if !self.path().exists() {
             return Ok(false);
         }
-        self.update(|file| {
-            let removed = file.credentials.remove(profile).is_some();
-            (removed, removed)
+        json_file::update(&self.path(), None, |file: &mut CredentialsFile| {
+            Ok(if file.credentials.remove(profile).is_some() {
+                Edit::Write(true)
+            } else {
+                Edit::Keep(false)
+            })
         })
     }
 }

@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 use keyring_core::{CredentialStore as KeyringBackend, Entry};
 use zeroize::Zeroizing;
 
-use super::{CredentialStore, StoreKind};
+use super::CredentialStore;
 use crate::error::{Error, Kind, Result};
+use crate::profiles::StoreKind;
 use crate::secret::Secret;
 
 /// The keyring service name of the head entries.

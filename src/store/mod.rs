@@ -4,76 +4,18 @@
 
 pub mod env;
 pub mod file;
-pub(crate) mod json_file;
 pub mod keyring;
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Kind, Result};
-use crate::profiles::{Profile, Profiles};
+use crate::profiles::{Profile, Profiles, StoreKind};
 use crate::secret::Secret;
 
 pub use env::{EnvStore, ExportedCredential};
 pub use file::{FILE_STORE_WARNING, FileStore};
 pub use keyring::KeyringStore;
-
-/// Which store holds a profile's refresh token; recorded in `profiles.json`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreKind {
-    /// The platform's keyring (Secret Service, Keychain, Credential Manager).
-    Keyring,
-    /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
-    File,
-    /// `ONBOARD_CREDENTIAL`, for CI: read-only.
-    Environment,
-}
-
-impl StoreKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoreKind::Keyring => "keyring",
-            StoreKind::File => "file",
-            StoreKind::Environment => "environment",
-        }
-    }
-}
-
-/// For `--store` / `ONBOARD_STORE`: only the stores a user may choose (`environment` is
-/// picked by `ONBOARD_CREDENTIAL` being set, not by name).
-impl std::str::FromStr for StoreKind {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "keyring" => Ok(StoreKind::Keyring),
-            "file" => Ok(StoreKind::File),
-            other => Err(Error::usage(format!("unknown credential store '{other}'"))
-                .with_hint("use --store keyring (the default) or --store file")),
-        }
-    }
-}
-
-impl StoreKind {
-    /// Where the credential is, in words for the operator.
-    pub fn description(self) -> &'static str {
-        match self {
-            StoreKind::Keyring => "OS keyring",
-            StoreKind::File => "plaintext file store",
-            StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
-        }
-    }
-}
-
-impl fmt::Display for StoreKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One refresh token per profile. Calls may block (D-Bus, a keyring prompt, a file lock):
 /// async code goes through [`TimedStore`].

@@ -10,11 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use onboard::error::Kind;
-use onboard::profiles::{Profile, Profiles};
+use onboard::profiles::{Profile, Profiles, StoreKind};
 use onboard::secret::Secret;
 use onboard::store::{
-    CredentialStore, FileStore, KeyringStore, StoreKind, TimedStore, remove_onboarding,
-    save_onboarding,
+    CredentialStore, FileStore, KeyringStore, TimedStore, remove_onboarding, save_onboarding,
 };
 
 use crate::support::keyring::{

@@ -166,7 +166,7 @@ fn break_store(dir: &Path, name: &str) {
     Profiles::at(dir)
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut(name) {
-                profile.store = onboard::store::StoreKind::Keyring;
+                profile.store = onboard::profiles::StoreKind::Keyring;
             }
             Ok(())
         })

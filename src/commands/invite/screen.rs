@@ -15,8 +15,8 @@ use crate::commands::validate::Checked;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::flow::{DeviceCode, PollEvent, PollEventKind};
-use crate::profiles::{Profile, Profiles};
-use crate::store::{StoreKind, TimedStore};
+use crate::profiles::{Profile, Profiles, StoreKind};
+use crate::store::TimedStore;
 use crate::ui::{Browser, Clipboard, Keys, Output, Prompter, Spinner};
 
 const STEPS: u32 = 6;

@@ -1,18 +1,86 @@
-//! The discipline for onboard's JSON files in the config dir (`profiles.json`,
-//! `credentials.json`): an exclusive advisory lock on a sibling `.lock` file around every
-//! read-modify-write, atomic replacement (temp file in the same dir, fsync, rename, fsync dir),
-//! mode 0600 for files and 0700 for the dir, and parse errors that never echo file content.
+//! The discipline for onboard's versioned JSON files in the config dir (`profiles.json`,
+//! `credentials.json`): the one read-modify-write ([`update`]) with an exclusive advisory lock
+//! on a sibling `.lock` file, a schema version that a newer onboard's file is never rewritten
+//! past, atomic replacement (temp file in the same dir, fsync, rename, fsync dir), mode 0600 for
+//! files and 0700 for the dir, and parse errors that never echo file content.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::error::{Error, Kind, Result};
+
+/// A JSON file with a schema version at its top.
+pub(crate) trait Versioned: Serialize + DeserializeOwned {
+    /// The schema version this build writes. A file with a higher one is read but never
+    /// rewritten.
+    const VERSION: u32;
+    /// The exit kind when the file is newer than this build: what the user cannot do then.
+    const NEWER_KIND: Kind;
+    /// The content of a file that does not exist yet.
+    fn empty() -> Self;
+    fn version(&self) -> u32;
+}
+
+/// What an update's change asks for: write the file, or leave it untouched.
+pub(crate) enum Edit<T> {
+    Write(T),
+    Keep(T),
+}
+
+/// The file at `path`, or `None` when it does not exist yet. No lock: writers replace the file
+/// atomically, so a reader always sees a whole file.
+pub(crate) fn load<F: Versioned>(path: &Path) -> Result<Option<F>> {
+    match read(path)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| parse_error(path, &e)),
+    }
+}
+
+/// Read-modify-write under the lock: re-reads the file (a missing one is [`Versioned::empty`]),
+/// refuses a newer schema, applies `change`, and replaces the file atomically when `change`
+/// says [`Edit::Write`]. When `change` fails nothing is written.
+pub(crate) fn update<F: Versioned, T>(
+    path: &Path,
+    before_rename: Option<&BeforeRename>,
+    change: impl FnOnce(&mut F) -> Result<Edit<T>>,
+) -> Result<T> {
+    ensure_dir(parent(path))?;
+    let _lock = lock(path)?;
+    let mut file = load::<F>(path)?.unwrap_or_else(F::empty);
+    if file.version() > F::VERSION {
+        return Err(Error::new(
+            F::NEWER_KIND,
+            "newer_file",
+            format!(
+                "{} was written by a newer onboard (schema version {}; this one knows {})",
+                path.display(),
+                file.version(),
+                F::VERSION
+            ),
+        )
+        .with_hint("upgrade onboard; this version will not rewrite the file"));
+    }
+    let value = match change(&mut file)? {
+        Edit::Keep(value) => return Ok(value),
+        Edit::Write(value) => value,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file)
+        .map_err(|e| Error::unexpected(format!("could not serialize {}: {e}", path.display())))?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes, before_rename)?;
+    Ok(value)
+}
 
 /// How long a writer waits for another onboard process to finish its update. Updates take
 /// milliseconds; a lock held longer belongs to a stuck process, and waiting forever would hang.
-pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
+const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Called after the new content is durable in the temp file and before the rename: tests use
 /// it to kill a writer at the worst moment.
@@ -20,7 +88,7 @@ pub(crate) type BeforeRename = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// Creates the config dir (and its parents) if missing; a dir onboard creates is 0700.
 /// An existing dir keeps its mode: it may be one the user chose with `--config-dir`.
-pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
+fn ensure_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -38,11 +106,11 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
 
 /// Holds the exclusive lock for `path` until dropped (closing the file releases it, also
 /// when the process dies).
-pub(crate) struct Lock {
+struct Lock {
     _file: File,
 }
 
-pub(crate) fn lock(path: &Path) -> Result<Lock> {
+fn lock(path: &Path) -> Result<Lock> {
     let lock_path = sibling(path, ".lock");
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -86,7 +154,7 @@ pub(crate) fn lock(path: &Path) -> Result<Lock> {
 }
 
 /// The file's bytes, or `None` when it does not exist yet.
-pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>> {
+fn read(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -96,11 +164,7 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>> {
 
 /// Replaces `path` with `bytes` so that a reader, or a crash at any moment, sees either the
 /// old file or the new one, never a mix. Call with the lock held.
-pub(crate) fn write_atomic(
-    path: &Path,
-    bytes: &[u8],
-    before_rename: Option<&BeforeRename>,
-) -> Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8], before_rename: Option<&BeforeRename>) -> Result<()> {
     let dir = parent(path);
     ensure_dir(dir)?;
     let name = path
