@@ -101,6 +101,30 @@ impl Authority {
     pub fn is_loopback_http(&self) -> bool {
         self.base.scheme() == "http" && is_loopback(&self.base)
     }
+
+    /// The device-code phishing guard: the sign-in page a device-code answer names must be on
+    /// Microsoft's hosts for a Microsoft authority, and on the authority's own host otherwise.
+    pub fn trusts_verification_page(&self, uri: &Url) -> bool {
+        let Some(host) = uri.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        if self.cloud.is_some() {
+            const MICROSOFT: [&str; 6] = [
+                "microsoft.com",
+                "microsoftonline.com",
+                "microsoftonline.us",
+                "microsoft.us",
+                "chinacloudapi.cn",
+                "microsoftonline.cn",
+            ];
+            return MICROSOFT
+                .iter()
+                .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+        }
+        self.base
+            .host_str()
+            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+    }
 }
 
 pub fn is_loopback(url: &Url) -> bool {
@@ -296,6 +320,38 @@ mod tests {
         assert_eq!(
             custom.discovery_url().as_str(),
             "https://idp.example.com/realms/x/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn verification_pages_must_be_on_the_expected_host() {
+        let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
+        for ok in [
+            "https://microsoft.com/devicelogin",
+            "https://www.microsoft.com/link",
+            "https://login.microsoftonline.us/x",
+        ] {
+            assert!(
+                microsoft.trusts_verification_page(&Url::parse(ok).unwrap()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "https://microsoft.com.evil.example/devicelogin",
+            "https://evilmicrosoft.com/",
+            "https://login.example/",
+        ] {
+            assert!(
+                !microsoft.trusts_verification_page(&Url::parse(bad).unwrap()),
+                "{bad}"
+            );
+        }
+        let custom = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
+        assert!(
+            custom.trusts_verification_page(&Url::parse("https://idp.example/device").unwrap())
+        );
+        assert!(
+            !custom.trusts_verification_page(&Url::parse("https://other.example/device").unwrap())
         );
     }
 }

@@ -198,7 +198,7 @@ impl<'a> Screen<'a> {
             style(&inputs.account).bold()
         ));
         self.untrusted_host = None;
-        if !trusted_verification_host(authority, &code.verification_uri) {
+        if !authority.trusts_verification_page(&code.verification_uri) {
             self.warn(&format!(
                 "the sign-in page is on {host}, which is not {}'s: make sure this is expected before signing in",
                 authority.describe()
@@ -472,31 +472,6 @@ pub fn clock(duration: Duration) -> String {
     }
 }
 
-/// Device-code phishing guard: Microsoft's pages for Microsoft authorities, the authority's
-/// own host otherwise.
-pub fn trusted_verification_host(authority: &Authority, uri: &Url) -> bool {
-    let Some(host) = uri.host_str().map(str::to_ascii_lowercase) else {
-        return false;
-    };
-    if authority.cloud.is_some() {
-        const MICROSOFT: [&str; 6] = [
-            "microsoft.com",
-            "microsoftonline.com",
-            "microsoftonline.us",
-            "microsoft.us",
-            "chinacloudapi.cn",
-            "microsoftonline.cn",
-        ];
-        return MICROSOFT
-            .iter()
-            .any(|d| host == *d || host.ends_with(&format!(".{d}")));
-    }
-    authority
-        .base
-        .host_str()
-        .is_some_and(|h| h.eq_ignore_ascii_case(&host))
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -695,39 +670,5 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(761)), "12:41");
         assert_eq!(clock(Duration::from_secs(5)), "0:05");
         assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
-    }
-
-    #[test]
-    fn verification_pages_must_be_on_the_expected_host() {
-        let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
-        for ok in [
-            "https://microsoft.com/devicelogin",
-            "https://www.microsoft.com/link",
-            "https://login.microsoftonline.us/x",
-        ] {
-            assert!(
-                trusted_verification_host(&microsoft, &Url::parse(ok).unwrap()),
-                "{ok}"
-            );
-        }
-        for bad in [
-            "https://microsoft.com.evil.example/devicelogin",
-            "https://evilmicrosoft.com/",
-            "https://login.example/",
-        ] {
-            assert!(
-                !trusted_verification_host(&microsoft, &Url::parse(bad).unwrap()),
-                "{bad}"
-            );
-        }
-        let custom = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
-        assert!(trusted_verification_host(
-            &custom,
-            &Url::parse("https://idp.example/device").unwrap()
-        ));
-        assert!(!trusted_verification_host(
-            &custom,
-            &Url::parse("https://other.example/device").unwrap()
-        ));
     }
 }
