@@ -12,6 +12,7 @@ mod help;
 mod hygiene;
 mod interop;
 mod keyring;
+mod layers;
 mod permissions;
 mod profiles;
 mod properties;
