@@ -3,14 +3,14 @@
 //! save the credential, validate it.
 
 mod demo;
+mod events;
 pub mod inputs;
 mod screen;
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use self::demo::Demo;
+use self::events::{Event, fields};
 use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
@@ -99,13 +99,8 @@ impl Wizard<'_> {
             &[],
         )
         .await;
-        let mut event = json!({"event": "validated"});
-        if let (Some(target), serde_json::Value::Object(fields)) =
-            (event.as_object_mut(), checked.to_json())
-        {
-            target.extend(fields);
-        }
-        self.screen.event(event);
+        self.screen
+            .event(&Event::Validated(fields(checked.to_json())));
         self.screen.summary(
             &inputs,
             &profile,
@@ -147,14 +142,13 @@ impl Wizard<'_> {
             let code =
                 flow::request_device_code(&self.http, endpoints, &inputs.client_id, &inputs.scopes)
                     .await?;
-            self.screen.event(json!({
-                "event": "device_code",
-                "user_code": code.user_code,
-                "verification_uri": code.verification_uri.as_str(),
-                "expires_in": code.expires_in.as_secs(),
-                "interval": code.interval.as_secs(),
-                "attempt": attempt,
-            }));
+            self.screen.event(&Event::DeviceCode {
+                user_code: &code.user_code,
+                verification_uri: code.verification_uri.as_str(),
+                expires_in: code.expires_in.as_secs(),
+                interval: code.interval.as_secs(),
+                attempt,
+            });
             self.screen.show_code(&code, inputs, &inputs.authority);
             let outcome = self.wait(inputs, endpoints, &code).await?;
             match outcome {
@@ -298,16 +292,13 @@ impl Wizard<'_> {
             &inputs.client_id,
             None,
         );
-        let mut event = json!({
-            "event": "approval_required",
-            "admin_consent_url": link.as_ref().map(|l| l.as_str()),
+        self.screen.event(&Event::ApprovalRequired {
+            admin_consent_url: link.as_ref().map(|l| l.as_str()),
+            code: cause.map(|error| match error.aadsts {
+                Some(code) => format!("AADSTS{code}"),
+                None => error.code.clone(),
+            }),
         });
-        if let Some(code) = cause.and_then(|e| e.aadsts) {
-            event["code"] = json!(format!("AADSTS{code}"));
-        } else if let Some(error) = cause {
-            event["code"] = json!(error.code);
-        }
-        self.screen.event(event);
         self.screen.step(3, "Admin approval");
         self.screen.explain_approval(inputs, link.as_ref());
         if !self.screen.is_interactive() {
@@ -490,14 +481,17 @@ impl Wizard<'_> {
             inputs.profile,
             self.store.kind().description()
         ));
-        self.screen.event(json!({
-            "event": "signed_in",
-            "profile": inputs.profile,
-            "tenant_id": tokens.claims.tid.clone().or(endpoints.tenant_id.clone()),
-            "account": account,
-            "scopes": tokens.scopes,
-            "store": self.store.kind().as_str(),
-        }));
+        self.screen.event(&Event::SignedIn {
+            profile: &inputs.profile,
+            tenant_id: tokens
+                .claims
+                .tid
+                .as_deref()
+                .or(endpoints.tenant_id.as_deref()),
+            account,
+            scopes: &tokens.scopes,
+            store: self.store.kind(),
+        });
         Ok(())
     }
 

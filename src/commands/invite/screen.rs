@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use console::style;
-use serde_json::Value;
 use url::Url;
 
+use super::events::{Event, fields};
 use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
@@ -76,19 +76,15 @@ impl<'a> Screen<'a> {
     }
 
     /// One JSON Lines event on stdout (only with `--json`).
-    pub fn event(&mut self, event: Value) {
+    pub fn event(&mut self, event: &Event) {
         if self.json {
-            self.out.data(&event.to_string());
+            self.out.data(&event.to_line());
         }
     }
 
     pub fn failed(&mut self, error: &Error) {
         self.stop_waiting();
-        let mut event = serde_json::json!({"event": "error"});
-        if let (Value::Object(target), Value::Object(fields)) = (&mut event, error.to_json()) {
-            target.extend(fields);
-        }
-        self.event(event);
+        self.event(&Event::Error(fields(error.to_json())));
     }
 
     /// A line for the operator; the spinner makes way and comes back on the next tick.

@@ -1,0 +1,108 @@
+//! The JSON Lines events `invite --json` prints on stdout, one per line as they happen. Each is
+//! an object whose `event` names it; `validated` and `error` carry the same object that
+//! `validate --json` and a failing command print.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::profiles::StoreKind;
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// A code to enter on the sign-in page.
+    DeviceCode {
+        user_code: &'a str,
+        verification_uri: &'a str,
+        /// Seconds.
+        expires_in: u64,
+        /// Seconds between polls.
+        interval: u64,
+        /// 1 for the first code, 2 after a fresh one, ...
+        attempt: u32,
+    },
+    /// A reviewer must approve: the link to send, and the code that said so.
+    ApprovalRequired {
+        admin_consent_url: Option<&'a str>,
+        /// `AADSTS…` when Microsoft sent a number, otherwise the OAuth error.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
+    /// The credential is saved.
+    SignedIn {
+        profile: &'a str,
+        tenant_id: Option<&'a str>,
+        account: &'a str,
+        scopes: &'a [String],
+        store: StoreKind,
+    },
+    /// The first validation of the saved credential.
+    Validated(Map<String, Value>),
+    /// The failure that ends the command.
+    Error(Map<String, Value>),
+}
+
+impl Event<'_> {
+    /// One line of JSON.
+    pub fn to_line(&self) -> String {
+        // Strings, numbers and maps of them always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The fields of a JSON object (the objects other commands print are always objects).
+pub fn fields(object: Value) -> Map<String, Value> {
+    match object {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_name_themselves_first_and_keep_the_documented_fields() {
+        let line = Event::DeviceCode {
+            user_code: "ABCD-EFGH",
+            verification_uri: "https://microsoft.com/devicelogin",
+            expires_in: 900,
+            interval: 5,
+            attempt: 1,
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"device_code","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"attempt":1}"#
+        );
+        let line = Event::ApprovalRequired {
+            admin_consent_url: None,
+            code: None,
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"approval_required","admin_consent_url":null}"#
+        );
+        let scopes = ["User.Read".to_owned()];
+        let line = Event::SignedIn {
+            profile: "p",
+            tenant_id: Some("t"),
+            account: "a@t",
+            scopes: &scopes,
+            store: StoreKind::Keyring,
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"signed_in","profile":"p","tenant_id":"t","account":"a@t","scopes":["User.Read"],"store":"keyring"}"#
+        );
+        let error = crate::error::Error::usage("bad");
+        let line = Event::Error(fields(error.to_json())).to_line();
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["event"], "error");
+        assert_eq!(parsed["exit_code"], 2);
+        assert_eq!(parsed["message"], "bad");
+    }
+}
