@@ -97,8 +97,10 @@ impl std::fmt::Display for StoreKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Profile {
+/// How to reach one tenant's registration as one account: what a saved profile and an
+/// exported credential (`onboard export`) share, field for field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
     /// The authority URL used to sign in.
     pub authority: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,6 +115,12 @@ pub struct Profile {
     /// The scopes granted at sign-in.
     #[serde(default)]
     pub scopes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(flatten)]
+    pub connection: Connection,
     pub store: StoreKind,
     /// RFC 3339.
     pub created_at: String,
@@ -254,13 +262,15 @@ mod tests {
 
     fn sample() -> Profile {
         Profile {
-            authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0".into(),
-            cloud: Some("global".into()),
-            tenant: "contoso.onmicrosoft.com".into(),
-            tenant_id: Some("00000000-0000-0000-0000-000000000001".into()),
-            client_id: "00000000-0000-0000-0000-000000000002".into(),
-            account: Some("svc@contoso.onmicrosoft.com".into()),
-            scopes: vec!["User.Read".into(), "offline_access".into()],
+            connection: Connection {
+                authority: "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0".into(),
+                cloud: Some("global".into()),
+                tenant: "contoso.onmicrosoft.com".into(),
+                tenant_id: Some("00000000-0000-0000-0000-000000000001".into()),
+                client_id: "00000000-0000-0000-0000-000000000002".into(),
+                account: Some("svc@contoso.onmicrosoft.com".into()),
+                scopes: vec!["User.Read".into(), "offline_access".into()],
+            },
             store: StoreKind::Keyring,
             created_at: "2026-11-27T10:00:00Z".into(),
             last_validation: None,

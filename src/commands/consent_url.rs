@@ -32,7 +32,7 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
             (authority, client_id)
         } else {
             let (_, _, profile) = saved(deps, profile_flag)?;
-            (authority_of(&profile)?, profile.client_id)
+            (authority_of(&profile)?, profile.connection.client_id)
         };
     // A Microsoft cloud's Graph host is known; any other authority must say through discovery
     // whether it is Microsoft's (msgraph_host).

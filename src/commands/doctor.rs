@@ -159,7 +159,7 @@ fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<
         Some(profile) => Target {
             authority: authority_of(&profile)?,
             has_tenant: true,
-            client_id: client_id.or(Some(profile.client_id.clone())),
+            client_id: client_id.or(Some(profile.connection.client_id.clone())),
             store: Some(profile.store),
         },
         None => Target {

@@ -27,8 +27,11 @@ pub fn run(deps: &mut Deps) -> Result<()> {
         .map(|(name, p)| {
             [
                 name.clone(),
-                p.account.clone().unwrap_or_else(|| "-".into()),
-                p.tenant_id.clone().unwrap_or_else(|| p.tenant.clone()),
+                p.connection.account.clone().unwrap_or_else(|| "-".into()),
+                p.connection
+                    .tenant_id
+                    .clone()
+                    .unwrap_or_else(|| p.connection.tenant.clone()),
                 p.store.to_string(),
                 last_validation(p),
             ]
@@ -74,13 +77,13 @@ fn last_validation(profile: &Profile) -> String {
 fn to_json(name: &str, profile: &Profile) -> Value {
     json!({
         "profile": name,
-        "tenant": profile.tenant,
-        "tenant_id": profile.tenant_id,
-        "client_id": profile.client_id,
-        "account": profile.account,
-        "authority": profile.authority,
-        "cloud": profile.cloud,
-        "scopes": profile.scopes,
+        "tenant": profile.connection.tenant,
+        "tenant_id": profile.connection.tenant_id,
+        "client_id": profile.connection.client_id,
+        "account": profile.connection.account,
+        "authority": profile.connection.authority,
+        "cloud": profile.connection.cloud,
+        "scopes": profile.connection.scopes,
         "store": profile.store.as_str(),
         "created_at": profile.created_at,
         "last_validation": profile.last_validation,

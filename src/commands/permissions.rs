@@ -28,7 +28,7 @@ pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
         &session.http,
         &endpoints,
         &tokens.access_token,
-        &selected.profile.client_id,
+        &selected.profile.connection.client_id,
         &session.retries,
     )
     .await
@@ -41,12 +41,16 @@ pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
         Err(error) => Grants::Unreadable(error),
     };
     let profile = &selected.profile;
-    let tenant_id = tokens.claims.tid.clone().or(profile.tenant_id.clone());
+    let tenant_id = tokens
+        .claims
+        .tid
+        .clone()
+        .or(profile.connection.tenant_id.clone());
     let account = tokens
         .claims
         .account()
         .map(String::from)
-        .or(profile.account.clone());
+        .or(profile.connection.account.clone());
     if deps.json {
         let (read, unreadable) = match &grants {
             Grants::Read(list) => (
@@ -61,7 +65,7 @@ pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
                 "profile": selected.name,
                 "tenant_id": tenant_id,
                 "account": account,
-                "client_id": profile.client_id,
+                "client_id": profile.connection.client_id,
                 "scopes": tokens.scopes,
                 "token_scp": scp,
                 "grants": read,
@@ -75,8 +79,8 @@ pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     out.data(&format!(
         "Profile {}: registration {} in tenant {}, as {}",
         selected.name,
-        profile.client_id,
-        tenant_id.as_deref().unwrap_or(&profile.tenant),
+        profile.connection.client_id,
+        tenant_id.as_deref().unwrap_or(&profile.connection.tenant),
         account.as_deref().unwrap_or("-")
     ));
     out.data(&format!(

@@ -67,7 +67,7 @@ impl Session {
         let tokens = flow::refresh(
             &self.http,
             &endpoints,
-            &profile.client_id,
+            &profile.connection.client_id,
             &refresh_token,
             scopes,
             self.retries.clone(),
@@ -87,16 +87,20 @@ impl Session {
 
 /// The authority a profile was saved with.
 pub fn authority_of(profile: &Profile) -> Result<Authority> {
-    let base = Url::parse(&profile.authority).map_err(|_| {
+    let base = Url::parse(&profile.connection.authority).map_err(|_| {
         Error::usage(format!(
             "the saved authority '{}' is not a URL",
-            profile.authority
+            profile.connection.authority
         ))
         .with_hint("run `onboard invite` again for this profile")
     })?;
     Ok(Authority {
         base,
-        cloud: profile.cloud.as_deref().and_then(Cloud::from_name),
+        cloud: profile
+            .connection
+            .cloud
+            .as_deref()
+            .and_then(Cloud::from_name),
     })
 }
 

@@ -38,10 +38,10 @@ impl Checked {
     fn new(name: &str, profile: &Profile) -> Checked {
         Checked {
             profile: name.to_string(),
-            tenant_id: profile.tenant_id.clone(),
+            tenant_id: profile.connection.tenant_id.clone(),
             tenant_name: None,
-            account: profile.account.clone(),
-            scopes: profile.scopes.clone(),
+            account: profile.connection.account.clone(),
+            scopes: profile.connection.scopes.clone(),
             access_token_expires_at: None,
             checked_at: jiff::Timestamp::now(),
             checked_with: "",
@@ -153,7 +153,7 @@ async fn prove(
     )
     .await?;
     checked.checked_with = identity.source;
-    if let (Some(actual), Some(expected)) = (&identity.account, &profile.account)
+    if let (Some(actual), Some(expected)) = (&identity.account, &profile.connection.account)
         && !actual.eq_ignore_ascii_case(expected)
     {
         return Err(Error::new(
@@ -200,7 +200,7 @@ fn record(profiles: &Profiles, results: &[Checked]) {
                     message: checked.error.as_ref().map(|e| e.message.clone()),
                 });
                 if checked.valid() {
-                    profile.scopes = checked.scopes.clone();
+                    profile.connection.scopes = checked.scopes.clone();
                 }
             }
         }

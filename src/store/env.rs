@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CredentialStore;
 use crate::error::{Error, Kind, Result};
-use crate::profiles::{Profile, StoreKind};
+use crate::profiles::{Connection, Profile, StoreKind};
 use crate::secret::Secret;
 
 /// The environment variable CI sets.
@@ -25,17 +25,8 @@ pub const EXPORT_VERSION: u32 = 1;
 pub struct ExportedCredential {
     pub version: u32,
     pub profile: String,
-    pub authority: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<String>,
-    pub tenant: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
+    #[serde(flatten)]
+    pub connection: Connection,
     #[serde(serialize_with = "super::serialize_secret")]
     pub refresh_token: Secret,
 }
@@ -46,13 +37,7 @@ impl ExportedCredential {
         ExportedCredential {
             version: EXPORT_VERSION,
             profile: name.to_owned(),
-            authority: profile.authority.clone(),
-            cloud: profile.cloud.clone(),
-            tenant: profile.tenant.clone(),
-            tenant_id: profile.tenant_id.clone(),
-            client_id: profile.client_id.clone(),
-            account: profile.account.clone(),
-            scopes: profile.scopes.clone(),
+            connection: profile.connection.clone(),
             refresh_token,
         }
     }
@@ -98,13 +83,7 @@ impl ExportedCredential {
     /// The profile facts, for code that expects a saved profile.
     pub fn profile(&self, created_at: &str) -> Profile {
         Profile {
-            authority: self.authority.clone(),
-            cloud: self.cloud.clone(),
-            tenant: self.tenant.clone(),
-            tenant_id: self.tenant_id.clone(),
-            client_id: self.client_id.clone(),
-            account: self.account.clone(),
-            scopes: self.scopes.clone(),
+            connection: self.connection.clone(),
             store: StoreKind::Environment,
             created_at: created_at.to_owned(),
             last_validation: None,
@@ -205,7 +184,8 @@ mod tests {
         assert_eq!(parsed.refresh_token.expose(), "0.AVYA-rt");
         let again = ExportedCredential::from_json(&parsed.to_json()).unwrap();
         assert_eq!(again, parsed);
-        assert!(!parsed.to_json().contains('\n'));
+        // The shared Connection fields sit between `profile` and `refresh_token`, as before.
+        assert_eq!(parsed.to_json(), EXPORTED);
         assert!(!format!("{parsed:?}").contains("0.AVYA"));
     }
 

@@ -12,7 +12,7 @@ use onboard::flow::classify::unexpected_reply;
 use onboard::flow::{jwt, parse_device_code, parse_tokens};
 use onboard::http::Reply;
 use onboard::oauth::OAuthErrorBody;
-use onboard::profiles::{Profile, ProfilesFile, StoreKind, Validation};
+use onboard::profiles::{Connection, Profile, ProfilesFile, StoreKind, Validation};
 use onboard::secret::Secret;
 use onboard::store::ExportedCredential;
 use proptest::prelude::*;
@@ -161,13 +161,15 @@ fn profile() -> impl Strategy<Value = Profile> {
                 (account, scopes, store, created_at, last),
             )| {
                 Profile {
-                    authority: format!("https://{authority}.example/v2.0"),
-                    cloud,
-                    tenant,
-                    tenant_id,
-                    client_id,
-                    account,
-                    scopes,
+                    connection: Connection {
+                        authority: format!("https://{authority}.example/v2.0"),
+                        cloud,
+                        tenant,
+                        tenant_id,
+                        client_id,
+                        account,
+                        scopes,
+                    },
                     store,
                     created_at,
                     last_validation: last.map(|(at, valid, exit_code, message)| Validation {

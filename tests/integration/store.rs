@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use onboard::error::Kind;
-use onboard::profiles::{Profile, Profiles, StoreKind};
+use onboard::profiles::{Connection, Profile, Profiles, StoreKind};
 use onboard::secret::Secret;
 use onboard::store::{
     CredentialStore, FileStore, KeyringStore, TimedStore, remove_onboarding, save_onboarding,
@@ -22,13 +22,15 @@ use crate::support::keyring::{
 
 fn profile(tenant: &str) -> Profile {
     Profile {
-        authority: format!("https://login.microsoftonline.com/{tenant}/v2.0"),
-        cloud: Some("global".into()),
-        tenant: tenant.into(),
-        tenant_id: Some("11111111-2222-3333-4444-555555555555".into()),
-        client_id: "66666666-7777-8888-9999-000000000000".into(),
-        account: Some(format!("svc@{tenant}")),
-        scopes: vec!["User.Read".into(), "offline_access".into()],
+        connection: Connection {
+            authority: format!("https://login.microsoftonline.com/{tenant}/v2.0"),
+            cloud: Some("global".into()),
+            tenant: tenant.into(),
+            tenant_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            client_id: "66666666-7777-8888-9999-000000000000".into(),
+            account: Some(format!("svc@{tenant}")),
+            scopes: vec!["User.Read".into(), "offline_access".into()],
+        },
         store: StoreKind::Keyring,
         created_at: "2026-11-27T10:00:00Z".into(),
         last_validation: None,
@@ -380,9 +382,10 @@ fn twenty_concurrent_writers_lose_no_update() {
                             .entry("shared".into())
                             .or_insert_with(|| {
                                 let mut p = profile("shared");
-                                p.scopes.clear();
+                                p.connection.scopes.clear();
                                 p
                             })
+                            .connection
                             .scopes
                             .push(format!("scope{i}"));
                         Ok(())
@@ -397,9 +400,17 @@ fn twenty_concurrent_writers_lose_no_update() {
     let file = profiles.load().unwrap();
     assert_eq!(file.profiles.len(), 21);
     for i in 0..20 {
-        assert_eq!(file.profiles[&format!("p{i}")].tenant, format!("t{i}"));
+        assert_eq!(
+            file.profiles[&format!("p{i}")].connection.tenant,
+            format!("t{i}")
+        );
     }
-    let scopes: BTreeSet<_> = file.profiles["shared"].scopes.iter().cloned().collect();
+    let scopes: BTreeSet<_> = file.profiles["shared"]
+        .connection
+        .scopes
+        .iter()
+        .cloned()
+        .collect();
     assert_eq!(scopes.len(), 20, "{scopes:?}");
     let leftovers: Vec<_> = std::fs::read_dir(profiles.dir())
         .unwrap()

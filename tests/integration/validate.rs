@@ -389,7 +389,7 @@ fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
     Profiles::at(dir.path())
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut("p") {
-                profile.account = Some(expected.clone());
+                profile.connection.account = Some(expected.clone());
             }
             Ok(())
         })

@@ -21,7 +21,7 @@ use crate::error::{Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
-use crate::profiles::{Profile, Profiles};
+use crate::profiles::{Connection, Profile, Profiles};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;
 
@@ -421,19 +421,21 @@ impl Wizard<'_> {
                 .with_hint("the offline_access scope was not granted: allow it for the registration, or ask the identity provider's admin")
         })?;
         let profile = Profile {
-            authority: inputs.authority.base.to_string(),
-            cloud: inputs.authority.cloud.map(|c| c.name().to_string()),
-            tenant: inputs
-                .tenant
-                .clone()
-                .unwrap_or_else(|| crate::http::host_of(&inputs.authority.base)),
-            tenant_id: endpoints
-                .tenant_id
-                .clone()
-                .or_else(|| tokens.claims.tid.clone()),
-            client_id: inputs.client_id.clone(),
-            account: Some(account.to_string()),
-            scopes: tokens.scopes.clone(),
+            connection: Connection {
+                authority: inputs.authority.base.to_string(),
+                cloud: inputs.authority.cloud.map(|c| c.name().to_string()),
+                tenant: inputs
+                    .tenant
+                    .clone()
+                    .unwrap_or_else(|| crate::http::host_of(&inputs.authority.base)),
+                tenant_id: endpoints
+                    .tenant_id
+                    .clone()
+                    .or_else(|| tokens.claims.tid.clone()),
+                client_id: inputs.client_id.clone(),
+                account: Some(account.to_string()),
+                scopes: tokens.scopes.clone(),
+            },
             store: self.store.kind(),
             created_at: jiff::Timestamp::now().to_string(),
             last_validation: None,

@@ -406,10 +406,10 @@ impl<'a> Screen<'a> {
             style("✓ Onboarded").green().bold(),
             style(&inputs.profile).bold()
         ));
-        let tenant = match (&checked.tenant_name, &profile.tenant_id) {
+        let tenant = match (&checked.tenant_name, &profile.connection.tenant_id) {
             (Some(name), Some(id)) => format!("{name} ({id})"),
-            (None, Some(id)) => format!("{} ({id})", profile.tenant),
-            (_, None) => profile.tenant.clone(),
+            (None, Some(id)) => format!("{} ({id})", profile.connection.tenant),
+            (_, None) => profile.connection.tenant.clone(),
         };
         let rows = [
             ("Tenant", tenant),
@@ -418,7 +418,7 @@ impl<'a> Screen<'a> {
                 checked
                     .account
                     .clone()
-                    .or(profile.account.clone())
+                    .or(profile.connection.account.clone())
                     .unwrap_or_default(),
             ),
             ("Scopes", checked.scopes.join(" ")),

@@ -142,7 +142,7 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
         .build()
         .unwrap();
     let client = build_client(&HttpOptions::default()).unwrap();
-    let authority = Authority::custom(Url::parse(&profile.authority).unwrap());
+    let authority = Authority::custom(Url::parse(&profile.connection.authority).unwrap());
     let store = TimedStore::new(std::sync::Arc::new(file));
     runtime.block_on(async {
         let endpoints = discover(&client, &authority).await.unwrap();
@@ -150,7 +150,7 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
             let tokens = flow::refresh(
                 &client,
                 &endpoints,
-                &profile.client_id,
+                &profile.connection.client_id,
                 &token,
                 &[],
                 RetryPolicy::default(),
