@@ -161,6 +161,26 @@ fn check_scheme(url: &Url, what: &str) -> Result<()> {
     }
 }
 
+/// Where to sign in, as the flags name it: `--authority` (any OpenID Connect issuer) wins,
+/// else `--tenant` in `--cloud` (global when not given). `None` when neither names one.
+pub fn from_flags(
+    authority: Option<&str>,
+    tenant: Option<&str>,
+    cloud: Option<Cloud>,
+) -> Result<Option<Authority>> {
+    if let Some(url) = authority {
+        return Ok(Some(Authority::custom(parse_url(url, "--authority")?)));
+    }
+    tenant
+        .map(|t| {
+            Ok(Authority::microsoft(
+                cloud.unwrap_or(Cloud::Global),
+                &parse_tenant(t)?,
+            ))
+        })
+        .transpose()
+}
+
 /// A tenant as Entra names it: a GUID or a verified domain. `common`, `consumers` and
 /// `organizations` are refused: device code needs the customer's own tenant (AADSTS90133).
 pub fn parse_tenant(text: &str) -> Result<String> {
@@ -352,6 +372,42 @@ mod tests {
         );
         assert!(
             !custom.trusts_verification_page(&Url::parse("https://other.example/device").unwrap())
+        );
+    }
+
+    #[test]
+    fn flags_name_an_authority_the_custom_one_first() {
+        let custom = from_flags(Some("https://idp.example/realm"), Some("contoso.com"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (custom.base.as_str(), custom.cloud),
+            ("https://idp.example/realm", None)
+        );
+        let usgov = from_flags(None, Some("Contoso.com"), Some(Cloud::Usgov))
+            .unwrap()
+            .unwrap();
+        assert_eq!(usgov, Authority::microsoft(Cloud::Usgov, "contoso.com"));
+        let global = from_flags(None, Some("contoso.com"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(global.cloud, Some(Cloud::Global));
+        assert!(
+            from_flags(None, None, Some(Cloud::China))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            from_flags(None, Some("common"), None)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+        assert_eq!(
+            from_flags(Some("ftp://x"), None, None)
+                .unwrap_err()
+                .exit_code(),
+            2
         );
     }
 }

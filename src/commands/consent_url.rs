@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::authority::{self, Authority, Cloud};
+use crate::authority;
 use crate::cli::ConsentUrlArgs;
 use crate::commands::session::{authority_of, saved};
 use crate::deps::Deps;
@@ -18,17 +18,15 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
                     Error::usage("missing --client-id")
                         .with_hint("give the registration's application ID with --client-id")
                 })?)?;
-            let authority = match (&target.authority, &target.tenant) {
-                (Some(url), _) => Authority::custom(authority::parse_url(url, "--authority")?),
-                (None, Some(tenant)) => Authority::microsoft(
-                    target.cloud.unwrap_or(Cloud::Global),
-                    &authority::parse_tenant(tenant)?,
-                ),
-                (None, None) => {
-                    return Err(Error::usage("missing --tenant")
-                        .with_hint("give the customer's tenant GUID or domain with --tenant"));
-                }
-            };
+            let authority = authority::from_flags(
+                target.authority.as_deref(),
+                target.tenant.as_deref(),
+                target.cloud,
+            )?
+            .ok_or_else(|| {
+                Error::usage("missing --tenant")
+                    .with_hint("give the customer's tenant GUID or domain with --tenant")
+            })?;
             (authority, client_id)
         } else {
             let (_, _, profile) = saved(deps, profile_flag)?;

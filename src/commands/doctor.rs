@@ -127,18 +127,11 @@ fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<
         .as_deref()
         .map(authority::parse_client_id)
         .transpose()?;
-    if let Some(url) = &t.authority {
+    if let Some(authority) =
+        authority::from_flags(t.authority.as_deref(), t.tenant.as_deref(), t.cloud)?
+    {
         return Ok(Target {
-            authority: Authority::custom(authority::parse_url(url, "--authority")?),
-            has_tenant: true,
-            client_id,
-            store: None,
-        });
-    }
-    let cloud = t.cloud.unwrap_or(Cloud::Global);
-    if let Some(tenant) = &t.tenant {
-        return Ok(Target {
-            authority: Authority::microsoft(cloud, &authority::parse_tenant(tenant)?),
+            authority,
             has_tenant: true,
             client_id,
             store: None,
@@ -163,7 +156,7 @@ fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<
             store: Some(profile.store),
         },
         None => Target {
-            authority: Authority::microsoft(cloud, "organizations"),
+            authority: Authority::microsoft(t.cloud.unwrap_or(Cloud::Global), "organizations"),
             has_tenant: false,
             client_id,
             store: None,

@@ -117,11 +117,7 @@ impl Known {
     /// Checks every value; a missing one is asked for, or (without a prompter) is a usage
     /// error naming its flag.
     pub fn resolve<'p>(self, mut prompter: Option<&mut (dyn Prompter + 'p)>) -> Result<Inputs> {
-        let custom = match &self.authority {
-            Some(url) => Some(authority::parse_url(url, "--authority")?),
-            None => None,
-        };
-        let tenant = match (self.tenant, &custom) {
+        let tenant = match (self.tenant, &self.authority) {
             (Some(t), _) => Some(ask_or_check(
                 prompter.as_deref_mut(),
                 "Tenant (GUID or domain)",
@@ -139,6 +135,9 @@ impl Known {
                 authority::parse_tenant,
             )?),
         };
+        let authority =
+            authority::from_flags(self.authority.as_deref(), tenant.as_deref(), self.cloud)?
+                .ok_or_else(|| Error::usage("missing --tenant"))?;
         let client_id = ask_or_check(
             prompter.as_deref_mut(),
             "Registration (application ID)",
@@ -153,11 +152,6 @@ impl Known {
             "--account",
             authority::parse_upn,
         )?;
-        let authority = match (custom, &tenant) {
-            (Some(url), _) => Authority::custom(url),
-            (None, Some(t)) => Authority::microsoft(self.cloud.unwrap_or(Cloud::Global), t),
-            (None, None) => return Err(Error::usage("missing --tenant")),
-        };
         let profile = match self.profile {
             Some(p) => p,
             None => match &tenant {
