@@ -35,12 +35,12 @@ pub(crate) enum Edit<T> {
 /// The file at `path`, or `None` when it does not exist yet. No lock: writers replace the file
 /// atomically, so a reader always sees a whole file.
 pub(crate) fn load<F: Versioned>(path: &Path) -> Result<Option<F>> {
-    match read(path)? {
-        None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| parse_error(path, &e)),
-    }
+    read(path)?.map(|bytes| parse(&bytes, path)).transpose()
+}
+
+/// The content of the file at `path`; an error names the file and never quotes the content.
+pub(crate) fn parse<F: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<F> {
+    serde_json::from_slice(bytes).map_err(|e| parse_error(path, &e))
 }
 
 /// Read-modify-write under the lock: re-reads the file (a missing one is [`Versioned::empty`]),
@@ -222,7 +222,7 @@ fn sync_dir(_dir: &Path) -> Result<()> {
 /// A file that is not the JSON we expect: exit 2, naming the file, and never overwritten.
 /// Only serde's position and, for a missing field, its name are shown: the rest of serde's
 /// message can quote values, and `credentials.json` holds secrets.
-pub(crate) fn parse_error(path: &Path, e: &serde_json::Error) -> Error {
+fn parse_error(path: &Path, e: &serde_json::Error) -> Error {
     let what = describe_json_error(e);
     Error::new(
         Kind::Usage,
@@ -254,7 +254,7 @@ pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
     }
 }
 
-pub(crate) fn io_error(action: &str, path: &Path, e: &io::Error) -> Error {
+fn io_error(action: &str, path: &Path, e: &io::Error) -> Error {
     let hint = match e.kind() {
         io::ErrorKind::PermissionDenied => format!(
             "check the owner and permissions of {}, or choose another directory with --config-dir",

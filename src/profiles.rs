@@ -32,7 +32,7 @@ impl ProfilesFile {
     /// Reads the content of `profiles.json` (named `path` in errors). A file that is not ours
     /// is exit 2, and the error never quotes its content.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<ProfilesFile> {
-        serde_json::from_slice(bytes).map_err(|e| json_file::parse_error(path, &e))
+        json_file::parse(bytes, path)
     }
 }
 
