@@ -83,6 +83,7 @@ pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
     })
 }
 
+/// True for the AADSTS codes that send the account to "Approval required".
 pub fn is_approval_code(code: u32) -> bool {
     APPROVAL_CODES.contains(&code)
 }
