@@ -124,6 +124,43 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     assert_eq!(t.exit_code(), 0);
 }
 
+/// README's first command. The default simulated tenant lets the account sign in at once, yet
+/// [r] takes the approval detour: the tenant then demands approval, the account requests it, the
+/// reviewer approves ([v]), and the second sign-in is saved and validated.
+#[test]
+fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(dir.path(), &args(&["invite", "--demo"]), &[]);
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.expect("attempt 1");
+    t.user_code();
+    t.expect("[r] request approval");
+    t.expect("Waiting for sign-in");
+    t.send("r");
+    t.expect("Demo: the account requested approval; the reviewer was notified");
+    t.expect("Step 3 of 6 · Admin approval");
+    t.expect("adminconsent?client_id=");
+    t.expect("demo: [v] approve as the reviewer");
+    t.expect("Waiting for the reviewer");
+    t.send("v");
+    t.expect("Demo: the reviewer approved the registration");
+    t.expect("attempt 2");
+    t.user_code();
+    t.expect("Waiting for sign-in");
+    // Approved already: nothing to request, and the screen says what to press instead.
+    t.send("r");
+    t.expect("nothing to request: press [s] to sign in");
+    t.send("s");
+    t.expect("signed in and consented");
+    t.expect("Step 5 of 6 · Save the credential");
+    t.expect("Saved as profile 'contoso.onmicrosoft.com'");
+    t.expect("Step 6 of 6 · Validate");
+    t.expect("The credential works");
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
 #[test]
 fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
     let sim = TestSim::start();
