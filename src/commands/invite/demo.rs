@@ -91,41 +91,45 @@ impl Demo {
     /// Returns what happened, in one line for the operator.
     pub fn act_as_user(&self, key: char, code: &DeviceCode) -> Option<String> {
         let user_code = code.user_code.as_str();
-        let note = match key {
-            's' => match self.simulator.approve(user_code) {
-                Ok(SignIn::Approved) => {
-                    format!("Demo: {} signed in and consented", self.info().account)
-                }
-                Ok(SignIn::ApprovalRequired) => {
-                    "Demo: the account sees \"Approval required\" — press [r] to request approval"
-                        .into()
-                }
-                Err(problem) => refused(problem),
-            },
-            'r' => match self.simulator.request_approval(user_code) {
-                Ok(()) => "Demo: the account requested approval; the reviewer was notified".into(),
-                Err(CodeProblem::NoApprovalNeeded) => {
-                    "Demo: the reviewer has approved already, so there is nothing to request: \
-                     press [s] to sign in"
-                        .into()
-                }
-                Err(problem) => refused(problem),
-            },
+        Some(match key {
+            's' => self.signed_in(self.simulator.approve(user_code)),
+            'r' => self.request_approval(user_code),
             'd' => match self.simulator.deny(user_code) {
                 Ok(()) => "Demo: the account declined".into(),
                 Err(problem) => refused(problem),
             },
             _ => return None,
-        };
-        Some(note)
+        })
     }
 
     /// Without an operator: sign in at once, requesting approval when the tenant demands it.
     pub fn sign_in_unattended(&self, code: &DeviceCode) -> String {
         match self.simulator.approve(&code.user_code) {
-            Ok(SignIn::ApprovalRequired) => self.act_as_user('r', code).unwrap_or_default(),
+            Ok(SignIn::ApprovalRequired) => self.request_approval(&code.user_code),
+            outcome => self.signed_in(outcome),
+        }
+    }
+
+    fn signed_in(&self, outcome: Result<SignIn, CodeProblem>) -> String {
+        match outcome {
             Ok(SignIn::Approved) => {
                 format!("Demo: {} signed in and consented", self.info().account)
+            }
+            Ok(SignIn::ApprovalRequired) => {
+                "Demo: the account sees \"Approval required\" — press [r] to request approval"
+                    .into()
+            }
+            Err(problem) => refused(problem),
+        }
+    }
+
+    fn request_approval(&self, user_code: &str) -> String {
+        match self.simulator.request_approval(user_code) {
+            Ok(()) => "Demo: the account requested approval; the reviewer was notified".into(),
+            Err(CodeProblem::NoApprovalNeeded) => {
+                "Demo: the reviewer has approved already, so there is nothing to request: \
+                 press [s] to sign in"
+                    .into()
             }
             Err(problem) => refused(problem),
         }
