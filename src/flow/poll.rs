@@ -136,19 +136,39 @@ pub async fn poll_for_tokens(
     scopes: &[String],
     on_event: &mut (dyn FnMut(&PollEvent) + Send),
 ) -> Result<TokenSet> {
-    let mut state = PollState::new(code);
-    let mut wait = state.interval;
-    let mut polls = 0;
     let form = [
         ("grant_type", DEVICE_CODE_GRANT),
         ("client_id", client_id),
         ("device_code", code.device_code.expose()),
     ];
+    drive(
+        code,
+        || post_token(client, &endpoints.token, &form, scopes),
+        on_event,
+    )
+    .await
+}
+
+/// The polling loop, with the request as a parameter so that tests can run it on tokio's paused
+/// clock. Time is read from tokio's clock, which is the system's outside tests.
+async fn drive<F, Fut>(
+    code: &DeviceCode,
+    mut send: F,
+    on_event: &mut (dyn FnMut(&PollEvent) + Send),
+) -> Result<TokenSet>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<TokenReply>>,
+{
+    let mut state = PollState::new(code);
+    let mut wait = state.interval;
+    let mut polls = 0;
+    let started = tokio::time::Instant::now();
+    let age_at_start = code.issued_at.elapsed();
     loop {
         tokio::time::sleep(wait).await;
         polls += 1;
-        let (observation, tokens) =
-            observe(post_token(client, &endpoints.token, &form, scopes).await);
+        let (observation, tokens) = observe(send().await);
         let kind = match &observation {
             Observation::Pending => PollEventKind::Pending,
             Observation::SlowDown => PollEventKind::SlowDown {
@@ -159,7 +179,7 @@ pub async fn poll_for_tokens(
             },
             Observation::Tokens | Observation::Terminal(_) => PollEventKind::Pending,
         };
-        let elapsed = code.issued_at.elapsed();
+        let elapsed = age_at_start + started.elapsed();
         match decide(&mut state, observation, elapsed) {
             Decision::Finish => {
                 return tokens.ok_or_else(|| Error::unexpected("tokens without a token set"));
@@ -208,7 +228,17 @@ fn observe(reply: Result<TokenReply>) -> (Observation, Option<TokenSet>) {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use reqwest::StatusCode;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+    use url::Url;
+
     use super::*;
+    use crate::flow::tokens::sort_reply;
+    use crate::http::Reply;
+    use crate::secret::Secret;
 
     fn state(interval: u64, expires_in: u64) -> PollState {
         PollState {
@@ -334,5 +364,197 @@ mod tests {
             Decision::Stop(e) => assert_eq!(e.exit_code(), 5),
             other => panic!("{other:?}"),
         }
+    }
+
+    // ---- the driver, on tokio's paused clock: sleeps take no time, and each poll's time is exact
+
+    const PENDING: &str = r#"{"error":"authorization_pending","error_codes":[70016]}"#;
+    const SLOW_DOWN: &str = r#"{"error":"slow_down"}"#;
+    const TOKENS: &str =
+        r#"{"access_token":"at","refresh_token":"rt","expires_in":3600,"scope":"User.Read"}"#;
+
+    fn answer(status: u16, body: &str, retry_after: Option<&str>) -> Result<Reply> {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        }
+        Ok(Reply {
+            url: Url::parse("https://login.example/tenant/oauth2/v2.0/token").unwrap(),
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    fn connection_dropped() -> Result<Reply> {
+        Err(Error::new(
+            Kind::Unreachable,
+            "network",
+            "login.example closed the connection",
+        ))
+    }
+
+    fn device_code(interval: u64, expires_in: u64) -> DeviceCode {
+        DeviceCode {
+            user_code: "ABCDEFGHI".into(),
+            device_code: Secret::new("device-code"),
+            verification_uri: Url::parse("https://login.example/devicelogin").unwrap(),
+            verification_uri_complete: None,
+            expires_in: secs(expires_in),
+            interval: secs(interval),
+            message: None,
+            issued_at: std::time::Instant::now(),
+        }
+    }
+
+    /// What the driver did against a token endpoint that gives `answers` in order.
+    struct Run {
+        result: Result<TokenSet>,
+        /// When each poll was sent, from the start.
+        polls: Vec<Duration>,
+        events: Vec<PollEvent>,
+        /// When the driver returned.
+        ended: Duration,
+    }
+
+    async fn run(code: &DeviceCode, answers: Vec<Result<Reply>>) -> Run {
+        let start = tokio::time::Instant::now();
+        let answers = RefCell::new(VecDeque::from(answers));
+        let polls = RefCell::new(Vec::new());
+        let mut events = Vec::new();
+        let result = drive(
+            code,
+            || {
+                polls.borrow_mut().push(start.elapsed());
+                let answer = answers
+                    .borrow_mut()
+                    .pop_front()
+                    .expect("a poll after the token endpoint's last scripted answer");
+                async move { answer.map(|reply| sort_reply(reply, &[])) }
+            },
+            &mut |e: &PollEvent| events.push(e.clone()),
+        )
+        .await;
+        Run {
+            result,
+            polls: polls.into_inner(),
+            events,
+            ended: start.elapsed(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_poll_waits_one_interval_and_none_follows_the_tokens() {
+        let code = device_code(5, 900);
+        let run = run(
+            &code,
+            vec![
+                answer(400, PENDING, None),
+                answer(400, PENDING, None),
+                answer(200, TOKENS, None),
+            ],
+        )
+        .await;
+        assert_eq!(run.result.unwrap().scopes, ["User.Read"]);
+        assert_eq!(run.polls, [secs(5), secs(10), secs(15)]);
+        assert_eq!(run.ended, secs(15), "no wait after the tokens");
+        let kinds: Vec<_> = run.events.iter().map(|e| e.kind.clone()).collect();
+        assert_eq!(kinds, [PollEventKind::Pending, PollEventKind::Pending]);
+        assert_eq!(run.events[1].polls, 2);
+        // The code's age counts from its arrival: 10 s of polling and the instant before it.
+        let remaining = run.events[1].remaining;
+        assert!(
+            remaining <= secs(890) && remaining > secs(889),
+            "{remaining:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_down_adds_five_seconds_to_this_and_every_later_poll() {
+        let code = device_code(5, 900);
+        let run = run(
+            &code,
+            vec![
+                answer(400, PENDING, None),
+                answer(400, SLOW_DOWN, None),
+                answer(400, PENDING, None),
+                answer(200, TOKENS, None),
+            ],
+        )
+        .await;
+        assert!(run.result.is_ok());
+        assert_eq!(run.polls, [secs(5), secs(10), secs(20), secs(30)]);
+        assert_eq!(
+            run.events[1].kind,
+            PollEventKind::SlowDown { interval: secs(10) }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_outages_and_dropped_connections_back_off_until_tokens_arrive() {
+        let code = device_code(5, 900);
+        let run = run(
+            &code,
+            vec![
+                answer(429, "", Some("7.5")),
+                answer(503, "<html>Service Unavailable</html>", None),
+                connection_dropped(),
+                answer(200, TOKENS, None),
+            ],
+        )
+        .await;
+        assert!(run.result.is_ok(), "{:?}", run.result.err());
+        // Retry-After 7.5 s (above the interval) is honoured; then 2× and 4× the interval.
+        assert_eq!(
+            run.polls,
+            [
+                secs(5),
+                Duration::from_millis(12_500),
+                Duration::from_millis(22_500),
+                Duration::from_millis(42_500)
+            ]
+        );
+        assert!(
+            run.events
+                .iter()
+                .all(|e| matches!(e.kind, PollEventKind::Retrying { .. })),
+            "{:?}",
+            run.events
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_driver_stops_when_the_code_expires_without_another_poll() {
+        let code = device_code(5, 12);
+        let run = run(
+            &code,
+            vec![answer(400, PENDING, None), answer(400, PENDING, None)],
+        )
+        .await;
+        let error = run.result.unwrap_err();
+        assert_eq!(
+            (error.code.as_str(), error.exit_code()),
+            ("expired_token", 4)
+        );
+        assert_eq!(run.polls, [secs(5), secs(10)]);
+        assert_eq!(
+            run.ended,
+            secs(10),
+            "no wait for a poll that cannot be sent"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_final_answer_ends_polling_at_once() {
+        let code = device_code(5, 900);
+        let declined = r#"{"error":"authorization_declined","error_codes":[65004]}"#;
+        let run = run(
+            &code,
+            vec![answer(400, PENDING, None), answer(400, declined, None)],
+        )
+        .await;
+        let error = run.result.unwrap_err();
+        assert_eq!(error.code, "authorization_declined");
+        assert_eq!(run.polls, [secs(5), secs(10)]);
     }
 }

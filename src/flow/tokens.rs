@@ -68,7 +68,7 @@ pub(crate) async fn post_token(
     Ok(sort_reply(reply, requested_scopes))
 }
 
-fn sort_reply(reply: Reply, requested_scopes: &[String]) -> TokenReply {
+pub(super) fn sort_reply(reply: Reply, requested_scopes: &[String]) -> TokenReply {
     if let Some(body) = OAuthErrorBody::parse(&reply.body) {
         return TokenReply::OAuth {
             status: reply.status,

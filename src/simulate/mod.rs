@@ -56,6 +56,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use self::jwt::Signer;
+pub use self::state::{CodeProblem, SignIn};
 use self::state::{Fault, RequestRecord, State};
 
 /// The simulated tenant's id (a fixed GUID so that demos and docs can name it).
@@ -225,6 +226,42 @@ impl Simulator {
     /// The `verification_uri`: the page where a person enters the code.
     pub fn sign_in_url(&self) -> String {
         format!("{}/devicelogin", self.shared.base)
+    }
+
+    /// The service account signs in and consents on the sign-in page (the control API's
+    /// `/approve`, in-process for the demo).
+    pub fn approve(&self, user_code: &str) -> Result<SignIn, CodeProblem> {
+        let account = self.shared.service_account().to_owned();
+        self.shared.lock().sign_in(user_code, &account)
+    }
+
+    /// The account declines on the sign-in page (`/deny`).
+    pub fn deny(&self, user_code: &str) -> Result<(), CodeProblem> {
+        self.shared.lock().deny(user_code)
+    }
+
+    /// The account meets "Approval required" and clicks "Request approval" (`/request-approval`).
+    /// A tenant that did not demand admin approval demands it from this request on, so that the
+    /// demo can show the detour from its default tenant; once a reviewer has approved, there is
+    /// nothing left to request.
+    pub fn request_approval(&self, user_code: &str) -> Result<(), CodeProblem> {
+        let mut state = self.shared.lock();
+        if state.admin_consent.is_some() {
+            return Err(CodeProblem::NoApprovalNeeded);
+        }
+        let demanded = std::mem::replace(&mut state.tenant.require_admin_approval, true);
+        let requested = state.request_approval(user_code);
+        if requested.is_err() {
+            state.tenant.require_admin_approval = demanded;
+        }
+        requested
+    }
+
+    /// A reviewer grants admin consent for the tenant (`/reviewer/approve` without a scope).
+    pub fn reviewer_approves(&self) {
+        let mut state = self.shared.lock();
+        let scopes = state.default_admin_scopes();
+        state.grant_admin_consent(&scopes);
     }
 
     /// Stops accepting and closes open connections.

@@ -1,18 +1,15 @@
 //! The documentation's promises: the CI snippets in docs/ci/ run as written against the simulated
-//! tenant (with `ONBOARD_CREDENTIAL` from a profile signed in through it), the README draft
+//! tenant (with `ONBOARD_CREDENTIAL` as `onboard export` prints it for a profile signed in
+//! through it), the README draft
 //! includes them verbatim, and README's test command is what CI runs.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
-use onboard::profiles::Profiles;
-use onboard::store::{CredentialStore, ExportedCredential, FileStore};
 use serde_json::{Value, json};
 
-use crate::support::onboard;
+use crate::support::onboarded::{onboard_at, onboard_profile, run};
 use crate::support::sim::TestSim;
 
 const CI_SNIPPETS: &[&str] = &["docs/ci/github-actions.yml", "docs/ci/azure-pipelines.yml"];
@@ -74,52 +71,13 @@ fn steps_of(path: &str) -> Vec<Step> {
     steps
 }
 
-/// Signs in through the simulator the way a technician would (`onboard invite`, the user approving
-/// the code), into `config_dir` with the file store; returns the profile name.
-fn sign_in(sim: &TestSim, config_dir: &Path) -> String {
-    let info = sim.info();
-    let mut child = onboard()
-        .args(["invite", "--non-interactive", "--json", "--no-browser"])
-        .args(["--authority", &info.authority])
-        .args(["--tenant", &info.tenant])
-        .args(["--client-id", &info.client_id])
-        .args(["--account", &info.account])
-        .args(["--store", "file", "--config-dir"])
-        .arg(config_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    assert_eq!(first["event"], "device_code", "{first}");
-    let (status, answer) = sim.control("/approve", json!({"user_code": first["user_code"]}));
-    assert_eq!(status, 200, "{answer}");
-    let mut profile = None;
-    for line in lines {
-        let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
-        if event["event"] == "signed_in" {
-            profile = event["profile"].as_str().map(str::to_owned);
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "invite did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "invite: {status}");
-    profile.expect("a signed_in event")
-}
-
-/// What `onboard export` prints for the profile. `onboard export` is not on this branch yet, so
-/// the JSON is built from profiles.json and credentials.json with the library's own type.
+/// What `onboard export` prints for the profile: the value of the CI secret.
 fn exported(config_dir: &Path, profile: &str) -> String {
-    let saved = Profiles::at(config_dir).get(profile).unwrap();
-    let token = FileStore::at(config_dir).load(profile).unwrap().unwrap();
-    ExportedCredential::new(profile, &saved, token).to_json()
+    let mut command = onboard_at(config_dir);
+    command.args(["--profile", profile, "export"]);
+    let run = run(command);
+    assert_eq!(run.code, Some(0), "export: {}", run.describe());
+    run.stdout
 }
 
 /// Runs a step's script as the CI service would (bash, in a fresh directory), with the secret.
@@ -152,7 +110,7 @@ fn run_step(step: &Step, credential: &str) -> (i32, String, PathBuf) {
 fn ci_snippets_validate_against_the_simulated_tenant_and_report_exit_codes() {
     let sim = TestSim::start();
     let config = tempfile::tempdir().unwrap();
-    let profile = sign_in(&sim, config.path());
+    let profile = onboard_profile(&sim, config.path());
     let credential = exported(config.path(), &profile);
     for path in CI_SNIPPETS {
         for step in steps_of(path) {

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboard;
+use crate::support::onboarded::{Run, run, run_with_user};
 use crate::support::sim::TestSim;
-use crate::support::wizard::{Run, run, run_with_user};
 
 /// The HTTP timeout the commands get here (the default is 30 s).
 const HTTP_TIMEOUT: &str = "2s";

@@ -1,5 +1,6 @@
 //! The device-code engine against the simulated tenant, over real loopback HTTP: sign-in,
-//! every way it can end, polling discipline, refresh rotation and the identity check.
+//! every way it can end, refresh rotation and the identity check. The timing of the polls is
+//! tested on tokio's paused clock beside the driver.
 
 use std::time::Duration;
 
@@ -289,6 +290,7 @@ fn an_unknown_device_code_is_reported_as_a_bug() {
     );
 }
 
+/// The faults over real sockets, end to end.
 #[test]
 fn polling_survives_429_and_5xx_while_the_code_is_alive() {
     let sim = quick_sim();
@@ -318,59 +320,6 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
     assert!(
         polls[1] - polls[0] >= 1500,
         "Retry-After 1.5 s was honoured: {polls:?}"
-    );
-}
-
-#[test]
-fn slow_down_adds_five_seconds_to_every_later_poll() {
-    let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "slow_down": true, "count": 1}),
-    );
-    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(7500));
-    let (tokens, events) = poll(&sim, &endpoints, &code);
-    approver.join().unwrap();
-    assert!(tokens.is_ok());
-    assert!(
-        matches!(events[0].kind, flow::PollEventKind::SlowDown { interval } if interval == Duration::from_secs(6))
-    );
-    let polls = token_polls(&sim);
-    assert!(polls.len() >= 3, "{polls:?}");
-    for pair in polls[1..].windows(2) {
-        assert!(pair[1] - pair[0] >= 6000, "interval kept at 6 s: {polls:?}");
-    }
-    assert!(polls[1] - polls[0] >= 6000, "{polls:?}");
-}
-
-#[test]
-fn no_poll_is_faster_than_the_interval_and_none_follows_the_tokens() {
-    let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
-    let issued_at = sim.requests().last().unwrap()["at_ms"].as_u64().unwrap();
-    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(3200));
-    let (tokens, _) = poll(&sim, &endpoints, &code);
-    approver.join().unwrap();
-    assert!(tokens.is_ok());
-    std::thread::sleep(Duration::from_millis(1500));
-    let polls = token_polls(&sim);
-    assert!(polls.len() >= 3, "{polls:?}");
-    assert!(
-        polls[0] - issued_at >= 1000,
-        "the first poll waits one interval"
-    );
-    for pair in polls.windows(2) {
-        assert!(pair[1] - pair[0] >= 1000, "{polls:?}");
-    }
-    let (status, _) = sim.control("/tenant", json!({}));
-    assert_eq!(status, 200);
-    assert_eq!(
-        token_polls(&sim).len(),
-        polls.len(),
-        "no poll after the tokens"
     );
 }
 

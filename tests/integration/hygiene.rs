@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboard;
+use crate::support::onboarded::run_with_user;
 use crate::support::sim::TestSim;
-use crate::support::wizard::run_with_user;
 
 /// A kind of secret the simulator issues, as `/_sim/tokens` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboard;
-use crate::support::wizard::{Run, run, run_with_user};
+use crate::support::onboarded::{Run, run, run_with_user};
 
 const CLIENT_ID: &str = "7d2f4b8e-3c1a-4e5f-9b6d-0a8c2e4f6b1d";
 const ACCOUNT: &str = "svc@interop.example";

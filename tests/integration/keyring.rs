@@ -27,14 +27,11 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
     let bus = keyring.bus_address.as_str();
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
-    let (output, events) = invite_json_with(on_bus(bus, &dir), &sim_target(&sim), |code, _| {
+    let run = invite_json_with(on_bus(bus, &dir), &sim_target(&sim), |code, _| {
         sim.control("/approve", json!({"user_code": code}));
     });
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let events = run.events();
     let profile = events[1]["profile"].as_str().unwrap().to_string();
     assert_eq!(events[1]["store"], "keyring");
     assert!(
@@ -85,14 +82,15 @@ fn without_a_keyring_invite_ends_with_exit_7_and_the_file_store_way_out() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     let started = Instant::now();
-    let (output, events) = invite_json_with(
+    let run = invite_json_with(
         on_bus("unix:path=/nonexistent/onboard-test-bus", &dir),
         &sim_target(&sim),
         |code, _| {
             sim.control("/approve", json!({"user_code": code}));
         },
     );
-    assert_eq!(output.status.code(), Some(7));
+    assert_eq!(run.code, Some(7), "{}", run.describe());
+    let events = run.events();
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "no hang: {:?}",

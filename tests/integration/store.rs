@@ -110,6 +110,7 @@ fn a_keyring_that_never_answers_times_out_with_exit_7() {
         &[("DBUS_SESSION_BUS_ADDRESS", &address)],
     );
     assert!(out.contains("silent keyring: gave up after"), "{out}");
+    assert!(out.contains("the runtime was dropped"), "{out}");
 }
 
 #[test]
@@ -131,7 +132,7 @@ fn a_locked_keyring_is_exit_7_with_unlock_in_the_hint() {
 /// Run in a child process by the tests above, with `DBUS_SESSION_BUS_ADDRESS` set for them.
 mod child {
     use super::*;
-    use crate::support::keyring::child_dir;
+    use crate::support::keyring::{assert_in_child, child_dir};
 
     fn bus() -> String {
         std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap()
@@ -144,9 +145,7 @@ mod child {
     #[test]
     #[ignore = "run by keyring_round_trip_splits_long_tokens_and_delete_removes_every_part"]
     fn keyring_round_trip() {
-        if child_dir().is_none() {
-            return;
-        }
+        assert_in_child();
         let store = KeyringStore::new();
         let name = "roundtrip.onmicrosoft.com";
         assert_eq!(store.load(name).unwrap(), None);
@@ -206,9 +205,7 @@ mod child {
     #[test]
     #[ignore = "run by keyring_save_onboarding_records_the_profile_after_the_token"]
     fn keyring_save_onboarding() {
-        let Some(dir) = child_dir() else {
-            return;
-        };
+        let dir = child_dir();
         let store = TimedStore::new(Arc::new(KeyringStore::new()));
         let profiles = Profiles::at(dir.join("config"));
         let name = "saved.onmicrosoft.com";
@@ -234,18 +231,14 @@ mod child {
     #[test]
     #[ignore = "run by a_locked_keyring_is_exit_7_with_unlock_in_the_hint"]
     fn locked_keyring_save() {
-        if child_dir().is_none() {
-            return;
-        }
+        assert_in_child();
         KeyringStore::new().save("locked", &token(3000, 9)).unwrap();
     }
 
     #[test]
     #[ignore = "run by a_locked_keyring_is_exit_7_with_unlock_in_the_hint"]
     fn locked_keyring() {
-        if child_dir().is_none() {
-            return;
-        }
+        assert_in_child();
         let store = TimedStore::new(Arc::new(KeyringStore::new()));
         let rt = runtime();
         let started = Instant::now();
@@ -270,9 +263,7 @@ mod child {
     #[test]
     #[ignore = "run by no_secret_service_fails_at_once_with_exit_7_and_a_hint"]
     fn no_secret_service() {
-        let Some(dir) = child_dir() else {
-            return;
-        };
+        let dir = child_dir();
         let store = TimedStore::new(Arc::new(KeyringStore::new()));
         let rt = runtime();
         let started = Instant::now();
@@ -291,7 +282,7 @@ mod child {
             "{hint}"
         );
         assert!(hint.contains("--store file"), "{hint}");
-        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        // `no_keyring`, not `store_timeout`: it failed without waiting for the store's timeout.
         assert_eq!(rt.block_on(store.load("p")).unwrap_err().code, "no_keyring");
 
         // Saving an onboarding: nothing reaches profiles.json, and the hint offers the retry.
@@ -315,9 +306,7 @@ mod child {
     #[test]
     #[ignore = "run by a_keyring_that_never_answers_times_out_with_exit_7"]
     fn silent_keyring_times_out() {
-        if child_dir().is_none() {
-            return;
-        }
+        assert_in_child();
         let timeout = Duration::from_secs(1);
         let store = TimedStore::new(Arc::new(KeyringStore::new())).with_timeout(timeout);
         let rt = runtime();
@@ -334,19 +323,18 @@ mod child {
         assert!(hint.contains("did not answer within 1 s"), "{hint}");
         assert!(hint.contains("unlock it"), "{hint}");
         assert!(hint.contains("--store file"), "{hint}");
-        assert!(elapsed >= timeout && elapsed < timeout * 3, "{elapsed:?}");
-        // Dropping the runtime must not wait for the stuck call, or the tool would hang at exit.
-        let dropped = Instant::now();
+        // The call itself never returns: only the timeout ends the wait.
+        assert!(elapsed >= timeout, "{elapsed:?}");
+        // Dropping the runtime must not wait for the stuck call, or the tool would hang at exit
+        // (and this child would be killed at its deadline).
         drop(rt);
-        assert!(dropped.elapsed() < Duration::from_millis(500));
+        println!("the runtime was dropped");
     }
 
     #[test]
     #[ignore = "run by a_writer_killed_before_its_rename_leaves_the_previous_file_intact"]
     fn writer_pauses_before_rename() {
-        let Some(dir) = child_dir() else {
-            return;
-        };
+        let dir = child_dir();
         let profiles = Profiles::at(dir).before_rename(|| {
             println!("READY");
             loop {
@@ -459,14 +447,13 @@ fn a_writer_killed_before_its_rename_leaves_the_previous_file_intact() {
     assert_eq!(std::fs::read(profiles.path()).unwrap(), before);
     assert!(profiles.load().unwrap().profiles.contains_key("old"));
     // The dead writer's lock went with it, and the next writer sweeps its temp file.
-    let started = Instant::now();
+    // A lock still held would make this update fail after its wait.
     profiles
         .update(|f| {
             f.profiles.insert("after".into(), profile("after"));
             Ok(())
         })
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(temps(), 0);
     let names: Vec<_> = profiles.load().unwrap().profiles.into_keys().collect();
     assert_eq!(names, ["after", "old"]);

@@ -124,6 +124,43 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     assert_eq!(t.exit_code(), 0);
 }
 
+/// README's first command. The default simulated tenant lets the account sign in at once, yet
+/// [r] takes the approval detour: the tenant then demands approval, the account requests it, the
+/// reviewer approves ([v]), and the second sign-in is saved and validated.
+#[test]
+fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(dir.path(), &args(&["invite", "--demo"]), &[]);
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.expect("attempt 1");
+    t.user_code();
+    t.expect("[r] request approval");
+    t.expect("Waiting for sign-in");
+    t.send("r");
+    t.expect("Demo: the account requested approval; the reviewer was notified");
+    t.expect("Step 3 of 6 · Admin approval");
+    t.expect("adminconsent?client_id=");
+    t.expect("demo: [v] approve as the reviewer");
+    t.expect("Waiting for the reviewer");
+    t.send("v");
+    t.expect("Demo: the reviewer approved the registration");
+    t.expect("attempt 2");
+    t.user_code();
+    t.expect("Waiting for sign-in");
+    // Approved already: nothing to request, and the screen says what to press instead.
+    t.send("r");
+    t.expect("nothing to request: press [s] to sign in");
+    t.send("s");
+    t.expect("signed in and consented");
+    t.expect("Step 5 of 6 · Save the credential");
+    t.expect("Saved as profile 'contoso.onmicrosoft.com'");
+    t.expect("Step 6 of 6 · Validate");
+    t.expect("The credential works");
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
 #[test]
 fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
     let sim = TestSim::start();
@@ -198,24 +235,14 @@ fn ctrl_c_while_waiting_exits_130_and_saves_nothing() {
     assert!(!dir.path().join("credentials.json").exists());
 }
 
-fn event_names(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap_or("?").to_string())
-        .collect()
-}
-
 #[test]
 fn non_interactive_success_emits_the_documented_events() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
-    let (output, events) =
-        invite_json(dir.path(), &sim_target(&sim), |code, _| approve(&sim, code));
-    assert!(output.status.success());
-    assert_eq!(
-        event_names(&events),
-        ["device_code", "signed_in", "validated"]
-    );
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, _| approve(&sim, code));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert_eq!(run.event_names(), ["device_code", "signed_in", "validated"]);
+    let events = run.events();
     let code = &events[0];
     for key in [
         "user_code",
@@ -229,13 +256,13 @@ fn non_interactive_success_emits_the_documented_events() {
     assert_eq!(events[1]["store"], "file");
     assert_eq!(events[1]["tenant_id"], sim.info().tenant_id.as_str());
     assert_eq!(events[2]["valid"], true);
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(&format!(
+        run.stderr.contains(&format!(
             "To sign in, open {} and enter the code",
             sim.sign_in_url()
         )),
-        "{stderr}"
+        "{}",
+        run.stderr
     );
 }
 
@@ -244,7 +271,7 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"require_admin_approval": true}));
     let dir = TempDir::new().unwrap();
-    let (output, events) = invite_json(dir.path(), &sim_target(&sim), |code, attempt| {
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, attempt| {
         if attempt == 1 {
             sim.control("/approve", json!({"user_code": code}));
             sim.control("/request-approval", json!({"user_code": code}));
@@ -253,13 +280,9 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
             approve(&sim, code);
         }
     });
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
     assert_eq!(
-        event_names(&events),
+        run.event_names(),
         [
             "device_code",
             "approval_required",
@@ -268,6 +291,7 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
             "validated"
         ]
     );
+    let events = run.events();
     assert_eq!(events[1]["code"], "AADSTS90094");
     assert!(
         events[1]["admin_consent_url"]
@@ -283,11 +307,12 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     let sim = TestSim::start();
     // Declined by the user: exit 4.
     let dir = TempDir::new().unwrap();
-    let (output, events) = invite_json(dir.path(), &sim_target(&sim), |code, _| {
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
         sim.control("/deny", json!({"user_code": code}));
     });
-    assert_eq!(output.status.code(), Some(4));
-    assert_eq!(event_names(&events), ["device_code", "error"]);
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert_eq!(run.event_names(), ["device_code", "error"]);
+    let events = run.events();
     assert_eq!(events[1]["code"], "authorization_declined");
     assert_eq!(events[1]["exit_code"], 4);
     assert!(events[1]["hint"].is_string());
@@ -297,9 +322,9 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     let dir = TempDir::new().unwrap();
     let mut target = sim_target(&sim);
     target.extend(["--timeout".into(), "4s".into()]);
-    let (output, events) = invite_json(dir.path(), &target, |_, _| {});
-    assert_eq!(output.status.code(), Some(4));
-    let names = event_names(&events);
+    let run = invite_json(dir.path(), &target, |_, _| {});
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    let names = run.event_names();
     assert!(
         names.iter().filter(|n| *n == "device_code").count() >= 2,
         "{names:?}"
@@ -308,7 +333,7 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
 
     // A missing value is a usage error naming the flag, before anything is sent.
     let dir = TempDir::new().unwrap();
-    let (output, _) = invite_json(dir.path(), &args(&["--tenant", "contoso.com"]), |_, _| {});
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--client-id"));
+    let run = invite_json(dir.path(), &args(&["--tenant", "contoso.com"]), |_, _| {});
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stderr.contains("--client-id"), "{}", run.stderr);
 }

@@ -1,22 +1,20 @@
 //! `invite --demo`: the simulated tenant in-process on a free loopback port, its profile and
-//! credential in a temporary directory, and keys that act as the user or the reviewer through
-//! the simulator's control API, so the whole wizard can be seen without a Microsoft account.
+//! credential in a temporary directory, and keys that act as the user or the reviewer on the
+//! simulator directly, so the whole wizard can be seen without a Microsoft account. The default
+//! tenant lets the account sign in at once; pressing [r] instead takes the admin-approval detour.
 
-use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use super::inputs::Known;
 use crate::error::{Error, Kind, Result};
 use crate::flow::DeviceCode;
 use crate::profiles::Profiles;
-use crate::simulate::{Settings, SimInfo, Simulator};
+use crate::simulate::{CodeProblem, Settings, SignIn, SimInfo, Simulator};
 use crate::store::TimedStore;
 
 pub struct Demo {
-    info: SimInfo,
     // Kept alive for the demo's length; dropping them stops the server and deletes the files.
-    _simulator: Simulator,
+    simulator: Simulator,
     dir: TempDir,
 }
 
@@ -49,17 +47,17 @@ impl Demo {
                 )
                 .with_hint("check that TMPDIR points at a writable directory")
             })?;
-        Ok(Demo {
-            info: simulator.info().clone(),
-            _simulator: simulator,
-            dir,
-        })
+        Ok(Demo { simulator, dir })
+    }
+
+    fn info(&self) -> &SimInfo {
+        self.simulator.info()
     }
 
     pub fn describe(&self) -> String {
         format!(
             "a simulated tenant at {} (nothing leaves this machine; the profile and credential live in {} until the demo ends)",
-            self.info.authority,
+            self.info().authority,
             self.dir.path().display()
         )
     }
@@ -75,79 +73,84 @@ impl Demo {
     /// The simulated tenant's values stand in for what the operator has not given.
     pub fn prefill(&self, known: &mut Known) {
         if known.authority.is_none() {
-            known.authority = Some(self.info.authority.clone());
+            known.authority = Some(self.info().authority.clone());
             known.cloud = None;
         }
-        known.tenant.get_or_insert_with(|| self.info.tenant.clone());
+        known
+            .tenant
+            .get_or_insert_with(|| self.info().tenant.clone());
         known
             .client_id
-            .get_or_insert_with(|| self.info.client_id.clone());
+            .get_or_insert_with(|| self.info().client_id.clone());
         known
             .account
-            .get_or_insert_with(|| self.info.account.clone());
+            .get_or_insert_with(|| self.info().account.clone());
     }
 
-    async fn control(&self, http: &Client, path: &str, body: Value) -> Result<(StatusCode, Value)> {
-        let url = format!("{}{path}", self.info.control);
-        let response = http.post(&url).json(&body).send().await.map_err(|e| {
-            Error::new(
-                Kind::Unreachable,
-                "demo",
-                format!("the simulated tenant did not answer: {e}"),
-            )
-            .with_hint("run `onboard invite --demo` again: its tenant runs inside this process")
-        })?;
-        let status = response.status();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Ok((status, body))
-    }
-
-    /// A demo key pressed while waiting for sign-in; returns what happened, for the operator.
-    pub async fn act_as_user(&self, http: &Client, key: char, code: &DeviceCode) -> Option<String> {
-        let user_code = json!({"user_code": code.user_code});
-        let (path, done) = match key {
-            's' => (
-                "/approve",
-                format!("Demo: {} signed in and consented", self.info.account),
-            ),
-            'r' => (
-                "/request-approval",
-                "Demo: the account requested approval; the reviewer was notified".into(),
-            ),
-            'd' => ("/deny", "Demo: the account declined".into()),
+    /// A demo key pressed while waiting for sign-in: the account acts on the sign-in page.
+    /// Returns what happened, in one line for the operator.
+    pub fn act_as_user(&self, key: char, code: &DeviceCode) -> Option<String> {
+        let user_code = code.user_code.as_str();
+        Some(match key {
+            's' => self.signed_in(self.simulator.approve(user_code)),
+            'r' => self.request_approval(user_code),
+            'd' => match self.simulator.deny(user_code) {
+                Ok(()) => "Demo: the account declined".into(),
+                Err(problem) => refused(problem),
+            },
             _ => return None,
-        };
-        Some(match self.control(http, path, user_code).await {
-            Ok((status, _)) if status.is_success() => done,
-            Ok((StatusCode::CONFLICT, _)) => {
-                "Demo: the account sees \"Approval required\" — press [r] to request approval"
-                    .into()
-            }
-            Ok((status, body)) => format!("Demo: the simulated tenant answered {status}: {body}"),
-            Err(e) => e.message,
         })
     }
 
     /// Without an operator: sign in at once, requesting approval when the tenant demands it.
-    pub async fn sign_in_unattended(&self, http: &Client, code: &DeviceCode) -> Option<String> {
-        let note = self.act_as_user(http, 's', code).await?;
-        if note.contains("Approval required") {
-            return self.act_as_user(http, 'r', code).await;
+    pub fn sign_in_unattended(&self, code: &DeviceCode) -> String {
+        match self.simulator.approve(&code.user_code) {
+            Ok(SignIn::ApprovalRequired) => self.request_approval(&code.user_code),
+            outcome => self.signed_in(outcome),
         }
-        Some(note)
     }
 
-    pub async fn reviewer_approves(&self, http: &Client) -> Result<String> {
-        let (status, body) = self.control(http, "/reviewer/approve", json!({})).await?;
-        if status.is_success() {
-            Ok("Demo: the reviewer approved the registration for the tenant".into())
-        } else {
-            Err(Error::new(
-                Kind::Unexpected,
-                "demo",
-                format!("the simulated reviewer could not approve: {status} {body}"),
-            )
-            .with_hint("this is a bug in the demo: please report it"))
+    fn signed_in(&self, outcome: Result<SignIn, CodeProblem>) -> String {
+        match outcome {
+            Ok(SignIn::Approved) => {
+                format!("Demo: {} signed in and consented", self.info().account)
+            }
+            Ok(SignIn::ApprovalRequired) => {
+                "Demo: the account sees \"Approval required\" — press [r] to request approval"
+                    .into()
+            }
+            Err(problem) => refused(problem),
         }
     }
+
+    fn request_approval(&self, user_code: &str) -> String {
+        match self.simulator.request_approval(user_code) {
+            Ok(()) => "Demo: the account requested approval; the reviewer was notified".into(),
+            Err(CodeProblem::NoApprovalNeeded) => {
+                "Demo: the reviewer has approved already, so there is nothing to request: \
+                 press [s] to sign in"
+                    .into()
+            }
+            Err(problem) => refused(problem),
+        }
+    }
+
+    pub fn reviewer_approves(&self) -> String {
+        self.simulator.reviewer_approves();
+        "Demo: the reviewer approved the registration for the tenant".into()
+    }
+}
+
+/// Why the simulated sign-in page did not take a key, and what to press instead.
+fn refused(problem: CodeProblem) -> String {
+    match problem {
+        CodeProblem::Expired => "Demo: this code has expired: press [n] for a fresh one",
+        CodeProblem::Finished => {
+            "Demo: this code was used already: wait for the wizard, or press [n] for a fresh one"
+        }
+        CodeProblem::Unknown | CodeProblem::NoApprovalNeeded => {
+            "Demo: the simulated tenant does not know this code: press [n] for a fresh one"
+        }
+    }
+    .into()
 }

@@ -190,10 +190,8 @@ impl Wizard<'_> {
         tokio::pin!(poll);
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let mut keys = self.screen.keys();
-        if let (Some(demo), false) = (&self.demo, self.screen.is_interactive())
-            && let Some(note) = demo.sign_in_unattended(&self.http, code).await
-        {
-            self.screen.note(&note);
+        if let (Some(demo), false) = (&self.demo, self.screen.is_interactive()) {
+            self.screen.note(&demo.sign_in_unattended(code));
         }
         let result = loop {
             tokio::select! {
@@ -220,11 +218,8 @@ impl Wizard<'_> {
                             return Err(Error::interrupted());
                         }
                         Key::Char(c) => {
-                            if let Some(demo) = &self.demo {
-                                let note = demo.act_as_user(&self.http, c, code).await;
-                                if let Some(note) = note {
-                                    self.screen.note(&note);
-                                }
+                            if let Some(note) = self.demo.as_ref().and_then(|d| d.act_as_user(c, code)) {
+                                self.screen.note(&note);
                             }
                         }
                     }
@@ -302,11 +297,11 @@ impl Wizard<'_> {
         self.screen.step(3, "Admin approval");
         self.screen.explain_approval(inputs, link.as_ref());
         if !self.screen.is_interactive() {
-            return match &self.demo {
-                // Nobody is there to press a key: in the demo the reviewer approves at once.
-                Some(demo) => demo.reviewer_approves(&self.http).await.map(drop),
-                None => Ok(()),
-            };
+            // Nobody is there to press a key: in the demo the reviewer approves at once.
+            if let Some(demo) = &self.demo {
+                self.screen.note(&demo.reviewer_approves());
+            }
+            return Ok(());
         }
         let mut keys = self.screen.keys();
         loop {
@@ -328,7 +323,7 @@ impl Wizard<'_> {
                 }
                 Some(Key::Char('v')) => {
                     if let Some(demo) = &self.demo {
-                        let note = demo.reviewer_approves(&self.http).await?;
+                        let note = demo.reviewer_approves();
                         self.screen.stop_waiting();
                         self.screen.note(&note);
                         break;

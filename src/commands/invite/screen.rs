@@ -470,6 +470,7 @@ pub fn clock(duration: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
     use std::time::Instant;
 
@@ -478,23 +479,41 @@ mod tests {
     use crate::secret::Secret;
     use crate::ui::Key;
 
-    /// What the fakes saw: lines on the terminal, questions asked, URLs opened.
+    /// What the fakes saw (lines on the terminal, URLs opened), and the questions the test
+    /// expects, in order, each as (words the question contains, the answer).
     #[derive(Default)]
     struct Seen {
         lines: Vec<String>,
-        questions: Vec<String>,
         opened: Vec<String>,
+        script: VecDeque<(&'static str, bool)>,
     }
+
+    /// The questions a test expects, in order: (words the question contains, the answer).
+    type Script = &'static [(&'static str, bool)];
 
     #[derive(Clone, Default)]
     struct Fake {
         seen: Arc<Mutex<Seen>>,
-        answer: bool,
     }
 
     impl Fake {
+        /// A fake whose prompter answers exactly these questions, in this order.
+        fn answering(script: Script) -> Fake {
+            let fake = Fake::default();
+            fake.seen().script = script.iter().copied().collect();
+            fake
+        }
+
         fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
-            self.seen.lock().unwrap()
+            self.seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+
+        /// Fails unless every scripted question was asked.
+        fn assert_all_asked(&self) {
+            let left = &self.seen().script;
+            assert!(left.is_empty(), "questions never asked: {left:?}");
         }
     }
 
@@ -520,8 +539,14 @@ mod tests {
             panic!("unexpected prompt: {prompt}")
         }
         fn confirm(&mut self, prompt: &str, _default: bool) -> Result<bool> {
-            self.seen().questions.push(prompt.into());
-            Ok(self.answer)
+            let next = self.seen().script.pop_front();
+            match next {
+                Some((words, answer)) if prompt.contains(words) => Ok(answer),
+                Some((words, _)) => {
+                    panic!("asked {prompt:?}, but the test expected a question about {words:?}")
+                }
+                None => panic!("asked {prompt:?}, which the test did not script"),
+            }
         }
     }
 
@@ -600,35 +625,30 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn an_unexpected_sign_in_host_opens_only_after_confirmation() {
         let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
-        let rows = [
-            // (verification URI, operator's answer, asked?, opened?)
-            ("https://microsoft.com/devicelogin", false, false, true),
-            ("https://login.evil.example/devicelogin", false, true, false),
-            ("https://login.evil.example/devicelogin", true, true, true),
+        let rows: [(&str, Script, bool); 3] = [
+            // (verification URI, the question and the operator's answer, opened?)
+            ("https://microsoft.com/devicelogin", &[], true),
+            (
+                "https://login.evil.example/devicelogin",
+                &[("login.evil.example", false)],
+                false,
+            ),
+            (
+                "https://login.evil.example/devicelogin",
+                &[("login.evil.example", true)],
+                true,
+            ),
         ];
-        for (uri, answer, asked, opened) in rows {
-            let fake = Fake {
-                answer,
-                ..Fake::default()
-            };
+        for (uri, script, opened) in rows {
+            let fake = Fake::answering(script);
             let mut screen = screen(&fake, true);
             let code = code(uri);
             screen.show_code(&code, &inputs(microsoft.clone()), &microsoft);
             screen.open_browser(&code);
+            fake.assert_all_asked();
             let seen = fake.seen();
-            assert_eq!(
-                !seen.questions.is_empty(),
-                asked,
-                "{uri}: {:?}",
-                seen.questions
-            );
-            assert_eq!(!seen.opened.is_empty(), opened, "{uri} (answer {answer})");
-            if asked {
-                assert!(
-                    seen.questions[0].contains("login.evil.example"),
-                    "{:?}",
-                    seen.questions
-                );
+            assert_eq!(!seen.opened.is_empty(), opened, "{uri} ({script:?})");
+            if !script.is_empty() {
                 assert!(
                     seen.lines
                         .iter()
@@ -644,10 +664,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn non_interactive_never_opens_a_browser() {
         let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
-        let fake = Fake {
-            answer: true,
-            ..Fake::default()
-        };
+        // No question is scripted: one asked fails the test.
+        let fake = Fake::default();
         let mut screen = screen(&fake, false);
         for uri in [
             "https://microsoft.com/devicelogin",
@@ -658,7 +676,6 @@ mod tests {
             screen.open_browser(&code);
         }
         assert!(fake.seen().opened.is_empty());
-        assert!(fake.seen().questions.is_empty());
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! bus. So each keyring test re-runs this test binary as a child, filtered to one `#[ignore]`d
 //! test, with the variable set by `Command::env`: the child's environment is right from its
 //! first instruction, and a test that needs "no Secret Service" just gets another address.
-//! The child tests do nothing unless [`CHILD_MARKER`] is set, so `cargo test -- --ignored`
-//! can never reach the user's real keyring through them.
+//! A child test fails at once unless [`CHILD_MARKER`] is set, so `cargo test -- --ignored`
+//! can never reach the user's real keyring through them, nor pass without having run.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -172,9 +172,22 @@ pub fn keyring_services(bus_address: &str, attrs: &[(&str, &str)]) -> Vec<String
     services
 }
 
-/// True in a child started by [`run_child`]; child tests return at once otherwise.
-pub fn child_dir() -> Option<PathBuf> {
-    std::env::var_os(CHILD_MARKER).map(PathBuf::from)
+/// The first call of every child test: it fails unless the test runs in a child started by
+/// [`run_child`] or [`child_command`], with the environment its parent prepared.
+pub fn assert_in_child() {
+    assert!(
+        std::env::var_os(CHILD_MARKER).is_some(),
+        "this test runs only in a child process that its parent test starts with the right \
+         environment (see its #[ignore] reason): run the parent test instead"
+    );
+}
+
+/// The temporary directory the parent gave this child test.
+pub fn child_dir() -> PathBuf {
+    assert_in_child();
+    std::env::var_os(CHILD_MARKER)
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 /// This test binary, filtered to the one ignored test `name`, with `envs` set.

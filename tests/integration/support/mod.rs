@@ -4,7 +4,6 @@ pub mod keyring;
 pub mod onboarded;
 pub mod pty;
 pub mod sim;
-pub mod wizard;
 
 use assert_cmd::cargo::cargo_bin;
 

@@ -1,12 +1,14 @@
-//! Signed-in profiles for tests: through the real wizard (`invite --non-interactive --json`,
-//! a thread plays the user who approves the code), and more through the crate's own writers,
-//! each with a refresh token of its own, in a file store under a temporary config directory.
+//! Running `onboard` while a test plays the person at the browser, and the signed-in profiles
+//! made that way. Every test that runs `invite` and approves its code goes through
+//! [`run_with_user`]: each `device_code` event on stdout is handed to the test as it happens.
+//! More profiles come from the crate's own writers, each with a refresh token of its own, in a
+//! file store under a temporary config directory.
 
 #![allow(dead_code)] // Each test module uses a different part of the harness.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Command, Stdio};
 
 use onboard::authority::{Authority, discover};
 use onboard::flow;
@@ -20,8 +22,88 @@ use url::Url;
 use super::onboard;
 use super::sim::TestSim;
 
-/// `onboard` with the simulator's authority and a private config dir, using the file store.
-pub fn onboard_at(config_dir: &Path) -> std::process::Command {
+/// How a command ended, with everything it printed.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The JSON Lines events on stdout; any other line fails the test.
+    pub fn events(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!("stdout carries only JSON events, got {line:?}: {e}")
+                })
+            })
+            .collect()
+    }
+
+    /// The first event named `name`.
+    pub fn event(&self, name: &str) -> Option<Value> {
+        self.events().into_iter().find(|e| e["event"] == name)
+    }
+
+    /// The events' names, in order.
+    pub fn event_names(&self) -> Vec<String> {
+        self.events()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap_or("?").to_owned())
+            .collect()
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `command`, calling `user` with each `device_code` event while the command waits.
+pub fn run_with_user(mut command: Command, mut user: impl FnMut(&Value)) -> Run {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("onboard starts");
+    // Read on a thread of its own, so that a chatty stderr cannot fill its pipe and stall.
+    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+        let Ok(line) = line else { break };
+        if let Ok(event) = serde_json::from_str::<Value>(&line)
+            && event["event"] == "device_code"
+        {
+            user(&event);
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().expect("onboard ends");
+    Run {
+        code: status.code(),
+        stdout,
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+/// Runs `command` to the end (no sign-in expected).
+pub fn run(command: Command) -> Run {
+    run_with_user(command, |_| {})
+}
+
+/// `onboard` with a private config dir, using the file store.
+pub fn onboard_at(config_dir: &Path) -> Command {
     let mut command = onboard();
     command
         .arg("--config-dir")
@@ -45,46 +127,27 @@ pub fn sim_target(sim: &TestSim) -> Vec<String> {
     ]
 }
 
-/// Runs `invite --non-interactive --json` and lets `on_code` act for the user on every code;
-/// returns the process output with stdout's events parsed.
-pub fn invite_json(
-    config_dir: &Path,
-    args: &[String],
-    on_code: impl FnMut(&str, u64),
-) -> (Output, Vec<Value>) {
+/// Runs `invite --non-interactive --json ARGS` into `config_dir` (file store) and lets
+/// `on_code(user_code, attempt)` act for the user on every code.
+pub fn invite_json(config_dir: &Path, args: &[String], on_code: impl FnMut(&str, u64)) -> Run {
     invite_json_with(onboard_at(config_dir), args, on_code)
 }
 
 /// `invite_json` with a command prepared by the caller (another store, environment, ...).
 pub fn invite_json_with(
-    mut command: std::process::Command,
+    mut command: Command,
     args: &[String],
     mut on_code: impl FnMut(&str, u64),
-) -> (Output, Vec<Value>) {
-    let mut child = command
+) -> Run {
+    command
         .args(["invite", "--non-interactive", "--json"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("onboard starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut events = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("utf-8 events");
-        let event: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("stdout carries only JSON events, got {line:?}: {e}"));
-        if event["event"] == "device_code" {
-            on_code(
-                event["user_code"].as_str().expect("user_code"),
-                event["attempt"].as_u64().expect("attempt"),
-            );
-        }
-        events.push(event);
-    }
-    let output = child.wait_with_output().expect("onboard ends");
-    (output, events)
+        .args(args);
+    run_with_user(command, |event| {
+        on_code(
+            event["user_code"].as_str().expect("user_code"),
+            event["attempt"].as_u64().expect("attempt"),
+        );
+    })
 }
 
 /// A profile onboarded as the service account (named after the tenant); returns its name.
@@ -109,20 +172,12 @@ pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str])
     let mut args = sim_target(sim);
     args.extend(["--profile".to_string(), name.to_string()]);
     args.extend(extra.iter().map(|s| s.to_string()));
-    let control = sim.control_client();
-    let (output, events) = invite_json(config_dir, &args, |code, _| {
-        let (status, answer) = control.post("/approve", json!({"user_code": code}));
+    let run = invite_json(config_dir, &args, |code, _| {
+        let (status, answer) = sim.control("/approve", json!({"user_code": code}));
         assert_eq!(status, 200, "{answer}");
     });
-    assert!(
-        output.status.success(),
-        "invite failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    events
-        .into_iter()
-        .find(|e| e["event"] == "signed_in")
-        .expect("a signed_in event")
+    assert_eq!(run.code, Some(0), "invite failed: {}", run.describe());
+    run.event("signed_in").expect("a signed_in event")
 }
 
 /// Profiles `names` in `config_dir`, all signed in as the service account: the first through
