@@ -19,5 +19,5 @@ pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
 pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
 pub use tokens::{TokenSet, missing_scopes, normalize_scopes, parse_tokens, refresh};
 
-/// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).
+/// `onboard`'s default scopes, as `invite --help` states them.
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "User.Read"];
