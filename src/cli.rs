@@ -23,15 +23,7 @@ without a Microsoft account. For a real customer, `onboard invite` asks for the 
 provider's registration (client ID) and the service account, then shows a one-time code to enter \
 at Microsoft's sign-in page. `onboard validate` checks the saved connection later, from a shell \
 or from CI.",
-    after_help = "Examples:
-  onboard invite --demo
-  onboard invite --tenant contoso.onmicrosoft.com \\
-      --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com
-  onboard validate --profile contoso.onmicrosoft.com
-  onboard completions bash > ~/.local/share/bash-completion/completions/onboard
-
-Exit codes: 0 success, 1 bug, 2 usage, 3 not onboarded, 4 sign in again, \
-5 service unreachable, 6 permission missing, 7 credential store unavailable, 130 interrupted.",
+    after_help = root_after_help(),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -40,6 +32,21 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The root command's examples, then the exit codes as [`crate::error`] defines them.
+fn root_after_help() -> String {
+    format!(
+        "Examples:
+  onboard invite --demo
+  onboard invite --tenant contoso.onmicrosoft.com \\
+      --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com
+  onboard validate --profile contoso.onmicrosoft.com
+  onboard completions bash > ~/.local/share/bash-completion/completions/onboard
+
+{}",
+        crate::error::exit_codes_summary()
+    )
 }
 
 /// Options every command takes.
@@ -319,7 +326,7 @@ pub struct TargetArgs {
 ///
 /// Prints one line per profile (valid or not, the account, what is wrong and the fix) and a summary;
 /// with --json one object, or with --all {"results":[...],"valid":N,"invalid":M}. The exit code
-/// is the contract's (4 sign in again, 5 service failing, 6 permission or scope missing, ...);
+/// says what to do (4 sign in again, 5 service failing, 6 permission or scope missing, ...);
 /// with --all the highest of the failing profiles'. Profiles run concurrently (--jobs), share
 /// one connection pool, and back off together when a host answers 429 with Retry-After.
 ///

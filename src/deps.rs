@@ -1,15 +1,18 @@
 //! The one place real dependencies are built from the command line and the environment: the
 //! HTTP client, the terminal, the config directory, the credential stores. The only code that
-//! reads environment variables or asks "is this a terminal?".
+//! reads environment variables (through [`crate::environment`]) or asks "is this a terminal?".
+//! Each part is built when a command first asks for it: a command that sends no request never
+//! builds the HTTP client, which reads the system's CA certificates.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::Client;
 
 use crate::cli::{ColorChoice, GlobalArgs, StoreChoice};
+use crate::environment::Var;
 use crate::error::{Error, Kind, Result};
 use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, StoreKind, default_config_dir};
@@ -23,9 +26,10 @@ use crate::ui::term::{
 };
 use crate::ui::{Browser, Clipboard, Keys, Output, Prompter, Spinner};
 
-/// Everything a command may use, built once.
+/// Everything a command may use, each part built once, when first used.
 pub struct Deps {
-    pub http: Client,
+    http: OnceLock<Client>,
+    ca_cert: Option<PathBuf>,
     pub out: Box<dyn Output>,
     pub json: bool,
     /// stdin and stderr are terminals: a person can answer prompts.
@@ -59,21 +63,13 @@ impl Deps {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
+                Var::NoColor.os().is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
             }
         };
         crate::ui::term::set_colors(colors);
-        let mut options = HttpOptions::default();
-        if let Some(timeout) = http_timeout_override()? {
-            options.timeout = timeout;
-            options.connect_timeout = options.connect_timeout.min(timeout);
-        }
-        if let Some(path) = &global.ca_cert {
-            options = options.with_ca_file(path)?;
-        }
         Ok(Deps {
-            http: build_client(&options)?,
+            http: OnceLock::new(),
+            ca_cert: global.ca_cert.clone(),
             out: Box::new(TermOutput {
                 quiet: global.quiet,
             }),
@@ -84,6 +80,24 @@ impl Deps {
             store_choice: global.store,
             file_store_announced: false,
         })
+    }
+
+    /// The HTTP client, built on first use with `--ca-cert` and `ONBOARD_HTTP_TIMEOUT` (a
+    /// handle: clones share one connection pool).
+    pub fn http(&self) -> Result<Client> {
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let mut options = HttpOptions::default();
+        if let Some(timeout) = http_timeout_override()? {
+            options.timeout = timeout;
+            options.connect_timeout = options.connect_timeout.min(timeout);
+        }
+        if let Some(path) = &self.ca_cert {
+            options = options.with_ca_file(path)?;
+        }
+        let client = build_client(&options)?;
+        Ok(self.http.get_or_init(|| client).clone())
     }
 
     pub fn profiles(&self) -> Result<Profiles> {
@@ -137,14 +151,9 @@ impl Deps {
     /// The proxy settings reqwest honours (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, upper or
     /// lower case), for `doctor` to say whether one applies.
     pub fn proxy_env(&self) -> ProxyEnv {
-        let first = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-        };
         ProxyEnv {
-            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
-            no_proxy: first(&["NO_PROXY", "no_proxy"]),
+            https: Var::HttpsProxy.text(),
+            no_proxy: Var::NoProxy.text(),
         }
     }
 
@@ -157,7 +166,7 @@ impl Deps {
 
     /// `ONBOARD_CREDENTIAL`, when set: the credential and a store that reads it.
     pub fn env_credential(&self) -> Result<Option<(ExportedCredential, TimedStore)>> {
-        let Some(value) = std::env::var_os(CREDENTIAL_VAR) else {
+        let Some(value) = Var::Credential.os() else {
             return Ok(None);
         };
         let value = value.into_string().map_err(|_| {
@@ -176,12 +185,8 @@ impl Deps {
     /// Prompts, spinner, clipboard and browser for the wizard, each replaced by a reason when
     /// it cannot work here (no display, an SSH session, the user said no).
     pub fn wizard_ui(&self, no_clipboard: bool, no_browser: bool) -> WizardUi {
-        let display = ["DISPLAY", "WAYLAND_DISPLAY"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-        let ssh = ["SSH_CONNECTION", "SSH_TTY"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some());
+        let display = Var::Display.text().is_some();
+        let ssh = Var::Ssh.os().is_some();
         let needs_display = cfg!(all(unix, not(target_os = "macos")));
         let clipboard: Box<dyn Clipboard> = if no_clipboard {
             Box::new(NoClipboard("--no-clipboard".into()))
@@ -194,7 +199,7 @@ impl Deps {
         } else {
             Box::new(SystemClipboard)
         };
-        let browser_command = std::env::var("BROWSER").ok().filter(|b| !b.is_empty());
+        let browser_command = Var::Browser.text();
         let browser: Box<dyn Browser> = if no_browser {
             Box::new(NoBrowser("--no-browser".into()))
         } else if browser_command.is_none() && ssh && !display {
@@ -216,18 +221,17 @@ impl Deps {
     }
 }
 
-/// The environment variable that shortens (or lengthens) the HTTP timeout: a duration such as
-/// `2s` or `1m`. For tests and slow links; the default is [`HttpOptions::default`]'s 30 s.
-pub const HTTP_TIMEOUT_VAR: &str = "ONBOARD_HTTP_TIMEOUT";
-
+/// `ONBOARD_HTTP_TIMEOUT`, which shortens (or lengthens) the HTTP timeout: for tests and slow
+/// links; the default is [`HttpOptions::default`]'s 30 s.
 fn http_timeout_override() -> Result<Option<std::time::Duration>> {
-    let Some(value) = std::env::var_os(HTTP_TIMEOUT_VAR) else {
+    let Some(value) = Var::HttpTimeout.os() else {
         return Ok(None);
     };
     let value = value.to_string_lossy();
+    let name = Var::HttpTimeout.name();
     crate::cli::parse_duration(&value).map(Some).map_err(|e| {
-        Error::usage(format!("{HTTP_TIMEOUT_VAR}: {e}")).with_hint(format!(
-            "set {HTTP_TIMEOUT_VAR} to a duration such as 10s or 1m, or unset it"
+        Error::usage(format!("{name}: {e}")).with_hint(format!(
+            "set {name} to a duration such as 10s or 1m, or unset it"
         ))
     })
 }

@@ -1,5 +1,6 @@
-//! Every failure `onboard` reports: its kind (which is the contract's exit code), one line that
-//! says what happened, a hint that says what to do, and the server's ids for a support ticket.
+//! Every failure `onboard` reports: its kind (which decides the exit code), one line that says
+//! what happened, a hint that says what to do, and the server's ids for a support ticket. Also
+//! the one description of every exit code.
 
 use std::fmt;
 
@@ -8,41 +9,125 @@ use serde_json::{Value, json};
 
 use crate::oauth::OAuthError;
 
-/// The contract's exit codes. The order is the severity used by `--all` ("highest code wins").
+/// What kind of failure it is, which decides the exit code. The order is the severity used by
+/// `--all` ("highest code wins"). [`Kind::status`] is the one description of each exit code:
+/// `--help`, the man pages and README are derived from it or tested against it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Kind {
-    /// 1: a bug in onboard.
     Unexpected,
-    /// 2: bad or missing arguments.
     Usage,
-    /// 3: no saved credential for the profile.
     NotOnboarded,
-    /// 4: the account must sign in again.
     SignInAgain,
-    /// 5: network, TLS, 5xx, or 429 after retries.
     Unreachable,
-    /// 6: consent, admin approval or a required scope is missing.
     PermissionMissing,
-    /// 7: the credential store cannot be used.
     StoreUnavailable,
-    /// 130: Ctrl-C.
     Interrupted,
 }
 
+/// One exit code as users read it: its number, a short name (`--help`) and its meaning (the man
+/// pages and README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitStatus {
+    pub code: i32,
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Exit code 0, which no failure carries.
+pub const SUCCESS: ExitStatus = ExitStatus {
+    code: 0,
+    name: "success",
+    meaning: "success (validate: every profile valid)",
+};
+
 impl Kind {
+    /// Every kind, in order of severity.
+    pub const ALL: [Kind; 8] = [
+        Kind::Unexpected,
+        Kind::Usage,
+        Kind::NotOnboarded,
+        Kind::SignInAgain,
+        Kind::Unreachable,
+        Kind::PermissionMissing,
+        Kind::StoreUnavailable,
+        Kind::Interrupted,
+    ];
+
     pub fn exit_code(self) -> i32 {
-        match self {
-            Kind::Unexpected => 1,
-            Kind::Usage => 2,
-            Kind::NotOnboarded => 3,
-            Kind::SignInAgain => 4,
-            Kind::Unreachable => 5,
-            Kind::PermissionMissing => 6,
-            Kind::StoreUnavailable => 7,
-            Kind::Interrupted => 130,
+        self.status().code
+    }
+
+    pub fn status(self) -> ExitStatus {
+        let (code, name, meaning) = match self {
+            Kind::Unexpected => (
+                1,
+                "unexpected error",
+                "unexpected error: a bug in onboard (please report it)",
+            ),
+            Kind::Usage => (
+                2,
+                "usage",
+                "usage: bad or missing arguments; a malformed tenant, GUID, UPN or URL; a tenant, \
+                 registration or scope that does not exist",
+            ),
+            Kind::NotOnboarded => (
+                3,
+                "not onboarded",
+                "not onboarded: no saved credential for the profile",
+            ),
+            Kind::SignInAgain => (
+                4,
+                "sign in again",
+                "sign in again: refresh token expired or revoked, code expired or declined, account \
+                 disabled or locked, MFA or a new password needed, the wrong account signed in",
+            ),
+            Kind::Unreachable => (
+                5,
+                "service unreachable",
+                "service unreachable or failing: network, DNS, TLS, 5xx, 429 after retries; retry \
+                 later",
+            ),
+            Kind::PermissionMissing => (
+                6,
+                "permission missing",
+                "permission missing: consent not granted, admin approval required or pending, \
+                 required scope absent, public client flows off, blocked by Conditional Access",
+            ),
+            Kind::StoreUnavailable => (
+                7,
+                "credential store unavailable",
+                "credential store unavailable: no keyring, locked keyring, store write failed",
+            ),
+            Kind::Interrupted => (
+                130,
+                "interrupted",
+                "interrupted (Ctrl-C); nothing half-saved",
+            ),
+        };
+        ExitStatus {
+            code,
+            name,
+            meaning,
         }
     }
 }
+
+/// Every exit code onboard gives, 0 first.
+pub fn exit_statuses() -> impl Iterator<Item = ExitStatus> {
+    std::iter::once(SUCCESS).chain(Kind::ALL.into_iter().map(Kind::status))
+}
+
+/// The one-paragraph summary of the exit codes at the end of `onboard --help`.
+pub fn exit_codes_summary() -> String {
+    let codes: Vec<String> = exit_statuses()
+        .map(|s| format!("{} {}", s.code, s.name))
+        .collect();
+    format!("Exit codes: {}.", codes.join(", "))
+}
+
+/// How `--all` combines the profiles' exit codes.
+pub const ALL_PROFILES_EXIT: &str =
+    "With --all, the exit code is the highest of the failing profiles'.";
 
 /// A failure as the user sees it. `message` is one line; `hint` says what to do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,7 +215,7 @@ impl Error {
         }
     }
 
-    /// The contract's error object: `{"exit_code","code","aadsts","message","hint"}`.
+    /// The error object of the JSON outputs: `{"exit_code","code","aadsts","message","hint"}`.
     pub fn to_json(&self) -> Value {
         json!({
             "exit_code": self.exit_code(),
@@ -170,7 +255,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exit_codes_follow_the_contract() {
+    fn exit_codes_are_the_documented_numbers() {
         let table = [
             (Kind::Unexpected, 1),
             (Kind::Usage, 2),
@@ -183,6 +268,31 @@ mod tests {
         ];
         for (kind, code) in table {
             assert_eq!(kind.exit_code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_kind_is_listed_once_in_order_of_severity() {
+        // A new kind fails to compile here until it has its place in `Kind::ALL`.
+        let position = |kind: Kind| match kind {
+            Kind::Unexpected => 0,
+            Kind::Usage => 1,
+            Kind::NotOnboarded => 2,
+            Kind::SignInAgain => 3,
+            Kind::Unreachable => 4,
+            Kind::PermissionMissing => 5,
+            Kind::StoreUnavailable => 6,
+            Kind::Interrupted => 7,
+        };
+        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?}");
+        }
+        assert!(Kind::ALL.windows(2).all(|w| w[0] < w[1]));
+        let codes: Vec<i32> = exit_statuses().map(|s| s.code).collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1]), "{codes:?}");
+        for status in exit_statuses() {
+            assert!(status.meaning.starts_with(status.name), "{status:?}");
+            assert!(!status.meaning.contains("  "), "{}", status.meaning);
         }
     }
 

@@ -328,93 +328,63 @@ fn examples(roff: &mut Roff, command: &clap::Command) {
     }
 }
 
-/// The contract's exit codes.
-pub const EXIT_CODES: &[(u8, &str)] = &[
-    (0, "success (validate: every profile valid)"),
-    (1, "unexpected error (a bug: report it)"),
-    (
-        2,
-        "usage: bad or missing arguments, malformed tenant, GUID, UPN or URL",
-    ),
-    (3, "not onboarded: no saved credential for the profile"),
-    (
-        4,
-        "sign in again: refresh token expired or revoked, code expired or declined, account disabled",
-    ),
-    (
-        5,
-        "service unreachable or failing: network, DNS, TLS, 5xx, 429 after retries; retry later",
-    ),
-    (
-        6,
-        "permission missing: consent not granted, admin approval required or pending, required scope absent",
-    ),
-    (
-        7,
-        "credential store unavailable: no keyring, locked keyring, store write failed",
-    ),
-    (130, "interrupted (Ctrl-C); nothing half-saved"),
-];
-
+/// The exit codes, as [`crate::error`] defines them.
 fn exit_status(roff: &mut Roff) {
     roff.control("SH", ["EXIT STATUS"]);
-    for (code, meaning) in EXIT_CODES {
+    for status in crate::error::exit_statuses() {
         roff.control("TP", []);
-        roff.text([bold(code.to_string())]);
-        roff.text([roman(*meaning)]);
+        roff.text([bold(status.code.to_string())]);
+        roff.text([roman(status.meaning)]);
     }
     roff.control("PP", []);
-    roff.text([roman(
-        "With --all, the exit code is the highest of the failing profiles'.",
-    )]);
+    roff.text([roman(crate::error::ALL_PROFILES_EXIT)]);
 }
 
-/// The environment variables onboard reads.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
-    (
-        "ONBOARD_PROFILE",
-        "Which saved profile to use, as --profile.",
-    ),
-    (
-        "ONBOARD_CONFIG_DIR",
-        "Where profiles.json lives, as --config-dir.",
-    ),
-    (
-        "ONBOARD_STORE",
-        "The credential store, keyring or file, as --store.",
-    ),
-    (
-        "ONBOARD_CREDENTIAL",
-        "The JSON that `onboard export` printed, for CI: used instead of the saved profiles and the credential store.",
-    ),
-    (
-        "ONBOARD_CA_CERT",
-        "An extra trusted root certificate (PEM file), as --ca-cert.",
-    ),
-    (
-        "HTTPS_PROXY",
-        "The proxy for HTTPS requests (also https_proxy).",
-    ),
-    (
-        "NO_PROXY",
-        "Hosts reached without the proxy (also no_proxy).",
-    ),
-    (
-        "NO_COLOR",
-        "When set and not empty, no colour with --color auto.",
-    ),
-    (
-        "BROWSER",
-        "The command that opens the sign-in page; also used in SSH sessions and without a display.",
-    ),
-];
+/// Every environment variable onboard reads: name and meaning, those that set a flag (from
+/// clap's `env`) first, then the others ([`crate::environment::Var`]).
+pub fn environment_variables() -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    flag_variables(&crate::cli::command(), &mut vars);
+    for var in crate::environment::Var::ALL {
+        let mut meaning = var.meaning().to_owned();
+        if let [_, others @ ..] = var.names()
+            && !others.is_empty()
+        {
+            meaning.push_str(&format!(" Also read as {}.", others.join(", ")));
+        }
+        vars.push((var.name().to_owned(), meaning));
+    }
+    vars
+}
+
+/// The variables of `command`'s flags and its subcommands', each once: "As --flag: its help."
+fn flag_variables(command: &clap::Command, vars: &mut Vec<(String, String)>) {
+    for arg in command.get_arguments() {
+        let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+            continue;
+        };
+        let name = env.to_string_lossy().into_owned();
+        if vars.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        let mut help = help.trim().trim_end_matches('.').to_owned();
+        if let Some(first) = help.get(..1) {
+            help.replace_range(..1, &first.to_lowercase());
+        }
+        vars.push((name, format!("As --{long}: {help}.")));
+    }
+    for sub in command.get_subcommands() {
+        flag_variables(sub, vars);
+    }
+}
 
 fn environment(roff: &mut Roff) {
     roff.control("SH", ["ENVIRONMENT"]);
-    for (name, meaning) in ENVIRONMENT {
+    for (name, meaning) in environment_variables() {
         roff.control("TP", []);
-        roff.text([bold(*name)]);
-        roff.text([roman(*meaning)]);
+        roff.text([bold(name)]);
+        roff.text([roman(meaning)]);
     }
 }
 
@@ -425,7 +395,7 @@ fn files_section(roff: &mut Roff) {
     roff.text([roman(
         "The saved profiles: authority, tenant, registration, account, scopes, which store holds \
          the refresh token, and the last validation. No secrets. CONFIG is --config-dir, or \
-         ~/.config/onboard on Linux, ~/Library/Application Support/onboard on macOS and \
+         $XDG_CONFIG_HOME/onboard (by default ~/.config/onboard) on Linux, ~/Library/Application Support/onboard on macOS and \
          %APPDATA%\\onboard on Windows.",
     )]);
     roff.control("TP", []);

@@ -5,6 +5,7 @@ pub mod authority;
 pub mod cli;
 pub mod commands;
 pub mod deps;
+pub mod environment;
 pub mod error;
 pub mod flow;
 pub mod generate;
@@ -20,9 +21,25 @@ pub mod ui;
 
 use cli::{Cli, Command};
 use deps::Deps;
-use error::Result;
+use error::{Error, Result};
 
-pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
+/// Runs a parsed command line. The commands that only read local files run at once; the others
+/// get a multi-threaded async runtime, built here, so that `list` and a Tab's `__profiles` start
+/// as fast as `--version`.
+pub fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
+    match &cli.command {
+        Command::List(_) => commands::list::run(deps),
+        Command::Completions(args) => commands::completions::run(args, deps),
+        Command::ProfileNames => commands::completions::profile_names(deps),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::unexpected(format!("cannot start the async runtime: {e}")))?
+            .block_on(run_async(cli, deps)),
+    }
+}
+
+async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
     let profile = cli.global.profile.as_deref();
     if !matches!(cli.command, Command::Simulate(_)) {
         // The simulated tenant stops on Ctrl-C by itself; everything else ends with 130.
@@ -31,7 +48,6 @@ pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
     match &cli.command {
         Command::Invite(args) => commands::invite::run(args, profile, deps).await,
         Command::Validate(args) => commands::validate::run(args, profile, deps).await,
-        Command::List(_) => commands::list::run(deps),
         Command::Export(args) => commands::export::run(args, profile, deps).await,
         Command::Remove(args) => commands::remove::run(args, profile, deps).await,
         Command::ConsentUrl(args) => commands::consent_url::run(args, profile, deps).await,
@@ -39,7 +55,6 @@ pub async fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
         Command::Token(args) => commands::token::run(args, profile, deps).await,
         Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
-        Command::Completions(args) => commands::completions::run(args, deps),
-        Command::ProfileNames => commands::completions::profile_names(deps),
+        Command::List(_) | Command::Completions(_) | Command::ProfileNames => run(cli, deps),
     }
 }

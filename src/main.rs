@@ -1,25 +1,17 @@
-//! The `onboard` binary: parse, build the real dependencies, run, print the error, exit with
-//! its code.
+//! The `onboard` binary: parse, set up the real dependencies (each is built when first used),
+//! run, print the error, exit with its code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use onboard::cli::Cli;
 use onboard::deps::{Deps, init_logging};
-use onboard::error::Error;
 use onboard::ui::term::print_error;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::unexpected(format!("cannot start the async runtime: {e}")))
-        .and_then(|runtime| {
-            let mut deps = Deps::from_cli(&cli.global)?;
-            runtime.block_on(onboard::run(&cli, &mut deps))
-        });
+    let result = Deps::from_cli(&cli.global).and_then(|mut deps| onboard::run(&cli, &mut deps));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

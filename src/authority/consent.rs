@@ -1,5 +1,6 @@
 //! The admin consent link a tenant's reviewer opens to approve the registration
-//! (entra-facts.md §4): `{authority}/adminconsent?client_id=...&scope=https://{graph}/.default`.
+//! (<https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent>):
+//! `{authority}/adminconsent?client_id=...&scope=https://{graph}/.default`.
 
 use url::Url;
 

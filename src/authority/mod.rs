@@ -14,7 +14,8 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
-/// A Microsoft cloud and its hosts (entra-facts.md §1).
+/// A Microsoft cloud and its hosts (<https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud>,
+/// <https://learn.microsoft.com/en-us/graph/deployments>).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Cloud {
     Global,

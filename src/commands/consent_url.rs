@@ -36,7 +36,7 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
     // whether it is Microsoft's (msgraph_host).
     let endpoints = match authority.cloud {
         Some(_) => None,
-        None => Some(authority::discover(&deps.http, &authority).await?),
+        None => Some(authority::discover(&deps.http()?, &authority).await?),
     };
     let redirect = match &args.redirect_uri {
         Some(uri) => Some(authority::parse_url(uri, "--redirect-uri")?.to_string()),

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use reqwest::Client;
 use serde_json::{Value, json};
 use url::Url;
 
@@ -166,11 +167,12 @@ fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<
 
 pub async fn run(args: &DoctorArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let target = target(args, profile_flag, deps)?;
+    let http = deps.http()?;
     let host = host_of(&target.authority.base);
-    let mut checks = vec![proxy(&deps.proxy_env(), &target.authority.base)];
-    let proxied = checks[0].detail.starts_with("HTTPS_PROXY");
-    checks.push(dns(&target.authority.base, proxied).await);
-    let reached = reach(deps, &target.authority).await;
+    let route = Route::of(&deps.proxy_env(), &target.authority.base);
+    let mut checks = vec![route.check()];
+    checks.push(dns(&target.authority.base, route.is_proxied()).await);
+    let reached = reach(&http, &target.authority).await;
     let server_date = reached.as_ref().ok().and_then(|r| r.1);
     checks.push(match &reached {
         Ok((status, _)) => Check::ok(
@@ -193,7 +195,7 @@ pub async fn run(args: &DoctorArgs, profile_flag: Option<&str>, deps: &mut Deps)
         checks.push(Check::skip("tenant", "the authority is not reachable"));
         None
     } else {
-        match authority::discover(&deps.http, &target.authority).await {
+        match authority::discover(&http, &target.authority).await {
             Ok(endpoints) => {
                 checks.push(Check::ok(
                     "tenant",
@@ -210,8 +212,8 @@ pub async fn run(args: &DoctorArgs, profile_flag: Option<&str>, deps: &mut Deps)
             }
         }
     };
-    checks.push(graph(deps, &target.authority, endpoints.as_ref()).await);
-    checks.push(registration(deps, endpoints.as_ref(), target.client_id.as_deref()).await);
+    checks.push(graph(&http, &target.authority, endpoints.as_ref()).await);
+    checks.push(registration(&http, endpoints.as_ref(), target.client_id.as_deref()).await);
     checks.push(store(deps, target.store).await);
     report(&checks, deps)
 }
@@ -248,27 +250,55 @@ fn report(checks: &[Check], deps: &mut Deps) -> Result<()> {
     }
 }
 
-/// Whether a proxy applies to `url`, as reqwest decides it from the environment.
-fn proxy(env: &ProxyEnv, url: &Url) -> Check {
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let Some(proxy) = &env.https else {
-        return Check::ok("proxy", "none (HTTPS_PROXY is not set): direct connections");
-    };
-    let shown = redact_proxy(proxy);
-    let excluded = env.no_proxy.as_deref().is_some_and(|list| {
-        list.split(',').map(str::trim).any(|entry| {
-            let entry = entry.trim_start_matches('.').to_ascii_lowercase();
-            entry == "*"
-                || (!entry.is_empty() && (host == entry || host.ends_with(&format!(".{entry}"))))
-        })
-    });
-    if excluded {
+/// How requests reach the authority's host, as reqwest decides it from the environment.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    /// No proxy is set.
+    Direct,
+    /// A proxy is set, and NO_PROXY exempts the host from it.
+    Exempt { host: String, proxy: String },
+    /// Through the proxy, shown without its user name or password.
+    Proxied { host: String, proxy: String },
+}
+
+impl Route {
+    fn of(env: &ProxyEnv, url: &Url) -> Route {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let Some(proxy) = &env.https else {
+            return Route::Direct;
+        };
+        let proxy = redact_proxy(proxy);
+        let exempt = env.no_proxy.as_deref().is_some_and(|list| {
+            list.split(',').map(str::trim).any(|entry| {
+                let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+                entry == "*"
+                    || (!entry.is_empty()
+                        && (host == entry || host.ends_with(&format!(".{entry}"))))
+            })
+        });
+        if exempt {
+            Route::Exempt { host, proxy }
+        } else {
+            Route::Proxied { host, proxy }
+        }
+    }
+
+    /// The proxy resolves names itself, so a local DNS failure need not matter.
+    fn is_proxied(&self) -> bool {
+        matches!(self, Route::Proxied { .. })
+    }
+
+    fn check(&self) -> Check {
         Check::ok(
             "proxy",
-            format!("NO_PROXY exempts {host}: direct, not through {shown}"),
+            match self {
+                Route::Direct => "none (HTTPS_PROXY is not set): direct connections".to_owned(),
+                Route::Exempt { host, proxy } => {
+                    format!("NO_PROXY exempts {host}: direct, not through {proxy}")
+                }
+                Route::Proxied { host, proxy } => format!("HTTPS_PROXY {proxy} applies to {host}"),
+            },
         )
-    } else {
-        Check::ok("proxy", format!("HTTPS_PROXY {shown} applies to {host}"))
     }
 }
 
@@ -313,13 +343,12 @@ fn dns_error(host: &str) -> Error {
 
 /// GET the discovery document: any HTTP answer proves DNS, TCP, TLS and the proxy work.
 /// Returns the status and the server's `Date`.
-async fn reach(deps: &Deps, authority: &Authority) -> Result<(u16, Option<jiff::Timestamp>)> {
-    let request = deps
-        .http
+async fn reach(client: &Client, authority: &Authority) -> Result<(u16, Option<jiff::Timestamp>)> {
+    let request = client
         .get(authority.discovery_url())
         .build()
         .map_err(|e| Error::unexpected(e.to_string()))?;
-    let reply = http::execute(&deps.http, request).await?;
+    let reply = http::execute(client, request).await?;
     let date = reply
         .headers
         .get(reqwest::header::DATE)
@@ -355,7 +384,7 @@ fn clock(server: Option<jiff::Timestamp>) -> Check {
 }
 
 /// Graph's host answers (a 401 without a token is an answer).
-async fn graph(deps: &Deps, authority: &Authority, endpoints: Option<&Endpoints>) -> Check {
+async fn graph(client: &Client, authority: &Authority, endpoints: Option<&Endpoints>) -> Check {
     let base = match (endpoints.and_then(|e| e.graph.clone()), authority.cloud) {
         (Some(graph), _) => graph,
         (None, Some(cloud)) => match Url::parse(&format!("https://{}/", cloud.graph_host())) {
@@ -372,14 +401,14 @@ async fn graph(deps: &Deps, authority: &Authority, endpoints: Option<&Endpoints>
     };
     let host = host_of(&base);
     let request = match base.join("v1.0/me") {
-        Ok(url) => deps.http.get(url).build(),
+        Ok(url) => client.get(url).build(),
         Err(e) => return Check::fail("graph", &Error::unexpected(e.to_string())),
     };
     let request = match request {
         Ok(request) => request,
         Err(e) => return Check::fail("graph", &Error::unexpected(e.to_string())),
     };
-    match http::execute(&deps.http, request).await {
+    match http::execute(client, request).await {
         Ok(reply) => Check::ok(
             "graph",
             format!(
@@ -394,7 +423,7 @@ async fn graph(deps: &Deps, authority: &Authority, endpoints: Option<&Endpoints>
 
 /// A device-code request, never polled: the code expires unused.
 async fn registration(
-    deps: &Deps,
+    client: &Client,
     endpoints: Option<&Endpoints>,
     client_id: Option<&str>,
 ) -> Check {
@@ -405,7 +434,7 @@ async fn registration(
         return Check::skip("registration", "the tenant could not be checked");
     };
     let scopes = flow::normalize_scopes(&[]);
-    match flow::request_device_code(&deps.http, endpoints, client_id, &scopes).await {
+    match flow::request_device_code(client, endpoints, client_id, &scopes).await {
         Ok(_) => Check::ok(
             "registration",
             format!("{client_id} accepts device-code sign-in (a code was issued and left unused)"),
@@ -473,27 +502,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_proxy_check_follows_no_proxy_and_hides_credentials() {
+    fn the_proxy_route_follows_no_proxy_and_hides_credentials() {
         let url = Url::parse("https://login.microsoftonline.com/t/v2.0").unwrap();
-        let none = proxy(&ProxyEnv::default(), &url);
-        assert!(none.detail.starts_with("none"));
+        assert_eq!(Route::of(&ProxyEnv::default(), &url), Route::Direct);
         let env = ProxyEnv {
             https: Some("http://user:pw@proxy.corp:3128".into()),
             no_proxy: Some("localhost, .example.com".into()),
         };
-        let used = proxy(&env, &url);
-        assert!(
-            used.detail
-                .starts_with("HTTPS_PROXY http://proxy.corp:3128/"),
-            "{}",
-            used.detail
+        let host = "login.microsoftonline.com".to_owned();
+        let proxy = "http://proxy.corp:3128/".to_owned();
+        let used = Route::of(&env, &url);
+        assert_eq!(
+            used,
+            Route::Proxied {
+                host: host.clone(),
+                proxy: proxy.clone()
+            }
         );
-        assert!(!used.detail.contains("pw"));
+        assert!(used.is_proxied());
+        assert!(
+            !used.check().detail.contains("pw"),
+            "{}",
+            used.check().detail
+        );
         let env = ProxyEnv {
             no_proxy: Some("microsoftonline.com".into()),
             ..env
         };
-        assert!(proxy(&env, &url).detail.starts_with("NO_PROXY exempts"));
+        let exempt = Route::of(&env, &url);
+        assert_eq!(exempt, Route::Exempt { host, proxy });
+        assert!(!exempt.is_proxied());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) 
         .flat_map(|s| s.split_whitespace())
         .map(String::from)
         .collect();
-    let (_, tokens) = Session::new(deps.http.clone())
+    let (_, tokens) = Session::new(deps.http()?)
         .redeem(&selected.store, &selected.name, &selected.profile, &scopes)
         .await?;
     selected.warn_if_rotated(deps).await;

@@ -18,7 +18,7 @@ use crate::flow;
 use crate::profiles::{Profile, Profiles, StoreKind, Validation};
 use crate::store::TimedStore;
 
-/// One profile's validation, as the contract's JSON shows it.
+/// One profile's validation, as `validate --json` shows it.
 #[derive(Debug)]
 pub struct Checked {
     pub profile: String,
@@ -212,14 +212,18 @@ fn record(profiles: &Profiles, results: &[Checked]) {
 }
 
 pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
-    let session = Session::new(deps.http.clone());
+    // The HTTP client is built once a profile is found: without one, validate sends nothing.
     let results = if args.all {
         match session::from_environment(deps)? {
-            Some(selected) => vec![check_selected(&session, &selected, args, deps).await],
-            None => check_all(&session, args, deps).await?,
+            Some(selected) => {
+                let session = Session::new(deps.http()?);
+                vec![check_selected(&session, &selected, args, deps).await]
+            }
+            None => check_all(args, deps).await?,
         }
     } else {
         let selected = session::select(deps, profile_flag)?;
+        let session = Session::new(deps.http()?);
         vec![check_selected(&session, &selected, args, deps).await]
     };
     report(&results, args.all, deps);
@@ -256,16 +260,13 @@ async fn check_selected(
 
 /// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
 /// others. Results come back in the profiles' order.
-async fn check_all(
-    session: &Session,
-    args: &ValidateArgs,
-    deps: &mut Deps,
-) -> Result<Vec<Checked>> {
+async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
     let file = profiles.load()?;
     if file.profiles.is_empty() {
         return Err(session::no_profile());
     }
+    let session = Session::new(deps.http()?);
     let mut stores: HashMap<StoreKind, Result<TimedStore>> = HashMap::new();
     let mut work = Vec::with_capacity(file.profiles.len());
     for (name, profile) in file.profiles {

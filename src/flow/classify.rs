@@ -1,6 +1,7 @@
 //! Error classification, in one place: an OAuth `error`, Microsoft's AADSTS codes and the HTTP
-//! status become one of the contract's exit codes and a hint a technician can act on
-//! (entra-facts.md §2-3). Branches on `error` and `error_codes`, never on description text.
+//! status become one of onboard's exit codes and a hint a technician can act on (the codes:
+//! <https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes>; docs/protocol.md). Branches on `error` and `error_codes`,
+//! never on description text.
 
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -9,10 +10,10 @@ use crate::error::{Error, Kind};
 use crate::http::{self, Reply};
 use crate::oauth::{OAuthError, OAuthErrorBody};
 
-/// Codes that mean "a reviewer must approve" (entra-facts.md §3-4).
+/// Codes that send the account to "Approval required" (docs/protocol.md, the admin consent detour).
 const APPROVAL_CODES: [u32; 6] = [65001, 90094, 90093, 90095, 900941, 900981];
 
-/// What to do about an AADSTS code (entra-facts.md §3): exit kind and hint.
+/// What to do about an AADSTS code (README's troubleshooting table): exit kind and hint.
 pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
     use Kind::*;
     if is_approval_code(code) {
@@ -83,7 +84,7 @@ pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
     })
 }
 
-/// True for the AADSTS codes that send the account to "Approval required".
+/// True for the AADSTS codes in [`APPROVAL_CODES`].
 pub fn is_approval_code(code: u32) -> bool {
     APPROVAL_CODES.contains(&code)
 }
@@ -255,7 +256,7 @@ mod tests {
         }
     }
 
-    /// Every row of entra-facts.md §3: the AADSTS code decides the exit code and the hint.
+    /// Every row of README's AADSTS table: the code decides the exit code and the hint.
     #[test]
     fn every_aadsts_row_has_its_exit_code_and_an_actionable_hint() {
         let table: &[(&[u32], i32, &str)] = &[
@@ -305,7 +306,7 @@ mod tests {
         }
     }
 
-    /// Every terminal row of entra-facts.md §2 without a known AADSTS code.
+    /// Every final polling answer of docs/protocol.md without a known AADSTS code.
     #[test]
     fn oauth_error_names_decide_when_no_code_is_known() {
         let table = [

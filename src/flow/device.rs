@@ -1,4 +1,5 @@
-//! The device authorization request (RFC 8628 §3.1-3.2, entra-facts.md §1).
+//! The device authorization request (RFC 8628 §3.1-3.2; on Entra:
+//! <https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code>).
 
 use std::time::{Duration, Instant};
 

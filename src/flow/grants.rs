@@ -1,6 +1,7 @@
 //! The delegated permissions Microsoft Graph records for a registration in the tenant: its
 //! service principal (`servicePrincipals?$filter=appId eq '{client id}'`), then that principal's
-//! grants (`oauth2PermissionGrants?$filter=clientId eq '{object id}'`) (entra-facts.md §6).
+//! grants (`oauth2PermissionGrants?$filter=clientId eq '{object id}'`,
+//! <https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-list>).
 //! Reading them needs Application.Read.All / Directory.Read.All; without, Graph answers 403.
 
 use reqwest::Client;

@@ -1,6 +1,6 @@
 //! Reading a JWT's claims for display and identity checks. Signatures are not verified: the
 //! tokens came straight from the token endpoint over TLS, and access tokens for Graph are not
-//! the client's to validate (entra-facts.md §6).
+//! the client's to validate (<https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens>).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -17,5 +17,5 @@ pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
 pub use tokens::{TokenSet, missing_scopes, normalize_scopes, parse_tokens, refresh};
 
-/// `onboard`'s default scopes (contract: `openid profile offline_access User.Read`).
+/// `onboard`'s default scopes, as `invite --help` states them.
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "User.Read"];

@@ -267,7 +267,7 @@ mod tests {
         Observation::Terminal(Error::new(kind, code, code))
     }
 
-    /// entra-facts.md §2, row by row.
+    /// Every polling answer of docs/protocol.md, row by row.
     #[test]
     fn each_server_answer_has_its_next_step() {
         let mut s = state(5, 900);

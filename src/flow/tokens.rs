@@ -1,5 +1,5 @@
 //! The token endpoint: what it answers (tokens or an OAuth error, whatever the status), and the
-//! refresh-token grant with rotation (entra-facts.md §2, §5).
+//! refresh-token grant with rotation (<https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token>).
 
 use std::time::Duration;
 

@@ -38,7 +38,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/error", get(error_page))
 }
 
-/// Entra's error body (entra-facts §2).
+/// Entra's error body (<https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes>).
 #[derive(Serialize)]
 struct EntraError {
     error: &'static str,

@@ -21,7 +21,7 @@
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!
-//! Control API beyond the contract's table: `/_sim/tenant` also takes `interval`, `expires_in`
+//! Control API beyond README's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
 //! `public_client` (false: AADSTS7000218) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the

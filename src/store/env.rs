@@ -2,8 +2,8 @@
 //! read once and used instead of a store. It is read-only: a refresh token rotated during
 //! `validate` cannot be written back into the CI secret, so [`EnvStore::save`] keeps it in memory
 //! for the rest of the run and reports it through [`EnvStore::rotated`]; the caller warns.
-//! Entra does not revoke the previous token at once (entra-facts §5), so the exported one keeps
-//! working until it expires unused (90 days).
+//! Entra does not revoke the previous token at once, so the exported one keeps working until it
+//! expires unused (90 days, <https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens>).
 
 use std::sync::Mutex;
 

@@ -352,7 +352,7 @@ impl Clipboard for SystemClipboard {
 fn clipboard_reason(error: &arboard::Error) -> String {
     match error {
         arboard::Error::ClipboardNotSupported => "this system has no clipboard".into(),
-        // Without a display arboard fails with a connection time-out (stack.md).
+        // Without a display arboard fails with a connection time-out, not a clearer error.
         _ => "no clipboard could be reached (no display?)".into(),
     }
 }

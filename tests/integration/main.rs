@@ -5,6 +5,7 @@ mod completions;
 mod desktop;
 mod docs;
 mod doctor;
+mod facts;
 mod faults;
 mod flow;
 mod generated;

@@ -36,7 +36,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         Some(demo) => (demo.profiles(), demo.store()),
         None => (deps.profiles()?, deps.store()?),
     };
-    let http = deps.http.clone();
+    let http = deps.http()?;
     let mut wizard = Wizard {
         screen: Screen::new(deps, interactive, args),
         http,

@@ -163,7 +163,7 @@ impl<'a> Screen<'a> {
         let url = code.verification_uri.as_str();
         let host = crate::http::host_of(&code.verification_uri);
         if !self.interactive {
-            // The contract's line, for logs and for a person reading a CI job.
+            // A fixed line, for logs and for a person reading a CI job.
             self.line(&format!(
                 "To sign in, open {url} and enter the code {}",
                 code.user_code
