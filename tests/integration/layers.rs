@@ -11,9 +11,10 @@ const PROTOCOL: [&str; 4] = ["authority", "flow", "http", "oauth"];
 
 /// What protocol code may not use: the terminal, the environment, the stores, and the layers
 /// above it that hold them. (`env!` reads the build, not the environment, and is allowed.)
-const NOT_IN_PROTOCOL: [&str; 23] = [
+const NOT_IN_PROTOCOL: [&str; 24] = [
     "crate::ui",
     "crate::deps",
+    "crate::environment",
     "crate::store",
     "crate::profiles",
     "crate::json_file",
