@@ -67,7 +67,10 @@ pub struct GlobalArgs {
     ///
     /// `keyring` is the OS keyring (Secret Service, Keychain, Credential Manager). `file` is an
     /// explicit plaintext fallback, credentials.json in the config directory with mode 0600,
-    /// announced with a warning each time it is used.
+    /// announced with a warning each time it is used. `vault` is a team's OpenBao or HashiCorp
+    /// Vault (KV version 2), which then holds the profiles too: VAULT_ADDR and VAULT_TOKEN (or
+    /// BAO_ADDR and BAO_TOKEN) say where and as whom, VAULT_NAMESPACE and VAULT_CACERT are
+    /// honoured, and entries live under ONBOARD_VAULT_PREFIX (default onboard/) in --vault-mount.
     #[arg(
         long,
         env = "ONBOARD_STORE",
@@ -76,6 +79,10 @@ pub struct GlobalArgs {
         global = true
     )]
     pub store: Option<StoreChoice>,
+
+    /// With --store vault: the KV version 2 mount that holds onboard's entries
+    #[arg(long, value_name = "MOUNT", default_value = crate::store::vault::DEFAULT_MOUNT, global = true)]
+    pub vault_mount: String,
 
     /// Machine-readable output on stdout (JSON; see each command)
     #[arg(long, global = true)]
@@ -104,6 +111,8 @@ pub enum StoreChoice {
     Keyring,
     /// A plaintext file in the config directory, mode 0600
     File,
+    /// A team's OpenBao or HashiCorp Vault (KV version 2), profiles included
+    Vault,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

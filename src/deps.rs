@@ -13,7 +13,9 @@ use crate::cli::{ColorChoice, GlobalArgs, StoreChoice};
 use crate::error::{Error, Kind, Result};
 use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, default_config_dir};
+use crate::secret::Secret;
 use crate::store::env::CREDENTIAL_VAR;
+use crate::store::vault::{DEFAULT_PREFIX, Vault, VaultConfig, VaultStore};
 use crate::store::{
     EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, StoreKind,
     TimedStore,
@@ -36,6 +38,11 @@ pub struct Deps {
     config_dir: Option<PathBuf>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
+    /// The HTTP settings, for the vault's own client (extra root, no redirects).
+    http_options: HttpOptions,
+    vault_mount: String,
+    /// Built on first use, shared by the profiles and the credential store.
+    vault: std::sync::OnceLock<Arc<Vault>>,
 }
 
 /// Proxy environment variables, as set.
@@ -75,6 +82,9 @@ impl Deps {
         }
         Ok(Deps {
             http: build_client(&options)?,
+            http_options: options,
+            vault_mount: global.vault_mount.clone(),
+            vault: std::sync::OnceLock::new(),
             out: Box::new(TermOutput {
                 quiet: global.quiet,
             }),
@@ -87,20 +97,90 @@ impl Deps {
         })
     }
 
+    /// `profiles.json` in the config dir; with `--store vault`, the profiles in the vault.
     pub fn profiles(&self) -> Result<Profiles> {
-        self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
+        let local = self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
             Error::usage("no config directory could be found (HOME is not set?)")
                 .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
-        })
+        });
+        if self.store_choice == Some(StoreChoice::Vault) {
+            // The config dir is not needed when everything lives in the vault.
+            let dir = self.config_dir.clone().unwrap_or_default();
+            return Ok(Profiles::in_vault(dir, self.vault()?));
+        }
+        local
     }
 
     /// The store chosen with `--store` (the OS keyring by default).
     pub fn store(&mut self) -> Result<TimedStore> {
         let kind = match self.store_choice {
             Some(StoreChoice::File) => StoreKind::File,
+            Some(StoreChoice::Vault) => StoreKind::Vault,
             Some(StoreChoice::Keyring) | None => StoreKind::Keyring,
         };
         self.store_for(kind)
+    }
+
+    /// The team vault from `VAULT_ADDR`, `VAULT_TOKEN` (or `BAO_ADDR`, `BAO_TOKEN`),
+    /// `VAULT_NAMESPACE`, `VAULT_CACERT`, `--vault-mount` and `ONBOARD_VAULT_PREFIX`; built once.
+    fn vault(&self) -> Result<Arc<Vault>> {
+        if let Some(vault) = self.vault.get() {
+            return Ok(Arc::clone(vault));
+        }
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let store_error = |code: &str, message: String, hint: &str| {
+            Error::new(Kind::StoreUnavailable, code, message).with_hint(hint)
+        };
+        let addr = var(&["VAULT_ADDR", "BAO_ADDR"]).ok_or_else(|| {
+            store_error(
+                "vault_config",
+                "--store vault needs the vault's address, and VAULT_ADDR is not set".into(),
+                "set VAULT_ADDR (or BAO_ADDR) to the vault's URL, e.g. https://vault.example.com:8200",
+            )
+        })?;
+        let token = var(&["VAULT_TOKEN", "BAO_TOKEN"]).ok_or_else(|| {
+            store_error(
+                "vault_config",
+                "--store vault needs a vault token, and VAULT_TOKEN is not set".into(),
+                "log in (`bao login` or `vault login`) and set VAULT_TOKEN (or BAO_TOKEN) to the token; in CI use the pipeline's vault login",
+            )
+        })?;
+        let prefix = std::env::var(VAULT_PREFIX_VAR).unwrap_or_else(|_| DEFAULT_PREFIX.into());
+        let config = VaultConfig::new(
+            &addr,
+            Secret::new(token),
+            var(&["VAULT_NAMESPACE", "BAO_NAMESPACE"]),
+            &self.vault_mount,
+            &prefix,
+        )?;
+        let mut options = self.http_options.clone();
+        options.follow_redirects = false;
+        if let Some(path) = var(&["VAULT_CACERT", "BAO_CACERT"]) {
+            let pem = std::fs::read(&path).map_err(|e| {
+                store_error(
+                    "vault_config",
+                    format!("cannot read VAULT_CACERT {path}: {e}"),
+                    "set VAULT_CACERT to the PEM file of the CA that signed the vault's certificate",
+                )
+            })?;
+            if reqwest::Certificate::from_pem_bundle(&pem).map_or(true, |c| c.is_empty()) {
+                return Err(store_error(
+                    "vault_config",
+                    format!("VAULT_CACERT {path} holds no PEM certificate"),
+                    "set VAULT_CACERT to a PEM file (-----BEGIN CERTIFICATE-----)",
+                ));
+            }
+            let mut bundle = options.extra_ca_pem.take().unwrap_or_default();
+            bundle.push(b'\n');
+            bundle.extend_from_slice(&pem);
+            options.extra_ca_pem = Some(bundle);
+        }
+        let vault = Arc::new(Vault::new(config, build_client(&options)?)?);
+        Ok(Arc::clone(self.vault.get_or_init(|| vault)))
     }
 
     /// The store a saved profile names.
@@ -124,6 +204,7 @@ impl Deps {
                 }
                 Ok(file_store(self.profiles()?.dir()))
             }
+            StoreKind::Vault => Ok(TimedStore::new(Arc::new(VaultStore::new(self.vault()?)))),
             StoreKind::Environment => Err(Error::new(
                 Kind::StoreUnavailable,
                 "environment_store",
@@ -216,6 +297,9 @@ impl Deps {
         }
     }
 }
+
+/// The path prefix of onboard's entries in the vault.
+pub const VAULT_PREFIX_VAR: &str = "ONBOARD_VAULT_PREFIX";
 
 /// The environment variable that shortens (or lengthens) the HTTP timeout: a duration such as
 /// `2s` or `1m`. For tests and slow links; the default is [`HttpOptions::default`]'s 30 s.

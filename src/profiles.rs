@@ -84,11 +84,14 @@ pub struct Validation {
     pub message: Option<String>,
 }
 
-/// `profiles.json` in one config dir. Cheap to create; holds no open file.
+/// `profiles.json` in one config dir, or the profiles in a team's vault. Cheap to create;
+/// holds no open file.
 #[derive(Clone)]
 pub struct Profiles {
     dir: PathBuf,
     before_rename: Option<BeforeRename>,
+    /// With `--store vault`, the profiles live there instead of in `profiles.json`.
+    vault: Option<std::sync::Arc<crate::store::Vault>>,
 }
 
 impl std::fmt::Debug for Profiles {
@@ -108,6 +111,15 @@ impl Profiles {
         Profiles {
             dir: dir.into(),
             before_rename: None,
+            vault: None,
+        }
+    }
+
+    /// The profiles kept in `vault`; `dir` remains the local config dir.
+    pub fn in_vault(dir: impl Into<PathBuf>, vault: std::sync::Arc<crate::store::Vault>) -> Self {
+        Profiles {
+            vault: Some(vault),
+            ..Profiles::at(dir)
         }
     }
 
@@ -130,6 +142,9 @@ impl Profiles {
     /// The saved profiles; a missing file is an empty one. No lock: writers replace the file
     /// atomically, so a reader always sees a whole file.
     pub fn load(&self) -> Result<ProfilesFile> {
+        if let Some(vault) = &self.vault {
+            return vault.load_profiles();
+        }
         let path = self.path();
         tracing::debug!(path = %path.display(), "reading profiles");
         match json_file::read(&path)? {
@@ -140,6 +155,9 @@ impl Profiles {
 
     /// One profile, or exit 3 when there is none by that name.
     pub fn get(&self, name: &str) -> Result<Profile> {
+        if let Some(vault) = &self.vault {
+            return vault.get_profile(name)?.ok_or_else(|| not_onboarded(name));
+        }
         self.load()?
             .profiles
             .remove(name)
@@ -149,6 +167,9 @@ impl Profiles {
     /// Read-modify-write under the lock: re-reads the file, applies `change`, and writes the
     /// result atomically. When `change` fails nothing is written.
     pub fn update<T>(&self, change: impl FnOnce(&mut ProfilesFile) -> Result<T>) -> Result<T> {
+        if let Some(vault) = &self.vault {
+            return vault.update_profiles(change);
+        }
         let path = self.path();
         json_file::ensure_dir(&self.dir)?;
         let _lock = json_file::lock(&path)?;

@@ -1,11 +1,12 @@
-//! Where refresh tokens live: the `CredentialStore` trait, its three stores (keyring, file,
-//! environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
+//! Where refresh tokens live: the `CredentialStore` trait, its stores (keyring, file, a team's
+//! vault, environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
 //! all-or-nothing save/remove of an onboarding (credential and profile together).
 
 pub mod env;
 pub mod file;
 pub(crate) mod json_file;
 pub mod keyring;
+pub mod vault;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::secret::Secret;
 pub use env::{EnvStore, ExportedCredential};
 pub use file::{FILE_STORE_WARNING, FileStore};
 pub use keyring::KeyringStore;
+pub use vault::{Vault, VaultConfig, VaultStore};
 
 /// Which store holds a profile's refresh token; recorded in `profiles.json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,6 +31,8 @@ pub enum StoreKind {
     Keyring,
     /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
     File,
+    /// A team's OpenBao or HashiCorp Vault (KV version 2), profiles included.
+    Vault,
     /// `ONBOARD_CREDENTIAL`, for CI: read-only.
     Environment,
 }
@@ -38,6 +42,7 @@ impl StoreKind {
         match self {
             StoreKind::Keyring => "keyring",
             StoreKind::File => "file",
+            StoreKind::Vault => "vault",
             StoreKind::Environment => "environment",
         }
     }
@@ -52,8 +57,9 @@ impl std::str::FromStr for StoreKind {
         match s {
             "keyring" => Ok(StoreKind::Keyring),
             "file" => Ok(StoreKind::File),
+            "vault" => Ok(StoreKind::Vault),
             other => Err(Error::usage(format!("unknown credential store '{other}'"))
-                .with_hint("use --store keyring (the default) or --store file")),
+                .with_hint("use --store keyring (the default), --store file or --store vault")),
         }
     }
 }
@@ -64,6 +70,7 @@ impl StoreKind {
         match self {
             StoreKind::Keyring => "OS keyring",
             StoreKind::File => "plaintext file store",
+            StoreKind::Vault => "team vault",
             StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
         }
     }
@@ -199,6 +206,13 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
             format!(
                 "credentials.json stayed locked for {secs} s: another onboard may be running; \
                  wait for it and try again"
+            ),
+        ),
+        StoreKind::Vault => (
+            "the vault",
+            format!(
+                "the vault did not answer within {secs} s: check VAULT_ADDR and the network, \
+                 then retry"
             ),
         ),
         StoreKind::Environment => (
