@@ -65,6 +65,12 @@ impl std::str::FromStr for StoreKind {
 }
 
 impl StoreKind {
+    /// Other machines rotate the same tokens in this store, with no lock to share: a refresh
+    /// token refused as reused may have been replaced there by another run a moment ago.
+    pub fn is_shared(self) -> bool {
+        self == StoreKind::Vault
+    }
+
     /// Where the credential is, in words for the operator.
     pub fn description(self) -> &'static str {
         match self {
@@ -226,6 +232,27 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
         format!("{what} did not answer within {secs} s"),
     )
     .with_hint(hint)
+}
+
+/// How long a run whose refresh token was refused waits for another run's rotated token to
+/// appear in a shared store: longer than one token request plus one store write.
+pub const SHARED_ROTATION_WAIT: Duration = Duration::from_secs(5);
+
+/// In a shared store, the token that replaced `used` since it was read, waiting up to
+/// [`SHARED_ROTATION_WAIT`] for another run to save it; `None` when none came.
+pub async fn newer_token(store: &TimedStore, name: &str, used: &Secret) -> Result<Option<Secret>> {
+    let deadline = tokio::time::Instant::now() + SHARED_ROTATION_WAIT;
+    loop {
+        if let Some(current) = store.load(name).await?
+            && &current != used
+        {
+            return Ok(Some(current));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Saves a fresh sign-in: the credential first, then the profile entry, so `profiles.json`

@@ -20,4 +20,5 @@ mod store;
 mod support;
 mod token;
 mod validate;
+mod vault;
 mod wizard;

