@@ -729,22 +729,46 @@ impl Vault {
             ..ProfilesFile::default()
         };
         let value = change(&mut file)?;
-        self.block_on(async {
-            for (name, profile) in &file.profiles {
-                let old = before.get(name);
-                if old.is_some_and(|(_, p)| p == profile) {
-                    continue;
-                }
-                self.put_profile(name, old, profile).await?;
+        let mut writes: Vec<ProfileWrite> = before
+            .iter()
+            .filter(|(name, _)| !file.profiles.contains_key(*name))
+            .map(|(name, old)| (name.clone(), Some(old.clone()), None))
+            .collect();
+        for (name, profile) in file.profiles {
+            let old = before.get(&name).cloned();
+            if old.as_ref().is_none_or(|(_, p)| *p != profile) {
+                writes.push((name, old, Some(profile)));
             }
-            for name in before.keys() {
-                if !file.profiles.contains_key(name) {
-                    self.remove(Folder::Profiles, name).await?;
-                }
-            }
-            Ok::<(), Error>(())
-        })?;
+        }
+        self.block_on(self.apply(writes))?;
         Ok(value)
+    }
+
+    /// Writes (or, for `None`, removes) the profiles, several at a time; the first error wins.
+    async fn apply(self: &Arc<Self>, writes: Vec<ProfileWrite>) -> Result<()> {
+        let permits = Arc::new(Semaphore::new(PARALLEL_READS));
+        let mut tasks = JoinSet::new();
+        for (name, old, new) in writes {
+            let vault = Arc::clone(self);
+            let permits = Arc::clone(&permits);
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                match new {
+                    Some(profile) => vault.put_profile(&name, old.as_ref(), &profile).await,
+                    None => vault.remove(Folder::Profiles, &name).await.map(|_| ()),
+                }
+            });
+        }
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            let result = joined
+                .map_err(|e| Error::unexpected(format!("writing a profile failed: {e}")))
+                .and_then(|r| r);
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     async fn put_profile(
@@ -797,6 +821,9 @@ fn only_validation_differs(before: &Profile, after: &Profile) -> bool {
     after.scopes = before.scopes.clone();
     &after == before
 }
+
+/// A profile to write (`Some`) or remove (`None`), with the version read before.
+type ProfileWrite = (String, Option<(u64, Profile)>, Option<Profile>);
 
 /// The credential store half of [`Vault`].
 #[derive(Clone, Debug)]

@@ -43,6 +43,18 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The policy README tells administrators to grant.
+fn readme_policy() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```hcl\n")
+        .expect("README shows the vault policy")
+        + "```hcl\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
 #[test]
 fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     let sim = TestSim::start();
@@ -59,15 +71,19 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     assert!(!technician.path().join("profiles.json").exists());
     assert!(!technician.path().join("credentials.json").exists());
 
-    // CI, another machine with nothing local, sees the profile and validates it.
-    let list = run(vault.onboard(ci.path()), &["list", "--json"]);
+    // CI, another machine with nothing local and a token with README's policy, sees the
+    // profile and validates it.
+    let policy = readme_policy();
+    let ci_token = vault.token_with_policy("onboard-ci", &policy);
+    let ci_onboard = || vault.onboard_as(&ci_token, ci.path());
+    let list = run(ci_onboard(), &["list", "--json"]);
     assert!(list.status.success(), "{}", stderr(&list));
     let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(listed["profiles"][0]["profile"], PROFILE);
     assert_eq!(listed["profiles"][0]["store"], "vault");
 
     sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
-    let validate = run(vault.onboard(ci.path()), &["validate", "--all", "--json"]);
+    let validate = run(ci_onboard(), &["validate", "--all", "--json"]);
     assert!(validate.status.success(), "{}", stderr(&validate));
     let results: Value = serde_json::from_slice(&validate.stdout).unwrap();
     assert_eq!(results["valid"], 1, "{results}");
@@ -87,7 +103,7 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     assert_eq!(listed["profiles"][0]["last_validation"]["valid"], true);
 
     // export prints the vault's current token.
-    let export = run(vault.onboard(ci.path()), &["export", "--profile", PROFILE]);
+    let export = run(ci_onboard(), &["export", "--profile", PROFILE]);
     assert!(export.status.success(), "{}", stderr(&export));
     let exported: Value = serde_json::from_slice(&export.stdout).unwrap();
     assert_eq!(
@@ -96,7 +112,7 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     );
 
     // remove deletes both entries for everyone.
-    let remove = run(vault.onboard(ci.path()), &["remove", PROFILE, "--yes"]);
+    let remove = run(ci_onboard(), &["remove", PROFILE, "--yes"]);
     assert!(remove.status.success(), "{}", stderr(&remove));
     assert_eq!(vault.credential(PROFILE), None);
     let list = run(vault.onboard(technician.path()), &["list", "--json"]);

