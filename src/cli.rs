@@ -141,10 +141,11 @@ pub enum Command {
     ProfileNames,
 }
 
-/// List the saved profiles and how their last validation went (no network)
+/// List the saved profiles and how their last validation went
 ///
 /// Shows each onboarded tenant: its account, tenant, where the credential is stored, and the
-/// outcome of the last `onboard validate`. Reads profiles.json only; nothing is sent anywhere.
+/// outcome of the last `onboard validate`. Reads profiles.json only; nothing is sent anywhere
+/// (with --store vault, the profiles are read from the vault and nothing else is contacted).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard list

@@ -99,16 +99,20 @@ impl Deps {
 
     /// `profiles.json` in the config dir; with `--store vault`, the profiles in the vault.
     pub fn profiles(&self) -> Result<Profiles> {
-        let local = self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
-            Error::usage("no config directory could be found (HOME is not set?)")
-                .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
-        });
         if self.store_choice == Some(StoreChoice::Vault) {
             // The config dir is not needed when everything lives in the vault.
             let dir = self.config_dir.clone().unwrap_or_default();
             return Ok(Profiles::in_vault(dir, self.vault()?));
         }
-        local
+        self.local_profiles()
+    }
+
+    /// `profiles.json` in the config dir, whatever `--store` says.
+    pub fn local_profiles(&self) -> Result<Profiles> {
+        self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
+            Error::usage("no config directory could be found (HOME is not set?)")
+                .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
+        })
     }
 
     /// The store chosen with `--store` (the OS keyring by default).
