@@ -194,6 +194,9 @@ pub struct Vault {
     versions: Mutex<HashMap<String, u64>>,
     /// Profiles this run has seen in the vault, to tell a vanished one from one never saved.
     seen: Mutex<HashSet<String>>,
+    /// The profiles this run read or wrote, with their versions: what a later update
+    /// changes, by check-and-set, without reading every profile again.
+    profiles_read: Mutex<BTreeMap<String, (u64, Profile)>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -219,6 +222,7 @@ impl Vault {
             runtime,
             versions: Mutex::default(),
             seen: Mutex::default(),
+            profiles_read: Mutex::default(),
         })
     }
 
@@ -668,6 +672,7 @@ impl Vault {
             self.saw(&name);
             profiles.insert(name, (entry.version, profile));
         }
+        *self.read_profiles_lock() = profiles.clone();
         Ok(profiles)
     }
 
@@ -705,22 +710,38 @@ impl Vault {
             match self.read(Folder::Profiles, name).await? {
                 Some(entry) => {
                     self.saw(name);
-                    self.parse_profile(name, entry.data).map(Some)
+                    let profile = self.parse_profile(name, entry.data)?;
+                    self.read_profiles_lock()
+                        .insert(name.to_owned(), (entry.version, profile.clone()));
+                    Ok(Some(profile))
                 }
                 None => Ok(None),
             }
         })
     }
 
-    /// Read-modify-write of the profiles: `change` sees them all; only the profiles it added,
-    /// changed or removed are written, each as a check-and-set on the version read. When
-    /// another run changed the same profile meanwhile, a change to its last validation alone
-    /// is applied over theirs; any other change is refused.
+    fn read_profiles_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (u64, Profile)>> {
+        self.profiles_read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Read-modify-write of the profiles: `change` sees the profiles this run has read (all of
+    /// them when it has read none yet), so recording one validation among thousands costs one
+    /// write. Only the profiles it added, changed or removed are written, each as a
+    /// check-and-set on the version read. When another run changed the same profile
+    /// meanwhile, a change to its last validation alone is applied over theirs; any other
+    /// change is refused.
     pub fn update_profiles<T>(
         self: &Arc<Self>,
         change: impl FnOnce(&mut ProfilesFile) -> Result<T>,
     ) -> Result<T> {
-        let before = self.block_on(self.read_profiles())?;
+        let known = self.read_profiles_lock().clone();
+        let before = if known.is_empty() {
+            self.block_on(self.read_profiles())?
+        } else {
+            known
+        };
         let mut file = ProfilesFile {
             profiles: before
                 .iter()
@@ -755,7 +776,11 @@ impl Vault {
                 let _permit = permits.acquire_owned().await;
                 match new {
                     Some(profile) => vault.put_profile(&name, old.as_ref(), &profile).await,
-                    None => vault.remove(Folder::Profiles, &name).await.map(|_| ()),
+                    None => {
+                        vault.remove(Folder::Profiles, &name).await?;
+                        vault.read_profiles_lock().remove(&name);
+                        Ok(())
+                    }
                 }
             });
         }
@@ -784,7 +809,11 @@ impl Vault {
             let data = serde_json::to_value(&profile)
                 .map_err(|e| Error::unexpected(format!("could not serialize a profile: {e}")))?;
             match self.write(Folder::Profiles, name, data, Some(cas)).await? {
-                Written::Version(_) => return Ok(()),
+                Written::Version(version) => {
+                    self.read_profiles_lock()
+                        .insert(name.to_owned(), (version, profile));
+                    return Ok(());
+                }
                 Written::Conflict => {}
             }
             let current = self.read(Folder::Profiles, name).await?;
