@@ -2,7 +2,8 @@
 # Benchmark `onboard validate --all --store vault` against the simulated tenant with added
 # latency and a real OpenBao server (`bao server -dev`, in memory, on loopback).
 #
-#   scripts/bench-validate-vault.sh [N...]   (default: 1000; env: JOBS=64 LATENCY_MS=50)
+#   scripts/bench-validate-vault.sh [N...]   (default: 1000; env: JOBS=64 LATENCY_MS=50,
+#                                             ONBOARD_BIN=a built binary instead of the release build)
 #
 # For each N: starts OpenBao (installed by tests/vault/setup.sh) and
 # `onboard simulate --latency-ms $LATENCY_MS`, signs in one profile through
@@ -27,8 +28,10 @@ ROOT_TOKEN=bench-root-token
 cd "$(dirname "$0")/.."
 bash tests/vault/setup.sh >/dev/null
 BAO=$PWD/tests/vault/bin/bao
-cargo build --release --quiet --bin onboard
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/onboard
+if [ -z "${ONBOARD_BIN:-}" ]; then
+  cargo build --release --quiet --bin onboard
+fi
+BIN=${ONBOARD_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/onboard}
 command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -42,6 +45,10 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cpu() { # CPU seconds (user + system) a running process has used so far
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
+}
 
 seconds() { # GNU time's wall clock as seconds
   python3 -c 'import sys,re
@@ -112,11 +119,15 @@ PY
   local listed
   listed=$(jq '.profiles | length' "$work/list.out")
 
-  local requests_before
+  local requests_before bao_cpu_before sim_cpu_before
   requests_before=$(curl -sf "$control/requests" | jq length)
+  bao_cpu_before=$(cpu "$bao_pid"); sim_cpu_before=$(cpu "$sim_pid")
   /usr/bin/time -v -o "$work/time" "$BIN" validate --all --jobs "$JOBS" --store vault \
       --config-dir "$dir" >"$work/validate.out" 2>"$work/validate.err" || true
-  local wall rss summary requests bound list_wall
+  local wall rss summary requests bound list_wall onboard_cpu bao_cpu sim_cpu
+  bao_cpu=$(python3 -c "print(round($(cpu "$bao_pid") - $bao_cpu_before, 1))")
+  sim_cpu=$(python3 -c "print(round($(cpu "$sim_pid") - $sim_cpu_before, 1))")
+  onboard_cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$work/time")
   wall=$(seconds "$work/time")
   list_wall=$(seconds "$work/time-list")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
@@ -125,14 +136,15 @@ PY
   grep -v "^warning" "$work/validate.err" | head -3 >&2 || true
   requests=$(( $(curl -sf "$control/requests" | jq length) - requests_before ))
   bound=$(python3 -c "print(round($n*$REQUESTS_PER_PROFILE*$LATENCY_MS/1000/$JOBS,2))")
-  printf '| %s | %s | %s s | %s s | %s s | %s MiB | %s |\n' "$n" "$requests" "$wall" "$bound" \
-    "$list_wall ($listed profiles)" "$(( rss / 1024 ))" "$summary"
+  printf '| %s | %s | %s s | %s s | %s s / %s s / %s s | %s | %s MiB | %s |\n' "$n" "$requests" \
+    "$wall" "$bound" "$onboard_cpu" "$bao_cpu" "$sim_cpu" "$list_wall s ($listed profiles)" \
+    "$(( rss / 1024 ))" "$summary"
   kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
   kill "$bao_pid"; wait "$bao_pid" 2>/dev/null || true; bao_pid=
 }
 
-echo "validate --all --jobs $JOBS --store vault (OpenBao $("$BAO" version | awk '{print $2}'), dev mode, in memory, loopback), simulated latency ${LATENCY_MS} ms, $(nproc) cores, release build"
+echo "validate --all --jobs $JOBS --store vault (OpenBao $("$BAO" version | awk '{print $2}'), dev mode, in memory, loopback), simulated latency ${LATENCY_MS} ms, $(nproc) cores, ${ONBOARD_BIN:-release build}"
 echo
-echo "| profiles | tenant requests | wall time | latency bound | list (vault reads only) | peak RSS | summary |"
-echo "|---:|---:|---:|---:|---:|---:|---|"
+echo "| profiles | tenant requests | wall time | latency bound | CPU onboard / vault / tenant | list (vault reads only) | peak RSS | summary |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in "${SIZES[@]}"; do bench "$n"; done

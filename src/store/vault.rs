@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use reqwest::{Client, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -28,8 +27,8 @@ use crate::secret::Secret;
 pub const DEFAULT_MOUNT: &str = "secret";
 /// The path prefix used when `ONBOARD_VAULT_PREFIX` is not set.
 pub const DEFAULT_PREFIX: &str = "onboard/";
-/// How many profiles are read from the vault at the same time by `list` and `validate --all`.
-const PARALLEL_READS: usize = 32;
+/// How many profiles are read or written at the same time by `list` and `validate --all`.
+const PARALLEL_CALLS: usize = 32;
 
 /// Where the vault is and how to talk to it, as the environment and `--vault-mount` say.
 #[derive(Clone, Debug)]
@@ -651,21 +650,16 @@ impl Vault {
     /// Every profile in the vault, with the version of its entry.
     async fn read_profiles(self: &Arc<Self>) -> Result<BTreeMap<String, (u64, Profile)>> {
         let names = self.list(Folder::Profiles).await?;
-        let permits = Arc::new(Semaphore::new(PARALLEL_READS));
-        let mut tasks = JoinSet::new();
-        for name in names {
+        let entries = in_parallel(names, |name| {
             let vault = Arc::clone(self);
-            let permits = Arc::clone(&permits);
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await;
+            async move {
                 let entry = vault.read(Folder::Profiles, &name).await;
                 (name, entry)
-            });
-        }
+            }
+        })
+        .await?;
         let mut profiles = BTreeMap::new();
-        while let Some(joined) = tasks.join_next().await {
-            let (name, entry) =
-                joined.map_err(|e| Error::unexpected(format!("reading a profile failed: {e}")))?;
+        for (name, entry) in entries {
             // Removed between the list and the read: not a profile any more.
             let Some(entry) = entry? else { continue };
             let profile = self.parse_profile(&name, entry.data)?;
@@ -767,13 +761,9 @@ impl Vault {
 
     /// Writes (or, for `None`, removes) the profiles, several at a time; the first error wins.
     async fn apply(self: &Arc<Self>, writes: Vec<ProfileWrite>) -> Result<()> {
-        let permits = Arc::new(Semaphore::new(PARALLEL_READS));
-        let mut tasks = JoinSet::new();
-        for (name, old, new) in writes {
+        let results = in_parallel(writes, |(name, old, new)| {
             let vault = Arc::clone(self);
-            let permits = Arc::clone(&permits);
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await;
+            async move {
                 match new {
                     Some(profile) => vault.put_profile(&name, old.as_ref(), &profile).await,
                     None => {
@@ -782,18 +772,10 @@ impl Vault {
                         Ok(())
                     }
                 }
-            });
-        }
-        let mut first_error = None;
-        while let Some(joined) = tasks.join_next().await {
-            let result = joined
-                .map_err(|e| Error::unexpected(format!("writing a profile failed: {e}")))
-                .and_then(|r| r);
-            if let Err(e) = result {
-                first_error.get_or_insert(e);
             }
-        }
-        first_error.map_or(Ok(()), Err)
+        })
+        .await?;
+        results.into_iter().collect()
     }
 
     async fn put_profile(
@@ -849,6 +831,31 @@ fn only_validation_differs(before: &Profile, after: &Profile) -> bool {
     after.last_validation = before.last_validation.clone();
     after.scopes = before.scopes.clone();
     &after == before
+}
+
+/// Runs `work` on every item, at most [`PARALLEL_CALLS`] at a time. Each is spawned only when
+/// a slot is free: ten thousand futures spawned at once would hold their memory all together.
+async fn in_parallel<I, T, F, Fut>(items: I, work: F) -> Result<Vec<T>>
+where
+    I: IntoIterator,
+    F: Fn(I::Item) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut items = items.into_iter();
+    let mut tasks = JoinSet::new();
+    let mut results = Vec::new();
+    loop {
+        while tasks.len() < PARALLEL_CALLS {
+            let Some(item) = items.next() else { break };
+            tasks.spawn(work(item));
+        }
+        match tasks.join_next().await {
+            Some(joined) => results
+                .push(joined.map_err(|e| Error::unexpected(format!("a vault call failed: {e}")))?),
+            None => return Ok(results),
+        }
+    }
 }
 
 /// A profile to write (`Some`) or remove (`None`), with the version read before.
