@@ -17,6 +17,7 @@
 # the last validation at its end.
 # Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.
 set -euo pipefail
+trap 'echo "bench-validate-vault.sh: failed at line $LINENO" >&2' ERR
 
 JOBS=${JOBS:-64}
 LATENCY_MS=${LATENCY_MS:-50}
@@ -115,7 +116,7 @@ vault("DELETE", "metadata/onboard/credentials/seed")
 PY
 
   /usr/bin/time -v -o "$work/time-list" "$BIN" list --json --store vault --config-dir "$dir" \
-      >"$work/list.out" 2>"$work/list.err"
+      >"$work/list.out" 2>"$work/list.err" || { cat "$work/list.err" >&2; exit 1; }
   local listed
   listed=$(jq '.profiles | length' "$work/list.out")
 
