@@ -95,7 +95,7 @@ _onboard() {
 
     case "${cmd}" in
         onboard)
-            opts="-p -v -q -h -V --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,7 +114,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -133,7 +137,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__completions)
-            opts="-p -v -q -h -V --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,7 +156,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -171,7 +179,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__consent__subcmd__url)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,7 +218,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -229,7 +241,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__doctor)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,7 +276,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -283,7 +299,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__export)
-            opts="-p -v -q -h -V --force --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,7 +318,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -503,7 +523,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__invite)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --no-browser --no-clipboard --qr --non-interactive --timeout --demo --require-approval --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --no-browser --no-clipboard --qr --non-interactive --timeout --demo --require-approval --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -550,7 +570,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -569,7 +593,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__list)
-            opts="-p -v -q -h -V --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,7 +612,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -607,7 +635,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__permissions)
-            opts="-p -v -q -h -V --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,7 +654,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -645,7 +677,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__remove)
-            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,7 +696,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -683,7 +719,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__simulate)
-            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -722,7 +758,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -741,7 +781,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__token)
-            opts="-p -v -q -h -V --scope --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,7 +804,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -783,7 +827,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__validate)
-            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,7 +854,11 @@ _onboard() {
                     return 0
                     ;;
                 --store)
-                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

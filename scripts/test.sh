@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
 bash tests/interop/setup.sh
+bash tests/vault/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

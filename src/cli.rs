@@ -74,7 +74,10 @@ pub struct GlobalArgs {
     ///
     /// `keyring` is the OS keyring (Secret Service, Keychain, Credential Manager). `file` is an
     /// explicit plaintext fallback, credentials.json in the config directory with mode 0600,
-    /// announced with a warning each time it is used.
+    /// announced with a warning each time it is used. `vault` is a team's OpenBao or HashiCorp
+    /// Vault (KV version 2), which then holds the profiles too: VAULT_ADDR and VAULT_TOKEN (or
+    /// BAO_ADDR and BAO_TOKEN) say where and as whom, VAULT_NAMESPACE and VAULT_CACERT are
+    /// honoured, and entries live under ONBOARD_VAULT_PREFIX (default onboard/) in --vault-mount.
     #[arg(
         long,
         env = "ONBOARD_STORE",
@@ -83,6 +86,10 @@ pub struct GlobalArgs {
         global = true
     )]
     pub store: Option<StoreChoice>,
+
+    /// With --store vault: the KV version 2 mount that holds onboard's entries
+    #[arg(long, value_name = "MOUNT", default_value = crate::store::vault::DEFAULT_MOUNT, global = true)]
+    pub vault_mount: String,
 
     /// Machine-readable output on stdout (JSON; see each command)
     #[arg(long, global = true)]
@@ -111,6 +118,8 @@ pub enum StoreChoice {
     Keyring,
     /// A plaintext file in the config directory, mode 0600
     File,
+    /// A team's OpenBao or HashiCorp Vault (KV version 2), profiles included
+    Vault,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,10 +148,11 @@ pub enum Command {
     ProfileNames,
 }
 
-/// List the saved profiles and how their last validation went (no network)
+/// List the saved profiles and how their last validation went
 ///
 /// Shows each onboarded tenant: its account, tenant, where the credential is stored, and the
-/// outcome of the last `onboard validate`. Reads profiles.json only; nothing is sent anywhere.
+/// outcome of the last `onboard validate`. Reads profiles.json only; nothing is sent anywhere
+/// (with --store vault, the profiles are read from the vault and nothing else is contacted).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard list

@@ -16,7 +16,9 @@ use crate::environment::Var;
 use crate::error::{Error, Kind, Result};
 use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, StoreKind, default_config_dir};
+use crate::secret::Secret;
 use crate::store::env::CREDENTIAL_VAR;
+use crate::store::vault::{DEFAULT_PREFIX, Vault, VaultConfig, VaultProfiles, VaultStore};
 use crate::store::{
     EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, TimedStore,
 };
@@ -39,6 +41,9 @@ pub struct Deps {
     config_dir: Option<PathBuf>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
+    vault_mount: String,
+    /// Built on first use, shared by the profiles and the credential store.
+    vault: OnceLock<Arc<Vault>>,
 }
 
 /// Proxy environment variables, as set.
@@ -70,6 +75,8 @@ impl Deps {
         Ok(Deps {
             http: OnceLock::new(),
             ca_cert: global.ca_cert.clone(),
+            vault_mount: global.vault_mount.clone(),
+            vault: OnceLock::new(),
             out: Box::new(TermOutput {
                 quiet: global.quiet,
             }),
@@ -82,12 +89,8 @@ impl Deps {
         })
     }
 
-    /// The HTTP client, built on first use with `--ca-cert` and `ONBOARD_HTTP_TIMEOUT` (a
-    /// handle: clones share one connection pool).
-    pub fn http(&self) -> Result<Client> {
-        if let Some(client) = self.http.get() {
-            return Ok(client.clone());
-        }
+    /// `--ca-cert` and `ONBOARD_HTTP_TIMEOUT` over the defaults.
+    fn http_options(&self) -> Result<HttpOptions> {
         let mut options = HttpOptions::default();
         if let Some(timeout) = http_timeout_override()? {
             options.timeout = timeout;
@@ -96,11 +99,34 @@ impl Deps {
         if let Some(path) = &self.ca_cert {
             options = options.with_ca_file(path)?;
         }
-        let client = build_client(&options)?;
+        Ok(options)
+    }
+
+    /// The HTTP client, built on first use with `--ca-cert` and `ONBOARD_HTTP_TIMEOUT` (a
+    /// handle: clones share one connection pool).
+    pub fn http(&self) -> Result<Client> {
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let client = build_client(&self.http_options()?)?;
         Ok(self.http.get_or_init(|| client).clone())
     }
 
+    /// `profiles.json` in the config dir; with `--store vault`, the profiles in the vault.
     pub fn profiles(&self) -> Result<Profiles> {
+        if self.store_choice == Some(StoreChoice::Vault) {
+            // The config dir is not needed when everything lives in the vault.
+            let dir = self.config_dir.clone().unwrap_or_default();
+            return Ok(Profiles::shared(
+                dir,
+                Arc::new(VaultProfiles(self.vault()?)),
+            ));
+        }
+        self.local_profiles()
+    }
+
+    /// `profiles.json` in the config dir, whatever `--store` says.
+    pub fn local_profiles(&self) -> Result<Profiles> {
         self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
             Error::usage("no config directory could be found (HOME is not set?)")
                 .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
@@ -111,9 +137,69 @@ impl Deps {
     pub fn store(&mut self) -> Result<TimedStore> {
         let kind = match self.store_choice {
             Some(StoreChoice::File) => StoreKind::File,
+            Some(StoreChoice::Vault) => StoreKind::Vault,
             Some(StoreChoice::Keyring) | None => StoreKind::Keyring,
         };
         self.store_for(kind)
+    }
+
+    /// The team vault from `VAULT_ADDR`, `VAULT_TOKEN` (or `BAO_ADDR`, `BAO_TOKEN`),
+    /// `VAULT_NAMESPACE`, `VAULT_CACERT`, `--vault-mount` and `ONBOARD_VAULT_PREFIX`; built once.
+    fn vault(&self) -> Result<Arc<Vault>> {
+        if let Some(vault) = self.vault.get() {
+            return Ok(Arc::clone(vault));
+        }
+        let store_error = |code: &str, message: String, hint: &str| {
+            Error::new(Kind::StoreUnavailable, code, message).with_hint(hint)
+        };
+        let addr = Var::VaultAddr.text().ok_or_else(|| {
+            store_error(
+                "vault_config",
+                "--store vault needs the vault's address, and VAULT_ADDR is not set".into(),
+                "set VAULT_ADDR (or BAO_ADDR) to the vault's URL, e.g. https://vault.example.com:8200",
+            )
+        })?;
+        let token = Var::VaultToken.text().ok_or_else(|| {
+            store_error(
+                "vault_config",
+                "--store vault needs a vault token, and VAULT_TOKEN is not set".into(),
+                "log in (`bao login` or `vault login`) and set VAULT_TOKEN (or BAO_TOKEN) to the token; in CI use the pipeline's vault login",
+            )
+        })?;
+        let prefix = Var::VaultPrefix
+            .text()
+            .unwrap_or_else(|| DEFAULT_PREFIX.into());
+        let config = VaultConfig::new(
+            &addr,
+            Secret::new(token),
+            Var::VaultNamespace.text(),
+            &self.vault_mount,
+            &prefix,
+        )?;
+        let mut options = self.http_options()?;
+        options.follow_redirects = false;
+        if let Some(path) = Var::VaultCaCert.text() {
+            let pem = std::fs::read(&path).map_err(|e| {
+                store_error(
+                    "vault_config",
+                    format!("cannot read VAULT_CACERT {path}: {e}"),
+                    "set VAULT_CACERT to the PEM file of the CA that signed the vault's certificate",
+                )
+            })?;
+            if reqwest::Certificate::from_pem_bundle(&pem).map_or(true, |c| c.is_empty()) {
+                return Err(store_error(
+                    "vault_config",
+                    format!("VAULT_CACERT {path} holds no PEM certificate"),
+                    "set VAULT_CACERT to a PEM file (-----BEGIN CERTIFICATE-----)",
+                ));
+            }
+            let mut bundle = options.extra_ca_pem.take().unwrap_or_default();
+            bundle.push(b'\n');
+            bundle.extend_from_slice(&pem);
+            options.extra_ca_pem = Some(bundle);
+        }
+        let vault = Arc::new(Vault::new(config, build_client(&options)?)?);
+        Ok(Arc::clone(self.vault.get_or_init(|| vault)))
     }
 
     /// The store a saved profile names.
@@ -137,6 +223,7 @@ impl Deps {
                 }
                 Ok(file_store(self.profiles()?.dir()))
             }
+            StoreKind::Vault => Ok(TimedStore::new(Arc::new(VaultStore::new(self.vault()?)))),
             StoreKind::Environment => Err(Error::new(
                 Kind::StoreUnavailable,
                 "environment_store",

@@ -18,11 +18,16 @@ pub enum Var {
     Browser,
     Display,
     Ssh,
+    VaultAddr,
+    VaultToken,
+    VaultNamespace,
+    VaultCaCert,
+    VaultPrefix,
 }
 
 impl Var {
     /// Every variable, in the order the man pages list them.
-    pub const ALL: [Var; 8] = [
+    pub const ALL: [Var; 13] = [
         Var::Credential,
         Var::HttpTimeout,
         Var::HttpsProxy,
@@ -31,6 +36,11 @@ impl Var {
         Var::Browser,
         Var::Display,
         Var::Ssh,
+        Var::VaultAddr,
+        Var::VaultToken,
+        Var::VaultNamespace,
+        Var::VaultCaCert,
+        Var::VaultPrefix,
     ];
 
     /// The names read, the documented one first; the first one set wins.
@@ -44,6 +54,11 @@ impl Var {
             Var::Browser => &["BROWSER"],
             Var::Display => &["DISPLAY", "WAYLAND_DISPLAY"],
             Var::Ssh => &["SSH_CONNECTION", "SSH_TTY"],
+            Var::VaultAddr => &["VAULT_ADDR", "BAO_ADDR"],
+            Var::VaultToken => &["VAULT_TOKEN", "BAO_TOKEN"],
+            Var::VaultNamespace => &["VAULT_NAMESPACE", "BAO_NAMESPACE"],
+            Var::VaultCaCert => &["VAULT_CACERT", "BAO_CACERT"],
+            Var::VaultPrefix => &["ONBOARD_VAULT_PREFIX"],
         }
     }
 
@@ -77,6 +92,15 @@ impl Var {
                 "An SSH session: no browser is opened unless BROWSER is set, and the wizard says \
                  why."
             }
+            Var::VaultAddr => "With --store vault: the vault's URL.",
+            Var::VaultToken => "With --store vault: the vault token; never printed.",
+            Var::VaultNamespace => "With --store vault: the namespace (Vault Enterprise, OpenBao).",
+            Var::VaultCaCert => {
+                "With --store vault: a PEM file with the CA that signed the vault's certificate."
+            }
+            Var::VaultPrefix => {
+                "With --store vault: the path prefix of onboard's entries (default onboard/)."
+            }
         }
     }
 
@@ -109,6 +133,11 @@ mod tests {
             Var::Browser => 5,
             Var::Display => 6,
             Var::Ssh => 7,
+            Var::VaultAddr => 8,
+            Var::VaultToken => 9,
+            Var::VaultNamespace => 10,
+            Var::VaultCaCert => 11,
+            Var::VaultPrefix => 12,
         };
         for (i, var) in Var::ALL.into_iter().enumerate() {
             assert_eq!(position(var), i, "{var:?}");

@@ -68,6 +68,8 @@ pub enum StoreKind {
     Keyring,
     /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
     File,
+    /// A team's OpenBao or HashiCorp Vault (KV version 2), profiles included.
+    Vault,
     /// `ONBOARD_CREDENTIAL`, for CI: read-only.
     Environment,
 }
@@ -77,6 +79,7 @@ impl StoreKind {
         match self {
             StoreKind::Keyring => "keyring",
             StoreKind::File => "file",
+            StoreKind::Vault => "vault",
             StoreKind::Environment => "environment",
         }
     }
@@ -86,8 +89,15 @@ impl StoreKind {
         match self {
             StoreKind::Keyring => "OS keyring",
             StoreKind::File => "plaintext file store",
+            StoreKind::Vault => "team vault",
             StoreKind::Environment => "ONBOARD_CREDENTIAL variable",
         }
+    }
+
+    /// Other machines rotate the same tokens in this store, with no lock to share: a refresh
+    /// token refused as reused may have been replaced there by another run a moment ago.
+    pub fn is_shared(self) -> bool {
+        self == StoreKind::Vault
     }
 }
 
@@ -143,11 +153,14 @@ pub struct Validation {
     pub message: Option<String>,
 }
 
-/// `profiles.json` in one config dir. Cheap to create; holds no open file.
+/// `profiles.json` in one config dir, or the profiles in a team's vault. Cheap to create;
+/// holds no open file.
 #[derive(Clone)]
 pub struct Profiles {
     dir: PathBuf,
     before_rename: Option<BeforeRename>,
+    /// With `--store vault`, the profiles live there instead of in `profiles.json`.
+    shared: Option<std::sync::Arc<dyn SharedProfiles>>,
 }
 
 impl std::fmt::Debug for Profiles {
@@ -162,11 +175,47 @@ pub fn default_config_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("onboard"))
 }
 
+/// Profiles kept somewhere other than `profiles.json`: a team's vault (`store::vault`), which
+/// implements this so that profiles need not know the store that holds them.
+pub trait SharedProfiles: Send + Sync {
+    fn load(&self) -> Result<ProfilesFile>;
+    /// One profile, or `None`.
+    fn get(&self, name: &str) -> Result<Option<Profile>>;
+    /// Read-modify-write; `change` runs once, and when it fails nothing is written.
+    fn update(&self, change: &mut dyn FnMut(&mut ProfilesFile) -> Result<()>) -> Result<()>;
+}
+
+/// [`Profiles::update`] on a shared store, whose trait cannot take a generic closure.
+fn update_shared<T>(
+    shared: &dyn SharedProfiles,
+    change: impl FnOnce(&mut ProfilesFile) -> Result<T>,
+) -> Result<T> {
+    let mut change = Some(change);
+    let mut value = None;
+    shared.update(&mut |file| {
+        let change = change
+            .take()
+            .ok_or_else(|| Error::unexpected("a profiles change was applied twice"))?;
+        value = Some(change(file)?);
+        Ok(())
+    })?;
+    value.ok_or_else(|| Error::unexpected("a profiles change was never applied"))
+}
+
 impl Profiles {
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Profiles {
             dir: dir.into(),
             before_rename: None,
+            shared: None,
+        }
+    }
+
+    /// The profiles kept in a shared store (a team's vault); `dir` remains the local config dir.
+    pub fn shared(dir: impl Into<PathBuf>, shared: std::sync::Arc<dyn SharedProfiles>) -> Self {
+        Profiles {
+            shared: Some(shared),
+            ..Profiles::at(dir)
         }
     }
 
@@ -189,6 +238,9 @@ impl Profiles {
     /// The saved profiles; a missing file is an empty one. No lock: writers replace the file
     /// atomically, so a reader always sees a whole file.
     pub fn load(&self) -> Result<ProfilesFile> {
+        if let Some(shared) = &self.shared {
+            return shared.load();
+        }
         let path = self.path();
         tracing::debug!(path = %path.display(), "reading profiles");
         Ok(json_file::load(&path)?.unwrap_or_default())
@@ -196,6 +248,9 @@ impl Profiles {
 
     /// One profile, or exit 3 when there is none by that name.
     pub fn get(&self, name: &str) -> Result<Profile> {
+        if let Some(shared) = &self.shared {
+            return shared.get(name)?.ok_or_else(|| not_onboarded(name));
+        }
         self.load()?
             .profiles
             .remove(name)
@@ -205,6 +260,9 @@ impl Profiles {
     /// Read-modify-write under the lock: re-reads the file, applies `change`, and writes the
     /// result atomically. When `change` fails nothing is written.
     pub fn update<T>(&self, change: impl FnOnce(&mut ProfilesFile) -> Result<T>) -> Result<T> {
+        if let Some(shared) = &self.shared {
+            return update_shared(shared.as_ref(), change);
+        }
         json_file::update(&self.path(), self.before_rename.as_ref(), |file| {
             change(file).map(Edit::Write)
         })

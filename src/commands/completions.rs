@@ -13,9 +13,9 @@ pub fn run(args: &CompletionsArgs, deps: &mut Deps) -> Result<()> {
 }
 
 /// The saved profiles' names, one per line. Reads profiles.json only: a Tab must be fast and
-/// must never touch the network or unlock a keyring.
+/// must never touch the network or unlock a keyring (so the vault's profiles are not offered).
 pub fn profile_names(deps: &mut Deps) -> Result<()> {
-    for name in deps.profiles()?.load()?.profiles.keys() {
+    for name in deps.local_profiles()?.load()?.profiles.keys() {
         deps.out.data(name);
     }
     Ok(())

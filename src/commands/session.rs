@@ -52,7 +52,7 @@ impl Session {
         profile: &Profile,
         scopes: &[String],
     ) -> Result<(Endpoints, TokenSet)> {
-        let refresh_token = store.load(name).await?.ok_or_else(|| {
+        let mut refresh_token = store.load(name).await?.ok_or_else(|| {
             Error::new(
                 Kind::NotOnboarded,
                 "not_onboarded",
@@ -64,15 +64,33 @@ impl Session {
             .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
         })?;
         let endpoints = self.endpoints(&authority_of(profile)?).await?;
-        let tokens = flow::refresh(
-            &self.http,
-            &endpoints,
-            &profile.connection.client_id,
-            &refresh_token,
-            scopes,
-            self.retries.clone(),
-        )
-        .await?;
+        // In a shared store another machine may rotate the token between our read and our
+        // refresh; an issuer that refuses reused tokens then says "sign in again". Take the
+        // token that run saved instead, a bounded number of times.
+        let mut rounds = 0;
+        let tokens = loop {
+            let refreshed = flow::refresh(
+                &self.http,
+                &endpoints,
+                &profile.connection.client_id,
+                &refresh_token,
+                scopes,
+                self.retries.clone(),
+            )
+            .await;
+            match refreshed {
+                Err(e)
+                    if e.kind == Kind::SignInAgain && store.kind().is_shared() && rounds < 64 =>
+                {
+                    rounds += 1;
+                    match crate::store::newer_token(store, name, &refresh_token).await? {
+                        Some(newer) => refresh_token = newer,
+                        None => return Err(e),
+                    }
+                }
+                other => break other?,
+            }
+        };
         if let Some(rotated) = &tokens.refresh_token
             && rotated != &refresh_token
         {
@@ -134,11 +152,13 @@ pub fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
 /// `--profile`, or the only saved profile, as profiles.json has it.
 pub fn saved(deps: &Deps, profile_flag: Option<&str>) -> Result<(Profiles, String, Profile)> {
     let profiles = deps.profiles()?;
+    // Named: read that one profile (one request in a vault of thousands).
+    if let Some(name) = profile_flag {
+        let profile = profiles.get(name)?;
+        return Ok((profiles, name.to_string(), profile));
+    }
     let mut file = profiles.load()?;
-    let name = match profile_flag {
-        Some(name) => name.to_string(),
-        None => only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?,
-    };
+    let name = only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?;
     let profile = file
         .profiles
         .remove(&name)

