@@ -112,9 +112,14 @@ impl Deps {
         Ok(self.http.get_or_init(|| client).clone())
     }
 
+    /// The profiles live in a team's vault, not in a local file.
+    pub fn profiles_are_remote(&self) -> bool {
+        self.store_choice == Some(StoreChoice::Vault)
+    }
+
     /// `profiles.json` in the config dir; with `--store vault`, the profiles in the vault.
     pub fn profiles(&self) -> Result<Profiles> {
-        if self.store_choice == Some(StoreChoice::Vault) {
+        if self.profiles_are_remote() {
             // The config dir is not needed when everything lives in the vault.
             let dir = self.config_dir.clone().unwrap_or_default();
             return Ok(Profiles::shared(

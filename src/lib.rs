@@ -28,7 +28,8 @@ use error::{Error, Result};
 /// as fast as `--version`.
 pub fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
     match &cli.command {
-        Command::List(_) => commands::list::run(deps),
+        // With `--store vault` the profiles are read over HTTP, which needs the runtime.
+        Command::List(_) if !deps.profiles_are_remote() => commands::list::run(deps),
         Command::Completions(args) => commands::completions::run(args, deps),
         Command::ProfileNames => commands::completions::profile_names(deps),
         _ => tokio::runtime::Builder::new_multi_thread()
@@ -55,6 +56,7 @@ async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
         Command::Token(args) => commands::token::run(args, profile, deps).await,
         Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
         Command::Simulate(args) => commands::simulate::run(args, deps).await,
-        Command::List(_) | Command::Completions(_) | Command::ProfileNames => run(cli, deps),
+        Command::List(_) => commands::list::run(deps),
+        Command::Completions(_) | Command::ProfileNames => run(cli, deps),
     }
 }
