@@ -5,10 +5,9 @@
 mod consent;
 mod discovery;
 
+pub use crate::http::is_loopback;
 pub use consent::admin_consent_url;
 pub use discovery::{DiscoveryCache, Endpoints, discover};
-
-use std::net::IpAddr;
 
 use url::Url;
 
@@ -124,15 +123,6 @@ impl Authority {
         self.base
             .host_str()
             .is_some_and(|h| h.eq_ignore_ascii_case(&host))
-    }
-}
-
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

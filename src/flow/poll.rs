@@ -180,13 +180,14 @@ pub async fn poll_for_tokens(
 
 fn observe(reply: Result<TokenReply>) -> (Observation, Option<TokenSet>) {
     match reply {
-        Err(error) => (
+        Err(error) if error.kind == Kind::Unreachable => (
             Observation::Transient {
                 error,
                 retry_after: None,
             },
             None,
         ),
+        Err(error) => (Observation::Terminal(error), None),
         Ok(TokenReply::OAuth { body, .. }) if body.error == OAuthError::AuthorizationPending => {
             (Observation::Pending, None)
         }
