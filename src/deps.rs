@@ -2,6 +2,7 @@
 //! HTTP client, the terminal, the config directory, the credential stores. The only code that
 //! reads environment variables or asks "is this a terminal?".
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct Deps {
     /// Where secrets must not be printed by accident (`export`).
     pub stdout_is_terminal: bool,
     config_dir: Option<PathBuf>,
+    /// `ONBOARD_CREDENTIAL` as [`take_exported_credential`] took it from the environment.
+    exported_credential: Option<OsString>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
 }
@@ -54,7 +57,8 @@ pub struct WizardUi {
 }
 
 impl Deps {
-    pub fn from_cli(global: &GlobalArgs) -> Result<Deps> {
+    /// `exported_credential` is what [`take_exported_credential`] returned.
+    pub fn from_cli(global: &GlobalArgs, exported_credential: Option<OsString>) -> Result<Deps> {
         let colors = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -81,6 +85,7 @@ impl Deps {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
             config_dir: global.config_dir.clone().or_else(default_config_dir),
+            exported_credential,
             store_choice: global.store,
             file_store_announced: false,
         })
@@ -157,7 +162,7 @@ impl Deps {
 
     /// `ONBOARD_CREDENTIAL`, when set: the credential and a store that reads it.
     pub fn env_credential(&self) -> Result<Option<(ExportedCredential, TimedStore)>> {
-        let Some(value) = std::env::var_os(CREDENTIAL_VAR) else {
+        let Some(value) = self.exported_credential.clone() else {
             return Ok(None);
         };
         let value = value.into_string().map_err(|_| {
@@ -214,6 +219,17 @@ impl Deps {
             keys: || Box::new(TermKeys::new()),
         }
     }
+}
+
+/// Takes `ONBOARD_CREDENTIAL` out of the process environment, so that no child process (the
+/// browser, a clipboard helper) inherits the refresh token it holds. Call it first in `main`,
+/// before any thread starts.
+pub fn take_exported_credential() -> Option<OsString> {
+    let value = std::env::var_os(CREDENTIAL_VAR)?;
+    // SAFETY: `main` calls this before it starts the runtime or any other thread, so nothing
+    // reads the environment concurrently.
+    unsafe { std::env::remove_var(CREDENTIAL_VAR) };
+    Some(value)
 }
 
 /// The environment variable that shortens (or lengthens) the HTTP timeout: a duration such as

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use onboard::cli::Cli;
-use onboard::deps::{Deps, init_logging};
+use onboard::deps::{Deps, init_logging, take_exported_credential};
 use onboard::error::Error;
 use onboard::ui::term::print_error;
 
 fn main() -> ExitCode {
+    let exported_credential = take_exported_credential();
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
     let result = tokio::runtime::Builder::new_multi_thread()
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
         .build()
         .map_err(|e| Error::unexpected(format!("cannot start the async runtime: {e}")))
         .and_then(|runtime| {
-            let mut deps = Deps::from_cli(&cli.global)?;
+            let mut deps = Deps::from_cli(&cli.global, exported_credential)?;
             runtime.block_on(onboard::run(&cli, &mut deps))
         });
     match result {

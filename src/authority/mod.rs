@@ -46,6 +46,31 @@ impl Cloud {
         }
     }
 
+    /// The hosts whose pages a device-code answer may send the user to. Entra names
+    /// `https://microsoft.com/devicelogin`, and recorded answers `https://www.microsoft.com/link`;
+    /// the sign-in hosts themselves serve the page too.
+    pub fn verification_hosts(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &[
+                "microsoft.com",
+                "www.microsoft.com",
+                "login.microsoftonline.com",
+                "login.microsoft.com",
+            ],
+            Cloud::Usgov => &[
+                "microsoft.com",
+                "www.microsoft.com",
+                "login.microsoftonline.us",
+            ],
+            Cloud::China => &[
+                "microsoft.com",
+                "www.microsoft.com",
+                "login.chinacloudapi.cn",
+                "login.partner.microsoftonline.cn",
+            ],
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Cloud> {
         match name.to_ascii_lowercase().as_str() {
             "global" => Some(Cloud::Global),
@@ -102,27 +127,24 @@ impl Authority {
     }
 
     /// The device-code phishing guard: the sign-in page a device-code answer names must be on
-    /// Microsoft's hosts for a Microsoft authority, and on the authority's own host otherwise.
+    /// one of the cloud's own sign-in page hosts for a Microsoft authority (exact names: a
+    /// domain suffix such as `chinacloudapi.cn` also covers customers' storage hosts), and on
+    /// the authority's own host otherwise.
     pub fn trusts_verification_page(&self, uri: &Url) -> bool {
-        let Some(host) = uri.host_str().map(str::to_ascii_lowercase) else {
+        let Some(host) = uri.host_str() else {
             return false;
         };
-        if self.cloud.is_some() {
-            const MICROSOFT: [&str; 6] = [
-                "microsoft.com",
-                "microsoftonline.com",
-                "microsoftonline.us",
-                "microsoft.us",
-                "chinacloudapi.cn",
-                "microsoftonline.cn",
-            ];
-            return MICROSOFT
-                .iter()
-                .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+        match self.cloud {
+            Some(cloud) => {
+                uri.scheme() == "https"
+                    && uri.port().is_none()
+                    && cloud
+                        .verification_hosts()
+                        .iter()
+                        .any(|h| h.eq_ignore_ascii_case(host))
+            }
+            None => self.base.origin() == uri.origin(),
         }
-        self.base
-            .host_str()
-            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
     }
 }
 
@@ -339,7 +361,8 @@ mod tests {
         for ok in [
             "https://microsoft.com/devicelogin",
             "https://www.microsoft.com/link",
-            "https://login.microsoftonline.us/x",
+            "https://login.microsoftonline.com/common/oauth2/deviceauth",
+            "https://login.microsoft.com/device",
         ] {
             assert!(
                 microsoft.trusts_verification_page(&Url::parse(ok).unwrap()),
@@ -350,15 +373,33 @@ mod tests {
             "https://microsoft.com.evil.example/devicelogin",
             "https://evilmicrosoft.com/",
             "https://login.example/",
+            // Exact hosts, not domain suffixes: anyone can own a host under these.
+            "https://devicelogin.microsoft.com/",
+            "https://contoso.blob.core.windows.net/microsoft.com",
+            "https://login.microsoftonline.us/x",
+            // Not https, or another port on the right host.
+            "http://microsoft.com/devicelogin",
+            "https://microsoft.com:8443/devicelogin",
         ] {
             assert!(
                 !microsoft.trusts_verification_page(&Url::parse(bad).unwrap()),
                 "{bad}"
             );
         }
+        let china = Authority::microsoft(Cloud::China, "contoso.cn");
+        assert!(china.trusts_verification_page(
+            &Url::parse("https://login.chinacloudapi.cn/common/oauth2/deviceauth").unwrap()
+        ));
+        assert!(!china.trusts_verification_page(
+            &Url::parse("https://evil.blob.core.chinacloudapi.cn/devicelogin").unwrap()
+        ));
         let custom = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
         assert!(
             custom.trusts_verification_page(&Url::parse("https://idp.example/device").unwrap())
+        );
+        assert!(
+            !custom
+                .trusts_verification_page(&Url::parse("https://idp.example:8443/device").unwrap())
         );
         assert!(
             !custom.trusts_verification_page(&Url::parse("https://other.example/device").unwrap())

@@ -174,3 +174,94 @@ fn a_bearer_get_is_redirected_only_on_the_same_origin() {
         issuer.seen()
     );
 }
+
+/// A `$BROWSER` that writes the address it was given, and its environment, into `dir`.
+fn recording_browser(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let browser = dir.join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nenv > '{env}'\nprintf '%s\\n' \"$1\" > '{url}.tmp' && mv '{url}.tmp' '{url}'\n",
+            env = dir.join("browser.env").display(),
+            url = dir.join("browser.url").display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    browser
+}
+
+fn wait_for(path: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !path.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::read_to_string(path).unwrap_or_else(|_| panic!("{} was never written", path.display()))
+}
+
+/// The phishing guard covers the page Enter opens: a `verification_uri_complete` on another
+/// site than the `verification_uri` is dropped, the screen names the exact address Enter
+/// opens, and the browser gets that address. The browser (a child process) never sees
+/// `ONBOARD_CREDENTIAL`.
+#[test]
+fn enter_opens_the_checked_page_and_never_a_foreign_complete_uri() {
+    use crate::support::pty::Terminal;
+    let phisher = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": "HSTLCODE",
+                "device_code": DEVICE_CODE,
+                "verification_uri": "{base}/devicelogin",
+                "verification_uri_complete": format!("{}/devicelogin?user_code=HSTLCODE", phisher.base()),
+                "expires_in": 60,
+                "interval": 1,
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let browser = recording_browser(dir.path());
+    let page = format!("{}/devicelogin", issuer.base());
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            "invite",
+            "--authority",
+            &issuer.authority(),
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ]
+        .map(String::from),
+        &[
+            ("BROWSER", browser.to_str().unwrap()),
+            ("ONBOARD_CREDENTIAL", &credential(&issuer.authority())),
+        ],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.user_code();
+    t.expect(&format!("[Enter] open {page} in your browser"));
+    t.expect("Waiting for sign-in");
+    t.send("\r");
+    t.expect("in the browser");
+    let opened = wait_for(&dir.path().join("browser.url"));
+    assert_eq!(opened.trim(), page);
+    let env = wait_for(&dir.path().join("browser.env"));
+    assert!(
+        !env.contains(REFRESH_TOKEN) && !env.contains("ONBOARD_CREDENTIAL"),
+        "{env}"
+    );
+    assert!(phisher.seen().is_empty());
+    t.send("q");
+    assert_eq!(t.exit_code(), 130);
+}

@@ -194,7 +194,10 @@ impl<'a> Screen<'a> {
             style(&inputs.account).bold()
         ));
         self.untrusted_host = None;
-        if !authority.trusts_verification_page(&code.verification_uri) {
+        let opens = page_to_open(code);
+        if !authority.trusts_verification_page(&code.verification_uri)
+            || !authority.trusts_verification_page(opens)
+        {
             self.warn(&format!(
                 "the sign-in page is on {host}, which is not {}'s: make sure this is expected before signing in",
                 authority.describe()
@@ -202,14 +205,12 @@ impl<'a> Screen<'a> {
             self.untrusted_host = Some(host);
         }
         if self.qr {
-            self.show_qr(
-                code.verification_uri_complete
-                    .as_ref()
-                    .unwrap_or(&code.verification_uri),
-            );
+            self.show_qr(opens);
         }
+        // The exact address Enter opens: with the code filled in, it differs from the one above.
+        let enter = format!("[Enter] open {opens} in your browser  [c] copy the code again");
         let mut keys = vec![
-            "[Enter] open the page in your browser  [c] copy the code again",
+            enter.as_str(),
             "[a] the account sees \"Approval required\"  [n] new code  [q] quit",
         ];
         if self.demo {
@@ -239,11 +240,7 @@ impl<'a> Screen<'a> {
     }
 
     pub fn open_browser(&mut self, code: &DeviceCode) {
-        let url = code
-            .verification_uri_complete
-            .as_ref()
-            .unwrap_or(&code.verification_uri)
-            .to_string();
+        let url = page_to_open(code).to_string();
         self.stop_waiting();
         if !self.interactive {
             // Nobody could confirm an unexpected host, and nobody is there to use the page.
@@ -443,6 +440,14 @@ impl<'a> Screen<'a> {
             self.line(&format!("  {:<12} {value}", style(label).dim()));
         }
     }
+}
+
+/// What Enter and the QR code open: the page with the code filled in when the server named one
+/// (on the same site: see `parse_device_code`), else the plain page.
+fn page_to_open(code: &DeviceCode) -> &Url {
+    code.verification_uri_complete
+        .as_ref()
+        .unwrap_or(&code.verification_uri)
 }
 
 /// The wizard's validation and `onboard validate` are the same check.
