@@ -232,7 +232,7 @@ pub fn parse_upn(text: &str) -> Result<String> {
     let valid = match upn.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
-                && !local.chars().any(|c| c.is_whitespace() || c == '@')
+                && local.chars().all(is_upn_char)
                 && is_domain(&domain.to_ascii_lowercase())
         }
         None => false,
@@ -245,6 +245,37 @@ pub fn parse_upn(text: &str) -> Result<String> {
                 .with_hint("give the service account's sign-in name, e.g. svc-onboard@contoso.com"),
         )
     }
+}
+
+/// A UPN's local part: letters and digits (of any script) and RFC 5322's other atext
+/// characters and the dot. Never a control character, a space or a bidirectional override,
+/// which would let a name read differently on screen than it is.
+fn is_upn_char(c: char) -> bool {
+    c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+}
+
+/// Scopes as given (each entry may hold several, space separated), split into scope tokens.
+/// RFC 6749 §3.3 allows printable ASCII except space, `"` and `\\` in a scope token.
+pub fn parse_scopes(given: &[String]) -> Result<Vec<String>> {
+    let mut scopes = Vec::new();
+    for token in given
+        .iter()
+        .flat_map(|s| s.split(' '))
+        .filter(|t| !t.is_empty())
+    {
+        let valid = token
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        if !valid {
+            return Err(Error::usage(format!(
+                "'{}' is not a scope",
+                token.escape_default()
+            ))
+            .with_hint("a scope is printable ASCII without spaces, quotes or backslashes, e.g. User.Read or https://graph.microsoft.com/Mail.Read"));
+        }
+        scopes.push(token.to_string());
+    }
+    Ok(scopes)
 }
 
 pub fn is_guid(text: &str) -> bool {
@@ -316,8 +347,35 @@ mod tests {
             "svc@",
             "s vc@contoso.com",
             "svc@contoso",
+            "svc\u{1b}[2J@contoso.com",
+            "svc\u{9b}@contoso.com",
+            "svc\u{202e}moc@contoso.com",
+            "svc\t@contoso.com",
         ] {
             assert_eq!(parse_upn(bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
+        assert!(parse_upn("o'brien.j-2@contoso.com").is_ok());
+        assert!(parse_upn("jürgen@contoso.com").is_ok());
+    }
+
+    #[test]
+    fn scopes_are_rfc_6749_scope_tokens() {
+        let given = vec![
+            "User.Read  Mail.Read".to_string(),
+            "https://graph.microsoft.com/.default".into(),
+        ];
+        assert_eq!(
+            parse_scopes(&given).unwrap(),
+            [
+                "User.Read",
+                "Mail.Read",
+                "https://graph.microsoft.com/.default"
+            ]
+        );
+        for bad in ["User.Read\u{1b}[2J", "a\"b", "a\\b", "Mail.Réad", "x\ty"] {
+            let e = parse_scopes(&[bad.to_string()]).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(!e.message.contains('\u{1b}'), "{}", e.message);
         }
     }
 

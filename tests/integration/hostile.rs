@@ -7,7 +7,7 @@ use tempfile::TempDir;
 
 use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT};
 use crate::support::onboard;
-use crate::support::wizard::{Run, run};
+use crate::support::wizard::{Run, run, run as finish};
 
 const REFRESH_TOKEN: &str = "refresh-token-secret-0815";
 const DEVICE_CODE: &str = "device-code-secret-4711";
@@ -264,4 +264,149 @@ fn enter_opens_the_checked_page_and_never_a_foreign_complete_uri() {
     assert!(phisher.seen().is_empty());
     t.send("q");
     assert_eq!(t.exit_code(), 130);
+}
+
+/// What a hostile server writes to trick a terminal: clear the screen, set the window title,
+/// a C1 CSI that colours, a bidi override that reverses what follows, a bell, a carriage
+/// return that lets the rest overwrite the line.
+const ESCAPES: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{202e}\r";
+
+fn assert_no_controls(run: &Run, colour: bool) {
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| {
+                (c.is_control() && !['\n', '\t'].contains(c) && !(colour && *c == '\u{1b}'))
+                    || ('\u{202a}'..='\u{202e}').contains(c)
+            })
+            .collect();
+        assert!(bad.is_empty(), "{name} holds {bad:?}\n{}", run.describe());
+        for sequence in ["\u{1b}[2J", "\u{1b}]"] {
+            assert!(
+                !text.contains(sequence),
+                "{name} holds {sequence:?}\n{}",
+                run.describe()
+            );
+        }
+    }
+}
+
+/// Escape sequences in an OAuth error body, in its correlation ID, and in the account name
+/// userinfo gives never reach the terminal: not with colours off, and with colours on only
+/// onboard's own colours do.
+#[test]
+fn escape_sequences_from_servers_never_reach_the_terminal() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({
+                "error": "invalid_grant",
+                "error_description": format!("AADSTS70000: the grant is bad{ESCAPES}now"),
+                "error_codes": [70000],
+                "correlation_id": format!("c-1{ESCAPES}"),
+            }),
+        ),
+    );
+    for colour in ["never", "always"] {
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(["--color", colour, "validate"]);
+        let run = finish(command);
+        assert_eq!(run.code, Some(4), "{}", run.describe());
+        assert!(
+            run.stdout.contains("the grant is bad"),
+            "{}",
+            run.describe()
+        );
+        assert_no_controls(&run, colour == "always");
+    }
+
+    issuer.route("/token", Canned::json(200, tokens()));
+    issuer.route(
+        "/oidc/userinfo",
+        Canned::json(
+            200,
+            json!({"sub": "s-1", "preferred_username": format!("svc@contoso.example{ESCAPES}"), "name": format!("Svc{ESCAPES}")}),
+        ),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+        .arg("--config-dir")
+        .arg(dir.path())
+        .arg("validate");
+    let run = finish(command);
+    assert!(
+        run.stdout.contains("svc@contoso.example"),
+        "{}",
+        run.describe()
+    );
+    assert_no_controls(&run, false);
+}
+
+/// A user code with escape sequences is shown without them on the line a CI log reads, and
+/// an invitation whose values carry them is refused (account) or shown clean.
+#[test]
+fn escape_sequences_in_codes_and_invitations_are_neutralised() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": format!("HSTL{ESCAPES}CODE"),
+                "device_code": DEVICE_CODE,
+                "verification_uri": "{base}/devicelogin",
+                "expires_in": 2,
+                "interval": 1,
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(
+            401,
+            json!({"error": "invalid_client", "error_description": format!("AADSTS7000218: no{ESCAPES}")}),
+        ),
+    );
+    let (run, _dir) = invite(&issuer.authority(), &[]);
+    assert!(
+        run.stderr.contains("To sign in, open"),
+        "{}",
+        run.describe()
+    );
+    assert_no_controls(&run, false);
+
+    // The account from an invitation link: a control character makes it no account at all.
+    let link = format!(
+        "https://provider.example/onboard?account=svc%1B%5B2J%40contoso.example&client_id={CLIENT_ID}&authority={}",
+        issuer.authority()
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args(["invite", "--non-interactive", &link]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains("is not an account name"),
+        "{}",
+        run.describe()
+    );
+    assert_no_controls(&run, false);
+
+    // Scopes: RFC 6749's characters only.
+    let (run, _dir) = invite(&issuer.authority(), &["--scope", "User.Read\u{1b}[2J"]);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("is not a scope"), "{}", run.describe());
+    assert_no_controls(&run, false);
 }
