@@ -46,6 +46,25 @@ impl Cloud {
         }
     }
 
+    /// The hosts the cloud's discovery document may name for its token and device-code
+    /// endpoints: its own sign-in hosts, nothing else.
+    pub fn login_hosts(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &["login.microsoftonline.com", "login.microsoft.com"],
+            Cloud::Usgov => &["login.microsoftonline.us"],
+            Cloud::China => &["login.chinacloudapi.cn", "login.partner.microsoftonline.cn"],
+        }
+    }
+
+    /// The Microsoft Graph hosts of the cloud (`msgraph_host`, and Entra's userinfo endpoint).
+    pub fn graph_hosts(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &["graph.microsoft.com"],
+            Cloud::Usgov => &["graph.microsoft.us", "dod-graph.microsoft.us"],
+            Cloud::China => &["microsoftgraph.chinacloudapi.cn"],
+        }
+    }
+
     /// The hosts whose pages a device-code answer may send the user to. Entra names
     /// `https://microsoft.com/devicelogin`, and recorded answers `https://www.microsoft.com/link`;
     /// the sign-in hosts themselves serve the page too.
@@ -101,6 +120,39 @@ impl Authority {
 
     pub fn custom(base: Url) -> Authority {
         Authority { base, cloud: None }
+    }
+
+    /// An authority read back from a saved profile or an exported credential, checked as the
+    /// command line's would be: https (http only on loopback), and for a Microsoft cloud its
+    /// own sign-in host over https.
+    pub fn from_saved(base: &str, cloud: Option<&str>) -> Result<Authority> {
+        let again = "run `onboard invite` again for this profile (or export it again)";
+        let url = parse_url(base, "the saved authority").map_err(|e| e.with_hint(again))?;
+        let cloud = match cloud {
+            None => None,
+            Some(name) => Some(Cloud::from_name(name).ok_or_else(|| {
+                Error::usage(format!(
+                    "the saved cloud '{}' is not one onboard knows",
+                    name.escape_default()
+                ))
+                .with_hint(again)
+            })?),
+        };
+        if let Some(cloud) = cloud
+            && !(url.scheme() == "https"
+                && url.port().is_none()
+                && url
+                    .host_str()
+                    .is_some_and(|h| cloud.login_hosts().contains(&h)))
+        {
+            return Err(Error::usage(format!(
+                "the saved authority is on {}, which is not a sign-in host of the Microsoft {} cloud",
+                crate::http::host_of(&url),
+                cloud.name()
+            ))
+            .with_hint(again));
+        }
+        Ok(Authority { base: url, cloud })
     }
 
     pub fn discovery_url(&self) -> Url {
@@ -462,6 +514,33 @@ mod tests {
         assert!(
             !custom.trusts_verification_page(&Url::parse("https://other.example/device").unwrap())
         );
+    }
+
+    #[test]
+    fn saved_authorities_follow_the_command_line_rules() {
+        let global = Authority::from_saved(
+            "https://login.microsoftonline.com/contoso.com/v2.0",
+            Some("global"),
+        )
+        .unwrap();
+        assert_eq!(global, Authority::microsoft(Cloud::Global, "contoso.com"));
+        assert!(Authority::from_saved("http://127.0.0.1:9/t/v2.0", None).is_ok());
+        for (base, cloud) in [
+            ("http://idp.example/realm", None),
+            ("ftp://idp.example/realm", None),
+            ("not a url", None),
+            ("http://127.0.0.1:9/t/v2.0", Some("global")),
+            ("https://login.microsoftonline.us/t/v2.0", Some("global")),
+            (
+                "https://login.microsoftonline.com.evil.example/t/v2.0",
+                Some("global"),
+            ),
+            ("https://login.microsoftonline.com/t/v2.0", Some("mars")),
+        ] {
+            let e = Authority::from_saved(base, cloud).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{base} {cloud:?}");
+            assert!(e.hint.is_some());
+        }
     }
 
     #[test]

@@ -410,3 +410,60 @@ fn escape_sequences_in_codes_and_invitations_are_neutralised() {
     assert!(run.stdout.contains("is not a scope"), "{}", run.describe());
     assert_no_controls(&run, false);
 }
+
+/// `msgraph_host` is a host name: `graph.microsoft.com@127.0.0.1:PORT` would send the access
+/// token to whoever listens on that port.
+#[test]
+fn an_msgraph_host_with_an_at_sign_is_refused() {
+    let recorder = Hostile::start();
+    let issuer = Hostile::issuer();
+    let port = recorder.base().rsplit(':').next().unwrap().to_owned();
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(
+                json!({"msgraph_host": format!("graph.microsoft.com@127.0.0.1:{port}")}),
+            ),
+        ),
+    );
+    issuer.route("/token", Canned::json(200, tokens()));
+    let (run, _dir) = validate(&issuer.authority());
+    assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("msgraph_host"), "{}", run.describe());
+    assert!(
+        !issuer.seen().iter().any(|s| s.path.ends_with("/token")),
+        "the refresh token was redeemed before the document was checked"
+    );
+}
+
+/// An authority read back from an exported credential (or profiles.json) obeys the command
+/// line's rules: a Microsoft cloud's authority is on that cloud's sign-in host, and plain
+/// http is for loopback only.
+#[test]
+fn saved_authorities_are_checked_like_typed_ones() {
+    let issuer = Hostile::issuer();
+    let mut exported: Value = serde_json::from_str(&credential(&issuer.authority())).unwrap();
+    exported["cloud"] = json!("global");
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_CREDENTIAL", exported.to_string())
+        .arg("--config-dir")
+        .arg(dir.path())
+        .args(["validate", "--json"]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
+    assert!(
+        run.stdout.contains("not a sign-in host"),
+        "{}",
+        run.describe()
+    );
+
+    // Not loopback, not https: refused before any name is looked up (exit 2, not 5).
+    let (run, _dir) = validate(&format!("http://login.onboard-tests.invalid/{TENANT}/v2.0"));
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("https://"), "{}", run.describe());
+}
