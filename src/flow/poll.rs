@@ -148,7 +148,7 @@ pub async fn poll_for_tokens(
         tokio::time::sleep(wait).await;
         polls += 1;
         let (observation, tokens) =
-            observe(post_token(client, &endpoints.token, &form, scopes).await);
+            observe(post_token(client, endpoints, client_id, &form, scopes).await);
         let kind = match &observation {
             Observation::Pending => PollEventKind::Pending,
             Observation::SlowDown => PollEventKind::SlowDown {

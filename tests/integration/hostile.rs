@@ -467,3 +467,70 @@ fn saved_authorities_are_checked_like_typed_ones() {
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(run.stdout.contains("https://"), "{}", run.describe());
 }
+
+/// An unsigned JWT with `claims` (the client never checks signatures: see flow/jwt.rs).
+fn jwt(claims: &Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// Before an ID token's claims decide who signed in, its issuer, audience, expiry and tenant
+/// are checked: a token endpoint that hands out another client's, another issuer's, an
+/// expired or another tenant's ID token is refused, and nothing is saved.
+#[test]
+fn id_tokens_that_are_not_this_sign_ins_are_refused() {
+    let issuer = Hostile::issuer();
+    let now = jiff::Timestamp::now().as_second();
+    let honest = json!({
+        "iss": format!("{}/{TENANT}/v2.0", issuer.base()),
+        "aud": CLIENT_ID,
+        "exp": now + 3600,
+        "iat": now,
+        "tid": TENANT,
+        "oid": "o-1",
+        "preferred_username": "svc@contoso.example",
+    });
+    let other_tenant = "11111111-2222-3333-4444-555555555555";
+    let cases = [
+        ("iss", json!("https://login.evil.example/v2.0"), 2, "issuer"),
+        (
+            "aud",
+            json!("00000003-0000-0000-c000-000000000000"),
+            2,
+            "not for the client",
+        ),
+        ("exp", json!(now - 3600), 2, "expired"),
+        ("tid", json!(other_tenant), 4, "tenant"),
+        ("none", json!(null), 0, ""),
+    ];
+    for (field, value, exit, says) in cases {
+        let mut claims = honest.clone();
+        if field != "none" {
+            claims[field] = value;
+        }
+        let mut answer = tokens();
+        answer["id_token"] = json!(jwt(&claims));
+        issuer.route("/token", Canned::json(200, answer));
+        issuer.route(
+            "/oidc/userinfo",
+            Canned::json(
+                200,
+                json!({"sub": "s-1", "preferred_username": "svc@contoso.example"}),
+            ),
+        );
+        let (run, dir) = invite(&issuer.authority(), &[]);
+        assert_eq!(run.code, Some(exit), "{field}: {}", run.describe());
+        assert!(run.stderr.contains(says), "{field}: {}", run.describe());
+        assert_eq!(
+            dir.path().join("profiles.json").exists(),
+            exit == 0,
+            "{field}: {}",
+            run.describe()
+        );
+    }
+}
