@@ -92,10 +92,12 @@ impl Deps {
     }
 
     pub fn profiles(&self) -> Result<Profiles> {
-        self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
+        let dir = self.config_dir.as_deref().ok_or_else(|| {
             Error::usage("no config directory could be found (HOME is not set?)")
                 .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
-        })
+        })?;
+        check_config_dir(dir)?;
+        Ok(Profiles::at(dir))
     }
 
     /// The store chosen with `--store` (the OS keyring by default).
@@ -246,6 +248,52 @@ fn http_timeout_override() -> Result<Option<std::time::Duration>> {
             "set {HTTP_TIMEOUT_VAR} to a duration such as 10s or 1m, or unset it"
         ))
     })
+}
+
+/// An existing config directory must be the user's alone: whoever else may write to it can
+/// replace profiles.json (pointing a profile at their own server) or the file store. A missing
+/// one is created 0700 when first written.
+#[cfg(unix)]
+fn check_config_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let problem = if meta.uid() != me {
+        Some((
+            format!("is owned by user {}, not by you", meta.uid()),
+            format!(
+                "use a directory of your own (--config-dir), or `chown $(id -u) {}` if it is yours",
+                dir.display()
+            ),
+        ))
+    } else if meta.mode() & 0o022 != 0 {
+        Some((
+            "can be written by other users".to_string(),
+            format!(
+                "run `chmod go-w {}`, or use another --config-dir",
+                dir.display()
+            ),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some((what, hint)) => Err(Error::new(
+            Kind::StoreUnavailable,
+            "unsafe_config_dir",
+            format!("the config directory {} {what}", dir.display()),
+        )
+        .with_hint(hint)),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_config_dir(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// The plaintext file store in `dir`.

@@ -7,9 +7,10 @@ use clap::Parser;
 use onboard::cli::Cli;
 use onboard::deps::{Deps, init_logging, take_exported_credential};
 use onboard::error::Error;
-use onboard::ui::term::print_error;
+use onboard::ui::term::{install_panic_hook, print_error};
 
 fn main() -> ExitCode {
+    install_panic_hook();
     let exported_credential = take_exported_credential();
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);

@@ -17,6 +17,8 @@ pub trait Output: Send {
     fn info(&mut self, line: &str);
     /// Something the user should know even with `--quiet`.
     fn warn(&mut self, line: &str);
+    /// A line a person must act on (where to sign in), shown even with `--quiet`.
+    fn notice(&mut self, line: &str);
 }
 
 /// Questions with typed answers.

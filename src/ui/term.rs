@@ -32,6 +32,35 @@ impl Output for TermOutput {
     fn warn(&mut self, line: &str) {
         eprintln!("{} {}", style("warning:").yellow().bold(), for_stderr(line));
     }
+
+    fn notice(&mut self, line: &str) {
+        eprintln!("{}", for_stderr(line));
+    }
+}
+
+/// A bug: the panic's one line and where to report it, then exit 1 (the contract's code for
+/// "a bug in onboard"). Installed by `main`; it runs before the release build's abort, so the
+/// line and the exit code are the same in every build. The terminal is put back first.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        keys::restore();
+        let _ = Term::stderr().show_cursor();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        print_error(&Error::unexpected(format!(
+            "internal error in onboard {}: {what}{place}",
+            env!("CARGO_PKG_VERSION")
+        )));
+        std::process::exit(1);
+    }));
 }
 
 /// The error as the user sees it: one line, then the hint. Nothing when the command has

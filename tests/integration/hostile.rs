@@ -1,6 +1,7 @@
-//! Hardening against a hostile server: the real binary against [`Hostile`], a loopback issuer
-//! whose discovery document and endpoints lie, redirect secrets to another port, and put
-//! terminal escape sequences in what they say.
+//! Hardening (README's Security section): the real binary against [`Hostile`], a loopback
+//! issuer whose discovery document and endpoints lie, redirect secrets to another port, and put
+//! terminal escape sequences in what they say; and against a hostile neighbourhood: a config
+//! directory others can write, a browser that reads the environment, a quiet flag, a panic.
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -533,4 +534,114 @@ fn id_tokens_that_are_not_this_sign_ins_are_refused() {
             run.describe()
         );
     }
+}
+
+/// A config directory others may write to (or that another user owns) is refused with the
+/// fix: whoever writes there can point a profile at their own server.
+#[cfg(unix)]
+#[test]
+fn a_config_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    for mode in [0o777, 0o775, 0o757] {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut command = onboard();
+        command.arg("--config-dir").arg(dir.path()).arg("list");
+        let run = finish(command);
+        assert_eq!(run.code, Some(7), "{mode:o}: {}", run.describe());
+        assert!(
+            run.stderr.contains("can be written by other users"),
+            "{}",
+            run.describe()
+        );
+        assert!(run.stderr.contains("chmod go-w"), "{}", run.describe());
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = onboard();
+    command.arg("--config-dir").arg(dir.path()).arg("list");
+    assert_eq!(finish(command).code, Some(0));
+    // Owned by someone else: only root can arrange that here.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
+        let mut command = onboard();
+        command.arg("--config-dir").arg(dir.path()).arg("list");
+        let run = finish(command);
+        assert_eq!(run.code, Some(7), "{}", run.describe());
+        assert!(
+            run.stderr.contains("is owned by user 65534"),
+            "{}",
+            run.describe()
+        );
+    } else {
+        eprintln!("not root: the owner check is not exercised");
+    }
+}
+
+/// `-q` hides progress, never the line that says where to sign in: without it a
+/// non-interactive run waits for a sign-in nobody can do.
+#[test]
+fn quiet_never_hides_where_to_sign_in() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(401, json!({"error": "invalid_client"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .args(["-q", "--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--authority",
+            &issuer.authority(),
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ]);
+    let run = finish(command);
+    assert!(
+        run.stderr.contains(&format!(
+            "To sign in, open {}/devicelogin and enter the code HSTLCODE",
+            issuer.base()
+        )),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stderr.contains("Step 1"), "{}", run.describe());
+}
+
+/// A panic is a bug: one error line saying so and exit 1, in every build (the release build
+/// aborts on panic, which would otherwise end with SIGABRT and no word). The test runs itself
+/// again as a child that installs the binary's hook and panics.
+#[test]
+fn a_panic_exits_1_with_the_report_line() {
+    if std::env::var_os("ONBOARD_TEST_PANIC_CHILD").is_some() {
+        ::onboard::ui::term::install_panic_hook();
+        panic!("deliberately, token {}", "[not a secret]");
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "hostile::a_panic_exits_1_with_the_report_line",
+            "--nocapture",
+        ])
+        .env("ONBOARD_TEST_PANIC_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("onboard: error: internal error in onboard")
+            && stderr.contains("deliberately")
+            && stderr.contains("please report it"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked at"),
+        "the default hook ran too: {stderr}"
+    );
 }

@@ -163,8 +163,10 @@ impl<'a> Screen<'a> {
         let url = code.verification_uri.as_str();
         let host = crate::http::host_of(&code.verification_uri);
         if !self.interactive {
-            // The contract's line, for logs and for a person reading a CI job.
-            self.line(&format!(
+            // The contract's line, for logs and for a person reading a CI job: without it
+            // nobody can sign in, so --quiet does not hide it.
+            self.stop_waiting();
+            self.out.notice(&format!(
                 "To sign in, open {url} and enter the code {}",
                 code.user_code
             ));
@@ -512,6 +514,9 @@ mod tests {
         }
         fn warn(&mut self, line: &str) {
             self.seen().lines.push(format!("warning: {line}"));
+        }
+        fn notice(&mut self, line: &str) {
+            self.seen().lines.push(line.into());
         }
     }
 
