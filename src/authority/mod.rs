@@ -30,20 +30,14 @@ impl Cloud {
         }
     }
 
+    /// The sign-in host onboard builds the authority with (the first of [`Cloud::login_hosts`]).
     pub fn login_host(self) -> &'static str {
-        match self {
-            Cloud::Global => "login.microsoftonline.com",
-            Cloud::Usgov => "login.microsoftonline.us",
-            Cloud::China => "login.chinacloudapi.cn",
-        }
+        self.login_hosts()[0]
     }
 
+    /// Microsoft Graph's main host in the cloud (the first of [`Cloud::graph_hosts`]).
     pub fn graph_host(self) -> &'static str {
-        match self {
-            Cloud::Global => "graph.microsoft.com",
-            Cloud::Usgov => "graph.microsoft.us",
-            Cloud::China => "microsoftgraph.chinacloudapi.cn",
-        }
+        self.graph_hosts()[0]
     }
 
     /// The hosts the cloud's discovery document may name for its token and device-code
