@@ -4,6 +4,7 @@
 //! Each part is built when a command first asks for it: a command that sends no request never
 //! builds the HTTP client, which reads the system's CA certificates.
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -39,6 +40,8 @@ pub struct Deps {
     /// Where secrets must not be printed by accident (`export`).
     pub stdout_is_terminal: bool,
     config_dir: Option<PathBuf>,
+    /// `ONBOARD_CREDENTIAL` as [`take_exported_credential`] took it from the environment.
+    exported_credential: Option<OsString>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
     vault_mount: String,
@@ -63,7 +66,8 @@ pub struct WizardUi {
 }
 
 impl Deps {
-    pub fn from_cli(global: &GlobalArgs) -> Result<Deps> {
+    /// `exported_credential` is what [`take_exported_credential`] returned.
+    pub fn from_cli(global: &GlobalArgs, exported_credential: Option<OsString>) -> Result<Deps> {
         let colors = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -84,6 +88,7 @@ impl Deps {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
             config_dir: global.config_dir.clone().or_else(default_config_dir),
+            exported_credential,
             store_choice: global.store,
             file_store_announced: false,
         })
@@ -132,10 +137,12 @@ impl Deps {
 
     /// `profiles.json` in the config dir, whatever `--store` says.
     pub fn local_profiles(&self) -> Result<Profiles> {
-        self.config_dir.as_deref().map(Profiles::at).ok_or_else(|| {
+        let dir = self.config_dir.as_deref().ok_or_else(|| {
             Error::usage("no config directory could be found (HOME is not set?)")
                 .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
-        })
+        })?;
+        check_config_dir(dir)?;
+        Ok(Profiles::at(dir))
     }
 
     /// The store chosen with `--store` (the OS keyring by default).
@@ -182,7 +189,6 @@ impl Deps {
             &prefix,
         )?;
         let mut options = self.http_options()?;
-        options.follow_redirects = false;
         if let Some(path) = Var::VaultCaCert.text() {
             let pem = std::fs::read(&path).map_err(|e| {
                 store_error(
@@ -258,7 +264,7 @@ impl Deps {
 
     /// `ONBOARD_CREDENTIAL`, when set: the credential and a store that reads it.
     pub fn env_credential(&self) -> Result<Option<(ExportedCredential, TimedStore)>> {
-        let Some(value) = Var::Credential.os() else {
+        let Some(value) = self.exported_credential.clone() else {
             return Ok(None);
         };
         let value = value.into_string().map_err(|_| {
@@ -313,6 +319,13 @@ impl Deps {
     }
 }
 
+/// Takes `ONBOARD_CREDENTIAL` out of the process environment, so that no child process (the
+/// browser, a clipboard helper) inherits the refresh token it holds. Call it first in `main`,
+/// before any thread starts.
+pub fn take_exported_credential() -> Option<OsString> {
+    Var::Credential.take()
+}
+
 /// `ONBOARD_HTTP_TIMEOUT`, which shortens (or lengthens) the HTTP timeout: for tests and slow
 /// links; the default is [`HttpOptions::default`]'s 30 s.
 fn http_timeout_override() -> Result<Option<std::time::Duration>> {
@@ -326,6 +339,52 @@ fn http_timeout_override() -> Result<Option<std::time::Duration>> {
             "set {name} to a duration such as 10s or 1m, or unset it"
         ))
     })
+}
+
+/// An existing config directory must be the user's alone: whoever else may write to it can
+/// replace profiles.json (pointing a profile at their own server) or the file store. A missing
+/// one is created 0700 when first written.
+#[cfg(unix)]
+fn check_config_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let problem = if meta.uid() != me {
+        Some((
+            format!("is owned by user {}, not by you", meta.uid()),
+            format!(
+                "use a directory of your own (--config-dir), or `chown $(id -u) {}` if it is yours",
+                dir.display()
+            ),
+        ))
+    } else if meta.mode() & 0o022 != 0 {
+        Some((
+            "can be written by other users".to_string(),
+            format!(
+                "run `chmod go-w {}`, or use another --config-dir",
+                dir.display()
+            ),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some((what, hint)) => Err(Error::new(
+            Kind::StoreUnavailable,
+            "unsafe_config_dir",
+            format!("the config directory {} {what}", dir.display()),
+        )
+        .with_hint(hint)),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_config_dir(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// The plaintext file store in `dir`.

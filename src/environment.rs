@@ -109,6 +109,18 @@ impl Var {
         self.names().iter().find_map(std::env::var_os)
     }
 
+    /// Like [`Var::os`], and removes every one of its names from the process environment so
+    /// that no child process inherits it. Only safe before any other thread starts.
+    pub fn take(self) -> Option<OsString> {
+        let value = self.os();
+        for name in self.names() {
+            // SAFETY: called first thing in `main`, before the runtime or any other thread
+            // starts, so nothing reads the environment concurrently.
+            unsafe { std::env::remove_var(name) };
+        }
+        value
+    }
+
     /// The value of the first of its names that is set to text other than blanks.
     pub fn text(self) -> Option<String> {
         self.names()

@@ -5,13 +5,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use onboard::cli::Cli;
-use onboard::deps::{Deps, init_logging};
-use onboard::ui::term::print_error;
+use onboard::deps::{Deps, init_logging, take_exported_credential};
+use onboard::ui::term::{install_panic_hook, print_error};
 
 fn main() -> ExitCode {
+    install_panic_hook();
+    let exported_credential = take_exported_credential();
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
-    let result = Deps::from_cli(&cli.global).and_then(|mut deps| onboard::run(&cli, &mut deps));
+    let result = Deps::from_cli(&cli.global, exported_credential)
+        .and_then(|mut deps| onboard::run(&cli, &mut deps));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

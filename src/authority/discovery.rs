@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::{Authority, is_guid, is_loopback};
+use super::{Authority, Cloud, is_guid, is_loopback};
 use crate::error::{Error, Kind, Result};
 use crate::http::{self, Failure, Reply, Retries, with_retries};
 use crate::oauth::{OAuthError, OAuthErrorBody};
@@ -142,28 +142,62 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
         }
         Ok(url)
     };
-    let token = endpoint(&document.token_endpoint, "token_endpoint")?;
+    // A Microsoft cloud's endpoints are on its own hosts: a discovery document (or anything
+    // answering in its place) that names other hosts is not the cloud's.
+    let pinned = |url: Url,
+                  name: &str,
+                  hosts: fn(Cloud) -> &'static [&'static str]|
+     -> Result<Url> {
+        match authority.cloud {
+            Some(cloud)
+                if !url
+                    .host_str()
+                    .is_some_and(|h| hosts(cloud).iter().any(|p| p.eq_ignore_ascii_case(h)))
+                    || url.port().is_some() =>
+            {
+                Err(Error::usage(format!(
+                    "the discovery document's {name} is on {}, which is not a host of the Microsoft {} cloud",
+                    http::host_of(&url),
+                    cloud.name()
+                ))
+                .with_hint("something answered in place of Microsoft's sign-in service (a proxy or DNS entry?): check HTTPS_PROXY and --cloud"))
+            }
+            _ => Ok(url),
+        }
+    };
+    let token = pinned(
+        endpoint(&document.token_endpoint, "token_endpoint")?,
+        "token_endpoint",
+        Cloud::login_hosts,
+    )?;
     let device_authorization = document
         .device_authorization_endpoint
         .as_deref()
-        .map(|u| endpoint(u, "device_authorization_endpoint"))
+        .map(|u| {
+            pinned(
+                endpoint(u, "device_authorization_endpoint")?,
+                "device_authorization_endpoint",
+                Cloud::login_hosts,
+            )
+        })
         .transpose()?;
     let userinfo = document
         .userinfo_endpoint
         .as_deref()
-        .map(|u| endpoint(u, "userinfo_endpoint"))
+        .map(|u| {
+            pinned(
+                endpoint(u, "userinfo_endpoint")?,
+                "userinfo_endpoint",
+                Cloud::graph_hosts,
+            )
+        })
         .transpose()?;
     let graph = match document.msgraph_host.as_deref() {
-        Some(host) => {
-            // Graph over http only when the authority itself is a loopback http URL (the
-            // simulated tenant); a real tenant's Graph is always https.
-            let scheme = if authority.is_loopback_http() {
-                "http"
-            } else {
-                "https"
-            };
-            Some(endpoint(&format!("{scheme}://{host}/"), "msgraph_host")?)
-        }
+        Some(host) => Some(pinned(
+            graph_base(authority, host)?,
+            "msgraph_host",
+            Cloud::graph_hosts,
+        )?),
         None => None,
     };
     let tenant_id = document.issuer.as_deref().and_then(tenant_id_in);
@@ -175,6 +209,40 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
         graph,
         tenant_id,
     })
+}
+
+/// Graph's base URL from `msgraph_host`, which must be a bare host name (a port is allowed on
+/// loopback): `graph.microsoft.com@evil.example` would otherwise make evil.example Graph.
+/// Graph over http only when the authority itself is a loopback http URL (the simulated
+/// tenant); a real tenant's Graph is always https.
+fn graph_base(authority: &Authority, host: &str) -> Result<Url> {
+    let scheme = if authority.is_loopback_http() {
+        "http"
+    } else {
+        "https"
+    };
+    let bare = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    let url = Url::parse(&format!("{scheme}://{host}/"))
+        .ok()
+        .filter(|url| bare && url.host().is_some() && (url.port().is_none() || is_loopback(url)))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "the discovery document's msgraph_host ({}) is not a host name",
+                host.escape_default()
+            ))
+            .with_hint("the identity provider is misconfigured, or something answered in its place; check --authority and HTTPS_PROXY")
+        })?;
+    if scheme == "http" && !is_loopback(&url) {
+        return Err(Error::usage(format!(
+            "the discovery document's msgraph_host ({}) is not https://",
+            http::host_of(&url)
+        ))
+        .with_hint("plain http:// is accepted only when the authority itself is a loopback http:// URL and Graph is on loopback too"));
+    }
+    Ok(url)
 }
 
 /// Entra's issuer is `https://{host}/{tenant GUID}/v2.0`.
@@ -272,6 +340,87 @@ mod tests {
             Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
         );
         assert_eq!(e.graph.unwrap().as_str(), "https://graph.microsoft.com/");
+    }
+
+    #[test]
+    fn microsoft_clouds_name_only_their_own_hosts() {
+        let authority = Authority::microsoft(Cloud::Global, "contoso.com");
+        let honest = r#""issuer":"https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+            "token_endpoint":"https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token",
+            "device_authorization_endpoint":"https://login.microsoftonline.com/contoso.com/oauth2/v2.0/devicecode",
+            "userinfo_endpoint":"https://graph.microsoft.com/oidc/userinfo","msgraph_host":"graph.microsoft.com""#;
+        assert!(endpoints_from(&authority, doc(&format!("{{{honest}}}"))).is_ok());
+        for (field, lie) in [
+            ("token_endpoint", "https://login.evil.example/t/token"),
+            (
+                "token_endpoint",
+                "https://login.microsoftonline.com:8443/t/token",
+            ),
+            (
+                "token_endpoint",
+                "https://contoso.blob.core.windows.net/token",
+            ),
+            (
+                "device_authorization_endpoint",
+                "https://login.microsoftonline.us/t/devicecode",
+            ),
+            ("userinfo_endpoint", "https://evil.example/userinfo"),
+            ("msgraph_host", "graph.evil.example"),
+            ("msgraph_host", "graph.microsoft.us"),
+        ] {
+            let mut value: serde_json::Value =
+                serde_json::from_str(&format!("{{{honest}}}")).unwrap();
+            value[field] = serde_json::json!(lie);
+            let e = endpoints_from(&authority, serde_json::from_value(value).unwrap()).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{field} {lie}");
+            assert!(e.message.contains(field), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn msgraph_host_is_a_bare_host_name() {
+        let https = Authority::custom(Url::parse("https://idp.example.com/realm").unwrap());
+        let loopback = Authority::custom(Url::parse("http://127.0.0.1:9/t/v2.0").unwrap());
+        let with = |authority: &Authority, host: &str| {
+            endpoints_from(
+                authority,
+                doc(&serde_json::json!({"token_endpoint": format!("{}/token", authority.base), "msgraph_host": host}).to_string()),
+            )
+        };
+        assert_eq!(
+            with(&https, "graph.example.com")
+                .unwrap()
+                .graph
+                .unwrap()
+                .as_str(),
+            "https://graph.example.com/"
+        );
+        assert_eq!(
+            with(&loopback, "127.0.0.1:9")
+                .unwrap()
+                .graph
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/"
+        );
+        for bad in [
+            "graph.microsoft.com@evil.example",
+            "graph.microsoft.com/evil",
+            "graph.microsoft.com?x=1",
+            "graph.microsoft.com#x",
+            "user:pass@graph.microsoft.com",
+            "graph.microsoft.com:8443",
+            "",
+            "graph microsoft com",
+        ] {
+            assert_eq!(with(&https, bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
+        assert_eq!(
+            with(&loopback, "graph.example.com")
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
     }
 
     #[test]

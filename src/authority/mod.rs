@@ -5,10 +5,9 @@
 mod consent;
 mod discovery;
 
+pub use crate::http::is_loopback;
 pub use consent::admin_consent_url;
 pub use discovery::{DiscoveryCache, Endpoints, discover};
-
-use std::net::IpAddr;
 
 use url::Url;
 
@@ -32,19 +31,57 @@ impl Cloud {
         }
     }
 
+    /// The sign-in host onboard builds the authority with (the first of [`Cloud::login_hosts`]).
     pub fn login_host(self) -> &'static str {
+        self.login_hosts()[0]
+    }
+
+    /// Microsoft Graph's main host in the cloud (the first of [`Cloud::graph_hosts`]).
+    pub fn graph_host(self) -> &'static str {
+        self.graph_hosts()[0]
+    }
+
+    /// The hosts the cloud's discovery document may name for its token and device-code
+    /// endpoints: its own sign-in hosts, nothing else.
+    pub fn login_hosts(self) -> &'static [&'static str] {
         match self {
-            Cloud::Global => "login.microsoftonline.com",
-            Cloud::Usgov => "login.microsoftonline.us",
-            Cloud::China => "login.chinacloudapi.cn",
+            Cloud::Global => &["login.microsoftonline.com", "login.microsoft.com"],
+            Cloud::Usgov => &["login.microsoftonline.us"],
+            Cloud::China => &["login.chinacloudapi.cn", "login.partner.microsoftonline.cn"],
         }
     }
 
-    pub fn graph_host(self) -> &'static str {
+    /// The Microsoft Graph hosts of the cloud (`msgraph_host`, and Entra's userinfo endpoint).
+    pub fn graph_hosts(self) -> &'static [&'static str] {
         match self {
-            Cloud::Global => "graph.microsoft.com",
-            Cloud::Usgov => "graph.microsoft.us",
-            Cloud::China => "microsoftgraph.chinacloudapi.cn",
+            Cloud::Global => &["graph.microsoft.com"],
+            Cloud::Usgov => &["graph.microsoft.us", "dod-graph.microsoft.us"],
+            Cloud::China => &["microsoftgraph.chinacloudapi.cn"],
+        }
+    }
+
+    /// The hosts whose pages a device-code answer may send the user to. Entra names
+    /// `https://microsoft.com/devicelogin`, and recorded answers `https://www.microsoft.com/link`;
+    /// the sign-in hosts themselves serve the page too.
+    pub fn verification_hosts(self) -> &'static [&'static str] {
+        match self {
+            Cloud::Global => &[
+                "microsoft.com",
+                "www.microsoft.com",
+                "login.microsoftonline.com",
+                "login.microsoft.com",
+            ],
+            Cloud::Usgov => &[
+                "microsoft.com",
+                "www.microsoft.com",
+                "login.microsoftonline.us",
+            ],
+            Cloud::China => &[
+                "microsoft.com",
+                "www.microsoft.com",
+                "login.chinacloudapi.cn",
+                "login.partner.microsoftonline.cn",
+            ],
         }
     }
 
@@ -80,6 +117,39 @@ impl Authority {
         Authority { base, cloud: None }
     }
 
+    /// An authority read back from a saved profile or an exported credential, checked as the
+    /// command line's would be: https (http only on loopback), and for a Microsoft cloud its
+    /// own sign-in host over https.
+    pub fn from_saved(base: &str, cloud: Option<&str>) -> Result<Authority> {
+        let again = "run `onboard invite` again for this profile (or export it again)";
+        let url = parse_url(base, "the saved authority").map_err(|e| e.with_hint(again))?;
+        let cloud = match cloud {
+            None => None,
+            Some(name) => Some(Cloud::from_name(name).ok_or_else(|| {
+                Error::usage(format!(
+                    "the saved cloud '{}' is not one onboard knows",
+                    name.escape_default()
+                ))
+                .with_hint(again)
+            })?),
+        };
+        if let Some(cloud) = cloud
+            && !(url.scheme() == "https"
+                && url.port().is_none()
+                && url
+                    .host_str()
+                    .is_some_and(|h| cloud.login_hosts().contains(&h)))
+        {
+            return Err(Error::usage(format!(
+                "the saved authority is on {}, which is not a sign-in host of the Microsoft {} cloud",
+                crate::http::host_of(&url),
+                cloud.name()
+            ))
+            .with_hint(again));
+        }
+        Ok(Authority { base: url, cloud })
+    }
+
     pub fn discovery_url(&self) -> Url {
         let mut url = self.base.clone();
         let path = format!(
@@ -104,36 +174,24 @@ impl Authority {
     }
 
     /// The device-code phishing guard: the sign-in page a device-code answer names must be on
-    /// Microsoft's hosts for a Microsoft authority, and on the authority's own host otherwise.
+    /// one of the cloud's own sign-in page hosts for a Microsoft authority (exact names: a
+    /// domain suffix such as `chinacloudapi.cn` also covers customers' storage hosts), and on
+    /// the authority's own host otherwise.
     pub fn trusts_verification_page(&self, uri: &Url) -> bool {
-        let Some(host) = uri.host_str().map(str::to_ascii_lowercase) else {
+        let Some(host) = uri.host_str() else {
             return false;
         };
-        if self.cloud.is_some() {
-            const MICROSOFT: [&str; 6] = [
-                "microsoft.com",
-                "microsoftonline.com",
-                "microsoftonline.us",
-                "microsoft.us",
-                "chinacloudapi.cn",
-                "microsoftonline.cn",
-            ];
-            return MICROSOFT
-                .iter()
-                .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+        match self.cloud {
+            Some(cloud) => {
+                uri.scheme() == "https"
+                    && uri.port().is_none()
+                    && cloud
+                        .verification_hosts()
+                        .iter()
+                        .any(|h| h.eq_ignore_ascii_case(host))
+            }
+            None => self.base.origin() == uri.origin(),
         }
-        self.base
-            .host_str()
-            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
-    }
-}
-
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 
@@ -221,7 +279,7 @@ pub fn parse_upn(text: &str) -> Result<String> {
     let valid = match upn.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
-                && !local.chars().any(|c| c.is_whitespace() || c == '@')
+                && local.chars().all(is_upn_char)
                 && is_domain(&domain.to_ascii_lowercase())
         }
         None => false,
@@ -234,6 +292,37 @@ pub fn parse_upn(text: &str) -> Result<String> {
                 .with_hint("give the service account's sign-in name, e.g. svc-onboard@contoso.com"),
         )
     }
+}
+
+/// A UPN's local part: letters and digits (of any script) and RFC 5322's other atext
+/// characters and the dot. Never a control character, a space or a bidirectional override,
+/// which would let a name read differently on screen than it is.
+fn is_upn_char(c: char) -> bool {
+    c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+}
+
+/// Scopes as given (each entry may hold several, space separated), split into scope tokens.
+/// RFC 6749 §3.3 allows printable ASCII except space, `"` and `\\` in a scope token.
+pub fn parse_scopes(given: &[String]) -> Result<Vec<String>> {
+    let mut scopes = Vec::new();
+    for token in given
+        .iter()
+        .flat_map(|s| s.split(' '))
+        .filter(|t| !t.is_empty())
+    {
+        let valid = token
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        if !valid {
+            return Err(Error::usage(format!(
+                "'{}' is not a scope",
+                token.escape_default()
+            ))
+            .with_hint("a scope is printable ASCII without spaces, quotes or backslashes, e.g. User.Read or https://graph.microsoft.com/Mail.Read"));
+        }
+        scopes.push(token.to_string());
+    }
+    Ok(scopes)
 }
 
 pub fn is_guid(text: &str) -> bool {
@@ -305,8 +394,35 @@ mod tests {
             "svc@",
             "s vc@contoso.com",
             "svc@contoso",
+            "svc\u{1b}[2J@contoso.com",
+            "svc\u{9b}@contoso.com",
+            "svc\u{202e}moc@contoso.com",
+            "svc\t@contoso.com",
         ] {
             assert_eq!(parse_upn(bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
+        assert!(parse_upn("o'brien.j-2@contoso.com").is_ok());
+        assert!(parse_upn("jürgen@contoso.com").is_ok());
+    }
+
+    #[test]
+    fn scopes_are_rfc_6749_scope_tokens() {
+        let given = vec![
+            "User.Read  Mail.Read".to_string(),
+            "https://graph.microsoft.com/.default".into(),
+        ];
+        assert_eq!(
+            parse_scopes(&given).unwrap(),
+            [
+                "User.Read",
+                "Mail.Read",
+                "https://graph.microsoft.com/.default"
+            ]
+        );
+        for bad in ["User.Read\u{1b}[2J", "a\"b", "a\\b", "Mail.Réad", "x\ty"] {
+            let e = parse_scopes(&[bad.to_string()]).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(!e.message.contains('\u{1b}'), "{}", e.message);
         }
     }
 
@@ -350,7 +466,8 @@ mod tests {
         for ok in [
             "https://microsoft.com/devicelogin",
             "https://www.microsoft.com/link",
-            "https://login.microsoftonline.us/x",
+            "https://login.microsoftonline.com/common/oauth2/deviceauth",
+            "https://login.microsoft.com/device",
         ] {
             assert!(
                 microsoft.trusts_verification_page(&Url::parse(ok).unwrap()),
@@ -361,19 +478,64 @@ mod tests {
             "https://microsoft.com.evil.example/devicelogin",
             "https://evilmicrosoft.com/",
             "https://login.example/",
+            // Exact hosts, not domain suffixes: anyone can own a host under these.
+            "https://devicelogin.microsoft.com/",
+            "https://contoso.blob.core.windows.net/microsoft.com",
+            "https://login.microsoftonline.us/x",
+            // Not https, or another port on the right host.
+            "http://microsoft.com/devicelogin",
+            "https://microsoft.com:8443/devicelogin",
         ] {
             assert!(
                 !microsoft.trusts_verification_page(&Url::parse(bad).unwrap()),
                 "{bad}"
             );
         }
+        let china = Authority::microsoft(Cloud::China, "contoso.cn");
+        assert!(china.trusts_verification_page(
+            &Url::parse("https://login.chinacloudapi.cn/common/oauth2/deviceauth").unwrap()
+        ));
+        assert!(!china.trusts_verification_page(
+            &Url::parse("https://evil.blob.core.chinacloudapi.cn/devicelogin").unwrap()
+        ));
         let custom = Authority::custom(Url::parse("https://idp.example/realm").unwrap());
         assert!(
             custom.trusts_verification_page(&Url::parse("https://idp.example/device").unwrap())
         );
         assert!(
+            !custom
+                .trusts_verification_page(&Url::parse("https://idp.example:8443/device").unwrap())
+        );
+        assert!(
             !custom.trusts_verification_page(&Url::parse("https://other.example/device").unwrap())
         );
+    }
+
+    #[test]
+    fn saved_authorities_follow_the_command_line_rules() {
+        let global = Authority::from_saved(
+            "https://login.microsoftonline.com/contoso.com/v2.0",
+            Some("global"),
+        )
+        .unwrap();
+        assert_eq!(global, Authority::microsoft(Cloud::Global, "contoso.com"));
+        assert!(Authority::from_saved("http://127.0.0.1:9/t/v2.0", None).is_ok());
+        for (base, cloud) in [
+            ("http://idp.example/realm", None),
+            ("ftp://idp.example/realm", None),
+            ("not a url", None),
+            ("http://127.0.0.1:9/t/v2.0", Some("global")),
+            ("https://login.microsoftonline.us/t/v2.0", Some("global")),
+            (
+                "https://login.microsoftonline.com.evil.example/t/v2.0",
+                Some("global"),
+            ),
+            ("https://login.microsoftonline.com/t/v2.0", Some("mars")),
+        ] {
+            let e = Authority::from_saved(base, cloud).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{base} {cloud:?}");
+            assert!(e.hint.is_some());
+        }
     }
 
     #[test]

@@ -6,9 +6,8 @@
 use std::sync::Arc;
 
 use reqwest::Client;
-use url::Url;
 
-use crate::authority::{Authority, Cloud, DiscoveryCache, Endpoints};
+use crate::authority::{Authority, DiscoveryCache, Endpoints};
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, TokenSet};
@@ -103,23 +102,12 @@ impl Session {
     }
 }
 
-/// The authority a profile was saved with.
+/// The authority a profile was saved with, checked as if it had been typed.
 pub fn authority_of(profile: &Profile) -> Result<Authority> {
-    let base = Url::parse(&profile.connection.authority).map_err(|_| {
-        Error::usage(format!(
-            "the saved authority '{}' is not a URL",
-            profile.connection.authority
-        ))
-        .with_hint("run `onboard invite` again for this profile")
-    })?;
-    Ok(Authority {
-        base,
-        cloud: profile
-            .connection
-            .cloud
-            .as_deref()
-            .and_then(Cloud::from_name),
-    })
+    Authority::from_saved(
+        &profile.connection.authority,
+        profile.connection.cloud.as_deref(),
+    )
 }
 
 /// The one profile a command acts on, and where its token lives.

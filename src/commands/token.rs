@@ -7,13 +7,8 @@ use crate::deps::Deps;
 use crate::error::Result;
 
 pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
+    let scopes = crate::authority::parse_scopes(&args.scopes)?;
     let selected = session::select(deps, profile_flag)?;
-    let scopes: Vec<String> = args
-        .scopes
-        .iter()
-        .flat_map(|s| s.split_whitespace())
-        .map(String::from)
-        .collect();
     let (_, tokens) = Session::new(deps.http()?)
         .redeem(&selected.store, &selected.name, &selected.profile, &scopes)
         .await?;

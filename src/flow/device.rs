@@ -93,10 +93,13 @@ pub fn parse_device_code(body: &[u8]) -> std::result::Result<DeviceCode, String>
         .or(wire.verification_url)
         .ok_or("the answer has no verification_uri")?;
     let verification_uri = parse_url(&uri, "verification_uri").map_err(|e| e.message.clone())?;
+    // The page with the code filled in is what Enter and the QR code open, so it must be the
+    // same page's site: one on another origin is dropped (the phishing guard checks only one).
     let verification_uri_complete = wire
         .verification_uri_complete
         .as_deref()
-        .and_then(|u| parse_url(u, "verification_uri_complete").ok());
+        .and_then(|u| parse_url(u, "verification_uri_complete").ok())
+        .filter(|u| u.origin() == verification_uri.origin());
     if wire.user_code.trim().is_empty() || wire.device_code.expose().is_empty() {
         return Err("the answer has an empty user_code or device_code".into());
     }
@@ -154,6 +157,20 @@ mod tests {
         let code = parse_device_code(br#"{"user_code":"A","device_code":"x","verification_uri":"https://idp.example/device","verification_uri_complete":"https://idp.example/device?user_code=A","expires_in":600}"#).unwrap();
         assert_eq!(code.interval, Duration::from_secs(5));
         assert!(code.verification_uri_complete.is_some());
+    }
+
+    #[test]
+    fn a_complete_uri_on_another_site_is_dropped() {
+        for foreign in [
+            "https://evil.example/device?user_code=A",
+            "https://microsoft.com.evil.example/devicelogin",
+            "https://microsoft.com:444/devicelogin",
+            "http://microsoft.com/devicelogin",
+        ] {
+            let body = serde_json::json!({"user_code":"A","device_code":"x","verification_uri":"https://microsoft.com/devicelogin","verification_uri_complete":foreign,"expires_in":600});
+            let code = parse_device_code(body.to_string().as_bytes()).unwrap();
+            assert!(code.verification_uri_complete.is_none(), "{foreign}");
+        }
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub async fn poll_for_tokens(
     ];
     drive(
         code,
-        || post_token(client, &endpoints.token, &form, scopes),
+        || post_token(client, endpoints, client_id, &form, scopes),
         on_event,
     )
     .await
@@ -200,13 +200,14 @@ where
 
 fn observe(reply: Result<TokenReply>) -> (Observation, Option<TokenSet>) {
     match reply {
-        Err(error) => (
+        Err(error) if error.kind == Kind::Unreachable => (
             Observation::Transient {
                 error,
                 retry_after: None,
             },
             None,
         ),
+        Err(error) => (Observation::Terminal(error), None),
         Ok(TokenReply::OAuth { body, .. }) if body.error == OAuthError::AuthorizationPending => {
             (Observation::Pending, None)
         }

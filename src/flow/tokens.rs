@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
-use url::Url;
 
 use super::classify;
 use super::jwt::{self, Claims};
@@ -25,6 +24,17 @@ pub struct TokenSet {
     pub expires_at: jiff::Timestamp,
     /// From the id_token when there is one, otherwise from the access token.
     pub claims: Claims,
+    /// Whether an ID token came: its claims must pass [`jwt::check_id_token`] before use.
+    id_token: IdToken,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdToken {
+    Absent,
+    /// `claims` are the ID token's.
+    Read,
+    /// Not a JWT: OpenID Connect says it must be one.
+    Unreadable,
 }
 
 #[derive(Deserialize)]
@@ -53,19 +63,51 @@ pub(crate) enum TokenReply {
     Other(Reply),
 }
 
+/// POSTs a token request (`form` names `client_id`) to the authority's token endpoint. Tokens
+/// with an ID token come back only when it is this sign-in's ([`TokenSet::check_id_token`]).
 pub(crate) async fn post_token(
     client: &Client,
-    url: &Url,
+    endpoints: &Endpoints,
+    client_id: &str,
     form: &[(&str, &str)],
     requested_scopes: &[String],
 ) -> Result<TokenReply> {
     let request = client
-        .post(url.clone())
+        .post(endpoints.token.clone())
         .form(form)
         .build()
         .map_err(|e| Error::unexpected(e.to_string()))?;
     let reply = http::execute(client, request).await?;
-    Ok(sort_reply(reply, requested_scopes))
+    let reply = sort_reply(reply, requested_scopes);
+    if let TokenReply::Tokens(tokens) = &reply {
+        tokens.check_id_token(endpoints, client_id)?;
+    }
+    Ok(reply)
+}
+
+impl TokenSet {
+    /// The ID token's claims decide who signed in, so they must be this sign-in's: issued by
+    /// the discovered issuer, for this client, not expired, for the authority's tenant.
+    fn check_id_token(&self, endpoints: &Endpoints, client_id: &str) -> Result<()> {
+        match self.id_token {
+            IdToken::Absent => Ok(()),
+            IdToken::Unreadable => Err(Error::new(
+                crate::error::Kind::Usage,
+                "bad_id_token",
+                "the ID token from the token endpoint is not a JWT; nothing from it was used",
+            )
+            .with_hint("the identity provider is not speaking OpenID Connect as expected: check --authority")),
+            IdToken::Read => jwt::check_id_token(
+                &self.claims,
+                &jwt::IdTokenExpectations {
+                    issuer: endpoints.issuer.as_deref(),
+                    client_id,
+                    tenant_id: endpoints.tenant_id.as_deref(),
+                    now: jiff::Timestamp::now().as_second(),
+                },
+            ),
+        }
+    }
 }
 
 pub(super) fn sort_reply(reply: Reply, requested_scopes: &[String]) -> TokenReply {
@@ -95,10 +137,14 @@ pub fn parse_tokens(body: &[u8], requested_scopes: &[String]) -> Option<TokenSet
         // RFC 6749 §5.1: no `scope` means the requested ones were granted.
         _ => requested_scopes.to_vec(),
     };
-    let claims = wire
-        .id_token
-        .as_ref()
-        .and_then(|t| jwt::decode(t.expose()))
+    let id_claims = wire.id_token.as_ref().map(|t| jwt::decode(t.expose()));
+    let id_token = match &id_claims {
+        None => IdToken::Absent,
+        Some(Some(_)) => IdToken::Read,
+        Some(None) => IdToken::Unreadable,
+    };
+    let claims = id_claims
+        .flatten()
         .or_else(|| jwt::decode(wire.access_token.expose()))
         .unwrap_or_default();
     let lifetime = Duration::from_secs(wire.expires_in.unwrap_or(3600).min(366 * 24 * 3600));
@@ -111,6 +157,7 @@ pub fn parse_tokens(body: &[u8], requested_scopes: &[String]) -> Option<TokenSet
         scopes,
         expires_at,
         claims,
+        id_token,
     })
 }
 
@@ -151,7 +198,7 @@ pub async fn refresh(
         form.push(("scope", &scope));
     }
     let mut tokens = with_retries(retries, || async {
-        post_token(client, &endpoints.token, &form, scopes)
+        post_token(client, endpoints, client_id, &form, scopes)
             .await?
             .into_result()
     })
@@ -204,6 +251,8 @@ pub fn missing_scopes(requested: &[String], granted: &[String]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use url::Url;
+
     use super::*;
 
     fn s(v: &[&str]) -> Vec<String> {

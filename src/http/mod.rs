@@ -27,9 +27,6 @@ pub struct HttpOptions {
     /// For the whole request, body included.
     pub timeout: Duration,
     pub extra_ca_pem: Option<Vec<u8>>,
-    /// Follow up to five redirects; off for clients that send a credential in a header of
-    /// their own (a redirect would carry it to wherever it points).
-    pub follow_redirects: bool,
 }
 
 impl Default for HttpOptions {
@@ -38,7 +35,6 @@ impl Default for HttpOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             extra_ca_pem: None,
-            follow_redirects: true,
         }
     }
 }
@@ -67,11 +63,9 @@ pub fn build_client(options: &HttpOptions) -> Result<Client> {
         .user_agent(USER_AGENT)
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
-        .redirect(if options.follow_redirects {
-            reqwest::redirect::Policy::limited(5)
-        } else {
-            reqwest::redirect::Policy::none()
-        });
+        // Redirects are followed by `execute`, which knows the method: reqwest's policy would
+        // re-send a POST's body (a refresh token, a device code) on a 307 or 308.
+        .redirect(reqwest::redirect::Policy::none());
     if let Some(pem) = &options.extra_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             Error::usage(format!("the CA certificate is not valid PEM: {e}"))
@@ -127,8 +121,92 @@ pub fn host_of(url: &Url) -> String {
     }
 }
 
+/// How many redirects a GET follows before giving up.
+const MAX_REDIRECTS: usize = 5;
+
 /// Sends `request` with `client` and reads the reply within the size limit.
+///
+/// Redirects: a GET follows up to [`MAX_REDIRECTS`] of them within its own origin (same scheme,
+/// host and port, which is https or a loopback host), so a bearer token never travels to
+/// another server. Any other request is never redirected: the token and device-code POSTs
+/// carry secrets in their bodies, which a 307 or 308 would re-send wherever it points.
 pub async fn execute(client: &Client, request: reqwest::Request) -> Result<Reply> {
+    let mut request = request;
+    let mut hops = 0;
+    loop {
+        let again = (request.method() == reqwest::Method::GET)
+            .then(|| request.try_clone())
+            .flatten();
+        let method = request.method().clone();
+        let reply = execute_once(client, request).await?;
+        let Some(target) = redirect_target(&reply) else {
+            return Ok(reply);
+        };
+        let refused = |why: &str| redirect_refused(&method, &reply, &target, why);
+        let Some(mut next) = again else {
+            return Err(refused(
+                "a request that carries a token or code is never redirected",
+            ));
+        };
+        if target.origin() != reply.url.origin()
+            || !(target.scheme() == "https" || is_loopback(&target))
+        {
+            return Err(refused(
+                "a redirect is followed only to the same https address",
+            ));
+        }
+        if hops == MAX_REDIRECTS {
+            return Err(refused("too many redirects"));
+        }
+        hops += 1;
+        *next.url_mut() = target;
+        request = next;
+    }
+}
+
+/// Where a 3xx reply points, when it names a place (`304 Not Modified` and a 3xx without a
+/// usable `Location` are ordinary replies for the caller to judge).
+fn redirect_target(reply: &Reply) -> Option<Url> {
+    if !reply.status.is_redirection() || reply.status == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    let location = reply
+        .headers
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    reply.url.join(location).ok()
+}
+
+fn redirect_refused(method: &reqwest::Method, reply: &Reply, target: &Url, why: &str) -> Error {
+    // Not a passing failure to retry: the server will point elsewhere again (exit 2, as for a
+    // discovery document that names plain-http endpoints).
+    Error::new(
+        Kind::Usage,
+        "redirect_refused",
+        format!(
+            "{} answered the {method} to {} with a redirect (HTTP {}) to {}, which onboard did not follow: {why}",
+            reply.host(),
+            reply.url.path(),
+            reply.status.as_u16(),
+            host_of(target),
+        ),
+    )
+    .with_hint("the identity provider must answer at the endpoints its discovery document names; check --authority, and HTTPS_PROXY if a proxy rewrites answers")
+}
+
+/// True for `localhost` and loopback addresses: the only hosts allowed plain http.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// One request and its reply, read within the size limit.
+async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Reply> {
     let url = request.url().clone();
     tracing::debug!(method = %request.method(), url = %redact_query(&url), "sending");
     let mut response = client

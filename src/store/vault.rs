@@ -209,7 +209,7 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// `http` must come from the crate's client builder, without redirects (a redirect would
+    /// `http` must come from the crate's client builder, which follows no redirect (a redirect would
     /// carry the vault token to wherever it points). Call within the tokio runtime.
     pub fn new(config: VaultConfig, http: Client) -> Result<Vault> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {

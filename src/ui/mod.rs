@@ -4,6 +4,7 @@
 
 pub mod term;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -16,6 +17,8 @@ pub trait Output: Send {
     fn info(&mut self, line: &str);
     /// Something the user should know even with `--quiet`.
     fn warn(&mut self, line: &str);
+    /// A line a person must act on (where to sign in), shown even with `--quiet`.
+    fn notice(&mut self, line: &str);
 }
 
 /// Questions with typed answers.
@@ -58,4 +61,80 @@ pub trait Clipboard: Send {
 pub trait Browser: Send {
     /// `Err` says why no browser was opened, in words for the user.
     fn open(&mut self, url: &str) -> std::result::Result<(), String>;
+}
+
+/// Text as it may reach a terminal. Servers and invitation links put words in front of the
+/// user (error descriptions, Graph messages, tenant names, codes, claims), and a control
+/// character among them could move the cursor, rewrite earlier lines, set the window title,
+/// hide a warning or reverse what a line says. Every line `term` prints passes through here:
+/// C0 controls (except newline and tab), DEL, C1 controls and Unicode bidirectional controls
+/// are removed. With `keep_colour`, complete SGR sequences (`ESC [ digits ; m`, the colours
+/// and weights `console` writes) stay; every other escape sequence loses its ESC and so
+/// shows as harmless text.
+pub fn printable(text: &str, keep_colour: bool) -> Cow<'_, str> {
+    if !text.chars().any(is_unprintable) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b'
+            && keep_colour
+            && let Some(len) = sgr_len(rest)
+        {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        if !is_unprintable(c) {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+fn is_unprintable(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        // Bidirectional marks, embeddings, overrides and isolates.
+        | '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The length of the SGR sequence `text` starts with, if it starts with one.
+fn sgr_len(text: &str) -> Option<usize> {
+    let params = text.strip_prefix("\x1b[")?;
+    let digits = params
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (params.as_bytes().get(digits) == Some(&b'm')).then_some(2 + digits + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "AADSTS1: bad\x1b[2J\x1b]0;pwned\x07\u{9b}31m\r\u{202e}txt.exe\u{7f}";
+        assert_eq!(
+            printable(hostile, false),
+            "AADSTS1: bad[2J]0;pwned31mtxt.exe"
+        );
+        assert_eq!(
+            printable(hostile, true),
+            "AADSTS1: bad[2J]0;pwned31mtxt.exe"
+        );
+        assert_eq!(printable("a\tb\nc", false), "a\tb\nc");
+    }
+
+    #[test]
+    fn colour_stays_only_when_asked_for() {
+        let styled = "\x1b[1m\x1b[33mCODE\x1b[0m";
+        assert_eq!(printable(styled, true), styled);
+        assert_eq!(printable(styled, false), "[1m[33mCODE[0m");
+        // An SGR cut short is not one.
+        assert_eq!(printable("\x1b[31", true), "[31");
+    }
 }

@@ -8,7 +8,7 @@ use console::{Term, style};
 use dialoguer::theme::ColorfulTheme;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner};
+use super::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner, printable};
 use crate::error::{Error, Kind, Result};
 
 pub struct TermOutput {
@@ -19,19 +19,48 @@ impl Output for TermOutput {
     fn data(&mut self, line: &str) {
         let mut out = std::io::stdout().lock();
         // A closed pipe (`onboard ... | head -1`) is not worth a panic.
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", printable(line, console::colors_enabled()));
         let _ = out.flush();
     }
 
     fn info(&mut self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            eprintln!("{}", for_stderr(line));
         }
     }
 
     fn warn(&mut self, line: &str) {
-        eprintln!("{} {line}", style("warning:").yellow().bold());
+        eprintln!("{} {}", style("warning:").yellow().bold(), for_stderr(line));
     }
+
+    fn notice(&mut self, line: &str) {
+        eprintln!("{}", for_stderr(line));
+    }
+}
+
+/// A bug: the panic's one line and where to report it, then exit 1 (the contract's code for
+/// "a bug in onboard"). Installed by `main`; it runs before the release build's abort, so the
+/// line and the exit code are the same in every build. The terminal is put back first.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        keys::restore();
+        let _ = Term::stderr().show_cursor();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        print_error(&Error::unexpected(format!(
+            "internal error in onboard {}: {what}{place}",
+            env!("CARGO_PKG_VERSION")
+        )));
+        std::process::exit(1);
+    }));
 }
 
 /// The error as the user sees it: one line, then the hint. Nothing when the command has
@@ -40,10 +69,19 @@ pub fn print_error(error: &Error) {
     if error.reported {
         return;
     }
-    eprintln!("{} {error}", style("onboard: error:").red().bold());
+    eprintln!(
+        "{} {}",
+        style("onboard: error:").red().bold(),
+        for_stderr(&error.to_string())
+    );
     if let Some(hint) = &error.hint {
-        eprintln!("  {} {hint}", style("hint:").cyan().bold());
+        eprintln!("  {} {}", style("hint:").cyan().bold(), for_stderr(hint));
     }
+}
+
+/// A line for stderr, fit for a terminal ([`printable`]).
+fn for_stderr(line: &str) -> std::borrow::Cow<'_, str> {
+    printable(line, console::colors_enabled_stderr())
 }
 
 /// Colours on or off for stdout and stderr alike.
@@ -86,10 +124,10 @@ impl Prompter for TermPrompter {
     ) -> Result<String> {
         let theme = ColorfulTheme::default();
         let mut input = dialoguer::Input::<String>::with_theme(&theme)
-            .with_prompt(prompt)
+            .with_prompt(for_stderr(prompt))
             .validate_with(|s: &String| check(s.trim()));
         if let Some(initial) = initial {
-            input = input.with_initial_text(initial);
+            input = input.with_initial_text(for_stderr(initial));
         }
         input
             .interact_text_on(&Term::stderr())
@@ -99,7 +137,7 @@ impl Prompter for TermPrompter {
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
         dialoguer::Confirm::with_theme(&ColorfulTheme::default())
-            .with_prompt(prompt)
+            .with_prompt(for_stderr(prompt))
             .default(default)
             .wait_for_newline(true)
             .interact_on(&Term::stderr())
@@ -133,7 +171,7 @@ impl Spinner for TermSpinner {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        bar.set_message(message.to_string());
+        bar.set_message(for_stderr(message).into_owned());
     }
 
     fn hide(&mut self) {

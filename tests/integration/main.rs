@@ -10,6 +10,7 @@ mod faults;
 mod flow;
 mod generated;
 mod help;
+mod hostile;
 mod hygiene;
 mod interop;
 mod keyring;

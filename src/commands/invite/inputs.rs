@@ -164,7 +164,7 @@ impl Known {
             tenant,
             client_id,
             account,
-            scopes: flow::normalize_scopes(&self.scopes),
+            scopes: flow::normalize_scopes(&authority::parse_scopes(&self.scopes)?),
             profile,
         })
     }

@@ -67,7 +67,7 @@ struct Wizard<'a> {
 
 /// How one sign-in attempt ended.
 enum Attempt {
-    SignedIn(TokenSet),
+    SignedIn(Box<TokenSet>),
     /// The tenant's reviewer must approve first.
     ApprovalNeeded(Option<Error>),
     /// The code expired or was declined and the operator wants a fresh one.
@@ -152,7 +152,7 @@ impl Wizard<'_> {
             self.screen.show_code(&code, inputs, &inputs.authority);
             let outcome = self.wait(inputs, endpoints, &code).await?;
             match outcome {
-                Attempt::SignedIn(tokens) => return Ok(tokens),
+                Attempt::SignedIn(tokens) => return Ok(*tokens),
                 Attempt::Again => {}
                 Attempt::ApprovalNeeded(error) => {
                     approval_pending = true;
@@ -229,7 +229,7 @@ impl Wizard<'_> {
         self.screen.stop_waiting();
         drop(keys);
         match result {
-            Ok(tokens) => Ok(Attempt::SignedIn(tokens)),
+            Ok(tokens) => Ok(Attempt::SignedIn(Box::new(tokens))),
             Err(error) => self.after_failed_attempt(error),
         }
     }

@@ -163,8 +163,10 @@ impl<'a> Screen<'a> {
         let url = code.verification_uri.as_str();
         let host = crate::http::host_of(&code.verification_uri);
         if !self.interactive {
-            // A fixed line, for logs and for a person reading a CI job.
-            self.line(&format!(
+            // A fixed line, for logs and for a person reading a CI job: without it
+            // nobody can sign in, so --quiet does not hide it.
+            self.stop_waiting();
+            self.out.notice(&format!(
                 "To sign in, open {url} and enter the code {}",
                 code.user_code
             ));
@@ -194,7 +196,10 @@ impl<'a> Screen<'a> {
             style(&inputs.account).bold()
         ));
         self.untrusted_host = None;
-        if !authority.trusts_verification_page(&code.verification_uri) {
+        let opens = page_to_open(code);
+        if !authority.trusts_verification_page(&code.verification_uri)
+            || !authority.trusts_verification_page(opens)
+        {
             self.warn(&format!(
                 "the sign-in page is on {host}, which is not {}'s: make sure this is expected before signing in",
                 authority.describe()
@@ -202,14 +207,12 @@ impl<'a> Screen<'a> {
             self.untrusted_host = Some(host);
         }
         if self.qr {
-            self.show_qr(
-                code.verification_uri_complete
-                    .as_ref()
-                    .unwrap_or(&code.verification_uri),
-            );
+            self.show_qr(opens);
         }
+        // The exact address Enter opens: with the code filled in, it differs from the one above.
+        let enter = format!("[Enter] open {opens} in your browser  [c] copy the code again");
         let mut keys = vec![
-            "[Enter] open the page in your browser  [c] copy the code again",
+            enter.as_str(),
             "[a] the account sees \"Approval required\"  [n] new code  [q] quit",
         ];
         if self.demo {
@@ -239,11 +242,7 @@ impl<'a> Screen<'a> {
     }
 
     pub fn open_browser(&mut self, code: &DeviceCode) {
-        let url = code
-            .verification_uri_complete
-            .as_ref()
-            .unwrap_or(&code.verification_uri)
-            .to_string();
+        let url = page_to_open(code).to_string();
         self.stop_waiting();
         if !self.interactive {
             // Nobody could confirm an unexpected host, and nobody is there to use the page.
@@ -445,6 +444,14 @@ impl<'a> Screen<'a> {
     }
 }
 
+/// What Enter and the QR code open: the page with the code filled in when the server named one
+/// (on the same site: see `parse_device_code`), else the plain page.
+fn page_to_open(code: &DeviceCode) -> &Url {
+    code.verification_uri_complete
+        .as_ref()
+        .unwrap_or(&code.verification_uri)
+}
+
 /// The wizard's validation and `onboard validate` are the same check.
 fn validated_words(checked: &Checked) -> String {
     match &checked.error {
@@ -526,6 +533,9 @@ mod tests {
         }
         fn warn(&mut self, line: &str) {
             self.seen().lines.push(format!("warning: {line}"));
+        }
+        fn notice(&mut self, line: &str) {
+            self.seen().lines.push(line.into());
         }
     }
 

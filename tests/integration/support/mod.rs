@@ -1,5 +1,6 @@
 //! Fixtures shared by the integration tests.
 
+pub mod hostile;
 pub mod keyring;
 pub mod onboarded;
 pub mod pty;

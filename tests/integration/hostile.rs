@@ -1,0 +1,647 @@
+//! Hardening (README's Security section): the real binary against [`Hostile`], a loopback
+//! issuer whose discovery document and endpoints lie, redirect secrets to another port, and put
+//! terminal escape sequences in what they say; and against a hostile neighbourhood: a config
+//! directory others can write, a browser that reads the environment, a quiet flag, a panic.
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT};
+use crate::support::onboard;
+use crate::support::onboarded::{Run, run, run as finish};
+
+const REFRESH_TOKEN: &str = "refresh-token-secret-0815";
+const DEVICE_CODE: &str = "device-code-secret-4711";
+
+/// `ONBOARD_CREDENTIAL` for a profile at `authority`.
+fn credential(authority: &str) -> String {
+    json!({
+        "version": 1,
+        "profile": "hostile",
+        "authority": authority,
+        "tenant": TENANT,
+        "tenant_id": TENANT,
+        "client_id": CLIENT_ID,
+        "account": "svc@contoso.example",
+        "scopes": ["openid", "offline_access"],
+        "refresh_token": REFRESH_TOKEN,
+    })
+    .to_string()
+}
+
+/// `onboard validate --json` with the exported credential, in an empty config directory.
+fn validate(authority: &str) -> (Run, TempDir) {
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .env("ONBOARD_CREDENTIAL", credential(authority))
+        .arg("--config-dir")
+        .arg(dir.path())
+        .args(["validate", "--json"]);
+    (run(command), dir)
+}
+
+/// `onboard invite --non-interactive --json` against `authority`.
+fn invite(authority: &str, extra: &[&str]) -> (Run, TempDir) {
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--json",
+            "--authority",
+            authority,
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+            "--timeout",
+            "20s",
+        ])
+        .args(extra);
+    (run(command), dir)
+}
+
+/// Tokens as an honest token endpoint gives them (no ID token: opaque tokens are allowed).
+fn tokens() -> Value {
+    json!({
+        "token_type": "Bearer",
+        "access_token": "access-token-secret-42",
+        "refresh_token": "rotated-refresh-token-43",
+        "scope": "openid offline_access",
+        "expires_in": 3600,
+    })
+}
+
+fn leaked(recorder: &Hostile, secret: &str) -> bool {
+    recorder.seen().iter().any(|s| {
+        s.body.contains(secret)
+            || s.path.contains(secret)
+            || s.headers.iter().any(|(_, v)| v.contains(secret))
+    })
+}
+
+/// A 307 or 308 from the token endpoint asks for the same POST, refresh token included, at
+/// another address: it is refused, and the other port never hears of the token.
+#[test]
+fn a_redirected_refresh_is_not_re_sent() {
+    for status in [307, 308] {
+        let recorder = Hostile::start();
+        let issuer = Hostile::issuer();
+        issuer.route(
+            "/token",
+            Canned::redirect(status, &format!("{}/steal", recorder.base())),
+        );
+        let (run, _dir) = validate(&issuer.authority());
+        assert!(
+            !leaked(&recorder, REFRESH_TOKEN) && recorder.seen().is_empty(),
+            "{status}: the redirect was followed: {:?}",
+            recorder.seen()
+        );
+        assert_eq!(run.code, Some(2), "{status}: {}", run.describe());
+        assert!(run.stdout.contains("redirect"), "{}", run.describe());
+    }
+}
+
+/// The device code is as secret as a refresh token while it lasts: polling is not redirected.
+#[test]
+fn a_redirected_poll_does_not_carry_the_device_code_away() {
+    let recorder = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::redirect(307, &format!("{}/steal", recorder.base())),
+    );
+    let (run, dir) = invite(&issuer.authority(), &[]);
+    assert!(!leaked(&recorder, DEVICE_CODE), "{:?}", recorder.seen());
+    assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stderr.contains("redirect"), "{}", run.describe());
+    assert!(!dir.path().join("profiles.json").exists());
+}
+
+/// The device authorization request is not redirected either.
+#[test]
+fn a_redirected_device_code_request_is_refused() {
+    let recorder = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::redirect(308, &format!("{}/steal", recorder.base())),
+    );
+    let (run, _dir) = invite(&issuer.authority(), &[]);
+    assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+}
+
+/// GETs with the access token (userinfo, Graph) follow a redirect on the same origin only: a
+/// redirect to another port is refused before the token goes there.
+#[test]
+fn a_bearer_get_is_redirected_only_on_the_same_origin() {
+    let recorder = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route("/token", Canned::json(200, tokens()));
+    issuer.route(
+        "/oidc/userinfo",
+        Canned::redirect(302, &format!("{}/steal", recorder.base())),
+    );
+    let (run, _dir) = validate(&issuer.authority());
+    assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("redirect"), "{}", run.describe());
+
+    // The same origin is fine: the server moved its userinfo endpoint.
+    issuer.route(
+        "/oidc/userinfo",
+        Canned::redirect(302, &format!("{}/oidc/me", issuer.base())),
+    );
+    issuer.route(
+        "/oidc/me",
+        Canned::json(
+            200,
+            json!({"sub": "s-1", "preferred_username": "svc@contoso.example"}),
+        ),
+    );
+    let (run, _dir) = validate(&issuer.authority());
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        issuer.seen().iter().any(|s| s.path == "/oidc/me"),
+        "{:?}",
+        issuer.seen()
+    );
+}
+
+/// A `$BROWSER` that writes the address it was given, and its environment, into `dir`.
+fn recording_browser(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let browser = dir.join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nenv > '{env}'\nprintf '%s\\n' \"$1\" > '{url}.tmp' && mv '{url}.tmp' '{url}'\n",
+            env = dir.join("browser.env").display(),
+            url = dir.join("browser.url").display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    browser
+}
+
+fn wait_for(path: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !path.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::read_to_string(path).unwrap_or_else(|_| panic!("{} was never written", path.display()))
+}
+
+/// The phishing guard covers the page Enter opens: a `verification_uri_complete` on another
+/// site than the `verification_uri` is dropped, the screen names the exact address Enter
+/// opens, and the browser gets that address. The browser (a child process) never sees
+/// `ONBOARD_CREDENTIAL`.
+#[test]
+fn enter_opens_the_checked_page_and_never_a_foreign_complete_uri() {
+    use crate::support::pty::Terminal;
+    let phisher = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": "HSTLCODE",
+                "device_code": DEVICE_CODE,
+                "verification_uri": "{base}/devicelogin",
+                "verification_uri_complete": format!("{}/devicelogin?user_code=HSTLCODE", phisher.base()),
+                "expires_in": 60,
+                "interval": 1,
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let browser = recording_browser(dir.path());
+    let page = format!("{}/devicelogin", issuer.base());
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            "invite",
+            "--authority",
+            &issuer.authority(),
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ]
+        .map(String::from),
+        &[
+            ("BROWSER", browser.to_str().unwrap()),
+            ("ONBOARD_CREDENTIAL", &credential(&issuer.authority())),
+        ],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.user_code();
+    t.expect(&format!("[Enter] open {page} in your browser"));
+    t.expect("Waiting for sign-in");
+    t.send("\r");
+    t.expect("in the browser");
+    let opened = wait_for(&dir.path().join("browser.url"));
+    assert_eq!(opened.trim(), page);
+    let env = wait_for(&dir.path().join("browser.env"));
+    assert!(
+        !env.contains(REFRESH_TOKEN) && !env.contains("ONBOARD_CREDENTIAL"),
+        "{env}"
+    );
+    assert!(phisher.seen().is_empty());
+    t.send("q");
+    assert_eq!(t.exit_code(), 130);
+}
+
+/// What a hostile server writes to trick a terminal: clear the screen, set the window title,
+/// a C1 CSI that colours, a bidi override that reverses what follows, a bell, a carriage
+/// return that lets the rest overwrite the line.
+const ESCAPES: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{202e}\r";
+
+fn assert_no_controls(run: &Run, colour: bool) {
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| {
+                (c.is_control() && !['\n', '\t'].contains(c) && !(colour && *c == '\u{1b}'))
+                    || ('\u{202a}'..='\u{202e}').contains(c)
+            })
+            .collect();
+        assert!(bad.is_empty(), "{name} holds {bad:?}\n{}", run.describe());
+        for sequence in ["\u{1b}[2J", "\u{1b}]"] {
+            assert!(
+                !text.contains(sequence),
+                "{name} holds {sequence:?}\n{}",
+                run.describe()
+            );
+        }
+    }
+}
+
+/// Escape sequences in an OAuth error body, in its correlation ID, and in the account name
+/// userinfo gives never reach the terminal: not with colours off, and with colours on only
+/// onboard's own colours do.
+#[test]
+fn escape_sequences_from_servers_never_reach_the_terminal() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({
+                "error": "invalid_grant",
+                "error_description": format!("AADSTS70000: the grant is bad{ESCAPES}now"),
+                "error_codes": [70000],
+                "correlation_id": format!("c-1{ESCAPES}"),
+            }),
+        ),
+    );
+    for colour in ["never", "always"] {
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(["--color", colour, "validate"]);
+        let run = finish(command);
+        assert_eq!(run.code, Some(4), "{}", run.describe());
+        assert!(
+            run.stdout.contains("the grant is bad"),
+            "{}",
+            run.describe()
+        );
+        assert_no_controls(&run, colour == "always");
+    }
+
+    issuer.route("/token", Canned::json(200, tokens()));
+    issuer.route(
+        "/oidc/userinfo",
+        Canned::json(
+            200,
+            json!({"sub": "s-1", "preferred_username": format!("svc@contoso.example{ESCAPES}"), "name": format!("Svc{ESCAPES}")}),
+        ),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+        .arg("--config-dir")
+        .arg(dir.path())
+        .arg("validate");
+    let run = finish(command);
+    assert!(
+        run.stdout.contains("svc@contoso.example"),
+        "{}",
+        run.describe()
+    );
+    assert_no_controls(&run, false);
+}
+
+/// A user code with escape sequences is shown without them on the line a CI log reads, and
+/// an invitation whose values carry them is refused (account) or shown clean.
+#[test]
+fn escape_sequences_in_codes_and_invitations_are_neutralised() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": format!("HSTL{ESCAPES}CODE"),
+                "device_code": DEVICE_CODE,
+                "verification_uri": "{base}/devicelogin",
+                "expires_in": 2,
+                "interval": 1,
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(
+            401,
+            json!({"error": "invalid_client", "error_description": format!("AADSTS7000218: no{ESCAPES}")}),
+        ),
+    );
+    let (run, _dir) = invite(&issuer.authority(), &[]);
+    assert!(
+        run.stderr.contains("To sign in, open"),
+        "{}",
+        run.describe()
+    );
+    assert_no_controls(&run, false);
+
+    // The account from an invitation link: a control character makes it no account at all.
+    let link = format!(
+        "https://provider.example/onboard?account=svc%1B%5B2J%40contoso.example&client_id={CLIENT_ID}&authority={}",
+        issuer.authority()
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args(["invite", "--non-interactive", &link]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains("is not an account name"),
+        "{}",
+        run.describe()
+    );
+    assert_no_controls(&run, false);
+
+    // Scopes: RFC 6749's characters only.
+    let (run, _dir) = invite(&issuer.authority(), &["--scope", "User.Read\u{1b}[2J"]);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("is not a scope"), "{}", run.describe());
+    assert_no_controls(&run, false);
+}
+
+/// `msgraph_host` is a host name: `graph.microsoft.com@127.0.0.1:PORT` would send the access
+/// token to whoever listens on that port.
+#[test]
+fn an_msgraph_host_with_an_at_sign_is_refused() {
+    let recorder = Hostile::start();
+    let issuer = Hostile::issuer();
+    let port = recorder.base().rsplit(':').next().unwrap().to_owned();
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(
+                json!({"msgraph_host": format!("graph.microsoft.com@127.0.0.1:{port}")}),
+            ),
+        ),
+    );
+    issuer.route("/token", Canned::json(200, tokens()));
+    let (run, _dir) = validate(&issuer.authority());
+    assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("msgraph_host"), "{}", run.describe());
+    assert!(
+        !issuer.seen().iter().any(|s| s.path.ends_with("/token")),
+        "the refresh token was redeemed before the document was checked"
+    );
+}
+
+/// An authority read back from an exported credential (or profiles.json) obeys the command
+/// line's rules: a Microsoft cloud's authority is on that cloud's sign-in host, and plain
+/// http is for loopback only.
+#[test]
+fn saved_authorities_are_checked_like_typed_ones() {
+    let issuer = Hostile::issuer();
+    let mut exported: Value = serde_json::from_str(&credential(&issuer.authority())).unwrap();
+    exported["cloud"] = json!("global");
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_CREDENTIAL", exported.to_string())
+        .arg("--config-dir")
+        .arg(dir.path())
+        .args(["validate", "--json"]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
+    assert!(
+        run.stdout.contains("not a sign-in host"),
+        "{}",
+        run.describe()
+    );
+
+    // Not loopback, not https: refused before any name is looked up (exit 2, not 5).
+    let (run, _dir) = validate(&format!("http://login.onboard-tests.invalid/{TENANT}/v2.0"));
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(run.stdout.contains("https://"), "{}", run.describe());
+}
+
+/// An unsigned JWT with `claims` (the client never checks signatures: see flow/jwt.rs).
+fn jwt(claims: &Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// Before an ID token's claims decide who signed in, its issuer, audience, expiry and tenant
+/// are checked: a token endpoint that hands out another client's, another issuer's, an
+/// expired or another tenant's ID token is refused, and nothing is saved.
+#[test]
+fn id_tokens_that_are_not_this_sign_ins_are_refused() {
+    let issuer = Hostile::issuer();
+    let now = jiff::Timestamp::now().as_second();
+    let honest = json!({
+        "iss": format!("{}/{TENANT}/v2.0", issuer.base()),
+        "aud": CLIENT_ID,
+        "exp": now + 3600,
+        "iat": now,
+        "tid": TENANT,
+        "oid": "o-1",
+        "preferred_username": "svc@contoso.example",
+    });
+    let other_tenant = "11111111-2222-3333-4444-555555555555";
+    let cases = [
+        ("iss", json!("https://login.evil.example/v2.0"), 2, "issuer"),
+        (
+            "aud",
+            json!("00000003-0000-0000-c000-000000000000"),
+            2,
+            "not for the client",
+        ),
+        ("exp", json!(now - 3600), 2, "expired"),
+        ("tid", json!(other_tenant), 4, "tenant"),
+        ("none", json!(null), 0, ""),
+    ];
+    for (field, value, exit, says) in cases {
+        let mut claims = honest.clone();
+        if field != "none" {
+            claims[field] = value;
+        }
+        let mut answer = tokens();
+        answer["id_token"] = json!(jwt(&claims));
+        issuer.route("/token", Canned::json(200, answer));
+        issuer.route(
+            "/oidc/userinfo",
+            Canned::json(
+                200,
+                json!({"sub": "s-1", "preferred_username": "svc@contoso.example"}),
+            ),
+        );
+        let (run, dir) = invite(&issuer.authority(), &[]);
+        assert_eq!(run.code, Some(exit), "{field}: {}", run.describe());
+        assert!(run.stderr.contains(says), "{field}: {}", run.describe());
+        assert_eq!(
+            dir.path().join("profiles.json").exists(),
+            exit == 0,
+            "{field}: {}",
+            run.describe()
+        );
+    }
+}
+
+/// A config directory others may write to (or that another user owns) is refused with the
+/// fix: whoever writes there can point a profile at their own server.
+#[cfg(unix)]
+#[test]
+fn a_config_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    for mode in [0o777, 0o775, 0o757] {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        let mut command = onboard();
+        command.arg("--config-dir").arg(dir.path()).arg("list");
+        let run = finish(command);
+        assert_eq!(run.code, Some(7), "{mode:o}: {}", run.describe());
+        assert!(
+            run.stderr.contains("can be written by other users"),
+            "{}",
+            run.describe()
+        );
+        assert!(run.stderr.contains("chmod go-w"), "{}", run.describe());
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = onboard();
+    command.arg("--config-dir").arg(dir.path()).arg("list");
+    assert_eq!(finish(command).code, Some(0));
+    // Owned by someone else: only root can arrange that here.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
+        let mut command = onboard();
+        command.arg("--config-dir").arg(dir.path()).arg("list");
+        let run = finish(command);
+        assert_eq!(run.code, Some(7), "{}", run.describe());
+        assert!(
+            run.stderr.contains("is owned by user 65534"),
+            "{}",
+            run.describe()
+        );
+    } else {
+        eprintln!("not root: the owner check is not exercised");
+    }
+}
+
+/// `-q` hides progress, never the line that says where to sign in: without it a
+/// non-interactive run waits for a sign-in nobody can do.
+#[test]
+fn quiet_never_hides_where_to_sign_in() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(401, json!({"error": "invalid_client"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .args(["-q", "--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--authority",
+            &issuer.authority(),
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ]);
+    let run = finish(command);
+    assert!(
+        run.stderr.contains(&format!(
+            "To sign in, open {}/devicelogin and enter the code HSTLCODE",
+            issuer.base()
+        )),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stderr.contains("Step 1"), "{}", run.describe());
+}
+
+/// A panic is a bug: one error line saying so and exit 1, in every build (the release build
+/// aborts on panic, which would otherwise end with SIGABRT and no word). The test runs itself
+/// again as a child that installs the binary's hook and panics.
+#[test]
+fn a_panic_exits_1_with_the_report_line() {
+    if std::env::var_os("ONBOARD_TEST_PANIC_CHILD").is_some() {
+        ::onboard::ui::term::install_panic_hook();
+        panic!("deliberately, token {}", "[not a secret]");
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "hostile::a_panic_exits_1_with_the_report_line",
+            "--nocapture",
+        ])
+        .env("ONBOARD_TEST_PANIC_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("onboard: error: internal error in onboard")
+            && stderr.contains("deliberately")
+            && stderr.contains("please report it"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked at"),
+        "the default hook ran too: {stderr}"
+    );
+}

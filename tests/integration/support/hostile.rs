@@ -1,0 +1,225 @@
+//! `Hostile`: a deliberately lying loopback server for the hardening tests. Each route is a
+//! canned answer (status, headers, body) chosen by the test, matched by path suffix; `{base}`
+//! in a header or body becomes the server's own `http://127.0.0.1:PORT`. Every request it
+//! receives is recorded, so a second instance is the "other port" a redirect points at and
+//! the test can read what leaked there.
+
+#![allow(dead_code)] // Each test uses a different part of the harness.
+
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// A canned answer.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Canned {
+    pub fn json(status: u16, body: Value) -> Canned {
+        Canned {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+
+    /// A redirect with the same method and body (307) to `location`.
+    pub fn redirect(status: u16, location: &str) -> Canned {
+        Canned {
+            status,
+            headers: vec![("location".into(), location.into())],
+            body: String::new(),
+        }
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct State {
+    routes: Vec<(String, Canned)>,
+    seen: Vec<Seen>,
+}
+
+pub struct Hostile {
+    base: String,
+    state: Arc<Mutex<State>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The tenant GUID the hostile issuer claims.
+pub const TENANT: &str = "0b8f4c35-7d34-4e8b-9f2a-6a1f5c3e2d10";
+/// The client ID the tests pass.
+pub const CLIENT_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
+
+impl Hostile {
+    /// A server that answers 404 to everything until routes are added.
+    pub fn start() -> Hostile {
+        let state = Arc::new(Mutex::new(State::default()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let shared = state.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the hostile server");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a loopback port");
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                let app_base = base.clone();
+                let app = axum::Router::new().fallback(
+                    move |method: Method, uri: Uri, headers: axum::http::HeaderMap, body: Bytes| {
+                        let state = shared.clone();
+                        let base = app_base.clone();
+                        async move { answer(&state, &base, method, uri, headers, body) }
+                    },
+                );
+                let _ = ready_tx.send(base);
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
+            });
+        });
+        let base = ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the hostile server starts");
+        Hostile {
+            base,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// A server that plays an OpenID issuer at `{base}/{TENANT}/v2.0` whose discovery document,
+    /// device-code and token endpoints answer as an honest one would; tests then make them lie.
+    pub fn issuer() -> Hostile {
+        let server = Hostile::start();
+        server.route(
+            "/.well-known/openid-configuration",
+            Canned::json(200, server.discovery(json!({}))),
+        );
+        server.route(
+            "/devicecode",
+            Canned::json(
+                200,
+                json!({
+                    "user_code": "HSTLCODE",
+                    "device_code": "device-code-secret-4711",
+                    "verification_uri": "{base}/devicelogin",
+                    "expires_in": 60,
+                    "interval": 1,
+                }),
+            ),
+        );
+        server
+    }
+
+    /// The discovery document, with `overrides` merged in.
+    pub fn discovery(&self, overrides: Value) -> Value {
+        let mut document = json!({
+            "issuer": format!("{{base}}/{TENANT}/v2.0"),
+            "token_endpoint": format!("{{base}}/{TENANT}/oauth2/v2.0/token"),
+            "device_authorization_endpoint": format!("{{base}}/{TENANT}/oauth2/v2.0/devicecode"),
+            "userinfo_endpoint": "{base}/oidc/userinfo",
+        });
+        if let (Some(doc), Some(extra)) = (document.as_object_mut(), overrides.as_object()) {
+            for (k, v) in extra {
+                doc.insert(k.clone(), v.clone());
+            }
+        }
+        document
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The issuer URL to pass as `--authority`.
+    pub fn authority(&self) -> String {
+        format!("{}/{TENANT}/v2.0", self.base)
+    }
+
+    /// Answers requests whose path ends with `suffix` with `canned` (the last route added for
+    /// a suffix wins).
+    pub fn route(&self, suffix: &str, canned: Canned) {
+        let mut state = self.state.lock().unwrap();
+        state.routes.retain(|(s, _)| s != suffix);
+        state.routes.push((suffix.to_owned(), canned));
+    }
+
+    /// Everything received so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.lock().unwrap().seen.clone()
+    }
+}
+
+fn answer(
+    state: &Mutex<State>,
+    base: &str,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = state.lock().unwrap();
+    state.seen.push(Seen {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let canned = state
+        .routes
+        .iter()
+        .rev()
+        .find(|(suffix, _)| uri.path().ends_with(suffix.as_str()))
+        .map(|(_, c)| c.clone())
+        .unwrap_or_else(|| Canned::json(404, json!({"error": "not_found"})));
+    let mut response = Response::new(Body::from(canned.body.replace("{base}", base)));
+    *response.status_mut() = StatusCode::from_u16(canned.status).unwrap();
+    for (name, value) in canned.headers {
+        response.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(&value.replace("{base}", base)).unwrap(),
+        );
+    }
+    response
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
