@@ -2,6 +2,8 @@
 
 mod cli;
 mod completions;
+// X11 clipboard (Xvfb, xclip), a shell-script browser and a Unix pty: Linux desktops only.
+#[cfg(unix)]
 mod desktop;
 mod docs;
 mod doctor;
@@ -20,4 +22,7 @@ mod store;
 mod support;
 mod token;
 mod validate;
+// Runs the Windows build through Wine, which is a Linux program.
+#[cfg(target_os = "linux")]
+mod wine;
 mod wizard;
