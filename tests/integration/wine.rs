@@ -7,8 +7,9 @@
 //! running build. A missing or stale exe, or a missing Wine or mingw, fails the suite with what
 //! to run: it never skips.
 //!
-//! One fresh Wine prefix per run (≈ 8 s to create), shared by the scenarios, which run in
-//! parallel, each with its own simulated tenant, profile names and config dir.
+//! One fresh Wine prefix per run (a few seconds to create, about 700 MB, removed afterwards),
+//! shared by the scenarios, which run in parallel, each with its own simulated tenant and
+//! profile names, and its own config dir except the one that checks the default.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
