@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboarded::{invite_json_with, sim_target};
+use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
@@ -395,6 +396,29 @@ fn revoked_is_4_and_a_failing_server_is_5(wine: &Wine) {
     assert_exit(&out, 4, "validate after revocation");
 }
 
+/// The interactive wizard in a terminal (Wine's console turns the pty into console input
+/// events): single keys act without Enter, through the Windows side of the key reading, and
+/// Ctrl-C ends it with 130 and nothing saved.
+fn the_wizard_reads_single_keys_in_a_console(wine: &Wine) {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut command = wine.onboard(Some(dir.path()));
+    command
+        .args(["--store", "file", "invite"])
+        .args(sim_target(&sim))
+        .args(["--profile", "keys"]);
+    let mut t = Terminal::spawn(command);
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.expect("[q] quit");
+    t.send("n");
+    t.expect("(attempt 2)");
+    t.expect("[q] quit");
+    t.send("\x03");
+    assert_eq!(t.exit_code(), 130);
+    assert!(!dir.path().join("profiles.json").exists(), "nothing saved");
+}
+
 /// Messages name files the Windows way.
 fn a_damaged_profiles_file_is_named_by_its_windows_path(wine: &Wine) {
     let dir = TempDir::new().unwrap();
@@ -412,7 +436,7 @@ type Scenario = (&'static str, fn(&Wine));
 #[test]
 fn the_windows_build_works_under_wine() {
     let wine = Wine::start();
-    let scenarios: [Scenario; 5] = [
+    let scenarios: [Scenario; 6] = [
         ("Credential Manager", credential_manager_round_trip),
         ("long token", a_long_token_is_split_and_read_back_whole),
         ("file store", the_file_store_lives_in_appdata),
@@ -421,6 +445,7 @@ fn the_windows_build_works_under_wine() {
             "native paths",
             a_damaged_profiles_file_is_named_by_its_windows_path,
         ),
+        ("single keys", the_wizard_reads_single_keys_in_a_console),
     ];
     let failed: Vec<&str> = std::thread::scope(|scope| {
         let running: Vec<_> = scenarios
