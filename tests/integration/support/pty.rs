@@ -18,15 +18,6 @@ impl Terminal {
     pub fn start(config_dir: &Path, args: &[String], env: &[(&str, &str)]) -> Terminal {
         let mut command = onboard_at(config_dir);
         command.args(args);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        Terminal::spawn(command)
-    }
-
-    /// `command` in a 120×40 terminal without a display (the Wine suite runs `wine
-    /// onboard.exe` this way).
-    pub fn spawn(mut command: std::process::Command) -> Terminal {
         for var in [
             "DISPLAY",
             "WAYLAND_DISPLAY",
@@ -36,6 +27,15 @@ impl Terminal {
         ] {
             command.env_remove(var);
         }
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Terminal::spawn(command)
+    }
+
+    /// `command` as it is, in a 120×40 terminal (the Wine suite runs `wine onboard.exe` this
+    /// way).
+    pub fn spawn(mut command: std::process::Command) -> Terminal {
         command.env("TERM", "xterm-256color");
         let mut session = OsSession::spawn(command).expect("a pty session");
         let _ = session.get_process_mut().set_window_size(120, 40);
