@@ -17,6 +17,8 @@ for t in "${targets[@]}"; do
 done
 
 packages=(gcc-mingw-w64-x86-64 wine wine64 musl-tools)
+# pip, for ziglang, when this python3 comes without it (Debian's own python3).
+python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,5 +34,6 @@ fi
 zig_dir="${ONBOARD_ZIG_DIR:-$HOME/.cache/onboard-cross/ziglang}"
 if ! PYTHONPATH="$zig_dir" python3 -m ziglang version >/dev/null 2>&1; then
   echo "Installing ziglang into $zig_dir" >&2
+  # --target keeps it out of the system's Python (and clear of Debian's externally-managed guard).
   python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$zig_dir" ziglang
 fi
