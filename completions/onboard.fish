@@ -25,7 +25,7 @@ function __fish_onboard_using_subcommand
 end
 
 complete -c onboard -n "__fish_onboard_needs_command" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_needs_command" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_needs_command" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_needs_command" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -61,7 +61,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l account -d 'T
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l scope -d 'A scope to request (repeatable) [default: openid profile offline_access User.Read]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'Give up on the whole wizard after this long, e.g. 90s, 15m, 1h30m' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand invite" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -84,7 +84,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -s V -l version 
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l require-scope -d 'Fail with exit code 6 when this scope was not granted (repeatable)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l jobs -d 'With --all: how many profiles to validate at the same time' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand validate" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand validate" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -101,7 +101,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand validate" -s h -l help -
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l scope -d 'A scope for the access token, a subset of those granted at sign-in (repeatable) [default: the scopes granted at sign-in]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand token" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand token" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand token" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -116,7 +116,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand token" -s q -l quiet -d 
 complete -c onboard -n "__fish_onboard_using_subcommand token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c onboard -n "__fish_onboard_using_subcommand token" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -131,7 +131,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s q -l qui
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand list" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand list" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand list" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -146,7 +146,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand list" -s q -l quiet -d '
 complete -c onboard -n "__fish_onboard_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c onboard -n "__fish_onboard_using_subcommand list" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand export" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand export" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand export" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand export" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -162,7 +162,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand export" -s q -l quiet -d
 complete -c onboard -n "__fish_onboard_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c onboard -n "__fish_onboard_using_subcommand export" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand remove" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand remove" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -186,7 +186,7 @@ china\t''"
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l authority -d 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l redirect-uri -d 'A redirect URI registered for the application, where the reviewer lands afterwards' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -207,7 +207,7 @@ usgov\t''
 china\t''"
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l authority -d 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -227,7 +227,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l interval -d
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l expires-in -d 'Lifetime of each device code, in seconds' -r
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l latency-ms -d 'Latency added to every response, in milliseconds' -r
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
@@ -243,7 +243,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s q -l quiet 
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
-complete -c onboard -n "__fish_onboard_using_subcommand completions" -l config-dir -d 'Where profiles.json lives [default: the OS config directory + onboard]' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand completions" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"

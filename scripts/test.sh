@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: the system packages the tests need, then
-# formatting, lints and every test. Run from anywhere: `bash scripts/test.sh`.
+# formatting, lints (for Linux, Windows and macOS) and every test, including the Windows build
+# under Wine. Run from anywhere: `bash scripts/test.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
+bash scripts/install-cross.sh
 bash tests/interop/setup.sh
 bash tests/vault/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+# No Apple SDK here: the macOS target is checked, not linked. ring's build script still compiles
+# C for it, with zig (scripts/zig-cc-macos).
+CC_aarch64_apple_darwin="$PWD/scripts/zig-cc-macos" AR_aarch64_apple_darwin="$PWD/scripts/zig-ar" \
+  cargo clippy --locked --all-targets --target aarch64-apple-darwin -- -D warnings
+# onboard.exe for the Wine suite (tests/integration/wine.rs), built before `cargo test` holds
+# the build lock.
+cargo build --locked --target x86_64-pc-windows-gnu --bin onboard
 cargo test --locked

@@ -66,15 +66,16 @@ pub struct GlobalArgs {
     )]
     pub profile: Option<String>,
 
-    /// Where profiles.json lives [default: the OS config directory + onboard]
+    /// Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME),
+    /// ~/Library/Application Support/onboard on macOS, %APPDATA%\onboard on Windows]
     #[arg(long, env = "ONBOARD_CONFIG_DIR", value_name = "DIR", global = true)]
     pub config_dir: Option<PathBuf>,
 
     /// Where refresh tokens are kept [default: keyring]
     ///
     /// `keyring` is the OS keyring (Secret Service, Keychain, Credential Manager). `file` is an
-    /// explicit plaintext fallback, credentials.json in the config directory with mode 0600,
-    /// announced with a warning each time it is used. `vault` is a team's OpenBao or HashiCorp
+    /// explicit plaintext fallback, credentials.json in the config directory with mode 0600
+    /// (on Windows, guarded by the user profile's access control list), announced with a warning each time it is used. `vault` is a team's OpenBao or HashiCorp
     /// Vault (KV version 2), which then holds the profiles too: VAULT_ADDR and VAULT_TOKEN (or
     /// BAO_ADDR and BAO_TOKEN) say where and as whom, VAULT_NAMESPACE and VAULT_CACERT are
     /// honoured, and entries live under ONBOARD_VAULT_PREFIX (default onboard/) in --vault-mount.

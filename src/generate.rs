@@ -401,7 +401,8 @@ fn files_section(roff: &mut Roff) {
     roff.control("TP", []);
     roff.text([italic("CONFIG/credentials.json")]);
     roff.text([roman(
-        "Refresh tokens in plaintext (mode 0600), only with --store file.",
+        "Refresh tokens in plaintext, only with --store file: mode 0600 on Linux and macOS; on \
+         Windows the user profile's access control list is what guards it.",
     )]);
     roff.control("TP", []);
     roff.text([roman("The keyring service "), bold(BIN)]);

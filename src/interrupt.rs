@@ -30,6 +30,18 @@ pub async fn exit_on_ctrl_c(on_exit: fn()) {
     while CRITICAL.load(Ordering::SeqCst) > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    exit(on_exit);
+}
+
+/// Ctrl-C read as a key (a terminal in raw mode sends no signal): the same ending as the signal.
+pub fn exit_interrupted(on_exit: fn()) -> ! {
+    while CRITICAL.load(Ordering::SeqCst) > 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    exit(on_exit)
+}
+
+fn exit(on_exit: fn()) -> ! {
     on_exit();
     std::process::exit(crate::error::Kind::Interrupted.exit_code());
 }

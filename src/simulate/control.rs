@@ -137,6 +137,8 @@ struct TenantPatch {
     granted_scopes: Option<Option<Vec<String>>>,
     consent_withdrawn: Option<bool>,
     public_client: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    refresh_token_length: Option<Option<usize>>,
 }
 
 async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
@@ -156,6 +158,14 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
         return error(
             StatusCode::BAD_REQUEST,
             "expires_in must be at least 1 second",
+        );
+    }
+    if let Some(Some(length)) = patch.refresh_token_length
+        && !REFRESH_TOKEN_LENGTHS.contains(&length)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "refresh_token_length must be from 16 to 16384 characters",
         );
     }
     let mut state = shared.lock();
@@ -183,6 +193,9 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     }
     if let Some(v) = patch.public_client {
         t.public_client = v;
+    }
+    if let Some(v) = patch.refresh_token_length {
+        t.refresh_token_length = v;
     }
     json_response(StatusCode::OK, &state.tenant_view())
 }
@@ -280,6 +293,9 @@ async fn reset(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
     *shared.lock() = State::new(&shared.settings);
     json_response(StatusCode::OK, &json!({"reset": true}))
 }
+
+/// Refresh tokens long enough to look real, short enough to keep the state small.
+const REFRESH_TOKEN_LENGTHS: std::ops::RangeInclusive<usize> = 16..=16384;
 
 /// A fault's body, repeated, stays below this.
 const MAX_FAULT_BODY: u64 = 64 * 1024 * 1024;

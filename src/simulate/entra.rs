@@ -603,8 +603,15 @@ fn issue(
         token
     });
     let refresh_token = has("offline_access").then(|| {
-        // About 1,500 characters, like Entra's.
-        let token = ids::opaque("1.AQ", 1100);
+        let token = match state.tenant.refresh_token_length {
+            Some(length) => {
+                let mut token = ids::opaque("1.AQ", length * 3 / 4 + 1);
+                token.truncate(length);
+                token
+            }
+            // About 1,500 characters, like Entra's.
+            None => ids::opaque("1.AQ", 1100),
+        };
         state.remember(Issued::RefreshToken, &token);
         state.refresh.insert(
             token.clone(),

@@ -23,7 +23,8 @@
 //!
 //! Control API beyond README's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
-//! `public_client` (false: AADSTS7000218) and answers every setting plus `admin_consent_granted`
+//! `public_client` (false: AADSTS7000218), `refresh_token_length` (characters of the refresh
+//! tokens issued afterwards, 16 to 16384; null: about 1,500) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
 //! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that

@@ -38,6 +38,8 @@ pub struct TenantSettings {
     pub granted_scopes: Option<Vec<String>>,
     pub consent_withdrawn: bool,
     pub public_client: bool,
+    /// Characters in the refresh tokens issued afterwards; `None`: about 1,500, like Entra's.
+    pub refresh_token_length: Option<usize>,
     /// Read-only here: set by the reviewer's consent.
     pub admin_consent_granted: bool,
 }
@@ -196,6 +198,7 @@ impl State {
                 granted_scopes: None,
                 consent_withdrawn: false,
                 public_client: true,
+                refresh_token_length: None,
                 admin_consent_granted: false,
             },
             admin_consent: None,

@@ -20,9 +20,15 @@ pub const CREDENTIALS_FILE: &str = "credentials.json";
 /// The schema version this build writes.
 const CREDENTIALS_VERSION: u32 = 1;
 
-/// One line for stderr whenever the file store is chosen.
+/// One line for stderr whenever the file store is chosen: what guards the file on this system.
+#[cfg(unix)]
 pub const FILE_STORE_WARNING: &str = "warning: --store file keeps the refresh token unencrypted \
 in credentials.json (mode 0600): anyone who can read your files, or your backups, can use it";
+/// Windows files have no mode bits: the profile folder's access control list is the guard.
+#[cfg(not(unix))]
+pub const FILE_STORE_WARNING: &str = "warning: --store file keeps the refresh token unencrypted \
+in credentials.json, guarded only by the access control list of your user profile: anyone who \
+can read your files (an administrator, your backups) can use it";
 
 #[derive(Serialize, Deserialize)]
 struct CredentialsFile {

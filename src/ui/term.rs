@@ -43,7 +43,8 @@ impl Output for TermOutput {
 /// line and the exit code are the same in every build. The terminal is put back first.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        keys::restore();
+        // A panic aborts the release build, so no Drop would run: put the terminal back first.
+        let _ = crossterm::terminal::disable_raw_mode();
         let _ = Term::stderr().show_cursor();
         let what = info
             .payload()
@@ -84,15 +85,18 @@ fn for_stderr(line: &str) -> std::borrow::Cow<'_, str> {
     printable(line, console::colors_enabled_stderr())
 }
 
-/// Colours on or off for stdout and stderr alike.
+/// Colours on or off for stdout and stderr alike. A Windows console gets its escape-sequence
+/// processing switched on first; one too old for it gets no colours rather than garbage.
 pub fn set_colors(enabled: bool) {
+    #[cfg(windows)]
+    let enabled = enabled && crossterm::ansi_support::supports_ansi();
     console::set_colors_enabled(enabled);
     console::set_colors_enabled_stderr(enabled);
 }
 
 /// Ctrl-C: puts the terminal back as it was (echo, line editing, cursor) and says so.
 pub fn interrupted() {
-    keys::restore();
+    let _ = crossterm::terminal::disable_raw_mode();
     let _ = Term::stderr().show_cursor();
     eprintln!();
     print_error(&Error::interrupted());
@@ -181,18 +185,17 @@ impl Spinner for TermSpinner {
     }
 }
 
-/// Single key presses from the terminal, without waiting for Enter.
+/// Single key presses from the terminal, without waiting for Enter, read through crossterm's
+/// event API on every platform. The terminal is in raw mode while this lives (the wizard holds
+/// one only while it waits for a key) and is put back when it is dropped, or by [`interrupted`].
 pub struct TermKeys {
-    _mode: keys::SingleKeyMode,
-    /// Keys typed faster than they are asked for (one read can bring several).
-    pending: std::collections::VecDeque<Key>,
+    _raw: RawMode,
 }
 
 impl TermKeys {
     pub fn new() -> TermKeys {
         TermKeys {
-            _mode: keys::SingleKeyMode::enter(),
-            pending: Default::default(),
+            _raw: RawMode::enter(),
         }
     }
 }
@@ -205,153 +208,106 @@ impl Default for TermKeys {
 
 impl Keys for TermKeys {
     fn poll(&mut self, timeout: Duration) -> Option<Key> {
-        if self.pending.is_empty() {
-            self.pending.extend(keys::read(timeout));
-        }
-        self.pending.pop_front()
-    }
-}
-
-#[cfg(unix)]
-mod keys {
-    //! Non-canonical, no-echo input on a Unix terminal, restored on drop and on Ctrl-C.
-    //! Ctrl-C still raises SIGINT (ISIG stays on), which the interrupt handler turns into
-    //! exit 130.
-
-    use std::sync::Mutex;
-    use std::time::Duration;
-
-    use super::Key;
-
-    static SAVED: Mutex<Option<libc::termios>> = Mutex::new(None);
-
-    pub struct SingleKeyMode;
-
-    impl SingleKeyMode {
-        pub fn enter() -> SingleKeyMode {
-            // SAFETY: tcgetattr/tcsetattr on fd 0 with a valid termios; failure leaves the
-            // terminal as it was and keys then arrive line by line.
-            unsafe {
-                let mut termios: libc::termios = std::mem::zeroed();
-                if libc::isatty(0) == 1 && libc::tcgetattr(0, &mut termios) == 0 {
-                    if let Ok(mut saved) = SAVED.lock() {
-                        saved.get_or_insert(termios);
-                    }
-                    let mut single = termios;
-                    single.c_lflag &= !(libc::ICANON | libc::ECHO);
-                    single.c_cc[libc::VMIN] = 1;
-                    single.c_cc[libc::VTIME] = 0;
-                    libc::tcsetattr(0, libc::TCSANOW, &single);
-                }
-            }
-            SingleKeyMode
-        }
-    }
-
-    impl Drop for SingleKeyMode {
-        fn drop(&mut self) {
-            restore();
-        }
-    }
-
-    pub fn restore() {
-        if let Ok(mut saved) = SAVED.lock()
-            && let Some(termios) = saved.take()
-        {
-            // SAFETY: restores the attributes read from the same fd.
-            unsafe {
-                libc::tcsetattr(0, libc::TCSANOW, &termios);
-            }
-        }
-    }
-
-    /// The keys typed within `timeout` (none when nothing was typed).
-    pub fn read(timeout: Duration) -> Vec<Key> {
-        let mut fds = libc::pollfd {
-            fd: 0,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: one valid pollfd; read into a local buffer of the given size.
-        unsafe {
-            if libc::poll(&mut fds, 1, millis) != 1 || fds.revents & libc::POLLIN == 0 {
-                return Vec::new();
-            }
-            let mut buf = [0u8; 64];
-            let n = libc::read(0, buf.as_mut_ptr().cast(), buf.len());
-            let Ok(n) = usize::try_from(n) else {
-                return Vec::new();
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let event = match crossterm::event::poll(left) {
+                Ok(true) => crossterm::event::read(),
+                Ok(false) => return None,
+                Err(e) => Err(e),
             };
-            if n == 0 {
-                // End of input: nobody will press a key; wait like a silent user would.
-                std::thread::sleep(timeout);
-                return Vec::new();
+            let Ok(event) = event else {
+                // No terminal to read from: nobody will press a key; wait like a silent user.
+                std::thread::sleep(left);
+                return None;
+            };
+            match key_action(&event) {
+                KeyAction::Key(key) => return Some(key),
+                KeyAction::Interrupt => crate::interrupt::exit_interrupted(interrupted),
+                KeyAction::Ignore if left.is_zero() => return None,
+                KeyAction::Ignore => {}
             }
-            // An escape sequence (arrow keys) means nothing here: drop it whole.
-            let typed = &buf[..n];
-            let typed = &typed[..typed.iter().position(|b| *b == 0x1b).unwrap_or(n)];
-            typed
-                .iter()
-                .map(|b| match b {
-                    b'\r' | b'\n' => Key::Enter,
-                    b => Key::Char((*b as char).to_ascii_lowercase()),
-                })
-                .collect()
         }
     }
 }
 
+/// What a terminal event means to the wizard.
+#[derive(Debug, PartialEq, Eq)]
+enum KeyAction {
+    Key(Key),
+    /// Ctrl-C: in raw mode it arrives as a key, not as a signal.
+    Interrupt,
+    /// Releases (Windows reports them), arrows, function keys, resizes, pastes.
+    Ignore,
+}
+
+fn key_action(event: &crossterm::event::Event) -> KeyAction {
+    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+    let Event::Key(key) = event else {
+        return KeyAction::Ignore;
+    };
+    if key.kind == KeyEventKind::Release {
+        return KeyAction::Ignore;
+    }
+    let control = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('c') if control => KeyAction::Interrupt,
+        // A line feed in raw mode on Unix reads as Ctrl-J.
+        KeyCode::Enter => KeyAction::Key(Key::Enter),
+        KeyCode::Char('j') if control => KeyAction::Key(Key::Enter),
+        KeyCode::Char(c) if !control && !key.modifiers.contains(KeyModifiers::ALT) => {
+            KeyAction::Key(Key::Char(c.to_ascii_lowercase()))
+        }
+        _ => KeyAction::Ignore,
+    }
+}
+
+/// crossterm's raw mode (no echo, no line editing, Ctrl-C as a key), left on drop.
+struct RawMode;
+
+impl RawMode {
+    fn enter() -> RawMode {
+        // On a panic, [`install_panic_hook`]'s hook leaves raw mode.
+        // Without a terminal keys cannot be read; `poll` then waits out its timeout.
+        if crossterm::terminal::enable_raw_mode().is_ok() {
+            keep_output_processing();
+        }
+        RawMode
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = crossterm::terminal::disable_raw_mode();
+    }
+}
+
+/// Raw mode on Unix also stops turning "\n" into "\r\n", which would make a staircase of the
+/// lines printed while the wizard waits (notes, the spinner making way). Input stays raw; the
+/// terminal's own settings come back whole when raw mode ends.
+#[cfg(unix)]
+fn keep_output_processing() {
+    use std::io::IsTerminal;
+    use std::os::fd::AsRawFd;
+    // The terminal crossterm put in raw mode: stdin's, or the controlling one.
+    let tty = match std::io::stdin().is_terminal() {
+        true => None,
+        false => std::fs::File::options().write(true).open("/dev/tty").ok(),
+    };
+    let fd = tty.as_ref().map_or(0, |tty| tty.as_raw_fd());
+    // SAFETY: tcgetattr/tcsetattr on an open descriptor with a termios they filled in.
+    unsafe {
+        let mut termios: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut termios) == 0 {
+            termios.c_oflag |= libc::OPOST;
+            libc::tcsetattr(fd, libc::TCSANOW, &termios);
+        }
+    }
+}
+
+/// The Windows console keeps processing output in raw mode.
 #[cfg(not(unix))]
-mod keys {
-    //! Elsewhere keys arrive a line at a time: a letter and Enter, or Enter alone.
-
-    use std::sync::mpsc::{Receiver, channel};
-    use std::sync::{Mutex, OnceLock};
-    use std::time::Duration;
-
-    use super::Key;
-
-    pub struct SingleKeyMode;
-
-    impl SingleKeyMode {
-        pub fn enter() -> SingleKeyMode {
-            SingleKeyMode
-        }
-    }
-
-    pub fn restore() {}
-
-    fn lines() -> &'static Mutex<Receiver<String>> {
-        static LINES: OnceLock<Mutex<Receiver<String>>> = OnceLock::new();
-        LINES.get_or_init(|| {
-            let (tx, rx) = channel();
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                while std::io::stdin().read_line(&mut line).unwrap_or(0) > 0 {
-                    if tx.send(std::mem::take(&mut line)).is_err() {
-                        break;
-                    }
-                }
-            });
-            Mutex::new(rx)
-        })
-    }
-
-    pub fn read(timeout: Duration) -> Vec<Key> {
-        let Some(line) = lines()
-            .lock()
-            .ok()
-            .and_then(|l| l.recv_timeout(timeout).ok())
-        else {
-            return Vec::new();
-        };
-        vec![match line.trim().chars().next() {
-            Some(c) => Key::Char(c.to_ascii_lowercase()),
-            None => Key::Enter,
-        }]
-    }
-}
+fn keep_output_processing() {}
 
 /// The system clipboard through arboard.
 pub struct SystemClipboard;
@@ -435,5 +391,78 @@ pub struct NoBrowser(pub String);
 impl Browser for NoBrowser {
     fn open(&mut self, _: &str) -> std::result::Result<(), String> {
         Err(self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    use super::{Key, KeyAction, key_action};
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> Event {
+        Event::Key(KeyEvent::new_with_kind(
+            code,
+            modifiers,
+            KeyEventKind::Press,
+        ))
+    }
+
+    #[test]
+    fn each_wizard_key_acts_on_its_press() {
+        for c in ['c', 'a', 'n', 'q', 'v', 's', 'r', 'd'] {
+            assert_eq!(
+                key_action(&press(KeyCode::Char(c), KeyModifiers::NONE)),
+                KeyAction::Key(Key::Char(c))
+            );
+        }
+        assert_eq!(
+            key_action(&press(KeyCode::Enter, KeyModifiers::NONE)),
+            KeyAction::Key(Key::Enter)
+        );
+        // Caps lock or Shift: the same key.
+        assert_eq!(
+            key_action(&press(KeyCode::Char('C'), KeyModifiers::SHIFT)),
+            KeyAction::Key(Key::Char('c'))
+        );
+        // A line feed from a Unix terminal in raw mode.
+        assert_eq!(
+            key_action(&press(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+            KeyAction::Key(Key::Enter)
+        );
+    }
+
+    #[test]
+    fn a_windows_key_release_does_not_act_twice() {
+        let release = Event::Key(KeyEvent::new_with_kind(
+            KeyCode::Char('c'),
+            KeyModifiers::NONE,
+            KeyEventKind::Release,
+        ));
+        assert_eq!(key_action(&release), KeyAction::Ignore);
+        let repeat = Event::Key(KeyEvent::new_with_kind(
+            KeyCode::Char('c'),
+            KeyModifiers::NONE,
+            KeyEventKind::Repeat,
+        ));
+        assert_eq!(key_action(&repeat), KeyAction::Key(Key::Char('c')));
+    }
+
+    #[test]
+    fn ctrl_c_interrupts_and_other_keys_are_ignored() {
+        assert_eq!(
+            key_action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            KeyAction::Interrupt
+        );
+        for ignored in [
+            press(KeyCode::Up, KeyModifiers::NONE),
+            press(KeyCode::F(1), KeyModifiers::NONE),
+            press(KeyCode::Esc, KeyModifiers::NONE),
+            press(KeyCode::Char('x'), KeyModifiers::ALT),
+            Event::Resize(80, 24),
+            Event::FocusGained,
+        ] {
+            assert_eq!(key_action(&ignored), KeyAction::Ignore, "{ignored:?}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 mod cli;
 mod completions;
+// X11 clipboard (Xvfb, xclip), a shell-script browser and a Unix pty: Linux desktops only.
+#[cfg(unix)]
 mod desktop;
 mod docs;
 mod doctor;
@@ -24,4 +26,7 @@ mod support;
 mod token;
 mod validate;
 mod vault;
+// Runs the Windows build through Wine, which is a Linux program.
+#[cfg(target_os = "linux")]
+mod wine;
 mod wizard;

@@ -4,6 +4,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::onboarded::{onboard_at, onboard_profile};
+#[cfg(unix)]
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
 
@@ -75,6 +76,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn export_refuses_a_terminal_unless_forced() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
@@ -92,6 +94,7 @@ fn export_refuses_a_terminal_unless_forced() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn remove_asks_first_needs_yes_without_a_terminal_and_deletes_both_parts() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();

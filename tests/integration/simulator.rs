@@ -341,6 +341,30 @@ fn an_approved_code_yields_tokens_once() {
 }
 
 #[test]
+fn refresh_tokens_are_as_long_as_the_tenant_says_and_still_work() {
+    let sim = TestSim::start();
+    let default = sign_in(&sim)["refresh_token"].as_str().unwrap().len();
+    assert!((1400..1600).contains(&default), "{default}");
+    let (status, settings) = sim.control("/tenant", json!({"refresh_token_length": 6000}));
+    assert_eq!(
+        (status, &settings["refresh_token_length"]),
+        (200, &json!(6000))
+    );
+    let long = sign_in(&sim)["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(long.len(), 6000);
+    let (status, tokens) = refresh(&sim, &long);
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["refresh_token"].as_str().unwrap().len(), 6000);
+    let (status, _) = sim.control("/tenant", json!({"refresh_token_length": 3}));
+    assert_eq!(status, 400);
+    let (status, settings) = sim.control("/tenant", json!({"refresh_token_length": null}));
+    assert_eq!(
+        (status, &settings["refresh_token_length"]),
+        (200, &json!(null))
+    );
+}
+
+#[test]
 fn without_offline_access_and_openid_there_is_neither_refresh_nor_id_token() {
     let sim = TestSim::start();
     let tokens = sign_in_with(&sim, "https://graph.microsoft.com/User.Read");

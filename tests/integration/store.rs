@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,7 +54,8 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn mode(path: &Path) -> u32 {
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
@@ -92,6 +93,7 @@ fn no_secret_service_fails_at_once_with_exit_7_and_a_hint() {
 }
 
 #[test]
+#[cfg(unix)] // a Unix socket posing as the bus
 fn a_keyring_that_never_answers_times_out_with_exit_7() {
     // A bus socket that accepts connections and never says a word: zbus waits forever for
     // the D-Bus handshake, like a keyring stuck behind a prompt nobody can see.
@@ -460,6 +462,7 @@ fn a_writer_killed_before_its_rename_leaves_the_previous_file_intact() {
 }
 
 #[test]
+#[cfg(unix)] // mode bits; Windows files are guarded by the profile's ACL instead
 fn files_are_private_and_the_dir_onboard_creates_is_0700() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("config").join("onboard");

@@ -4,12 +4,14 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::onboarded::{invite_json, profiles_json, sim_target};
+use crate::support::onboarded::{invite_json, sim_target};
+#[cfg(unix)]
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
 
+#[cfg(unix)]
 fn saved_profiles(dir: &TempDir) -> Value {
-    match std::fs::read(profiles_json(dir.path())) {
+    match std::fs::read(crate::support::onboarded::profiles_json(dir.path())) {
         Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
         Err(_) => Value::Null,
     }
@@ -25,6 +27,7 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn happy_path_with_prompts_checked_as_typed() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
@@ -66,6 +69,7 @@ fn happy_path_with_prompts_checked_as_typed() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn an_invitation_url_prefills_everything_but_the_confirmation_and_qr_shows_the_page() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
@@ -87,6 +91,7 @@ fn an_invitation_url_prefills_everything_but_the_confirmation_and_qr_shows_the_p
     assert!(saved_profiles(&dir)["profiles"]["acme"].is_object());
 }
 
+#[cfg(unix)]
 fn start_wizard(sim: &TestSim, dir: &TempDir) -> Terminal {
     let mut t = Terminal::start(
         dir.path(),
@@ -99,6 +104,7 @@ fn start_wizard(sim: &TestSim, dir: &TempDir) -> Terminal {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     let sim = TestSim::start();
     sim.control(
@@ -162,6 +168,7 @@ fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
     let sim = TestSim::start();
     sim.control(
@@ -185,6 +192,7 @@ fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn the_wrong_account_is_refused_and_nothing_is_saved() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
@@ -203,6 +211,7 @@ fn the_wrong_account_is_refused_and_nothing_is_saved() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn an_expired_code_is_replaced_by_a_fresh_one() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"expires_in": 2}));
@@ -222,6 +231,7 @@ fn an_expired_code_is_replaced_by_a_fresh_one() {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn ctrl_c_while_waiting_exits_130_and_saves_nothing() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();

@@ -3,6 +3,9 @@
 pub mod hostile;
 pub mod keyring;
 pub mod onboarded;
+// A Unix pseudo-terminal (expectrl, waitpid). On Windows the key reading is covered by the
+// unit tests of src/ui/term.rs and the commands by the Wine suite.
+#[cfg(unix)]
 pub mod pty;
 pub mod sim;
 pub mod vault;

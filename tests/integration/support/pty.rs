@@ -27,10 +27,16 @@ impl Terminal {
         ] {
             command.env_remove(var);
         }
-        command.env("TERM", "xterm-256color");
         for (key, value) in env {
             command.env(key, value);
         }
+        Terminal::spawn(command)
+    }
+
+    /// `command` as it is, in a 120×40 terminal (the Wine suite runs `wine onboard.exe` this
+    /// way).
+    pub fn spawn(mut command: std::process::Command) -> Terminal {
+        command.env("TERM", "xterm-256color");
         let mut session = OsSession::spawn(command).expect("a pty session");
         let _ = session.get_process_mut().set_window_size(120, 40);
         session.set_expect_timeout(Some(Duration::from_secs(30)));
