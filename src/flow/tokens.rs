@@ -48,6 +48,8 @@ pub(crate) enum TokenReply {
         status: StatusCode,
         body: OAuthErrorBody,
         host: String,
+        /// A throttled OAuth answer may say when to come back.
+        retry_after: Option<Duration>,
     },
     /// Anything else: 5xx, 429, an HTML page, truncated JSON.
     Other(Reply),
@@ -73,6 +75,7 @@ fn sort_reply(reply: Reply, requested_scopes: &[String]) -> TokenReply {
         return TokenReply::OAuth {
             status: reply.status,
             host: reply.host(),
+            retry_after: reply.retry_after(),
             body,
         };
     }
@@ -119,9 +122,15 @@ impl TokenReply {
     pub(crate) fn into_result(self) -> std::result::Result<TokenSet, Failure> {
         match self {
             TokenReply::Tokens(tokens) => Ok(tokens),
-            TokenReply::OAuth { status, body, host } => {
-                Err(classify::oauth_error(status, &body, &host).into())
-            }
+            TokenReply::OAuth {
+                status,
+                body,
+                host,
+                retry_after,
+            } => Err(Failure {
+                error: classify::oauth_error(status, &body, &host),
+                retry_after,
+            }),
             TokenReply::Other(reply) => Err(Failure {
                 retry_after: reply.retry_after(),
                 error: classify::unexpected_reply(&reply),

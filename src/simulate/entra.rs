@@ -130,15 +130,18 @@ pub fn unknown_tenant(shared: &Shared, tenant: &str) -> Response<Body> {
     .respond(shared)
 }
 
-/// The `slow_down` answer of RFC 8628 for the `slow_down` fault. Entra documents no AADSTS
+/// The `slow_down` answer of RFC 8628, for the `slow_down` fault. Entra documents no AADSTS
 /// code for it, so `error_codes` is empty and the description has no `AADSTS` prefix.
 pub fn slow_down(shared: &Shared) -> Response<Body> {
+    slow_down_failure().respond(shared)
+}
+
+fn slow_down_failure() -> Failure {
     failure(
         "slow_down",
         &[],
         "The client is polling too frequently. Add 5 seconds to the polling interval.",
     )
-    .respond(shared)
 }
 
 fn missing(name: &str) -> Failure {
@@ -298,6 +301,8 @@ async fn devicecode(
         scopes: requested,
         issued: now,
         expires_in,
+        interval: Duration::from_secs(interval),
+        last_poll: None,
         state: CodeState::Pending,
     });
     drop(state);
@@ -394,12 +399,17 @@ fn redeem_device_code(
             "The provided value for the input parameter 'device_code' is not valid: the device code has already been redeemed.",
         ));
     }
-    if code.expired(Instant::now()) {
+    let now = Instant::now();
+    if code.expired(now) {
         return Err(failure(
             "expired_token",
             &[70019],
             "Verification code expired.",
         ));
+    }
+    // A poll sooner than the interval earns slow_down, as RFC 8628 §3.5 allows.
+    if !code.poll_in_time(now) {
+        return Err(slow_down_failure());
     }
     let pending = || {
         failure(
@@ -408,25 +418,27 @@ fn redeem_device_code(
             "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
         )
     };
+    let declined = || {
+        failure(
+            "authorization_declined",
+            &[65004],
+            "User declined to consent to access the app.",
+        )
+    };
     let account = match &code.state {
         CodeState::Pending => return Err(pending()),
         CodeState::ApprovalRequested => {
             return Err(match outcome {
                 super::state::ApprovalOutcome::Pending => pending(),
-                super::state::ApprovalOutcome::Declined => failure(
+                super::state::ApprovalOutcome::Declined => declined(),
+                super::state::ApprovalOutcome::DeclinedWithApprovalCode => failure(
                     "authorization_declined",
                     &[65004, 90094],
                     "User declined to consent to access the app: admin approval was requested (AADSTS90094) and awaits the tenant's admin consent reviewers. Sign in again after a reviewer approves.",
                 ),
             });
         }
-        CodeState::Declined => {
-            return Err(failure(
-                "authorization_declined",
-                &[65004],
-                "User declined to consent to access the app.",
-            ));
-        }
+        CodeState::Declined => return Err(declined()),
         CodeState::Approved { account } => account.clone(),
         CodeState::Redeemed => return Err(pending()),
     };

@@ -11,13 +11,16 @@
 //!
 //! Where Microsoft is silent, these are the simulator's choices (tests rely on them):
 //! - a device code redeemed twice: `invalid_grant` [70000] ("already been redeemed");
-//! - after "Request approval": `authorization_declined` [65004, 90094] by default, or
-//!   `authorization_pending` until `expired_token` with tenant `approval_outcome: "pending"`;
+//! - after "Request approval": `authorization_declined` [65004] by default, exactly like a plain
+//!   decline; tenant `approval_outcome: "declined_90094"` adds AADSTS90094, and `"pending"`
+//!   answers `authorization_pending` until `expired_token`;
 //! - a used refresh token with tenant `reuse_refresh_token: "refuse"`: `invalid_grant` [70000];
 //!   an unknown refresh token: `invalid_grant` [9002313]; revoked: `invalid_grant` [50173];
 //! - `consent_withdrawn` (and a refresh asking for scopes beyond the original ones):
 //!   `invalid_grant` [65001] with `suberror: consent_required`, on both grants;
-//! - the `slow_down` fault: `error: slow_down` with `error_codes: []` (Entra has no code for it);
+//! - a poll sooner than the code's interval after the previous one (and the `slow_down` fault):
+//!   `error: slow_down` with `error_codes: []` (Entra has no code for it); the interval it
+//!   expects stays the one it issued (the client adds 5 s, as RFC 8628 says);
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!

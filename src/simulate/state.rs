@@ -8,13 +8,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{Settings, scopes};
 
-/// What polling sees after the user requested admin approval (Microsoft does not document it).
+/// What polling sees after the user requested admin approval. Microsoft does not document it,
+/// so the default is the least helpful plausible answer: the same as a plain decline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum ApprovalOutcome {
-    /// `authorization_declined` with AADSTS65004 and 90094.
+    /// `authorization_declined` with AADSTS65004 alone, like a plain decline.
+    #[serde(rename = "declined")]
     Declined,
+    /// `authorization_declined` with AADSTS65004 and 90094 (admin approval requested): a shape
+    /// that would tell the two apart, kept to test the client's detour.
+    #[serde(rename = "declined_90094")]
+    DeclinedWithApprovalCode,
     /// `authorization_pending` until the code expires.
+    #[serde(rename = "pending")]
     Pending,
 }
 
@@ -62,10 +68,27 @@ pub struct DeviceCode {
     pub scopes: Vec<String>,
     pub issued: Instant,
     pub expires_in: u64,
+    /// The polling interval this code asked for: the tenant's at issue.
+    pub interval: Duration,
+    /// When the client last polled with this code.
+    pub last_poll: Option<Instant>,
     pub state: CodeState,
 }
 
 impl DeviceCode {
+    /// Records a poll at `now`; false when it came sooner than the interval after the last one.
+    /// The expectation stays the interval at issue: the client adds 5 s after `slow_down`, and
+    /// a server that raised its own would keep a client that started too low in `slow_down`
+    /// forever. Loopback scheduling may deliver a poll a little early.
+    pub fn poll_in_time(&mut self, now: Instant) -> bool {
+        const SLACK: Duration = Duration::from_millis(50);
+        let early = self
+            .last_poll
+            .is_some_and(|last| now.duration_since(last) + SLACK < self.interval);
+        self.last_poll = Some(now);
+        !early
+    }
+
     pub fn expired(&self, now: Instant) -> bool {
         now.duration_since(self.issued) >= Duration::from_secs(self.expires_in)
     }
@@ -416,6 +439,8 @@ mod tests {
             scopes: vec![],
             issued: Instant::now(),
             expires_in: 900,
+            interval: Duration::from_secs(5),
+            last_poll: None,
             state: CodeState::Pending,
         });
         assert!(state.code_by_user_code("abcd-efghi").is_some());

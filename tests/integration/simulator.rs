@@ -67,6 +67,14 @@ fn poll(sim: &TestSim, code: &Value) -> (u16, Value) {
     )
 }
 
+/// Polls again after the code's interval (1 s in `TestSim`): sooner earns `slow_down`.
+fn poll_after_interval(sim: &TestSim, code: &Value) -> (u16, Value) {
+    std::thread::sleep(Duration::from_millis(
+        code["interval"].as_u64().unwrap_or(1) * 1000 + 50,
+    ));
+    poll(sim, code)
+}
+
 fn refresh(sim: &TestSim, refresh_token: &str) -> (u16, Value) {
     let client_id = sim.info().client_id.clone();
     post_form(
@@ -307,7 +315,7 @@ fn an_approved_code_yields_tokens_once() {
 
     let (status, body) = sim.control("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!(status, 200, "{body}");
-    let (status, tokens) = poll(&sim, &code);
+    let (status, tokens) = poll_after_interval(&sim, &code);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "User.Read profile openid email");
@@ -421,6 +429,37 @@ fn approval_required_then_declined_outcome() {
 
     let (status, body) = sim.control("/request-approval", json!({"user_code": user_code(&code)}));
     assert_eq!(status, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(1_050));
+    // Microsoft documents no answer that tells "Request approval" from a plain decline: by
+    // default the simulated tenant gives none either.
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "authorization_declined", &[65004]);
+    let plain = device_code(&sim);
+    sim.control("/deny", json!({"user_code": user_code(&plain)}));
+    let (plain_status, plain_body) = poll(&sim, &plain);
+    let first_line = |b: &Value| {
+        let d = b["error_description"].as_str().unwrap_or("");
+        d.lines().next().unwrap_or("").to_owned()
+    };
+    assert_eq!(
+        (
+            status,
+            &body["error"],
+            &body["error_codes"],
+            first_line(&body)
+        ),
+        (
+            plain_status,
+            &plain_body["error"],
+            &plain_body["error_codes"],
+            first_line(&plain_body)
+        )
+    );
+
+    // The shape that would tell them apart stays available as a setting.
+    sim.control("/tenant", json!({"approval_outcome": "declined_90094"}));
+    let code = device_code(&sim);
+    sim.control("/request-approval", json!({"user_code": user_code(&code)}));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
     assert!(
@@ -428,6 +467,8 @@ fn approval_required_then_declined_outcome() {
             .as_str()
             .is_some_and(|d| d.contains("admin approval was requested"))
     );
+    let (_, settings) = sim.control("/tenant", json!({}));
+    assert_eq!(settings["approval_outcome"], "declined_90094");
 }
 
 #[test]
@@ -561,7 +602,7 @@ fn the_approval_required_page_requests_approval() {
         "{page}"
     );
     let (status, body) = poll(&sim, &code);
-    assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
+    assert_entra_error(status, &body, "authorization_declined", &[65004]);
 }
 
 #[test]
@@ -807,6 +848,20 @@ fn a_drop_fault_closes_the_connection_without_an_answer() {
         .send();
     assert!(result.is_err(), "{result:?}");
     device_code(&sim);
+}
+
+#[test]
+fn a_poll_sooner_than_the_interval_earns_slow_down() {
+    let sim = TestSim::start();
+    let code = device_code(&sim);
+    assert_eq!(code["interval"], 1);
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "authorization_pending", &[70016]);
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "slow_down", &[]);
+    // A poll in time after that is answered normally.
+    let (status, body) = poll_after_interval(&sim, &code);
+    assert_entra_error(status, &body, "authorization_pending", &[70016]);
 }
 
 #[test]

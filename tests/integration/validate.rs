@@ -152,6 +152,66 @@ fn a_429_with_retry_after_is_waited_out() {
 }
 
 #[test]
+fn a_retry_after_given_as_an_http_date_is_honoured() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
+    let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&later)
+        .expect("an HTTP date");
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": date, "count": 1}),
+    );
+    let started = std::time::Instant::now();
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Whole seconds in the date: at least 2 s of the 3 remain when the 429 arrives.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn a_retry_after_beyond_the_budget_stops_at_once_with_exit_5_and_the_wait() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let token_requests = || {
+        sim.requests()
+            .iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/token")))
+            .count()
+    };
+    let before = token_requests();
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "600", "count": 1}),
+    );
+    let started = std::time::Instant::now();
+    let out = validate(dir.path(), &[]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_fails_once(&out, 5, "wait 600 s");
+    assert_eq!(token_requests(), before + 1, "nothing retried early");
+}
+
+#[test]
+fn a_429_with_an_oauth_body_is_throttling_and_waited_out() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let body = json!({"error": "temporarily_unavailable", "error_description": "AADSTS50196: The server terminated an operation because it encountered a client request loop.", "error_codes": [50196]});
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "body": body.to_string(), "count": 1}),
+    );
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "body": body.to_string(), "count": 5}),
+    );
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 5, "throttling");
+}
+
+#[test]
 fn no_profile_is_exit_3() {
     let dir = tempfile::tempdir().unwrap();
     for args in [&[][..], &["--all"], &["--profile", "nope"]] {

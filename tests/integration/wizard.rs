@@ -99,11 +99,32 @@ fn start_wizard(sim: &TestSim, dir: &TempDir) -> Terminal {
 }
 
 #[test]
+fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_reviewer() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"require_admin_approval": true}));
+    let dir = TempDir::new().unwrap();
+    let mut t = start_wizard(&sim, &dir);
+    let code = t.user_code();
+    sim.control("/approve", json!({"user_code": code}));
+    sim.control("/request-approval", json!({"user_code": code}));
+    t.expect("Did the account see \"Approval required\"");
+    t.type_line("y");
+    t.expect("Admin approval");
+    t.expect("[Enter] the reviewer has approved");
+    sim.control("/reviewer/approve", json!({}));
+    t.send("\r");
+    t.expect("attempt 2");
+    approve(&sim, &t.user_code());
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
+#[test]
 fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined"}),
+        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
     );
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
@@ -240,9 +261,33 @@ fn non_interactive_success_emits_the_documented_events() {
 }
 
 #[test]
-fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
+fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_code() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"require_admin_approval": true}));
+    let dir = TempDir::new().unwrap();
+    let (output, events) = invite_json(dir.path(), &sim_target(&sim), |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+        sim.control("/request-approval", json!({"user_code": code}));
+    });
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(event_names(&events), ["device_code", "error"]);
+    assert_eq!(events[1]["code"], "declined_or_approval_requested");
+    assert!(
+        events[1]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("onboard consent-url")),
+        "{}",
+        events[1]
+    );
+}
+
+#[test]
+fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
+    let sim = TestSim::start();
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
+    );
     let dir = TempDir::new().unwrap();
     let (output, events) = invite_json(dir.path(), &sim_target(&sim), |code, attempt| {
         if attempt == 1 {
@@ -288,7 +333,7 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     });
     assert_eq!(output.status.code(), Some(4));
     assert_eq!(event_names(&events), ["device_code", "error"]);
-    assert_eq!(events[1]["code"], "authorization_declined");
+    assert_eq!(events[1]["code"], "declined_or_approval_requested");
     assert_eq!(events[1]["exit_code"], 4);
     assert!(events[1]["hint"].is_string());
 

@@ -185,6 +185,7 @@ impl Wizard<'_> {
             &inputs.client_id,
             code,
             &inputs.scopes,
+            Some(self.deadline),
             &mut on_event,
         );
         tokio::pin!(poll);
@@ -235,12 +236,18 @@ impl Wizard<'_> {
         drop(keys);
         match result {
             Ok(tokens) => Ok(Attempt::SignedIn(tokens)),
-            Err(error) => self.after_failed_attempt(error),
+            Err(error) => {
+                let has_reviewer =
+                    authority::admin_consent_url(&inputs.authority, Some(endpoints), "", None)
+                        .is_some();
+                self.after_failed_attempt(error, has_reviewer)
+            }
         }
     }
 
     /// Decides what a failed attempt leads to: the approval detour, a fresh code, or the end.
-    fn after_failed_attempt(&mut self, error: Error) -> Result<Attempt> {
+    /// `has_reviewer`: the authority is Microsoft's, where an account may request approval.
+    fn after_failed_attempt(&mut self, error: Error, has_reviewer: bool) -> Result<Attempt> {
         let needs_approval = error.kind == Kind::PermissionMissing
             && (error.aadsts.is_some_and(classify::is_approval_code)
                 || matches!(
@@ -258,6 +265,19 @@ impl Wizard<'_> {
                     return Ok(Attempt::Again);
                 }
                 Err(error)
+            }
+            // Unattended, the demo itself pressed "Request approval": it knows what the decline means.
+            Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
+                if self.demo.is_some() && !self.screen.is_interactive() =>
+            {
+                Ok(Attempt::ApprovalNeeded(Some(error)))
+            }
+            // Microsoft answers a plain decline and "Request approval" alike: nobody is there to
+            // ask which it was, so the script gets a code of its own and both ways out.
+            Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
+                if has_reviewer && !self.screen.is_interactive() =>
+            {
+                Err(declined_or_approval_requested(error))
             }
             Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
                 if self.screen.is_interactive() =>
@@ -507,7 +527,7 @@ impl Wizard<'_> {
                 "expired_token",
                 "nobody signed in before the time ran out; nothing was saved",
             )
-            .with_hint("run `onboard invite` again, or allow more time with --timeout")
+            .with_hint("run `onboard invite` again, or allow more time with --timeout; if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` first")
         }
     }
 
@@ -520,4 +540,22 @@ impl Wizard<'_> {
         );
         error
     }
+}
+
+/// The code a script sees when the sign-in ended declined without anyone to ask: Entra's answer
+/// after "Request approval" is the same as after a plain decline (AADSTS65004).
+const DECLINED_OR_APPROVAL_REQUESTED: &str = "declined_or_approval_requested";
+
+fn declined_or_approval_requested(cause: Error) -> Error {
+    let mut error = Error::new(
+        Kind::SignInAgain,
+        DECLINED_OR_APPROVAL_REQUESTED,
+        format!("the sign-in was declined, or the account requested admin approval (Microsoft answers both alike): {}", cause.message),
+    )
+    .with_hint("if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` and run `onboard invite` again once approved; otherwise run `onboard invite` again and accept");
+    error.oauth = cause.oauth;
+    error.aadsts = cause.aadsts;
+    error.correlation_id = cause.correlation_id;
+    error.trace_id = cause.trace_id;
+    error
 }
