@@ -5,7 +5,7 @@
 mod consent;
 mod discovery;
 
-pub use consent::admin_consent_url;
+pub use consent::{ADMIN_CENTER_ROUTE, NO_LINK_REASON, admin_consent_url, has_admin_consent};
 pub use discovery::{DiscoveryCache, Endpoints, discover};
 
 use std::net::IpAddr;

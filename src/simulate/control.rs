@@ -137,6 +137,7 @@ struct TenantPatch {
     granted_scopes: Option<Option<Vec<String>>>,
     consent_withdrawn: Option<bool>,
     public_client: Option<bool>,
+    redirect_uris: Option<Vec<String>>,
 }
 
 async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
@@ -183,6 +184,9 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     }
     if let Some(v) = patch.public_client {
         t.public_client = v;
+    }
+    if let Some(v) = patch.redirect_uris {
+        t.redirect_uris = v;
     }
     json_response(StatusCode::OK, &state.tenant_view())
 }

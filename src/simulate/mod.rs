@@ -21,12 +21,15 @@
 //! - a poll sooner than the code's interval after the previous one (and the `slow_down` fault):
 //!   `error: slow_down` with `error_codes: []` (Entra has no code for it); the interval it
 //!   expects stays the one it issued (the client adds 5 s, as RFC 8628 says);
+//! - the v2 admin consent link without `redirect_uri`: AADSTS500113 when the app has no
+//!   registered redirect URI (tenant `redirect_uris`, none by default), else AADSTS900144; one
+//!   not registered: AADSTS50011 (v1 shows its confirmation page without one);
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!
 //! Control API beyond the contract's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
-//! `public_client` (false: AADSTS7000218) and answers every setting plus `admin_consent_granted`
+//! `public_client` (false: AADSTS7000218), `redirect_uris` (list) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
 //! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that

@@ -44,6 +44,9 @@ pub struct TenantSettings {
     pub granted_scopes: Option<Vec<String>>,
     pub consent_withdrawn: bool,
     pub public_client: bool,
+    /// The redirect URIs registered on the app: the v2 admin consent link needs one of them.
+    /// None by default, as device-code registrations often have none.
+    pub redirect_uris: Vec<String>,
     /// Read-only here: set by the reviewer's consent.
     pub admin_consent_granted: bool,
 }
@@ -219,6 +222,7 @@ impl State {
                 granted_scopes: None,
                 consent_withdrawn: false,
                 public_client: true,
+                redirect_uris: Vec::new(),
                 admin_consent_granted: false,
             },
             admin_consent: None,

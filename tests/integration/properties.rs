@@ -169,6 +169,7 @@ fn profile() -> impl Strategy<Value = Profile> {
                         client_id,
                         account,
                         scopes,
+                        redirect_uri: None,
                     },
                     store,
                     created_at,

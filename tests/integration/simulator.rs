@@ -625,9 +625,51 @@ fn the_cancel_button_declines() {
 }
 
 #[test]
+fn the_v2_admin_consent_link_needs_a_registered_redirect_uri() {
+    let sim = TestSim::start();
+    let info = sim.info().clone();
+    let path = format!("/{}/v2.0/adminconsent", info.tenant);
+    let open = |query: &[(&str, &str)]| {
+        let link = url::Url::parse_with_params(&sim.url(&path), query).expect("a consent link");
+        let response = sim
+            .client()
+            .get(link)
+            .send()
+            .expect("the simulator answers");
+        (
+            response.status().as_u16(),
+            response.text().unwrap_or_default(),
+        )
+    };
+    let client = ("client_id", info.client_id.as_str());
+    // A device-code registration has no redirect URI: no consent page, an AADSTS error.
+    let (status, page) = open(&[client]);
+    assert_eq!(status, 400);
+    assert!(page.contains("AADSTS500113"), "{page}");
+    let (status, page) = open(&[client, ("redirect_uri", "https://app.example/cb")]);
+    assert_eq!(status, 400);
+    assert!(page.contains("AADSTS50011"), "{page}");
+    sim.control(
+        "/tenant",
+        json!({"redirect_uris": ["https://app.example/cb"]}),
+    );
+    let (status, page) = open(&[client]);
+    assert_eq!(status, 400);
+    assert!(page.contains("AADSTS900144"), "{page}");
+    let (status, page) = open(&[client, ("redirect_uri", "https://app.example/cb")]);
+    assert_eq!(status, 200);
+    assert!(page.contains("Permissions requested"), "{page}");
+    let (_, settings) = sim.control("/tenant", json!({}));
+    assert_eq!(settings["redirect_uris"], json!(["https://app.example/cb"]));
+}
+
+#[test]
 fn the_admin_consent_link_grants_consent_and_redirects() {
     let sim = TestSim::start();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "redirect_uris": ["http://localhost:9/done"]}),
+    );
     let info = sim.info().clone();
     let path = format!("/{}/v2.0/adminconsent", info.tenant);
     let query = [

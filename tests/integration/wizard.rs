@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::onboarded::{invite_json, profiles_json, sim_target};
+use crate::support::onboarded::{invite_json, onboard_at, profiles_json, sim_target};
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
 
@@ -133,7 +133,9 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     assert_eq!(status, 409, "the account meets Approval required");
     sim.control("/request-approval", json!({"user_code": code}));
     t.expect("Admin approval");
-    t.expect("adminconsent?client_id=");
+    t.expect("Enterprise applications → Admin consent requests");
+    // No redirect URI was given: no link that would end at an AADSTS error, and why.
+    t.expect("No direct link: Microsoft's admin consent link works only with a redirect URI");
     t.expect("[Enter] the reviewer has approved");
     sim.control("/reviewer/approve", json!({}));
     t.send("\r");
@@ -284,12 +286,15 @@ fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_
 #[test]
 fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     let sim = TestSim::start();
+    let redirect = "https://provider.example/consented";
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
+        json!({"require_admin_approval": true, "approval_outcome": "declined_90094", "redirect_uris": [redirect]}),
     );
     let dir = TempDir::new().unwrap();
-    let (output, events) = invite_json(dir.path(), &sim_target(&sim), |code, attempt| {
+    let mut target = sim_target(&sim);
+    target.extend(["--redirect-uri".into(), redirect.into()]);
+    let (output, events) = invite_json(dir.path(), &target, |code, attempt| {
         if attempt == 1 {
             sim.control("/approve", json!({"user_code": code}));
             sim.control("/request-approval", json!({"user_code": code}));
@@ -314,13 +319,27 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
         ]
     );
     assert_eq!(events[1]["code"], "AADSTS90094");
+    let link = events[1]["admin_consent_url"].as_str().unwrap();
+    assert!(link.contains("/adminconsent?client_id="), "{link}");
     assert!(
-        events[1]["admin_consent_url"]
-            .as_str()
-            .unwrap()
-            .contains("/adminconsent?client_id=")
+        link.contains("redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented"),
+        "{link}"
     );
     assert_eq!(events[2]["attempt"], 2);
+    // The link works on the simulated tenant, which has that redirect URI registered.
+    let page = sim
+        .client()
+        .get(link)
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    assert!(page.contains("Permissions requested"), "{page}");
+    // The profile keeps the redirect URI: `consent-url` gives the same link later.
+    let later = onboard_at(dir.path())
+        .args(["consent-url"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&later.stdout).trim(), link);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::flow;
 use crate::ui::Prompter;
 
 /// The invitation URL's query: `tenant`, `client_id`, `account`, `scope` (space separated),
-/// `cloud` or `authority`, `profile`.
+/// `cloud` or `authority`, `profile`, `redirect_uri`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Invitation {
     pub tenant: Option<String>,
@@ -20,6 +20,7 @@ pub struct Invitation {
     pub cloud: Option<String>,
     pub authority: Option<String>,
     pub profile: Option<String>,
+    pub redirect_uri: Option<String>,
 }
 
 pub fn parse_invitation(text: &str) -> Result<Invitation> {
@@ -43,6 +44,7 @@ pub fn parse_invitation(text: &str) -> Result<Invitation> {
             "cloud" => invitation.cloud = Some(value),
             "authority" => invitation.authority = Some(value),
             "profile" => invitation.profile = Some(value),
+            "redirect_uri" => invitation.redirect_uri = Some(value),
             // Links carry tracking parameters and the like: ignore what is not ours.
             _ => {}
         }
@@ -67,6 +69,8 @@ pub struct Inputs {
     pub account: String,
     pub scopes: Vec<String>,
     pub profile: String,
+    /// Registered on the app; makes the reviewer's admin consent link work.
+    pub redirect_uri: Option<String>,
 }
 
 /// Values known before prompting: flags over the invitation.
@@ -78,6 +82,7 @@ pub struct Known {
     pub cloud: Option<Cloud>,
     pub authority: Option<String>,
     pub profile: Option<String>,
+    pub redirect_uri: Option<String>,
 }
 
 impl Known {
@@ -111,6 +116,7 @@ impl Known {
             cloud,
             authority,
             profile: profile_flag.map(String::from).or(invitation.profile),
+            redirect_uri: args.redirect_uri.clone().or(invitation.redirect_uri),
         })
     }
 
@@ -159,6 +165,10 @@ impl Known {
                 None => crate::http::host_of(&authority.base),
             },
         };
+        let redirect_uri = match self.redirect_uri {
+            Some(uri) => Some(authority::parse_url(&uri, "--redirect-uri")?.to_string()),
+            None => None,
+        };
         Ok(Inputs {
             authority,
             tenant,
@@ -166,6 +176,7 @@ impl Known {
             account,
             scopes: flow::normalize_scopes(&self.scopes),
             profile,
+            redirect_uri,
         })
     }
 }
@@ -213,9 +224,13 @@ mod tests {
     #[test]
     fn invitations_prefill_every_documented_key_and_ignore_others() {
         let inv = parse_invitation(
-            "https://provider.example/onboard?tenant=contoso.com&client_id=11111111-2222-3333-4444-555555555555&account=svc%40contoso.com&scope=User.Read+Mail.Read&cloud=usgov&profile=acme&utm_source=mail",
+            "https://provider.example/onboard?tenant=contoso.com&client_id=11111111-2222-3333-4444-555555555555&account=svc%40contoso.com&scope=User.Read+Mail.Read&cloud=usgov&profile=acme&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented&utm_source=mail",
         )
         .unwrap();
+        assert_eq!(
+            inv.redirect_uri.as_deref(),
+            Some("https://provider.example/consented")
+        );
         assert_eq!(inv.tenant.as_deref(), Some("contoso.com"));
         assert_eq!(inv.account.as_deref(), Some("svc@contoso.com"));
         assert_eq!(inv.scopes, vec!["User.Read", "Mail.Read"]);
@@ -243,6 +258,7 @@ mod tests {
             cloud: None,
             authority: None,
             profile: None,
+            redirect_uri: None,
         }
     }
 

@@ -237,9 +237,7 @@ impl Wizard<'_> {
         match result {
             Ok(tokens) => Ok(Attempt::SignedIn(tokens)),
             Err(error) => {
-                let has_reviewer =
-                    authority::admin_consent_url(&inputs.authority, Some(endpoints), "", None)
-                        .is_some();
+                let has_reviewer = authority::has_admin_consent(&inputs.authority, Some(endpoints));
                 self.after_failed_attempt(error, has_reviewer)
             }
         }
@@ -306,12 +304,17 @@ impl Wizard<'_> {
         endpoints: &Endpoints,
         cause: Option<&Error>,
     ) -> Result<()> {
-        let link = authority::admin_consent_url(
-            &inputs.authority,
-            Some(endpoints),
-            &inputs.client_id,
-            None,
-        );
+        // Without a registered redirect URI Entra answers the link with an error page: the
+        // reviewer gets the admin center route instead.
+        let link = inputs.redirect_uri.as_deref().and_then(|redirect| {
+            authority::admin_consent_url(
+                &inputs.authority,
+                Some(endpoints),
+                &inputs.client_id,
+                Some(redirect),
+            )
+        });
+        let microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
         self.screen.event(&Event::ApprovalRequired {
             admin_consent_url: link.as_ref().map(|l| l.as_str()),
             code: cause.map(|error| match error.aadsts {
@@ -320,7 +323,8 @@ impl Wizard<'_> {
             }),
         });
         self.screen.step(3, "Admin approval");
-        self.screen.explain_approval(inputs, link.as_ref());
+        self.screen
+            .explain_approval(inputs, link.as_ref(), microsoft);
         if !self.screen.is_interactive() {
             return match &self.demo {
                 // Nobody is there to press a key: in the demo the reviewer approves at once.
@@ -455,6 +459,7 @@ impl Wizard<'_> {
                 client_id: inputs.client_id.clone(),
                 account: Some(account.to_string()),
                 scopes: tokens.scopes.clone(),
+                redirect_uri: inputs.redirect_uri.clone(),
             },
             store: self.store.kind(),
             created_at: jiff::Timestamp::now().to_string(),

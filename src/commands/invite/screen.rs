@@ -335,7 +335,8 @@ impl<'a> Screen<'a> {
         self.last_status = None;
     }
 
-    pub fn explain_approval(&mut self, inputs: &Inputs, link: Option<&Url>) {
+    /// `microsoft`: the authority has Microsoft's admin consent, so a missing link needs a word.
+    pub fn explain_approval(&mut self, inputs: &Inputs, link: Option<&Url>, microsoft: bool) {
         let lines = [
             format!(
                 "The tenant requires an administrator to approve the registration {} before {} can use it.",
@@ -344,7 +345,8 @@ impl<'a> Screen<'a> {
             "1. On the sign-in page the account enters a reason and clicks \"Request approval\"".into(),
             "   (skip this if it was done already). The tenant's Admin Consent Reviewers get an email.".into(),
             "2. A reviewer opens Entra admin center → Enterprise applications → Admin consent requests,".into(),
-            "   picks the request, clicks \"Review permissions and consent\" and accepts.".into(),
+            "   picks the request, clicks \"Review permissions and consent\" and accepts".into(),
+            "   (or: Enterprise applications → the app → Permissions → \"Grant admin consent\").".into(),
         ];
         for line in lines {
             self.note(&line);
@@ -361,6 +363,11 @@ impl<'a> Screen<'a> {
                     Err(why) => self.note(&format!("   Copy the link by hand: {why}")),
                 }
             }
+        } else if microsoft {
+            self.note(&format!(
+                "   No direct link: {}.",
+                crate::authority::NO_LINK_REASON
+            ));
         }
         self.note("3. Then the service account signs in again with a fresh code.");
         if self.interactive {
@@ -592,6 +599,7 @@ mod tests {
             account: "svc@contoso.com".into(),
             scopes: vec![],
             profile: "contoso.com".into(),
+            redirect_uri: None,
         }
     }
 
