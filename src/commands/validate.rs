@@ -153,8 +153,9 @@ async fn prove(
     )
     .await?;
     checked.checked_with = identity.source;
-    if let (Some(actual), Some(expected)) = (&identity.account, &profile.connection.account)
-        && !actual.eq_ignore_ascii_case(expected)
+    let connection = &profile.connection;
+    if let (Some(actual), Some(expected)) = (&identity.account, &connection.account)
+        && !identity.is(connection.account_id.as_deref(), Some(expected))
     {
         return Err(Error::new(
             Kind::SignInAgain,

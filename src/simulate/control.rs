@@ -72,7 +72,7 @@ async fn approve(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Respons
     let account = action
         .account
         .unwrap_or_else(|| shared.service_account().to_owned());
-    if !shared.is_member(&account) {
+    if !shared.is_member(&account) && !shared.lock().is_guest(&account) {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
@@ -138,6 +138,8 @@ struct TenantPatch {
     consent_withdrawn: Option<bool>,
     public_client: Option<bool>,
     redirect_uris: Option<Vec<String>>,
+    guests: Option<Vec<String>>,
+    renamed: Option<std::collections::BTreeMap<String, String>>,
 }
 
 async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
@@ -187,6 +189,15 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     }
     if let Some(v) = patch.redirect_uris {
         t.redirect_uris = v;
+    }
+    if let Some(v) = patch.guests {
+        t.guests = v;
+    }
+    if let Some(v) = patch.renamed {
+        t.renamed = v
+            .into_iter()
+            .map(|(from, to)| (from.to_ascii_lowercase(), to))
+            .collect();
     }
     json_response(StatusCode::OK, &state.tenant_view())
 }

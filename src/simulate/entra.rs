@@ -561,6 +561,10 @@ fn issue(
         resource
     };
     let who = person(shared, account);
+    // The object id stays with the account; its names follow renames (and a guest's UPN in
+    // the tenant is its #EXT# form, while its ID token keeps its home address).
+    let name_now = state.current_name(account);
+    let upn = state.tenant_upn(account, shared.domain());
     let now = jiff::Timestamp::now().as_second();
     let exp = now + TOKEN_LIFETIME_SECS as i64;
     let issuer = format!("{}/{TENANT_ID}/v2.0", shared.base);
@@ -577,8 +581,8 @@ fn issue(
         "scp": scp.join(" "),
         "sub": ids::pairwise_sub(&who.oid, GRAPH_APP_ID),
         "tid": TENANT_ID,
-        "unique_name": account,
-        "upn": account,
+        "unique_name": upn,
+        "upn": upn,
         "uti": ids::opaque("", 16),
         "ver": "1.0",
     }));
@@ -600,7 +604,7 @@ fn issue(
             "iat": now, "nbf": now, "exp": exp,
             "name": who.name,
             "oid": who.oid,
-            "preferred_username": account,
+            "preferred_username": name_now,
             "sub": ids::pairwise_sub(&who.oid, client_id),
             "tid": TENANT_ID,
             "ver": "2.0",
@@ -608,7 +612,7 @@ fn issue(
         if has("email")
             && let Value::Object(map) = &mut claims
         {
-            map.insert("email".to_owned(), Value::String(account.to_owned()));
+            map.insert("email".to_owned(), Value::String(name_now.clone()));
         }
         let token = shared.signer.sign(&claims);
         state.remember(Issued::IdToken, &token);

@@ -29,7 +29,9 @@
 //!
 //! Control API beyond the contract's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
-//! `public_client` (false: AADSTS7000218), `redirect_uris` (list) and answers every setting plus `admin_consent_granted`
+//! `public_client` (false: AADSTS7000218), `redirect_uris` (list), `guests` (home addresses
+//! of invited guests, who sign in through `/_sim/approve` with that address), `renamed`
+//! (`{"old@domain": "new@domain"}`: the same object id under a new name) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
 //! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that

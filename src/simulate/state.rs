@@ -47,6 +47,12 @@ pub struct TenantSettings {
     /// The redirect URIs registered on the app: the v2 admin consent link needs one of them.
     /// None by default, as device-code registrations often have none.
     pub redirect_uris: Vec<String>,
+    /// Guests: accounts of other organisations (home addresses) invited into the tenant. Their
+    /// ID token names them by their home address; Graph names them `local_home#EXT#@domain`.
+    pub guests: Vec<String>,
+    /// Accounts renamed since they signed in: sign-in name (lower case) → the current UPN.
+    /// The object id stays; the names in new tokens and in Graph change.
+    pub renamed: BTreeMap<String, String>,
     /// Read-only here: set by the reviewer's consent.
     pub admin_consent_granted: bool,
 }
@@ -223,6 +229,8 @@ impl State {
                 consent_withdrawn: false,
                 public_client: true,
                 redirect_uris: Vec::new(),
+                guests: Vec::new(),
+                renamed: BTreeMap::new(),
                 admin_consent_granted: false,
             },
             admin_consent: None,
@@ -378,6 +386,31 @@ impl State {
     }
 
     /// The settings as `/_sim/tenant` reports them.
+    pub fn is_guest(&self, account: &str) -> bool {
+        self.tenant
+            .guests
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(account))
+    }
+
+    /// The account's name as it signs in now: its new UPN after a rename.
+    pub fn current_name(&self, account: &str) -> String {
+        self.tenant
+            .renamed
+            .get(&account.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_else(|| account.to_owned())
+    }
+
+    /// The account's UPN in this tenant (`domain`): a guest's is its home address with `@`
+    /// made `_`, then `#EXT#@domain`.
+    pub fn tenant_upn(&self, account: &str, domain: &str) -> String {
+        if self.is_guest(account) {
+            return format!("{}#EXT#@{domain}", account.replace('@', "_"));
+        }
+        self.current_name(account)
+    }
+
     pub fn tenant_view(&self) -> TenantSettings {
         TenantSettings {
             admin_consent_granted: self.admin_consent.is_some(),

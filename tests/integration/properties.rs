@@ -170,6 +170,7 @@ fn profile() -> impl Strategy<Value = Profile> {
                         account,
                         scopes,
                         redirect_uri: None,
+                        account_id: None,
                     },
                     store,
                     created_at,

@@ -625,6 +625,49 @@ fn the_cancel_button_declines() {
 }
 
 #[test]
+fn a_guest_signs_in_with_its_home_address_and_graph_names_it_ext() {
+    let sim = TestSim::start();
+    let guest = "svc@partner.example";
+    let code = device_code(&sim);
+    let (status, _) = sim.control(
+        "/approve",
+        json!({"user_code": user_code(&code), "account": guest}),
+    );
+    assert_eq!(status, 400, "not invited yet: AADSTS50020");
+    sim.control("/tenant", json!({"guests": [guest]}));
+    let (status, body) = sim.control(
+        "/approve",
+        json!({"user_code": user_code(&code), "account": guest}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, tokens) = poll_after_interval(&sim, &code);
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["preferred_username"], guest);
+    let (_, me) = get(&sim, "/v1.0/me", tokens["access_token"].as_str());
+    let ext = format!("svc_partner.example#EXT#@{}", sim.info().tenant);
+    assert_eq!(me["userPrincipalName"], ext.as_str());
+    assert_eq!(me["mail"], guest);
+    assert_eq!(me["id"], id_token["oid"], "the object id is the identity");
+
+    // A rename keeps the object id and changes the names.
+    let member = sim.info().account.clone();
+    let renamed = format!("svc-new@{}", sim.info().tenant);
+    let before = claims(sign_in(&sim)["id_token"].as_str().unwrap());
+    sim.control(
+        "/tenant",
+        json!({"renamed": {member.clone(): renamed.clone()}}),
+    );
+    let tokens = sign_in(&sim);
+    let after = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(after["preferred_username"], renamed.as_str());
+    assert_eq!(after["oid"], before["oid"]);
+    let (_, me) = get(&sim, "/v1.0/me", tokens["access_token"].as_str());
+    assert_eq!(me["userPrincipalName"], renamed.as_str());
+    assert_eq!(me["id"], before["oid"]);
+}
+
+#[test]
 fn the_v2_admin_consent_link_needs_a_registered_redirect_uri() {
     let sim = TestSim::start();
     let info = sim.info().clone();

@@ -31,6 +31,7 @@ fn profile(tenant: &str) -> Profile {
             account: Some(format!("svc@{tenant}")),
             scopes: vec!["User.Read".into(), "offline_access".into()],
             redirect_uri: None,
+            account_id: None,
         },
         store: StoreKind::Keyring,
         created_at: "2026-11-27T10:00:00Z".into(),

@@ -442,6 +442,60 @@ fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
 }
 
 #[test]
+fn a_guest_account_is_onboarded_and_validated_by_its_object_id() {
+    let sim = TestSim::start();
+    let guest = "svc@partner.example";
+    sim.control("/tenant", json!({"guests": [guest]}));
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = crate::support::onboarded::sim_target(&sim);
+    let at = args.iter().position(|a| a == "--account").unwrap();
+    args[at + 1] = guest.into();
+    let (output, events) = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
+        let (status, body) = sim.control("/approve", json!({"user_code": code, "account": guest}));
+        assert_eq!(status, 200, "{body}");
+    });
+    assert!(output.status.success(), "{}", stderr(&output));
+    let signed_in = events.iter().find(|e| e["event"] == "signed_in").unwrap();
+    assert_eq!(signed_in["account"], guest);
+    let validated = events.iter().find(|e| e["event"] == "validated").unwrap();
+    assert_eq!(validated["valid"], true, "{validated}");
+    // Graph names the guest by its #EXT# name in the tenant; the profile keeps its object id.
+    let ext = format!("svc_partner.example#EXT#@{}", sim.info().tenant);
+    assert_eq!(validated["account"], ext.as_str(), "{validated}");
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let profiles = Profiles::at(dir.path()).load().unwrap();
+    let profile = profiles.profiles.values().next().unwrap();
+    assert!(profile.connection.account_id.is_some());
+
+    // A profile saved before object ids were kept is matched by the guest's mail.
+    Profiles::at(dir.path())
+        .update(|file| {
+            for profile in file.profiles.values_mut() {
+                profile.connection.account_id = None;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn an_account_renamed_after_onboarding_is_still_valid() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let renamed = format!("svc-renamed@{}", sim.info().tenant);
+    sim.control(
+        "/tenant",
+        json!({"renamed": {sim.info().account.clone(): renamed.clone()}}),
+    );
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json_of(&out)["account"], renamed.as_str());
+}
+
+#[test]
 fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
@@ -450,6 +504,7 @@ fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut("p") {
                 profile.connection.account = Some(expected.clone());
+                profile.connection.account_id = Some("5a0e2c1d-0000-4000-8000-00000000e15e".into());
             }
             Ok(())
         })

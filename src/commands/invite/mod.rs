@@ -460,6 +460,12 @@ impl Wizard<'_> {
                 account: Some(account.to_string()),
                 scopes: tokens.scopes.clone(),
                 redirect_uri: inputs.redirect_uri.clone(),
+                // Graph's `/me` answers with the object id, userinfo with `sub`.
+                account_id: if endpoints.graph.is_some() {
+                    tokens.claims.oid.clone()
+                } else {
+                    tokens.claims.sub.clone()
+                },
             },
             store: self.store.kind(),
             created_at: jiff::Timestamp::now().to_string(),
