@@ -64,7 +64,7 @@ impl Session {
             .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
         })?;
         let endpoints = self.endpoints(&authority_of(profile)?).await?;
-        let tokens = flow::refresh(
+        let mut tokens = flow::refresh(
             &self.http,
             &endpoints,
             &profile.connection.client_id,
@@ -73,6 +73,11 @@ impl Session {
             self.retries.clone(),
         )
         .await?;
+        // An answer without `scope` grants what was asked for: with nothing asked, the
+        // profile's own scopes, which must not be erased.
+        if scopes.is_empty() && tokens.scopes.is_empty() {
+            tokens.scopes = profile.connection.scopes.clone();
+        }
         if let Some(rotated) = &tokens.refresh_token
             && rotated != &refresh_token
         {

@@ -5,15 +5,16 @@ use super::session::{self, Session};
 use crate::cli::TokenArgs;
 use crate::deps::Deps;
 use crate::error::Result;
+use crate::flow;
 
 pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let selected = session::select(deps, profile_flag)?;
-    let scopes: Vec<String> = args
-        .scopes
-        .iter()
-        .flat_map(|s| s.split_whitespace())
-        .map(String::from)
-        .collect();
+    // With offline_access, so that the answer carries a new refresh token and rotation goes on.
+    let scopes = if args.scopes.is_empty() {
+        Vec::new()
+    } else {
+        flow::normalize_scopes(&args.scopes)
+    };
     let (_, tokens) = Session::new(deps.http.clone())
         .redeem(&selected.store, &selected.name, &selected.profile, &scopes)
         .await?;

@@ -192,6 +192,22 @@ pub fn normalize_scopes(requested: &[String]) -> Vec<String> {
     scopes
 }
 
+/// The scopes `validate` asks for at a Microsoft authority: Graph's `User.Read`, which `/me`
+/// needs, with the profile's other Graph scopes (bare names are Graph's) so that none is lost.
+/// Scopes of other resources stay out: one request may name one resource only.
+pub fn validation_scopes(saved: &[String]) -> Vec<String> {
+    let graph: Vec<String> = saved
+        .iter()
+        .filter(|s| !s.contains('/') && !s.contains(':'))
+        .cloned()
+        .chain([VALIDATION_SCOPE.to_owned()])
+        .collect();
+    normalize_scopes(&graph)
+}
+
+/// The Graph scope `/me` needs.
+pub const VALIDATION_SCOPE: &str = "User.Read";
+
 /// Scopes that were requested but not granted. OIDC scopes (`openid`, `profile`, `email`,
 /// `offline_access`) are not reported by every server, so they never count as missing; Graph
 /// scopes match with or without the `https://graph.microsoft.com/` prefix.
@@ -228,6 +244,25 @@ mod tests {
         assert_eq!(
             normalize_scopes(&s(&["User.Read Mail.Read", "user.read"])),
             s(&["User.Read", "Mail.Read", "offline_access"])
+        );
+    }
+
+    #[test]
+    fn validation_asks_for_user_read_and_keeps_the_other_graph_scopes() {
+        assert_eq!(
+            validation_scopes(&s(&["Mail.Read", "profile", "openid", "email"])),
+            s(&[
+                "Mail.Read",
+                "profile",
+                "openid",
+                "email",
+                "User.Read",
+                "offline_access"
+            ])
+        );
+        assert_eq!(
+            validation_scopes(&s(&["api://other/.default", "user.read"])),
+            s(&["user.read", "offline_access"])
         );
     }
 

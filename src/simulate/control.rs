@@ -138,6 +138,7 @@ struct TenantPatch {
     consent_withdrawn: Option<bool>,
     public_client: Option<bool>,
     redirect_uris: Option<Vec<String>>,
+    omit_refresh_scope: Option<bool>,
     guests: Option<Vec<String>>,
     renamed: Option<std::collections::BTreeMap<String, String>>,
 }
@@ -189,6 +190,9 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     }
     if let Some(v) = patch.redirect_uris {
         t.redirect_uris = v;
+    }
+    if let Some(v) = patch.omit_refresh_scope {
+        t.omit_refresh_scope = v;
     }
     if let Some(v) = patch.guests {
         t.guests = v;

@@ -325,7 +325,8 @@ async fn devicecode(
 #[derive(Serialize)]
 struct TokenResponse {
     token_type: &'static str,
-    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
     expires_in: u64,
     ext_expires_in: u64,
     access_token: String,
@@ -461,6 +462,23 @@ fn redeem_refresh_token(
     };
     let refuse_reuse = state.tenant.reuse_refresh_token == Reuse::Refuse;
     let consent_withdrawn = state.tenant.consent_withdrawn;
+    // What a refresh may ask for, as at Entra: the token's own scopes and whatever the tenant's
+    // reviewer or the account has consented to for this client.
+    let consented: Vec<String> = state
+        .admin_consent
+        .iter()
+        .flatten()
+        .cloned()
+        .chain(
+            state
+                .refresh
+                .get(presented)
+                .and_then(|g| state.user_consents.get(&g.account.to_ascii_lowercase()))
+                .into_iter()
+                .flatten()
+                .cloned(),
+        )
+        .collect();
     let Some(grant) = state.refresh.get_mut(presented) else {
         return Err(failure(
             "invalid_grant",
@@ -496,12 +514,18 @@ fn redeem_refresh_token(
         None => grant.scopes.clone(),
         Some(raw) => {
             let asked = scopes::parse(raw).map_err(|m| failure("invalid_scope", &[70011], m))?;
-            if !scopes::is_subset(&asked, &grant.scopes) {
+            let allowed: Vec<String> = grant.scopes.iter().chain(&consented).cloned().collect();
+            if !scopes::is_subset(&asked, &allowed) {
                 return Err(Failure::consent_required(client_id));
             }
-            // The new token may drop scopes but keeps the refresh token's own scopes.
+            // The new token may drop scopes but keeps the sign-in ones; a refresh that does not
+            // ask for offline_access gets no new refresh token, as at Entra.
             let mut kept = asked;
-            for oidc in grant.scopes.iter().filter(|s| scopes::is_oidc(s)) {
+            for oidc in grant
+                .scopes
+                .iter()
+                .filter(|s| scopes::is_oidc(s) && !s.eq_ignore_ascii_case("offline_access"))
+            {
                 if !kept.iter().any(|s| s.eq_ignore_ascii_case(oidc)) {
                     kept.push(oidc.clone());
                 }
@@ -511,7 +535,11 @@ fn redeem_refresh_token(
     };
     grant.used = true;
     let account = grant.account.clone();
-    Ok(issue(shared, state, &account, client_id, &requested))
+    let mut tokens = issue(shared, state, &account, client_id, &requested);
+    if state.tenant.omit_refresh_scope {
+        tokens.scope = None;
+    }
+    Ok(tokens)
 }
 
 fn display_name(shared: &Shared, account: &str) -> String {
@@ -639,7 +667,7 @@ fn issue(
     state.access.retain(|_, grant| grant.expires > now);
     TokenResponse {
         token_type: "Bearer",
-        scope,
+        scope: Some(scope),
         expires_in: TOKEN_LIFETIME_SECS,
         ext_expires_in: EXT_TOKEN_LIFETIME_SECS,
         access_token,

@@ -24,12 +24,15 @@
 //! - the v2 admin consent link without `redirect_uri`: AADSTS500113 when the app has no
 //!   registered redirect URI (tenant `redirect_uris`, none by default), else AADSTS900144; one
 //!   not registered: AADSTS50011 (v1 shows its confirmation page without one);
+//! - a refresh whose `scope` lacks `offline_access` answers without a refresh token; one that
+//!   asks for scopes beyond the token's own needs them consented (by the reviewer or the
+//!   account), else `invalid_grant` [65001];
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!
 //! Control API beyond the contract's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
-//! `public_client` (false: AADSTS7000218), `redirect_uris` (list), `guests` (home addresses
+//! `public_client` (false: AADSTS7000218), `redirect_uris` (list), `omit_refresh_scope`, `guests` (home addresses
 //! of invited guests, who sign in through `/_sim/approve` with that address), `renamed`
 //! (`{"old@domain": "new@domain"}`: the same object id under a new name) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the

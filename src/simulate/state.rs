@@ -47,6 +47,9 @@ pub struct TenantSettings {
     /// The redirect URIs registered on the app: the v2 admin consent link needs one of them.
     /// None by default, as device-code registrations often have none.
     pub redirect_uris: Vec<String>,
+    /// Refresh answers leave `scope` out (RFC 6749 §5.1 allows it when all that was asked
+    /// for was granted).
+    pub omit_refresh_scope: bool,
     /// Guests: accounts of other organisations (home addresses) invited into the tenant. Their
     /// ID token names them by their home address; Graph names them `local_home#EXT#@domain`.
     pub guests: Vec<String>,
@@ -229,6 +232,7 @@ impl State {
                 consent_withdrawn: false,
                 public_client: true,
                 redirect_uris: Vec::new(),
+                omit_refresh_scope: false,
                 guests: Vec::new(),
                 renamed: BTreeMap::new(),
                 admin_consent_granted: false,

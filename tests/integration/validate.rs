@@ -112,6 +112,64 @@ fn withdrawn_consent_and_a_missing_required_scope_are_exit_6() {
 }
 
 #[test]
+fn a_profile_onboarded_without_user_read_is_checked_with_it_or_says_why_it_cannot_be() {
+    let sim = TestSim::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = crate::support::onboarded::sim_target(&sim);
+    args.extend(["--profile", "p", "--scope", "Mail.Read"].map(String::from));
+    let (output, events) = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+    });
+    // Saved, but the wizard's own validation cannot check it, and says so.
+    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+    let validated = events.iter().find(|e| e["event"] == "validated").unwrap();
+    assert!(
+        validated["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot be checked")),
+        "{validated}"
+    );
+    // Validation asks for Graph's User.Read, which nobody consented to yet.
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 6, "needs User.Read");
+    assert!(
+        stdout(&out).contains("cannot be checked"),
+        "{}",
+        stdout(&out)
+    );
+    // Once the tenant's reviewer consents, the same profile is checked, keeping Mail.Read.
+    sim.control("/reviewer/approve", json!({"scope": "User.Read"}));
+    let out = validate(dir.path(), &["--json", "--require-scope", "Mail.Read"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn a_refresh_answer_without_scope_keeps_the_profiles_scopes() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let saved = || {
+        Profiles::at(dir.path()).load().unwrap().profiles["p"]
+            .connection
+            .scopes
+            .clone()
+    };
+    let before = saved();
+    assert!(before.iter().any(|s| s == "User.Read"), "{before:?}");
+    sim.control("/tenant", json!({"omit_refresh_scope": true}));
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        json_of(&out)["scopes"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "User.Read")),
+        "{}",
+        stdout(&out)
+    );
+    let after = saved();
+    assert!(after.iter().any(|s| s == "User.Read"), "{after:?}");
+}
+
+#[test]
 fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
