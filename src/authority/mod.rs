@@ -214,6 +214,19 @@ pub fn parse_client_id(text: &str) -> Result<String> {
         .with_hint("copy the Application (client) ID, a GUID, from Entra admin center → App registrations → the provider's registration → Overview"))
 }
 
+/// Any OpenID provider's client ID or account name: whatever the issuer knows, so only
+/// non-empty, on one line and without spaces. GUIDs and UPNs are Microsoft's rules.
+pub fn parse_opaque_id(text: &str) -> Result<String> {
+    let id = text.trim();
+    if !id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Ok(id.to_string());
+    }
+    Err(
+        Error::usage(format!("'{id}' is not a client ID or account name"))
+            .with_hint("give the value the identity provider shows, without spaces"),
+    )
+}
+
 /// A user principal name such as `svc@contoso.com`.
 pub fn parse_upn(text: &str) -> Result<String> {
     let upn = text.trim();

@@ -101,7 +101,10 @@ pub async fn whoami(
     } else {
         let info: UserInfo = get_json(client, url, access_token, &retries).await?;
         Identity {
-            account: info.preferred_username.or(info.email.clone()),
+            account: info
+                .preferred_username
+                .or(info.email.clone())
+                .or(info.sub.clone()),
             mail: info.email,
             display_name: info.name,
             id: info.sub,

@@ -263,6 +263,31 @@ fn non_interactive_success_emits_the_documented_events() {
 }
 
 #[test]
+fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut target = sim_target(&sim);
+    let at = target.iter().position(|a| a == "--account").unwrap();
+    target.drain(at..at + 2);
+    let other = format!("someone@{}", sim.info().tenant);
+    let (output, events) = invite_json(dir.path(), &target, |code, _| {
+        sim.control("/approve", json!({"user_code": code, "account": other}));
+    });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let signed_in = events.iter().find(|e| e["event"] == "signed_in").unwrap();
+    assert_eq!(signed_in["account"], other.as_str());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("no --account was given: accepting {other}")),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_code() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"require_admin_approval": true}));

@@ -66,7 +66,8 @@ pub struct Inputs {
     /// As the user typed it (lower-cased); `None` only with a custom authority.
     pub tenant: Option<String>,
     pub client_id: String,
-    pub account: String,
+    /// The expected account; `None` (non-interactive, no --account): whoever signs in.
+    pub account: Option<String>,
     pub scopes: Vec<String>,
     pub profile: String,
     /// Registered on the app; makes the reviewer's admin consent link work.
@@ -144,20 +145,29 @@ impl Known {
         let authority =
             authority::from_flags(self.authority.as_deref(), tenant.as_deref(), self.cloud)?
                 .ok_or_else(|| Error::usage("missing --tenant"))?;
+        // GUIDs and UPNs are Microsoft's rules: another provider's issuer decides what is valid.
+        let (parse_client_id, parse_account): (Parse, Parse) = match authority.cloud {
+            Some(_) => (authority::parse_client_id, authority::parse_upn),
+            None => (authority::parse_opaque_id, authority::parse_opaque_id),
+        };
         let client_id = ask_or_check(
             prompter.as_deref_mut(),
             "Registration (application ID)",
             self.client_id,
             "--client-id",
-            authority::parse_client_id,
+            parse_client_id,
         )?;
-        let account = ask_or_check(
-            prompter,
-            "Service account (UPN)",
-            self.account,
-            "--account",
-            authority::parse_upn,
-        )?;
+        // Non-interactive, --account may be left out: the account that signs in is accepted.
+        let account = match (self.account, prompter) {
+            (None, None) => None,
+            (given, prompter) => Some(ask_or_check(
+                prompter,
+                "Service account (UPN)",
+                given,
+                "--account",
+                parse_account,
+            )?),
+        };
         let profile = match self.profile {
             Some(p) => p,
             None => match &tenant {
@@ -178,6 +188,15 @@ impl Known {
             profile,
             redirect_uri,
         })
+    }
+}
+
+type Parse = fn(&str) -> Result<String>;
+
+impl Inputs {
+    /// The expected account, or words for "whoever signs in".
+    pub fn account_label(&self) -> &str {
+        self.account.as_deref().unwrap_or("the service account")
     }
 }
 
@@ -265,10 +284,14 @@ mod tests {
     #[test]
     fn without_a_prompter_missing_values_name_their_flag() {
         let mut k = known();
-        k.account = None;
+        k.client_id = None;
         let e = k.resolve(None).unwrap_err();
         assert_eq!(e.exit_code(), 2);
-        assert!(e.message.contains("--account"), "{}", e.message);
+        assert!(e.message.contains("--client-id"), "{}", e.message);
+        // --account may be left out: whoever signs in is accepted.
+        let mut k = known();
+        k.account = None;
+        assert_eq!(k.resolve(None).unwrap().account, None);
         let mut k = known();
         k.client_id = Some("nope".into());
         assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
@@ -287,5 +310,31 @@ mod tests {
         k.tenant = None;
         k.authority = Some("https://idp.example/realms/acme".into());
         assert_eq!(k.resolve(None).unwrap().profile, "idp.example");
+    }
+
+    #[test]
+    fn another_providers_client_id_and_account_need_not_be_a_guid_and_a_upn() {
+        let mut k = known();
+        k.client_id = Some("onboard-cli".into());
+        k.account = Some("svc-bot".into());
+        assert_eq!(
+            k.resolve(None).unwrap_err().exit_code(),
+            2,
+            "Microsoft: a GUID"
+        );
+        let mut k = known();
+        k.tenant = None;
+        k.authority = Some("https://idp.example/realms/acme".into());
+        k.client_id = Some("onboard-cli".into());
+        k.account = Some("svc-bot".into());
+        let inputs = k.resolve(None).unwrap();
+        assert_eq!(
+            (inputs.client_id.as_str(), inputs.account.as_deref()),
+            ("onboard-cli", Some("svc-bot"))
+        );
+        let mut k = known();
+        k.authority = Some("https://idp.example/realms/acme".into());
+        k.client_id = Some("two words".into());
+        assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
     }
 }

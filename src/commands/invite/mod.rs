@@ -387,8 +387,12 @@ impl Wizard<'_> {
             .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
         }
         // Without an account claim in the tokens, ask who the token acts as (Graph /me or
-        // userinfo) rather than trusting --account.
-        let signed_in = match tokens.claims.account() {
+        // userinfo) rather than trusting --account. Another provider's last resort is `sub`.
+        let named = tokens.claims.account().or(match endpoints.graph {
+            Some(_) => None,
+            None => tokens.claims.sub.as_deref(),
+        });
+        let signed_in = match named {
             Some(account) => Some(account.to_string()),
             None => flow::whoami(
                 &self.http,
@@ -400,20 +404,30 @@ impl Wizard<'_> {
             .ok()
             .and_then(|identity| identity.account),
         };
-        match &signed_in {
-            Some(actual) if !actual.eq_ignore_ascii_case(&inputs.account) => {
+        match (&signed_in, &inputs.account) {
+            (Some(actual), Some(expected)) if !actual.eq_ignore_ascii_case(expected) => {
                 return Err(Error::new(
                     Kind::SignInAgain,
                     "wrong_account",
-                    format!("signed in as {actual}, but the service account is {}; nothing was saved", inputs.account),
+                    format!("signed in as {actual}, but the service account is {expected}; nothing was saved"),
                 )
-                .with_hint(format!("run `onboard invite` again and sign in as {} (use a private browser window to avoid a cached account)", inputs.account)));
+                .with_hint(format!("run `onboard invite` again and sign in as {expected} (use a private browser window to avoid a cached account)")));
             }
-            Some(actual) => self.screen.ok(&format!("Signed in as {actual}")),
-            None => self.screen.warn(&format!(
-                "the identity provider does not say which account signed in: {} could not be confirmed",
-                inputs.account
+            (Some(actual), Some(_)) => self.screen.ok(&format!("Signed in as {actual}")),
+            (Some(actual), None) => self.screen.warn(&format!(
+                "no --account was given: accepting {actual}, the account that signed in"
             )),
+            (None, Some(expected)) => self.screen.warn(&format!(
+                "the identity provider does not say which account signed in: {expected} could not be confirmed"
+            )),
+            (None, None) => {
+                return Err(Error::new(
+                    Kind::Usage,
+                    "unknown_account",
+                    "the identity provider does not say which account signed in, and no --account was given; nothing was saved",
+                )
+                .with_hint("run `onboard invite` again with --account naming the service account"));
+            }
         }
         if let Some(tid) = &tokens.claims.tid {
             self.screen.ok(&format!("Tenant {tid}"));
@@ -429,7 +443,9 @@ impl Wizard<'_> {
                 tokens.scopes.join(" ")
             ));
         }
-        Ok(signed_in.unwrap_or_else(|| inputs.account.clone()))
+        Ok(signed_in
+            .or_else(|| inputs.account.clone())
+            .unwrap_or_default())
     }
 
     /// Step 5: credential first, then the profile that points at it.

@@ -147,7 +147,7 @@ impl<'a> Screen<'a> {
                 },
             ),
             ("Registration", inputs.client_id.clone()),
-            ("Account", inputs.account.clone()),
+            ("Account", inputs.account_label().to_owned()),
             ("Scopes", inputs.scopes.join(" ")),
             ("Sign-in at", inputs.authority.describe()),
             ("Profile", inputs.profile.clone()),
@@ -191,7 +191,7 @@ impl<'a> Screen<'a> {
         ));
         self.line(&format!(
             "  enter the code, and sign in as {}.",
-            style(&inputs.account).bold()
+            style(inputs.account_label()).bold()
         ));
         self.untrusted_host = None;
         if !authority.trusts_verification_page(&code.verification_uri) {
@@ -340,7 +340,8 @@ impl<'a> Screen<'a> {
         let lines = [
             format!(
                 "The tenant requires an administrator to approve the registration {} before {} can use it.",
-                inputs.client_id, inputs.account
+                inputs.client_id,
+                inputs.account_label()
             ),
             "1. On the sign-in page the account enters a reason and clicks \"Request approval\"".into(),
             "   (skip this if it was done already). The tenant's Admin Consent Reviewers get an email.".into(),
@@ -596,7 +597,7 @@ mod tests {
             authority,
             tenant: Some("contoso.com".into()),
             client_id: "11111111-2222-3333-4444-555555555555".into(),
-            account: "svc@contoso.com".into(),
+            account: Some("svc@contoso.com".into()),
             scopes: vec![],
             profile: "contoso.com".into(),
             redirect_uri: None,
