@@ -144,6 +144,15 @@ fn slow_down_failure() -> Failure {
     )
 }
 
+/// AADSTS700022: one request may ask for the scopes of one resource only.
+fn more_than_one_resource() -> Failure {
+    failure(
+        "invalid_scope",
+        &[700022],
+        "The provided value for the input parameter scope is not valid because it contains more than one resource.",
+    )
+}
+
 fn missing(name: &str) -> Failure {
     failure(
         "invalid_request",
@@ -284,6 +293,9 @@ async fn devicecode(
         Ok(requested) => requested,
         Err(message) => return failure("invalid_scope", &[70011], message).respond(&shared),
     };
+    if scopes::resources(&requested).len() > 1 {
+        return more_than_one_resource().respond(&shared);
+    }
     let user_code = ids::user_code();
     let device_code = ids::opaque("DAQABIQEAAAD", 160);
     let verification_uri = format!("{}/devicelogin", shared.base);
@@ -514,6 +526,9 @@ fn redeem_refresh_token(
         None => grant.scopes.clone(),
         Some(raw) => {
             let asked = scopes::parse(raw).map_err(|m| failure("invalid_scope", &[70011], m))?;
+            if scopes::resources(&asked).len() > 1 {
+                return Err(more_than_one_resource());
+            }
             let allowed: Vec<String> = grant.scopes.iter().chain(&consented).cloned().collect();
             if !scopes::is_subset(&asked, &allowed) {
                 return Err(Failure::consent_required(client_id));
@@ -549,6 +564,9 @@ fn display_name(shared: &Shared, account: &str) -> String {
         account.split('@').next().unwrap_or(account).to_owned()
     }
 }
+
+/// The size of Entra's access tokens, in characters.
+const ACCESS_TOKEN_CHARS: usize = 2_900;
 
 /// An account's object id: stable per UPN (case-insensitive).
 pub fn object_id(account: &str) -> String {
@@ -596,7 +614,7 @@ fn issue(
     let now = jiff::Timestamp::now().as_second();
     let exp = now + TOKEN_LIFETIME_SECS as i64;
     let issuer = format!("{}/{TENANT_ID}/v2.0", shared.base);
-    let access_token = shared.signer.sign(&json!({
+    let mut access_claims = json!({
         "aud": GRAPH_APP_ID,
         "iss": format!("{}/{TENANT_ID}/", shared.base),
         "iat": now, "nbf": now, "exp": exp,
@@ -613,7 +631,15 @@ fn issue(
         "upn": upn,
         "uti": ids::opaque("", 16),
         "ver": "1.0",
-    }));
+    });
+    // Entra's access tokens are about 2,900 characters (many claims, an RS256 signature):
+    // an opaque `aio` claim brings this one to that size, so size bugs show up here first.
+    let unpadded = shared.signer.sign(&access_claims).len();
+    let pad = ACCESS_TOKEN_CHARS.saturating_sub(unpadded + 12) * 3 / 4 * 3 / 4;
+    if let Value::Object(map) = &mut access_claims {
+        map.insert("aio".to_owned(), Value::String(ids::opaque("", pad)));
+    }
+    let access_token = shared.signer.sign(&access_claims);
     state.remember(Issued::AccessToken, &access_token);
     state.access.insert(
         access_token.clone(),

@@ -27,6 +27,8 @@
 //! - a refresh whose `scope` lacks `offline_access` answers without a refresh token; one that
 //!   asks for scopes beyond the token's own needs them consented (by the reviewer or the
 //!   account), else `invalid_grant` [65001];
+//! - scopes of more than one resource in one request: `invalid_scope` [700022];
+//! - access tokens of Entra's size, about 2,900 characters (an opaque `aio` claim pads them);
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!

@@ -319,6 +319,12 @@ fn an_approved_code_yields_tokens_once() {
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "User.Read profile openid email");
+    let access_token = tokens["access_token"].as_str().unwrap_or("");
+    assert!(
+        (2_700..3_100).contains(&access_token.len()),
+        "Entra's size, about 2,900: {}",
+        access_token.len()
+    );
     assert_eq!(tokens["expires_in"], 3600);
     assert!(tokens["ext_expires_in"].is_u64());
     assert!(
@@ -933,6 +939,33 @@ fn a_drop_fault_closes_the_connection_without_an_answer() {
         .send();
     assert!(result.is_err(), "{result:?}");
     device_code(&sim);
+}
+
+#[test]
+fn scopes_of_two_resources_in_one_request_are_700022() {
+    let sim = TestSim::start();
+    let (status, body) = post_form(
+        &sim,
+        &tenant_path(&sim, "/oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", &sim.info().client_id),
+            ("scope", "openid User.Read api://other-app/Read"),
+        ],
+    );
+    assert_entra_error(status, &body, "invalid_scope", &[700022]);
+    // One resource, with Graph's prefix or without, is fine.
+    let (status, _) = post_form(
+        &sim,
+        &tenant_path(&sim, "/oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", &sim.info().client_id),
+            (
+                "scope",
+                "openid https://graph.microsoft.com/Mail.Read User.Read",
+            ),
+        ],
+    );
+    assert_eq!(status, 200);
 }
 
 #[test]

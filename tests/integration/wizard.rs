@@ -41,8 +41,9 @@ fn happy_path_with_prompts_checked_as_typed() {
         &[],
     );
     t.expect("Registration (application ID)");
-    t.type_line("not-a-guid");
-    t.expect("is not an application (client) ID");
+    // With --authority any client ID the issuer knows is valid, but not one with spaces.
+    t.type_line("not a guid");
+    t.expect("is not a client ID or account name");
     // Clear the wrong answer as a person would, then type the right one.
     t.send(&"\x7f".repeat(12));
     t.type_line(&info.client_id);
@@ -52,6 +53,8 @@ fn happy_path_with_prompts_checked_as_typed() {
     t.expect("Start the sign-in?");
     t.type_line("y");
     let code = t.user_code();
+    // The server's own instructions (localised at Entra) under the code.
+    t.expect("To sign in, use a web browser to open the page");
     t.expect("Copy the code by hand");
     t.expect(sim.sign_in_url());
     t.expect("Waiting for sign-in");
@@ -259,6 +262,24 @@ fn non_interactive_success_emits_the_documented_events() {
             sim.sign_in_url()
         )),
         "{stderr}"
+    );
+}
+
+#[test]
+fn scopes_of_two_resources_are_refused_by_the_tenant_with_exit_2_and_a_hint() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut target = sim_target(&sim);
+    target.extend(["--scope", "User.Read", "--scope", "api://other-app/Read"].map(String::from));
+    let (output, events) = invite_json(dir.path(), &target, |_, _| {});
+    assert_eq!(output.status.code(), Some(2));
+    let error = events.iter().find(|e| e["event"] == "error").unwrap();
+    assert_eq!(error["aadsts"], "AADSTS700022", "{error}");
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("one resource")),
+        "{error}"
     );
 }
 

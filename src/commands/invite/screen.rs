@@ -178,6 +178,11 @@ impl<'a> Screen<'a> {
             style(&code.user_code).bold().yellow()
         ));
         self.line(&format!("    ╰{}╯", "─".repeat(width)));
+        // Entra's own instructions, in the language of the request: for an operator who reads
+        // that language better than onboard's English.
+        if let Some(message) = code.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            self.line(&format!("  {}", style(message.trim()).dim()));
+        }
         self.line("");
         let until = code.expires_in;
         match self.clipboard.copy(&code.user_code, until) {
