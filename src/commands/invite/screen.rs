@@ -377,8 +377,11 @@ impl<'a> Screen<'a> {
         }
         self.note("3. Then the service account signs in again with a fresh code.");
         if self.interactive {
-            let mut keys =
-                String::from("[Enter] the reviewer has approved  [c] copy the link  [q] quit");
+            let mut keys = String::from("[Enter] the reviewer has approved");
+            if link.is_some() {
+                keys.push_str("  [c] copy the link");
+            }
+            keys.push_str("  [q] quit");
             if self.demo {
                 keys.push_str("  demo: [v] approve as the reviewer");
             }
