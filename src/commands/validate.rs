@@ -143,7 +143,7 @@ async fn prove(
     // onboarded with other scopes can still be checked with /me.
     let endpoints = session.endpoints(&authority_of(profile)?).await?;
     let scopes = match &endpoints.graph {
-        Some(_) => flow::validation_scopes(&profile.connection.scopes),
+        Some(graph) => flow::validation_scopes(&profile.connection.scopes, graph),
         None => Vec::new(),
     };
     let (endpoints, tokens) = session

@@ -193,12 +193,16 @@ pub fn normalize_scopes(requested: &[String]) -> Vec<String> {
 }
 
 /// The scopes `validate` asks for at a Microsoft authority: Graph's `User.Read`, which `/me`
-/// needs, with the profile's other Graph scopes (bare names are Graph's) so that none is lost.
-/// Scopes of other resources stay out: one request may name one resource only.
-pub fn validation_scopes(saved: &[String]) -> Vec<String> {
+/// needs, with the profile's other Graph scopes (bare names, or prefixed with `graph`, the
+/// Graph origin) so that none is lost. Scopes of other resources stay out: one request may
+/// name one resource only.
+pub fn validation_scopes(saved: &[String], graph: &Url) -> Vec<String> {
+    let prefix = format!("{}/", graph.origin().ascii_serialization()).to_ascii_lowercase();
     let graph: Vec<String> = saved
         .iter()
-        .filter(|s| !s.contains('/') && !s.contains(':'))
+        .filter(|s| {
+            (!s.contains('/') && !s.contains(':')) || s.to_ascii_lowercase().starts_with(&prefix)
+        })
         .cloned()
         .chain([VALIDATION_SCOPE.to_owned()])
         .collect();
@@ -249,8 +253,9 @@ mod tests {
 
     #[test]
     fn validation_asks_for_user_read_and_keeps_the_other_graph_scopes() {
+        let graph = Url::parse("https://graph.microsoft.us/").unwrap();
         assert_eq!(
-            validation_scopes(&s(&["Mail.Read", "profile", "openid", "email"])),
+            validation_scopes(&s(&["Mail.Read", "profile", "openid", "email"]), &graph),
             s(&[
                 "Mail.Read",
                 "profile",
@@ -261,8 +266,16 @@ mod tests {
             ])
         );
         assert_eq!(
-            validation_scopes(&s(&["api://other/.default", "user.read"])),
+            validation_scopes(&s(&["api://other/.default", "user.read"]), &graph),
             s(&["user.read", "offline_access"])
+        );
+        assert_eq!(
+            validation_scopes(&s(&["https://graph.microsoft.us/Mail.Read"]), &graph),
+            s(&[
+                "https://graph.microsoft.us/Mail.Read",
+                "User.Read",
+                "offline_access"
+            ])
         );
     }
 
