@@ -59,6 +59,7 @@ china\t''"
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l authority -d 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l account -d 'The service account that signs in (a UPN such as svc@contoso.com)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l scope -d 'A scope to request (repeatable) [default: openid profile offline_access User.Read]' -r
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l redirect-uri -d 'A redirect URI registered on the app; without one Microsoft\'s admin consent link does not work and the reviewer is shown the Entra admin center route instead' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'Give up on the whole wizard after this long, e.g. 90s, 15m, 1h30m' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
@@ -184,7 +185,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l cloud -d
 usgov\t''
 china\t''"
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l authority -d 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)' -r
-complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l redirect-uri -d 'A redirect URI registered for the application, where the reviewer lands afterwards' -r
+complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l redirect-uri -d 'A redirect URI registered on the app, where the reviewer lands afterwards; Microsoft\'s link needs one (default: the profile\'s). Without one, the Entra admin center route is shown' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'

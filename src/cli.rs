@@ -216,7 +216,8 @@ pub struct ConsentUrlArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// A redirect URI registered for the application, where the reviewer lands afterwards
+    /// A redirect URI registered on the app, where the reviewer lands afterwards; Microsoft's
+    /// link needs one (default: the profile's). Without one, the Entra admin center route is shown
     #[arg(long, value_name = "URL")]
     pub redirect_uri: Option<String>,
 }
@@ -257,7 +258,7 @@ pub struct ConsentUrlArgs {
       --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com")]
 pub struct InviteArgs {
     /// The invitation URL the provider sent; its query prefills the wizard (tenant, client_id,
-    /// account, scope, cloud or authority, profile)
+    /// account, scope, cloud or authority, profile, redirect_uri)
     #[arg(value_name = "INVITATION")]
     pub invitation: Option<String>,
 
@@ -271,6 +272,11 @@ pub struct InviteArgs {
     /// A scope to request (repeatable) [default: openid profile offline_access User.Read]
     #[arg(long = "scope", value_name = "SCOPE", help_heading = "Who signs in")]
     pub scopes: Vec<String>,
+
+    /// A redirect URI registered on the app; without one Microsoft's admin consent link does
+    /// not work and the reviewer is shown the Entra admin center route instead
+    #[arg(long, value_name = "URL", help_heading = "Who signs in")]
+    pub redirect_uri: Option<String>,
 
     /// Do not open a browser; print the sign-in URL instead
     #[arg(long, help_heading = "Sign-in")]

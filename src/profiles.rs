@@ -125,6 +125,13 @@ pub struct Connection {
     /// The scopes granted at sign-in.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// A redirect URI registered on the app: Microsoft's admin consent link needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// Who the account is, whatever its name becomes: the ID token's `oid` (Graph `/me`'s
+    /// `id`) for Microsoft, `sub` (userinfo's `sub`) elsewhere. `account` is for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -328,6 +335,8 @@ mod tests {
                 client_id: "00000000-0000-0000-0000-000000000002".into(),
                 account: Some("svc@contoso.onmicrosoft.com".into()),
                 scopes: vec!["User.Read".into(), "offline_access".into()],
+                redirect_uri: None,
+                account_id: None,
             },
             store: StoreKind::Keyring,
             created_at: "2026-11-27T10:00:00Z".into(),

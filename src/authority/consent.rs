@@ -7,20 +7,38 @@ use url::Url;
 use super::Authority;
 use super::discovery::Endpoints;
 
+/// Where a reviewer approves without a link: Microsoft's admin center.
+pub const ADMIN_CENTER_ROUTE: &str = "Entra admin center → Enterprise applications → Admin consent requests → the request → Review permissions and consent (or: Enterprise applications → the app → Permissions → Grant admin consent)";
+
+/// Why the admin consent link is not given: Microsoft documents `redirect_uri` as required on
+/// the v2 link, and it must be registered on the app; device-code registrations often have none.
+pub const NO_LINK_REASON: &str = "Microsoft's admin consent link works only with a redirect URI registered on the app, and none was given (--redirect-uri, or redirect_uri in the invitation)";
+
+/// True for Microsoft authorities (and the simulated tenant), which have admin consent; false
+/// for other identity providers.
+pub fn has_admin_consent(authority: &Authority, endpoints: Option<&Endpoints>) -> bool {
+    graph_origin(authority, endpoints).is_some()
+}
+
+fn graph_origin(authority: &Authority, endpoints: Option<&Endpoints>) -> Option<String> {
+    match (authority.cloud, endpoints.and_then(|e| e.graph.as_ref())) {
+        (_, Some(graph)) => Some(graph.origin().ascii_serialization()),
+        (Some(cloud), None) => Some(format!("https://{}", cloud.graph_host())),
+        (None, None) => None,
+    }
+}
+
 /// The v2 admin consent URL for Microsoft authorities (and the simulated tenant); `None` for
 /// other identity providers, which have no such thing. `redirect_uri` must be one the
-/// registration has; without it the reviewer sees the result on Microsoft's page.
+/// registration has: without it Entra shows an error instead of the consent page, so callers
+/// give the link only with one and [`ADMIN_CENTER_ROUTE`] otherwise.
 pub fn admin_consent_url(
     authority: &Authority,
     endpoints: Option<&Endpoints>,
     client_id: &str,
     redirect_uri: Option<&str>,
 ) -> Option<Url> {
-    let graph_host = match (authority.cloud, endpoints.and_then(|e| e.graph.as_ref())) {
-        (_, Some(graph)) => graph.origin().ascii_serialization(),
-        (Some(cloud), None) => format!("https://{}", cloud.graph_host()),
-        (None, None) => return None,
-    };
+    let graph_host = graph_origin(authority, endpoints)?;
     let mut url = authority.base.clone();
     let path = format!("{}/adminconsent", url.path().trim_end_matches('/'));
     url.set_path(&path);

@@ -6,7 +6,7 @@ mod consent;
 mod discovery;
 
 pub use crate::http::is_loopback;
-pub use consent::admin_consent_url;
+pub use consent::{ADMIN_CENTER_ROUTE, NO_LINK_REASON, admin_consent_url, has_admin_consent};
 pub use discovery::{DiscoveryCache, Endpoints, discover};
 
 use url::Url;
@@ -240,16 +240,24 @@ pub fn from_flags(
         .transpose()
 }
 
-/// A tenant as Entra names it: a GUID or a verified domain. `common`, `consumers` and
-/// `organizations` are refused: device code needs the customer's own tenant (AADSTS90133).
+/// A tenant as Entra names it: a GUID or a verified domain. `common` and `consumers` are
+/// refused as Entra refuses device code there (AADSTS90133); `organizations` is allowed by
+/// Entra but signs in whichever work account comes, so onboard refuses it too, for its own
+/// reason.
 pub fn parse_tenant(text: &str) -> Result<String> {
     let tenant = text.trim();
     let lower = tenant.to_ascii_lowercase();
-    if ["common", "consumers", "organizations"].contains(&lower.as_str()) {
+    if ["common", "consumers"].contains(&lower.as_str()) {
         return Err(Error::usage(format!(
             "'{tenant}' is not a customer tenant"
         ))
         .with_hint("give the customer's tenant GUID or domain, e.g. --tenant contoso.onmicrosoft.com (device code is refused on /common and /consumers, AADSTS90133)"));
+    }
+    if lower == "organizations" {
+        return Err(Error::usage(format!(
+            "'{tenant}' is not a customer tenant: it lets any organisation's account sign in"
+        ))
+        .with_hint("onboarding connects one customer's tenant: give its tenant GUID or domain, e.g. --tenant contoso.onmicrosoft.com"));
     }
     if is_guid(tenant) {
         return Ok(lower);
@@ -271,6 +279,19 @@ pub fn parse_client_id(text: &str) -> Result<String> {
     }
     Err(Error::usage(format!("'{id}' is not an application (client) ID"))
         .with_hint("copy the Application (client) ID, a GUID, from Entra admin center → App registrations → the provider's registration → Overview"))
+}
+
+/// Any OpenID provider's client ID or account name: whatever the issuer knows, so only
+/// non-empty, on one line and without spaces. GUIDs and UPNs are Microsoft's rules.
+pub fn parse_opaque_id(text: &str) -> Result<String> {
+    let id = text.trim();
+    if !id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Ok(id.to_string());
+    }
+    Err(
+        Error::usage(format!("'{id}' is not a client ID or account name"))
+            .with_hint("give the value the identity provider shows, without spaces"),
+    )
 }
 
 /// A user principal name such as `svc@contoso.com`.
@@ -375,6 +396,12 @@ mod tests {
         ] {
             let e = parse_tenant(bad).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");
+            let hint = e.hint.clone().unwrap_or_default();
+            assert_eq!(
+                hint.contains("AADSTS90133"),
+                bad == "common" || bad == "consumers",
+                "{bad}: {hint}"
+            );
             assert!(e.hint.is_some(), "{bad}");
         }
     }

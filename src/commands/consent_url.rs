@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let target = &args.target;
-    let (authority, client_id) =
+    let (authority, client_id, saved_redirect) =
         if target.tenant.is_some() || target.client_id.is_some() || target.authority.is_some() {
             let client_id =
                 authority::parse_client_id(target.client_id.as_deref().ok_or_else(|| {
@@ -27,10 +27,14 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
                 Error::usage("missing --tenant")
                     .with_hint("give the customer's tenant GUID or domain with --tenant")
             })?;
-            (authority, client_id)
+            (authority, client_id, None)
         } else {
             let (_, _, profile) = saved(deps, profile_flag)?;
-            (authority_of(&profile)?, profile.connection.client_id)
+            (
+                authority_of(&profile)?,
+                profile.connection.client_id,
+                profile.connection.redirect_uri,
+            )
         };
     // A Microsoft cloud's Graph host is known; any other authority must say through discovery
     // whether it is Microsoft's (msgraph_host).
@@ -38,23 +42,40 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
         Some(_) => None,
         None => Some(authority::discover(&deps.http()?, &authority).await?),
     };
-    let redirect = match &args.redirect_uri {
-        Some(uri) => Some(authority::parse_url(uri, "--redirect-uri")?.to_string()),
-        None => None,
-    };
-    let url = authority::admin_consent_url(
-        &authority,
-        endpoints.as_ref(),
-        &client_id,
-        redirect.as_deref(),
-    )
-    .ok_or_else(|| {
-        Error::usage(format!(
+    if !authority::has_admin_consent(&authority, endpoints.as_ref()) {
+        return Err(Error::usage(format!(
             "{} is not a Microsoft authority: it has no admin consent link",
             authority.describe()
         ))
-        .with_hint("ask the identity provider's administrator to grant the client's scopes")
-    })?;
+        .with_hint("ask the identity provider's administrator to grant the client's scopes"));
+    }
+    let redirect = match &args.redirect_uri {
+        Some(uri) => Some(authority::parse_url(uri, "--redirect-uri")?.to_string()),
+        None => saved_redirect,
+    };
+    // Without a registered redirect URI Entra answers the link with an error page.
+    let Some(url) = redirect.as_deref().and_then(|redirect| {
+        authority::admin_consent_url(&authority, endpoints.as_ref(), &client_id, Some(redirect))
+    }) else {
+        if deps.json {
+            deps.out.data(
+                &json!({
+                    "admin_consent_url": null,
+                    "client_id": client_id,
+                    "admin_center_route": authority::ADMIN_CENTER_ROUTE,
+                    "no_link_because": authority::NO_LINK_REASON,
+                })
+                .to_string(),
+            );
+        } else {
+            deps.out.data(authority::ADMIN_CENTER_ROUTE);
+            deps.out.info(&format!(
+                "Send this route to the tenant's Admin Consent Reviewer (or a Global Administrator), with the application (client) ID {client_id}. No link: {}. Then run `onboard invite` again.",
+                authority::NO_LINK_REASON
+            ));
+        }
+        return Ok(());
+    };
     if deps.json {
         deps.out
             .data(&json!({"admin_consent_url": url.as_str(), "client_id": client_id}).to_string());

@@ -67,7 +67,7 @@ impl Session {
         // refresh; an issuer that refuses reused tokens then says "sign in again". Take the
         // token that run saved instead, a bounded number of times.
         let mut rounds = 0;
-        let tokens = loop {
+        let mut tokens = loop {
             let refreshed = flow::refresh(
                 &self.http,
                 &endpoints,
@@ -90,6 +90,11 @@ impl Session {
                 other => break other?,
             }
         };
+        // An answer without `scope` grants what was asked for: with nothing asked, the
+        // profile's own scopes, which must not be erased.
+        if scopes.is_empty() && tokens.scopes.is_empty() {
+            tokens.scopes = profile.connection.scopes.clone();
+        }
         if let Some(rotated) = &tokens.refresh_token
             && rotated != &refresh_token
         {

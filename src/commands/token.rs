@@ -5,10 +5,17 @@ use super::session::{self, Session};
 use crate::cli::TokenArgs;
 use crate::deps::Deps;
 use crate::error::Result;
+use crate::flow;
 
 pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let scopes = crate::authority::parse_scopes(&args.scopes)?;
     let selected = session::select(deps, profile_flag)?;
+    // With offline_access, so that the answer carries a new refresh token and rotation goes on.
+    let scopes = if scopes.is_empty() {
+        Vec::new()
+    } else {
+        flow::normalize_scopes(&scopes)
+    };
     let (_, tokens) = Session::new(deps.http()?)
         .redeem(&selected.store, &selected.name, &selected.profile, &scopes)
         .await?;

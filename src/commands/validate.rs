@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::session::{self, Selected, Session};
+use super::session::{self, Selected, Session, authority_of};
 use crate::cli::ValidateArgs;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
@@ -139,7 +139,17 @@ async fn prove(
     require_scopes: &[String],
     checked: &mut Checked,
 ) -> Result<()> {
-    let (endpoints, tokens) = session.redeem(store, name, profile, &[]).await?;
+    // At a Microsoft authority, Graph's User.Read is asked for explicitly, so that a profile
+    // onboarded with other scopes can still be checked with /me.
+    let endpoints = session.endpoints(&authority_of(profile)?).await?;
+    let scopes = match &endpoints.graph {
+        Some(graph) => flow::validation_scopes(&profile.connection.scopes, graph),
+        None => Vec::new(),
+    };
+    let (endpoints, tokens) = session
+        .redeem(store, name, profile, &scopes)
+        .await
+        .map_err(|error| cannot_check(error, name, profile))?;
     checked.access_token_expires_at = Some(tokens.expires_at);
     checked.scopes = tokens.scopes.clone();
     if let Some(tid) = tokens.claims.tid.clone() {
@@ -153,8 +163,9 @@ async fn prove(
     )
     .await?;
     checked.checked_with = identity.source;
-    if let (Some(actual), Some(expected)) = (&identity.account, &profile.connection.account)
-        && !actual.eq_ignore_ascii_case(expected)
+    let connection = &profile.connection;
+    if let (Some(actual), Some(expected)) = (&identity.account, &connection.account)
+        && !identity.is(connection.account_id.as_deref(), Some(expected))
     {
         return Err(Error::new(
             Kind::SignInAgain,
@@ -185,6 +196,28 @@ async fn prove(
         .with_hint("grant it to the registration (API permissions), have the tenant's reviewer consent (`onboard consent-url`), then run `onboard invite` again"));
     }
     Ok(())
+}
+
+/// A refusal of Graph's User.Read for a profile onboarded without it: validate says that the
+/// profile cannot be checked, rather than only that consent is missing.
+fn cannot_check(mut error: Error, name: &str, profile: &Profile) -> Error {
+    let had_it = profile
+        .connection
+        .scopes
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(flow::VALIDATION_SCOPE));
+    if error.kind == Kind::PermissionMissing && !had_it {
+        error.message = format!(
+            "profile '{name}' cannot be checked: Microsoft Graph's {} was refused ({})",
+            flow::VALIDATION_SCOPE,
+            error.message
+        );
+        error.hint = Some(format!(
+            "validate calls Graph /me, which needs {}: add it to the registration's API permissions and have the tenant's reviewer consent (`onboard consent-url`)",
+            flow::VALIDATION_SCOPE
+        ));
+    }
+    error
 }
 
 /// Records the outcomes in `profiles.json` in one locked rewrite, however many there are.

@@ -103,10 +103,18 @@ pub fn oauth_error(status: StatusCode, body: &OAuthErrorBody, host: &str) -> Err
         Some((kind, hint)) => (kind, hint.to_string()),
         None => by_error_name(status, body),
     };
-    let kind = if body.suberror.as_deref() == Some("consent_required") {
-        Kind::PermissionMissing
+    let (kind, hint) = if status == StatusCode::TOO_MANY_REQUESTS {
+        // Throttling, whatever the body says: it passes if onboard waits.
+        (
+            Kind::Unreachable,
+            format!(
+                "{host} is throttling requests (HTTP 429): retry later; with --all lower --jobs"
+            ),
+        )
+    } else if body.suberror.as_deref() == Some("consent_required") {
+        (Kind::PermissionMissing, hint)
     } else {
-        kind
+        (kind, hint)
     };
     let summary = body
         .summary()
@@ -339,6 +347,19 @@ mod tests {
         );
         assert_eq!(e.exit_code(), 6);
         assert_eq!(e.aadsts, Some(90094));
+    }
+
+    #[test]
+    fn a_429_with_an_oauth_body_is_throttling() {
+        for name in [
+            "invalid_request",
+            "temporarily_unavailable",
+            "something_new",
+        ] {
+            let e = oauth_error(StatusCode::TOO_MANY_REQUESTS, &body(name, &[]), "h");
+            assert_eq!(e.exit_code(), 5, "{name}");
+            assert!(e.hint.unwrap().contains("throttling"));
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::secret::Secret;
 
 /// RFC 8628 §3.5: when the server names no interval, clients wait 5 s.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// An `interval` below 1 s (0 included) is a server bug; polling faster than this would flood it.
+const MIN_INTERVAL_SECS: u64 = 1;
 
 /// A code the user enters on the verification page.
 #[derive(Clone, Debug)]
@@ -113,7 +115,7 @@ pub fn parse_device_code(body: &[u8]) -> std::result::Result<DeviceCode, String>
         expires_in: Duration::from_secs(expires_in.min(24 * 3600)),
         interval: wire
             .interval
-            .map(|s| Duration::from_secs(s.min(600)))
+            .map(|s| Duration::from_secs(s.clamp(MIN_INTERVAL_SECS, 600)))
             .unwrap_or(DEFAULT_INTERVAL),
         message: wire.message,
         issued_at: Instant::now(),
@@ -150,6 +152,17 @@ mod tests {
         );
         assert_eq!(code.interval, Duration::from_secs(7));
         assert_eq!(code.expires_in, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn an_interval_below_one_second_is_one_second() {
+        for interval in ["0", "\"0\""] {
+            let body = format!(
+                r#"{{"user_code":"A","device_code":"x","verification_uri":"https://idp.example/device","expires_in":600,"interval":{interval}}}"#
+            );
+            let code = parse_device_code(body.as_bytes()).unwrap();
+            assert_eq!(code.interval, Duration::from_secs(1), "{interval}");
+        }
     }
 
     #[test]

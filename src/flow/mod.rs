@@ -15,7 +15,10 @@ pub use device::{DeviceCode, parse_device_code, request_device_code};
 pub use grants::{Grant, permission_grants};
 pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};
-pub use tokens::{TokenSet, missing_scopes, normalize_scopes, parse_tokens, refresh};
+pub use tokens::{
+    TokenSet, VALIDATION_SCOPE, missing_scopes, normalize_scopes, parse_tokens, refresh,
+    validation_scopes,
+};
 
 /// `onboard`'s default scopes, as `invite --help` states them.
 pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "User.Read"];

@@ -4,7 +4,7 @@
 //! next", tested by tables. `poll_for_tokens` is the driver: it sleeps, sends, and reports
 //! every poll to the caller. Dropping its future cancels it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Client;
 
@@ -12,7 +12,7 @@ use super::device::DeviceCode;
 use super::tokens::{TokenReply, TokenSet, post_token};
 use crate::authority::Endpoints;
 use crate::error::{Error, Kind, Result};
-use crate::http::Failure;
+use crate::http::{Failure, wait_longer};
 use crate::oauth::OAuthError;
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -47,15 +47,19 @@ pub enum Decision {
 pub struct PollState {
     pub interval: Duration,
     pub expires_in: Duration,
+    /// When the caller gives up (its `--timeout`), counted like `expires_in` from the code's
+    /// issue; `None`: only the code's lifetime counts.
+    pub budget: Option<Duration>,
     /// Transient failures in a row.
     pub failures: u32,
 }
 
 impl PollState {
-    pub fn new(code: &DeviceCode) -> PollState {
+    pub fn new(code: &DeviceCode, deadline: Option<Instant>) -> PollState {
         PollState {
             interval: code.interval,
             expires_in: code.expires_in,
+            budget: deadline.map(|d| d.saturating_duration_since(code.issued_at)),
             failures: 0,
         }
     }
@@ -81,10 +85,17 @@ pub fn decide(state: &mut PollState, observation: Observation, elapsed: Duration
                 .interval
                 .saturating_mul(1 << (state.failures - 1).min(6))
                 .min(MAX_BACKOFF);
-            // Never sooner than the interval, whatever Retry-After says.
+            // Never sooner than the interval, whatever Retry-After says; never sooner than
+            // Retry-After either, however long it is.
             let wait = retry_after.unwrap_or(backoff).max(state.interval);
-            if elapsed + wait >= state.expires_in {
-                return Decision::Stop(error);
+            let limit = state
+                .budget
+                .map_or(state.expires_in, |b| b.min(state.expires_in));
+            if elapsed + wait >= limit {
+                return Decision::Stop(match retry_after {
+                    Some(after) => wait_longer(error, after),
+                    None => error,
+                });
             }
             wait
         }
@@ -127,13 +138,15 @@ pub enum PollEventKind {
 }
 
 /// Polls until tokens arrive, the server gives a final answer, or the code expires. The first
-/// poll waits one interval, like every later one: no request is ever sent faster.
+/// poll waits one interval, like every later one: no request is ever sent faster. A server
+/// that asks (Retry-After) for a wait beyond `deadline` ends the polling at once.
 pub async fn poll_for_tokens(
     client: &Client,
     endpoints: &Endpoints,
     client_id: &str,
     code: &DeviceCode,
     scopes: &[String],
+    deadline: Option<Instant>,
     on_event: &mut (dyn FnMut(&PollEvent) + Send),
 ) -> Result<TokenSet> {
     let form = [
@@ -143,6 +156,7 @@ pub async fn poll_for_tokens(
     ];
     drive(
         code,
+        deadline,
         || post_token(client, endpoints, client_id, &form, scopes),
         on_event,
     )
@@ -153,6 +167,7 @@ pub async fn poll_for_tokens(
 /// clock. Time is read from tokio's clock, which is the system's outside tests.
 async fn drive<F, Fut>(
     code: &DeviceCode,
+    deadline: Option<Instant>,
     mut send: F,
     on_event: &mut (dyn FnMut(&PollEvent) + Send),
 ) -> Result<TokenSet>
@@ -160,7 +175,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<TokenReply>>,
 {
-    let mut state = PollState::new(code);
+    let mut state = PollState::new(code, deadline);
     let mut wait = state.interval;
     let mut polls = 0;
     let started = tokio::time::Instant::now();
@@ -245,6 +260,7 @@ mod tests {
         PollState {
             interval: Duration::from_secs(interval),
             expires_in: Duration::from_secs(expires_in),
+            budget: None,
             failures: 0,
         }
     }
@@ -354,6 +370,26 @@ mod tests {
     }
 
     #[test]
+    fn a_long_retry_after_is_waited_in_full_unless_it_passes_the_budget() {
+        // Entra's token endpoint is known to ask for 60 s: that is the wait, not 30.
+        let mut s = state(5, 900);
+        assert_eq!(
+            decide(&mut s, transient(Some(60.0)), secs(5)),
+            Decision::PollAfter(secs(60))
+        );
+        // The caller's --timeout is 40 s after the code was issued: stop now, saying how long.
+        let mut s = state(5, 900);
+        s.budget = Some(secs(40));
+        match decide(&mut s, transient(Some(60.0)), secs(5)) {
+            Decision::Stop(e) => {
+                assert_eq!(e.exit_code(), 5);
+                assert!(e.message.contains("wait 60 s"), "{}", e.message);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn nothing_is_sent_after_the_code_expires() {
         let mut s = state(5, 900);
         match decide(&mut s, Observation::Pending, secs(896)) {
@@ -425,6 +461,7 @@ mod tests {
         let mut events = Vec::new();
         let result = drive(
             code,
+            None,
             || {
                 polls.borrow_mut().push(start.elapsed());
                 let answer = answers

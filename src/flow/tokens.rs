@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
+use url::Url;
 
 use super::classify;
 use super::jwt::{self, Claims};
@@ -58,6 +59,8 @@ pub(crate) enum TokenReply {
         status: StatusCode,
         body: OAuthErrorBody,
         host: String,
+        /// A throttled OAuth answer may say when to come back.
+        retry_after: Option<Duration>,
     },
     /// Anything else: 5xx, 429, an HTML page, truncated JSON.
     Other(Reply),
@@ -115,6 +118,7 @@ pub(super) fn sort_reply(reply: Reply, requested_scopes: &[String]) -> TokenRepl
         return TokenReply::OAuth {
             status: reply.status,
             host: reply.host(),
+            retry_after: reply.retry_after(),
             body,
         };
     }
@@ -166,9 +170,15 @@ impl TokenReply {
     pub(crate) fn into_result(self) -> std::result::Result<TokenSet, Failure> {
         match self {
             TokenReply::Tokens(tokens) => Ok(tokens),
-            TokenReply::OAuth { status, body, host } => {
-                Err(classify::oauth_error(status, &body, &host).into())
-            }
+            TokenReply::OAuth {
+                status,
+                body,
+                host,
+                retry_after,
+            } => Err(Failure {
+                error: classify::oauth_error(status, &body, &host),
+                retry_after,
+            }),
             TokenReply::Other(reply) => Err(Failure {
                 retry_after: reply.retry_after(),
                 error: classify::unexpected_reply(&reply),
@@ -230,6 +240,26 @@ pub fn normalize_scopes(requested: &[String]) -> Vec<String> {
     scopes
 }
 
+/// The scopes `validate` asks for at a Microsoft authority: Graph's `User.Read`, which `/me`
+/// needs, with the profile's other Graph scopes (bare names, or prefixed with `graph`, the
+/// Graph origin) so that none is lost. Scopes of other resources stay out: one request may
+/// name one resource only.
+pub fn validation_scopes(saved: &[String], graph: &Url) -> Vec<String> {
+    let prefix = format!("{}/", graph.origin().ascii_serialization()).to_ascii_lowercase();
+    let graph: Vec<String> = saved
+        .iter()
+        .filter(|s| {
+            (!s.contains('/') && !s.contains(':')) || s.to_ascii_lowercase().starts_with(&prefix)
+        })
+        .cloned()
+        .chain([VALIDATION_SCOPE.to_owned()])
+        .collect();
+    normalize_scopes(&graph)
+}
+
+/// The Graph scope `/me` needs.
+pub const VALIDATION_SCOPE: &str = "User.Read";
+
 /// Scopes that were requested but not granted. OIDC scopes (`openid`, `profile`, `email`,
 /// `offline_access`) are not reported by every server, so they never count as missing; Graph
 /// scopes match with or without the `https://graph.microsoft.com/` prefix.
@@ -268,6 +298,34 @@ mod tests {
         assert_eq!(
             normalize_scopes(&s(&["User.Read Mail.Read", "user.read"])),
             s(&["User.Read", "Mail.Read", "offline_access"])
+        );
+    }
+
+    #[test]
+    fn validation_asks_for_user_read_and_keeps_the_other_graph_scopes() {
+        let graph = Url::parse("https://graph.microsoft.us/").unwrap();
+        assert_eq!(
+            validation_scopes(&s(&["Mail.Read", "profile", "openid", "email"]), &graph),
+            s(&[
+                "Mail.Read",
+                "profile",
+                "openid",
+                "email",
+                "User.Read",
+                "offline_access"
+            ])
+        );
+        assert_eq!(
+            validation_scopes(&s(&["api://other/.default", "user.read"]), &graph),
+            s(&["user.read", "offline_access"])
+        );
+        assert_eq!(
+            validation_scopes(&s(&["https://graph.microsoft.us/Mail.Read"]), &graph),
+            s(&[
+                "https://graph.microsoft.us/Mail.Read",
+                "User.Read",
+                "offline_access"
+            ])
         );
     }
 

@@ -5,7 +5,7 @@
 
 mod retry;
 
-pub use retry::{Failure, Retries, RetryPolicy, Throttle, with_retries};
+pub use retry::{Failure, Retries, RetryPolicy, Throttle, wait_longer, with_retries};
 
 use std::path::Path;
 use std::time::Duration;
@@ -97,20 +97,37 @@ impl Reply {
         host_of(&self.url)
     }
 
-    /// `Retry-After` in seconds (fractional allowed, as Graph sends `2.128`); dates are ignored.
+    /// `Retry-After`: seconds (fractional allowed, as Graph sends `2.128`) or an HTTP date.
     pub fn retry_after(&self) -> Option<Duration> {
         let value = self
             .headers
             .get(reqwest::header::RETRY_AFTER)?
             .to_str()
             .ok()?;
-        parse_retry_after(value)
+        parse_retry_after(value, jiff::Timestamp::now())
     }
 }
 
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+/// Longer than any throttling wait a server means; bounds arithmetic on hostile values.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// A `Retry-After` value (RFC 9110 §10.2.3) as a wait from `now`: delay-seconds, or an
+/// HTTP date (a date already past means "now").
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())));
+    }
+    let date = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(value)
+        .ok()?;
+    let wait = now.duration_until(date);
+    Some(
+        Duration::try_from(wait)
+            .unwrap_or_default()
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 pub fn host_of(url: &Url) -> String {
@@ -390,14 +407,21 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_accepts_whole_and_fractional_seconds() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+    fn retry_after_accepts_seconds_and_http_dates() {
+        let now: jiff::Timestamp = "2015-10-21T07:27:00Z".parse().unwrap();
+        let parse = |v| parse_retry_after(v, now);
+        assert_eq!(parse("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse("60"), Some(Duration::from_secs(60)));
+        assert_eq!(parse("2.128"), Some(Duration::from_secs_f64(2.128)));
+        assert_eq!(parse("-1"), None);
+        assert_eq!(parse("NaN"), None);
+        assert_eq!(parse("soon"), None);
         assert_eq!(
-            parse_retry_after("2.128"),
-            Some(Duration::from_secs_f64(2.128))
+            parse("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::from_secs(60))
         );
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("NaN"), None);
+        // A date in the past: retry now.
+        assert_eq!(parse("Wed, 21 Oct 2015 07:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse("99999999"), Some(MAX_RETRY_AFTER));
     }
 }

@@ -41,7 +41,11 @@ pub struct RetryPolicy {
     /// Attempts in all, the first included.
     pub attempts: u32,
     pub base_delay: Duration,
+    /// The longest backoff of onboard's own choosing; a server's `Retry-After` may be longer.
     pub max_delay: Duration,
+    /// The longest the whole call may spend waiting to retry. A `Retry-After` that would go
+    /// beyond it ends the call at once, saying how long the server asked to wait.
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -50,16 +54,19 @@ impl Default for RetryPolicy {
             attempts: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
+            // Entra's token endpoint is known to ask for 60 s: one such wait fits.
+            budget: Duration::from_secs(90),
         }
     }
 }
 
 impl RetryPolicy {
-    /// The wait before attempt `failures + 1`: the server's `Retry-After` when given (capped),
-    /// otherwise exponential backoff with ±25 % jitter so that many profiles do not retry in step.
+    /// The wait before attempt `failures + 1`: the server's `Retry-After` when given (never
+    /// shortened: retrying early only earns more throttling), otherwise exponential backoff
+    /// with ±25 % jitter so that many profiles do not retry in step.
     pub fn delay(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(after) = retry_after {
-            return after.min(self.max_delay);
+            return after;
         }
         let exp = self
             .base_delay
@@ -184,6 +191,7 @@ where
 {
     let retries = retries.into();
     let policy = retries.policy;
+    let started = Instant::now();
     let mut failures = 0;
     loop {
         retries.wait_turn().await;
@@ -194,10 +202,21 @@ where
                 if let Some(after) = failure.retry_after
                     && failure.is_transient()
                 {
-                    retries.defer(after.min(policy.max_delay));
+                    retries.defer(after);
                 }
-                if !failure.is_transient() || failures >= policy.attempts {
+                if !failure.is_transient() {
                     return Err(failure.error);
+                }
+                if let Some(after) = failure.retry_after
+                    && started.elapsed() + after > policy.budget
+                {
+                    return Err(wait_longer(failure.error, after));
+                }
+                if failures >= policy.attempts {
+                    return Err(match failure.retry_after {
+                        Some(after) => wait_longer(failure.error, after),
+                        None => failure.error,
+                    });
                 }
                 let delay = policy.delay(failures, failure.retry_after);
                 tracing::info!(
@@ -211,6 +230,16 @@ where
     }
 }
 
+/// The server asked for a wait onboard will not make: the failure, and how long to wait.
+pub fn wait_longer(mut error: Error, retry_after: Duration) -> Error {
+    let secs = retry_after.as_secs_f64().ceil();
+    error.message = format!("{}; the server asks to wait {secs} s", error.message);
+    error.hint = Some(format!(
+        "wait {secs} s before running the command again (retrying sooner only prolongs the throttling)"
+    ));
+    error
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +250,7 @@ mod tests {
             attempts: 5,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(10),
+            budget: Duration::from_secs(100),
         };
         let first = p.delay(1, None);
         assert!(first >= Duration::from_millis(750) && first <= Duration::from_millis(1250));
@@ -231,10 +261,42 @@ mod tests {
             p.delay(1, Some(Duration::from_secs_f64(2.128))),
             Duration::from_secs_f64(2.128)
         );
+        // The server's word is never shortened: Entra's token endpoint sends 60.
         assert_eq!(
-            p.delay(1, Some(Duration::from_secs(999))),
-            Duration::from_secs(10)
+            p.delay(1, Some(Duration::from_secs(60))),
+            Duration::from_secs(60)
         );
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_beyond_the_budget_stops_at_once_and_says_how_long() {
+        let policy = RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            budget: Duration::from_secs(30),
+        };
+        let started = Instant::now();
+        let mut calls = 0;
+        let r: Result<(), Error> = with_retries(policy, || {
+            calls += 1;
+            async {
+                Err(Failure {
+                    error: Error::new(
+                        Kind::Unreachable,
+                        "throttled",
+                        "login.example is throttling",
+                    ),
+                    retry_after: Some(Duration::from_secs(40)),
+                })
+            }
+        })
+        .await;
+        let error = r.unwrap_err();
+        assert_eq!((error.exit_code(), calls), (5, 1));
+        assert!(started.elapsed() < Duration::from_secs(1), "no waiting");
+        assert!(error.message.contains("wait 40 s"), "{}", error.message);
+        assert!(error.hint.unwrap().contains("wait 40 s"));
     }
 
     #[tokio::test]
@@ -243,6 +305,7 @@ mod tests {
             attempts: 3,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
+            budget: Duration::from_secs(1),
         };
         let mut calls = 0;
         let r: Result<(), Error> = with_retries(policy, || {

@@ -72,7 +72,7 @@ async fn approve(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Respons
     let account = action
         .account
         .unwrap_or_else(|| shared.service_account().to_owned());
-    if !shared.is_member(&account) {
+    if !shared.is_member(&account) && !shared.lock().is_guest(&account) {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
@@ -139,6 +139,10 @@ struct TenantPatch {
     public_client: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     refresh_token_length: Option<Option<usize>>,
+    redirect_uris: Option<Vec<String>>,
+    omit_refresh_scope: Option<bool>,
+    guests: Option<Vec<String>>,
+    renamed: Option<std::collections::BTreeMap<String, String>>,
 }
 
 async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
@@ -196,6 +200,21 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     }
     if let Some(v) = patch.refresh_token_length {
         t.refresh_token_length = v;
+    }
+    if let Some(v) = patch.redirect_uris {
+        t.redirect_uris = v;
+    }
+    if let Some(v) = patch.omit_refresh_scope {
+        t.omit_refresh_scope = v;
+    }
+    if let Some(v) = patch.guests {
+        t.guests = v;
+    }
+    if let Some(v) = patch.renamed {
+        t.renamed = v
+            .into_iter()
+            .map(|(from, to)| (from.to_ascii_lowercase(), to))
+            .collect();
     }
     json_response(StatusCode::OK, &state.tenant_view())
 }

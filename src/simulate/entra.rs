@@ -130,15 +130,27 @@ pub fn unknown_tenant(shared: &Shared, tenant: &str) -> Response<Body> {
     .respond(shared)
 }
 
-/// The `slow_down` answer of RFC 8628 for the `slow_down` fault. Entra documents no AADSTS
+/// The `slow_down` answer of RFC 8628, for the `slow_down` fault. Entra documents no AADSTS
 /// code for it, so `error_codes` is empty and the description has no `AADSTS` prefix.
 pub fn slow_down(shared: &Shared) -> Response<Body> {
+    slow_down_failure().respond(shared)
+}
+
+fn slow_down_failure() -> Failure {
     failure(
         "slow_down",
         &[],
         "The client is polling too frequently. Add 5 seconds to the polling interval.",
     )
-    .respond(shared)
+}
+
+/// AADSTS700022: one request may ask for the scopes of one resource only.
+fn more_than_one_resource() -> Failure {
+    failure(
+        "invalid_scope",
+        &[700022],
+        "The provided value for the input parameter scope is not valid because it contains more than one resource.",
+    )
 }
 
 fn missing(name: &str) -> Failure {
@@ -281,6 +293,9 @@ async fn devicecode(
         Ok(requested) => requested,
         Err(message) => return failure("invalid_scope", &[70011], message).respond(&shared),
     };
+    if scopes::resources(&requested).len() > 1 {
+        return more_than_one_resource().respond(&shared);
+    }
     let user_code = ids::user_code();
     let device_code = ids::opaque("DAQABIQEAAAD", 160);
     let verification_uri = format!("{}/devicelogin", shared.base);
@@ -298,6 +313,8 @@ async fn devicecode(
         scopes: requested,
         issued: now,
         expires_in,
+        interval: Duration::from_secs(interval),
+        last_poll: None,
         state: CodeState::Pending,
     });
     drop(state);
@@ -320,7 +337,8 @@ async fn devicecode(
 #[derive(Serialize)]
 struct TokenResponse {
     token_type: &'static str,
-    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
     expires_in: u64,
     ext_expires_in: u64,
     access_token: String,
@@ -394,12 +412,17 @@ fn redeem_device_code(
             "The provided value for the input parameter 'device_code' is not valid: the device code has already been redeemed.",
         ));
     }
-    if code.expired(Instant::now()) {
+    let now = Instant::now();
+    if code.expired(now) {
         return Err(failure(
             "expired_token",
             &[70019],
             "Verification code expired.",
         ));
+    }
+    // A poll sooner than the interval earns slow_down, as RFC 8628 §3.5 allows.
+    if !code.poll_in_time(now) {
+        return Err(slow_down_failure());
     }
     let pending = || {
         failure(
@@ -408,25 +431,27 @@ fn redeem_device_code(
             "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
         )
     };
+    let declined = || {
+        failure(
+            "authorization_declined",
+            &[65004],
+            "User declined to consent to access the app.",
+        )
+    };
     let account = match &code.state {
         CodeState::Pending => return Err(pending()),
         CodeState::ApprovalRequested => {
             return Err(match outcome {
                 super::state::ApprovalOutcome::Pending => pending(),
-                super::state::ApprovalOutcome::Declined => failure(
+                super::state::ApprovalOutcome::Declined => declined(),
+                super::state::ApprovalOutcome::DeclinedWithApprovalCode => failure(
                     "authorization_declined",
                     &[65004, 90094],
                     "User declined to consent to access the app: admin approval was requested (AADSTS90094) and awaits the tenant's admin consent reviewers. Sign in again after a reviewer approves.",
                 ),
             });
         }
-        CodeState::Declined => {
-            return Err(failure(
-                "authorization_declined",
-                &[65004],
-                "User declined to consent to access the app.",
-            ));
-        }
+        CodeState::Declined => return Err(declined()),
         CodeState::Approved { account } => account.clone(),
         CodeState::Redeemed => return Err(pending()),
     };
@@ -449,6 +474,23 @@ fn redeem_refresh_token(
     };
     let refuse_reuse = state.tenant.reuse_refresh_token == Reuse::Refuse;
     let consent_withdrawn = state.tenant.consent_withdrawn;
+    // What a refresh may ask for, as at Entra: the token's own scopes and whatever the tenant's
+    // reviewer or the account has consented to for this client.
+    let consented: Vec<String> = state
+        .admin_consent
+        .iter()
+        .flatten()
+        .cloned()
+        .chain(
+            state
+                .refresh
+                .get(presented)
+                .and_then(|g| state.user_consents.get(&g.account.to_ascii_lowercase()))
+                .into_iter()
+                .flatten()
+                .cloned(),
+        )
+        .collect();
     let Some(grant) = state.refresh.get_mut(presented) else {
         return Err(failure(
             "invalid_grant",
@@ -484,12 +526,21 @@ fn redeem_refresh_token(
         None => grant.scopes.clone(),
         Some(raw) => {
             let asked = scopes::parse(raw).map_err(|m| failure("invalid_scope", &[70011], m))?;
-            if !scopes::is_subset(&asked, &grant.scopes) {
+            if scopes::resources(&asked).len() > 1 {
+                return Err(more_than_one_resource());
+            }
+            let allowed: Vec<String> = grant.scopes.iter().chain(&consented).cloned().collect();
+            if !scopes::is_subset(&asked, &allowed) {
                 return Err(Failure::consent_required(client_id));
             }
-            // The new token may drop scopes but keeps the refresh token's own scopes.
+            // The new token may drop scopes but keeps the sign-in ones; a refresh that does not
+            // ask for offline_access gets no new refresh token, as at Entra.
             let mut kept = asked;
-            for oidc in grant.scopes.iter().filter(|s| scopes::is_oidc(s)) {
+            for oidc in grant
+                .scopes
+                .iter()
+                .filter(|s| scopes::is_oidc(s) && !s.eq_ignore_ascii_case("offline_access"))
+            {
                 if !kept.iter().any(|s| s.eq_ignore_ascii_case(oidc)) {
                     kept.push(oidc.clone());
                 }
@@ -499,7 +550,11 @@ fn redeem_refresh_token(
     };
     grant.used = true;
     let account = grant.account.clone();
-    Ok(issue(shared, state, &account, client_id, &requested))
+    let mut tokens = issue(shared, state, &account, client_id, &requested);
+    if state.tenant.omit_refresh_scope {
+        tokens.scope = None;
+    }
+    Ok(tokens)
 }
 
 fn display_name(shared: &Shared, account: &str) -> String {
@@ -509,6 +564,9 @@ fn display_name(shared: &Shared, account: &str) -> String {
         account.split('@').next().unwrap_or(account).to_owned()
     }
 }
+
+/// The size of Entra's access tokens, in characters.
+const ACCESS_TOKEN_CHARS: usize = 2_900;
 
 /// An account's object id: stable per UPN (case-insensitive).
 pub fn object_id(account: &str) -> String {
@@ -549,10 +607,14 @@ fn issue(
         resource
     };
     let who = person(shared, account);
+    // The object id stays with the account; its names follow renames (and a guest's UPN in
+    // the tenant is its #EXT# form, while its ID token keeps its home address).
+    let name_now = state.current_name(account);
+    let upn = state.tenant_upn(account, shared.domain());
     let now = jiff::Timestamp::now().as_second();
     let exp = now + TOKEN_LIFETIME_SECS as i64;
     let issuer = format!("{}/{TENANT_ID}/v2.0", shared.base);
-    let access_token = shared.signer.sign(&json!({
+    let mut access_claims = json!({
         "aud": GRAPH_APP_ID,
         "iss": format!("{}/{TENANT_ID}/", shared.base),
         "iat": now, "nbf": now, "exp": exp,
@@ -565,11 +627,19 @@ fn issue(
         "scp": scp.join(" "),
         "sub": ids::pairwise_sub(&who.oid, GRAPH_APP_ID),
         "tid": TENANT_ID,
-        "unique_name": account,
-        "upn": account,
+        "unique_name": upn,
+        "upn": upn,
         "uti": ids::opaque("", 16),
         "ver": "1.0",
-    }));
+    });
+    // Entra's access tokens are about 2,900 characters (many claims, an RS256 signature):
+    // an opaque `aio` claim brings this one to that size, so size bugs show up here first.
+    let unpadded = shared.signer.sign(&access_claims).len();
+    let pad = ACCESS_TOKEN_CHARS.saturating_sub(unpadded + 12) * 3 / 4 * 3 / 4;
+    if let Value::Object(map) = &mut access_claims {
+        map.insert("aio".to_owned(), Value::String(ids::opaque("", pad)));
+    }
+    let access_token = shared.signer.sign(&access_claims);
     state.remember(Issued::AccessToken, &access_token);
     state.access.insert(
         access_token.clone(),
@@ -588,7 +658,7 @@ fn issue(
             "iat": now, "nbf": now, "exp": exp,
             "name": who.name,
             "oid": who.oid,
-            "preferred_username": account,
+            "preferred_username": name_now,
             "sub": ids::pairwise_sub(&who.oid, client_id),
             "tid": TENANT_ID,
             "ver": "2.0",
@@ -596,7 +666,7 @@ fn issue(
         if has("email")
             && let Value::Object(map) = &mut claims
         {
-            map.insert("email".to_owned(), Value::String(account.to_owned()));
+            map.insert("email".to_owned(), Value::String(name_now.clone()));
         }
         let token = shared.signer.sign(&claims);
         state.remember(Issued::IdToken, &token);
@@ -630,7 +700,7 @@ fn issue(
     state.access.retain(|_, grant| grant.expires > now);
     TokenResponse {
         token_type: "Bearer",
-        scope,
+        scope: Some(scope),
         expires_in: TOKEN_LIFETIME_SECS,
         ext_expires_in: EXT_TOKEN_LIFETIME_SECS,
         access_token,

@@ -168,14 +168,22 @@ async fn me(Shared_(shared): Shared_<Arc<Shared>>, headers: HeaderMap) -> Respon
         Err(message) => return unauthorized(message, &headers),
     };
     let who = person(&shared, &grant.account);
+    let state = shared.lock();
+    let upn = state.tenant_upn(&grant.account, shared.domain());
+    let mail = if state.is_guest(&grant.account) {
+        grant.account.clone()
+    } else {
+        upn.clone()
+    };
+    drop(state);
     json_response(
         StatusCode::OK,
         &json!({
             "@odata.context": format!("http://{}/v1.0/$metadata#users/$entity", shared.host),
             "id": who.oid,
             "displayName": who.name,
-            "userPrincipalName": grant.account,
-            "mail": grant.account,
+            "userPrincipalName": upn,
+            "mail": mail,
         }),
     )
 }

@@ -11,20 +11,34 @@
 //!
 //! Where Microsoft is silent, these are the simulator's choices (tests rely on them):
 //! - a device code redeemed twice: `invalid_grant` [70000] ("already been redeemed");
-//! - after "Request approval": `authorization_declined` [65004, 90094] by default, or
-//!   `authorization_pending` until `expired_token` with tenant `approval_outcome: "pending"`;
+//! - after "Request approval": `authorization_declined` [65004] by default, exactly like a plain
+//!   decline; tenant `approval_outcome: "declined_90094"` adds AADSTS90094, and `"pending"`
+//!   answers `authorization_pending` until `expired_token`;
 //! - a used refresh token with tenant `reuse_refresh_token: "refuse"`: `invalid_grant` [70000];
 //!   an unknown refresh token: `invalid_grant` [9002313]; revoked: `invalid_grant` [50173];
 //! - `consent_withdrawn` (and a refresh asking for scopes beyond the original ones):
 //!   `invalid_grant` [65001] with `suberror: consent_required`, on both grants;
-//! - the `slow_down` fault: `error: slow_down` with `error_codes: []` (Entra has no code for it);
+//! - a poll sooner than the code's interval after the previous one (and the `slow_down` fault):
+//!   `error: slow_down` with `error_codes: []` (Entra has no code for it); the interval it
+//!   expects stays the one it issued (the client adds 5 s, as RFC 8628 says);
+//! - the v2 admin consent link without `redirect_uri`: AADSTS500113 when the app has no
+//!   registered redirect URI (tenant `redirect_uris`, none by default), else AADSTS900144; one
+//!   not registered: AADSTS50011 (v1 shows its confirmation page without one);
+//! - a refresh whose `scope` lacks `offline_access` answers without a refresh token; one that
+//!   asks for scopes beyond the token's own needs them consented (by the reviewer or the
+//!   account), else `invalid_grant` [65001];
+//! - scopes of more than one resource in one request: `invalid_scope` [700022];
+//! - access tokens of Entra's size, about 2,900 characters (an opaque `aio` claim pads them);
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!
 //! Control API beyond README's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
 //! `public_client` (false: AADSTS7000218), `refresh_token_length` (characters of the refresh
-//! tokens issued afterwards, 16 to 16384; null: about 1,500) and answers every setting plus `admin_consent_granted`
+//! tokens issued afterwards, 16 to 16384; null: about 1,500), `redirect_uris` (list),
+//! `omit_refresh_scope`, `guests` (home addresses of invited guests, who sign in through
+//! `/_sim/approve` with that address), `renamed` (`{"old@domain": "new@domain"}`: the same
+//! object id under a new name) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
 //! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that

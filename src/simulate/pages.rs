@@ -326,25 +326,40 @@ async fn admin_consent(
         );
     }
     let redirect_uri = field(&input, "redirect_uri");
-    let redirect = if redirect_uri.is_empty() {
-        None
-    } else {
-        match url::Url::parse(redirect_uri) {
-            Ok(url) if url.scheme() == "http" || url.scheme() == "https" => Some(url),
-            _ => {
-                return page(
-                    StatusCode::BAD_REQUEST,
-                    "Sign in failed",
-                    &format!(
-                        "<p class=\"error\">AADSTS50011: The redirect URI '{}' specified in the request does not match the redirect URIs configured for the application.</p>",
-                        esc(redirect_uri)
-                    ),
-                );
-            }
-        }
-    };
-    let raw_scope = field(&input, "scope").to_owned();
+    let v2 = uri.path().contains("/v2.0/");
     let mut state = shared.lock();
+    let registered = &state.tenant.redirect_uris;
+    let refusal = if redirect_uri.is_empty() {
+        // The v2 endpoint documents redirect_uri as required; v1 shows its own page.
+        match (v2, registered.is_empty()) {
+            (false, _) => None,
+            (true, true) => Some(
+                "AADSTS500113: No reply address is registered for the application.".to_owned(),
+            ),
+            (true, false) => Some(
+                "AADSTS900144: The request body must contain the following parameter: 'redirect_uri'."
+                    .to_owned(),
+            ),
+        }
+    } else if !registered.iter().any(|r| r == redirect_uri) {
+        Some(format!(
+            "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application."
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        drop(state);
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign in failed",
+            &format!("<p class=\"error\">{}</p>", esc(&message)),
+        );
+    }
+    let redirect = url::Url::parse(redirect_uri)
+        .ok()
+        .filter(|url| url.scheme() == "http" || url.scheme() == "https");
+    let raw_scope = field(&input, "scope").to_owned();
     let requested = if raw_scope.is_empty() {
         state.default_admin_scopes()
     } else {

@@ -58,6 +58,22 @@ pub fn parse(raw: &str) -> Result<Vec<String>, String> {
     Ok(scopes)
 }
 
+/// The resources `scopes` name: Graph for bare names (and Graph's own prefixes, already
+/// dropped by [`parse`]), otherwise what comes before the last `/`. The sign-in scopes name none.
+pub fn resources(scopes: &[String]) -> Vec<String> {
+    let mut resources: Vec<String> = Vec::new();
+    for scope in scopes.iter().filter(|s| !is_oidc(s)) {
+        let resource = match scope.rsplit_once('/') {
+            Some((resource, _)) => resource.to_ascii_lowercase(),
+            None => "https://graph.microsoft.com".to_owned(),
+        };
+        if !resources.contains(&resource) {
+            resources.push(resource);
+        }
+    }
+    resources
+}
+
 /// The Graph scopes a token gets: the requested ones (`.default` expanded), kept only where the
 /// tenant's `granted_scopes` allows them when that setting is present.
 pub fn granted_resource_scopes(requested: &[String], allowed: Option<&[String]>) -> Vec<String> {
@@ -148,6 +164,16 @@ mod tests {
             granted_resource_scopes(&v(&[".default"]), Some(&v(&["Mail.Read", "openid"]))),
             v(&["Mail.Read"])
         );
+    }
+
+    #[test]
+    fn resources_of_scopes() {
+        assert_eq!(
+            resources(&v(&["openid", "User.Read", "Mail.Read"])).len(),
+            1
+        );
+        assert_eq!(resources(&v(&["User.Read", "api://other/read"])).len(), 2);
+        assert!(resources(&v(&["openid", "offline_access"])).is_empty());
     }
 
     #[test]

@@ -8,13 +8,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{Settings, scopes};
 
-/// What polling sees after the user requested admin approval (Microsoft does not document it).
+/// What polling sees after the user requested admin approval. Microsoft does not document it,
+/// so the default is the least helpful plausible answer: the same as a plain decline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum ApprovalOutcome {
-    /// `authorization_declined` with AADSTS65004 and 90094.
+    /// `authorization_declined` with AADSTS65004 alone, like a plain decline.
+    #[serde(rename = "declined")]
     Declined,
+    /// `authorization_declined` with AADSTS65004 and 90094 (admin approval requested): a shape
+    /// that would tell the two apart, kept to test the client's detour.
+    #[serde(rename = "declined_90094")]
+    DeclinedWithApprovalCode,
     /// `authorization_pending` until the code expires.
+    #[serde(rename = "pending")]
     Pending,
 }
 
@@ -40,6 +46,18 @@ pub struct TenantSettings {
     pub public_client: bool,
     /// Characters in the refresh tokens issued afterwards; `None`: about 1,500, like Entra's.
     pub refresh_token_length: Option<usize>,
+    /// The redirect URIs registered on the app: the v2 admin consent link needs one of them.
+    /// None by default, as device-code registrations often have none.
+    pub redirect_uris: Vec<String>,
+    /// Refresh answers leave `scope` out (RFC 6749 §5.1 allows it when all that was asked
+    /// for was granted).
+    pub omit_refresh_scope: bool,
+    /// Guests: accounts of other organisations (home addresses) invited into the tenant. Their
+    /// ID token names them by their home address; Graph names them `local_home#EXT#@domain`.
+    pub guests: Vec<String>,
+    /// Accounts renamed since they signed in: sign-in name (lower case) → the current UPN.
+    /// The object id stays; the names in new tokens and in Graph change.
+    pub renamed: BTreeMap<String, String>,
     /// Read-only here: set by the reviewer's consent.
     pub admin_consent_granted: bool,
 }
@@ -64,10 +82,27 @@ pub struct DeviceCode {
     pub scopes: Vec<String>,
     pub issued: Instant,
     pub expires_in: u64,
+    /// The polling interval this code asked for: the tenant's at issue.
+    pub interval: Duration,
+    /// When the client last polled with this code.
+    pub last_poll: Option<Instant>,
     pub state: CodeState,
 }
 
 impl DeviceCode {
+    /// Records a poll at `now`; false when it came sooner than the interval after the last one.
+    /// The expectation stays the interval at issue: the client adds 5 s after `slow_down`, and
+    /// a server that raised its own would keep a client that started too low in `slow_down`
+    /// forever. Loopback scheduling may deliver a poll a little early.
+    pub fn poll_in_time(&mut self, now: Instant) -> bool {
+        const SLACK: Duration = Duration::from_millis(50);
+        let early = self
+            .last_poll
+            .is_some_and(|last| now.duration_since(last) + SLACK < self.interval);
+        self.last_poll = Some(now);
+        !early
+    }
+
     pub fn expired(&self, now: Instant) -> bool {
         now.duration_since(self.issued) >= Duration::from_secs(self.expires_in)
     }
@@ -199,6 +234,10 @@ impl State {
                 consent_withdrawn: false,
                 public_client: true,
                 refresh_token_length: None,
+                redirect_uris: Vec::new(),
+                omit_refresh_scope: false,
+                guests: Vec::new(),
+                renamed: BTreeMap::new(),
                 admin_consent_granted: false,
             },
             admin_consent: None,
@@ -354,6 +393,31 @@ impl State {
     }
 
     /// The settings as `/_sim/tenant` reports them.
+    pub fn is_guest(&self, account: &str) -> bool {
+        self.tenant
+            .guests
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(account))
+    }
+
+    /// The account's name as it signs in now: its new UPN after a rename.
+    pub fn current_name(&self, account: &str) -> String {
+        self.tenant
+            .renamed
+            .get(&account.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_else(|| account.to_owned())
+    }
+
+    /// The account's UPN in this tenant (`domain`): a guest's is its home address with `@`
+    /// made `_`, then `#EXT#@domain`.
+    pub fn tenant_upn(&self, account: &str, domain: &str) -> String {
+        if self.is_guest(account) {
+            return format!("{}#EXT#@{domain}", account.replace('@', "_"));
+        }
+        self.current_name(account)
+    }
+
     pub fn tenant_view(&self) -> TenantSettings {
         TenantSettings {
             admin_consent_granted: self.admin_consent.is_some(),
@@ -419,6 +483,8 @@ mod tests {
             scopes: vec![],
             issued: Instant::now(),
             expires_in: 900,
+            interval: Duration::from_secs(5),
+            last_poll: None,
             state: CodeState::Pending,
         });
         assert!(state.code_by_user_code("abcd-efghi").is_some());

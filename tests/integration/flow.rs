@@ -30,6 +30,7 @@ fn quick_retries() -> RetryPolicy {
         attempts: 3,
         base_delay: Duration::from_millis(50),
         max_delay: Duration::from_secs(3),
+        budget: Duration::from_secs(10),
     }
 }
 
@@ -63,6 +64,7 @@ fn poll(
         &sim.info().client_id,
         code,
         &scopes(),
+        None,
         &mut |e: &PollEvent| events.push(e.clone()),
     ));
     (result, events)
@@ -229,11 +231,27 @@ fn an_expired_code_stops_with_exit_4() {
 }
 
 #[test]
-fn approval_requested_then_declined_by_polling_is_exit_6_with_the_consent_hint() {
+fn approval_requested_then_declined_like_a_plain_decline_is_exit_4_naming_consent_url() {
+    let sim = quick_sim();
+    sim.control("/tenant", json!({"require_admin_approval": true}));
+    let endpoints = endpoints(&sim);
+    let code = device_code(&sim, &endpoints).unwrap();
+    sim.control("/approve", json!({"user_code": code.user_code}));
+    sim.control("/request-approval", json!({"user_code": code.user_code}));
+    assert_fails(
+        poll(&sim, &endpoints, &code).0,
+        4,
+        "authorization_declined",
+        "consent-url",
+    );
+}
+
+#[test]
+fn approval_requested_then_declined_with_90094_is_exit_6_with_the_consent_hint() {
     let sim = quick_sim();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined"}),
+        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
     );
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
@@ -320,6 +338,67 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
     assert!(
         polls[1] - polls[0] >= 1500,
         "Retry-After 1.5 s was honoured: {polls:?}"
+    );
+}
+
+#[test]
+fn a_retry_after_beyond_the_deadline_ends_polling_at_once_with_exit_5() {
+    let sim = quick_sim();
+    let endpoints = endpoints(&sim);
+    let code = device_code(&sim, &endpoints).unwrap();
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "40", "count": 1}),
+    );
+    let started = std::time::Instant::now();
+    let deadline = started + Duration::from_secs(10);
+    let result = runtime().block_on(poll_for_tokens(
+        &client(),
+        &endpoints,
+        &sim.info().client_id,
+        &code,
+        &scopes(),
+        Some(deadline),
+        &mut |_: &PollEvent| {},
+    ));
+    assert!(started.elapsed() < Duration::from_secs(5), "no waiting");
+    let error = assert_fails(result, 5, "throttled", "wait 40 s");
+    assert!(error.message.contains("wait 40 s"), "{}", error.message);
+    assert_eq!(token_polls(&sim).len(), 1, "never retried early");
+}
+
+#[test]
+fn an_interval_of_0_is_polled_once_a_second() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"interval": 0, "expires_in": 30}));
+    let endpoints = endpoints(&sim);
+    let code = device_code(&sim, &endpoints).unwrap();
+    assert_eq!(code.interval, Duration::from_secs(1));
+    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(3500));
+    let (tokens, _) = poll(&sim, &endpoints, &code);
+    approver.join().unwrap();
+    assert!(tokens.is_ok());
+    let polls = token_polls(&sim);
+    assert!((3..=5).contains(&polls.len()), "{polls:?}");
+}
+
+#[test]
+fn polling_faster_than_the_interval_earns_the_simulators_slow_down() {
+    // A client that ignores the interval (as if it read 0 and did not correct it) is told to
+    // slow down by the simulated tenant itself, without an injected fault.
+    let sim = quick_sim();
+    let endpoints = endpoints(&sim);
+    let mut code = device_code(&sim, &endpoints).unwrap();
+    code.interval = Duration::from_millis(100);
+    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(1500));
+    let (tokens, events) = poll(&sim, &endpoints, &code);
+    approver.join().unwrap();
+    assert!(tokens.is_ok(), "{:?}", tokens.err());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e.kind, flow::PollEventKind::SlowDown { .. })),
+        "{events:?}"
     );
 }
 

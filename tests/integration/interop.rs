@@ -48,11 +48,17 @@ struct Provider {
 
 impl Provider {
     fn start(device_code_ttl: u64) -> Provider {
+        Provider::start_with(device_code_ttl, &[])
+    }
+
+    /// With more of server.mjs's settings (`INTEROP_CLIENT_ID`, `INTEROP_SLOW_DOWN_MS`).
+    fn start_with(device_code_ttl: u64, env: &[(&str, &str)]) -> Provider {
         install();
         let mut child = Command::new("node")
             .arg(interop_dir().join("server.mjs"))
             .env("INTEROP_CLIENT_ID", CLIENT_ID)
             .env("INTEROP_DEVICE_CODE_TTL", device_code_ttl.to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -251,6 +257,74 @@ fn refresh_tokens_rotate_across_validations_and_reuse_revokes_the_grant() {
     // ...so even the newest token is dead now.
     std::fs::write(dir.path().join("credentials.json"), &after_second).unwrap();
     assert_eq!(validate(dir.path(), true).code, Some(4));
+}
+
+/// `invite` with the given arguments after the common ones, no --account and no --client-id.
+fn invite_with(provider: &Provider, dir: &Path, args: &[&str]) -> Command {
+    let mut command = onboard_in(dir);
+    command.args([
+        "--json",
+        "invite",
+        "--non-interactive",
+        "--authority",
+        &provider.issuer,
+        "--scope",
+        SCOPES,
+        "--timeout",
+        "60s",
+    ]);
+    command.args(args);
+    command
+}
+
+#[test]
+fn a_client_id_that_is_not_a_guid_and_no_account_sign_in_the_account_that_signs_in() {
+    let client_id = "onboard-interop-cli";
+    let provider = Provider::start_with(600, &[("INTEROP_CLIENT_ID", client_id)]);
+    let dir = TempDir::new().unwrap();
+    let run = run_with_user(
+        invite_with(&provider, dir.path(), &["--client-id", client_id]),
+        |event| {
+            provider.user(
+                event["user_code"].as_str().unwrap_or_default(),
+                "approve",
+                ACCOUNT,
+            )
+        },
+    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let signed_in = run.event("signed_in").expect("a signed_in event");
+    assert_eq!(signed_in["account"], ACCOUNT, "{signed_in}");
+    assert!(
+        run.stderr
+            .contains(&format!("no --account was given: accepting {ACCOUNT}")),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.event("validated").unwrap()["valid"], true);
+    assert_eq!(validate(dir.path(), false).code, Some(0));
+}
+
+#[test]
+fn a_poll_too_soon_earns_slow_down_and_every_later_poll_waits_5_s_more() {
+    // Polls sooner than 7 s apart earn slow_down: the second poll (5 s after the first, the
+    // RFC's default interval) does, the ones after it (10 s apart) do not.
+    let provider = Provider::start_with(600, &[("INTEROP_SLOW_DOWN_MS", "7000")]);
+    let dir = TempDir::new().unwrap();
+    let started = Instant::now();
+    let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
+        let user_code = event["user_code"].as_str().unwrap_or_default().to_owned();
+        // The person signs in after the slow_down has happened (at 10 s).
+        std::thread::sleep(Duration::from_secs(12));
+        provider.user(&user_code, "approve", ACCOUNT);
+    });
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    // Polls at 5 s, 10 s (slow_down), then 20 s: tokens.
+    assert!(
+        started.elapsed() >= Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -130,7 +130,31 @@ fn consent_url_comes_from_the_profile_or_the_flags() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     let name = onboard_profile(&sim, dir.path());
-    let from_profile = stdout(&run(&dir, &["consent-url", "--profile", &name]));
+    // The profile has no redirect URI: the admin center route, and why there is no link.
+    let without = run(&dir, &["consent-url", "--profile", &name]);
+    assert_eq!(without.status.code(), Some(0));
+    assert!(
+        stdout(&without)
+            .starts_with("Entra admin center → Enterprise applications → Admin consent requests"),
+        "{}",
+        stdout(&without)
+    );
+    assert!(
+        String::from_utf8_lossy(&without.stderr)
+            .contains("No link: Microsoft's admin consent link works only with a redirect URI"),
+        "{}",
+        String::from_utf8_lossy(&without.stderr)
+    );
+    let from_profile = stdout(&run(
+        &dir,
+        &[
+            "consent-url",
+            "--profile",
+            &name,
+            "--redirect-uri",
+            "https://provider.example/consented",
+        ],
+    ));
     assert!(
         from_profile.starts_with(&format!(
             "{}/adminconsent?client_id={}",
@@ -139,21 +163,23 @@ fn consent_url_comes_from_the_profile_or_the_flags() {
         )),
         "{from_profile}"
     );
-    let from_flags = run(
-        &dir,
-        &[
-            "consent-url",
-            "--json",
-            "--tenant",
-            "contoso.com",
-            "--client-id",
-            "11111111-2222-3333-4444-555555555555",
-        ],
-    );
-    let json: Value = serde_json::from_slice(&from_flags.stdout).unwrap();
+    let flags = [
+        "consent-url",
+        "--json",
+        "--tenant",
+        "contoso.com",
+        "--client-id",
+        "11111111-2222-3333-4444-555555555555",
+    ];
+    let json: Value = serde_json::from_slice(&run(&dir, &flags).stdout).unwrap();
+    assert_eq!(json["admin_consent_url"], Value::Null);
+    assert!(json["admin_center_route"].is_string() && json["no_link_because"].is_string());
+    let mut with_redirect = flags.to_vec();
+    with_redirect.extend(["--redirect-uri", "https://provider.example/consented"]);
+    let json: Value = serde_json::from_slice(&run(&dir, &with_redirect).stdout).unwrap();
     assert_eq!(
         json["admin_consent_url"],
-        "https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=11111111-2222-3333-4444-555555555555&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+        "https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=11111111-2222-3333-4444-555555555555&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented"
     );
     let bad = run(
         &dir,

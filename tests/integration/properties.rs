@@ -169,6 +169,8 @@ fn profile() -> impl Strategy<Value = Profile> {
                         client_id,
                         account,
                         scopes,
+                        redirect_uri: None,
+                        account_id: None,
                     },
                     store,
                     created_at,
@@ -220,7 +222,7 @@ proptest! {
         let expected_host = format!("{host}.example");
         prop_assert_eq!(code.verification_uri.host_str(), Some(expected_host.as_str()));
         prop_assert_eq!(code.expires_in.as_secs(), expires_in.min(24 * 3600));
-        prop_assert_eq!(code.interval.as_secs(), interval.map_or(5, |i| i.min(600)));
+        prop_assert_eq!(code.interval.as_secs(), interval.map_or(5, |i| i.clamp(1, 600)));
         let shown = format!("{code:?}");
         prop_assert!(!shown.contains(&device_code) || device_code.len() < 8, "{}", shown);
     }

@@ -67,6 +67,14 @@ fn poll(sim: &TestSim, code: &Value) -> (u16, Value) {
     )
 }
 
+/// Polls again after the code's interval (1 s in `TestSim`): sooner earns `slow_down`.
+fn poll_after_interval(sim: &TestSim, code: &Value) -> (u16, Value) {
+    std::thread::sleep(Duration::from_millis(
+        code["interval"].as_u64().unwrap_or(1) * 1000 + 50,
+    ));
+    poll(sim, code)
+}
+
 fn refresh(sim: &TestSim, refresh_token: &str) -> (u16, Value) {
     let client_id = sim.info().client_id.clone();
     post_form(
@@ -307,10 +315,16 @@ fn an_approved_code_yields_tokens_once() {
 
     let (status, body) = sim.control("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!(status, 200, "{body}");
-    let (status, tokens) = poll(&sim, &code);
+    let (status, tokens) = poll_after_interval(&sim, &code);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "User.Read profile openid email");
+    let access_token = tokens["access_token"].as_str().unwrap_or("");
+    assert!(
+        (2_700..3_100).contains(&access_token.len()),
+        "Entra's size, about 2,900: {}",
+        access_token.len()
+    );
     assert_eq!(tokens["expires_in"], 3600);
     assert!(tokens["ext_expires_in"].is_u64());
     assert!(
@@ -445,6 +459,37 @@ fn approval_required_then_declined_outcome() {
 
     let (status, body) = sim.control("/request-approval", json!({"user_code": user_code(&code)}));
     assert_eq!(status, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(1_050));
+    // Microsoft documents no answer that tells "Request approval" from a plain decline: by
+    // default the simulated tenant gives none either.
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "authorization_declined", &[65004]);
+    let plain = device_code(&sim);
+    sim.control("/deny", json!({"user_code": user_code(&plain)}));
+    let (plain_status, plain_body) = poll(&sim, &plain);
+    let first_line = |b: &Value| {
+        let d = b["error_description"].as_str().unwrap_or("");
+        d.lines().next().unwrap_or("").to_owned()
+    };
+    assert_eq!(
+        (
+            status,
+            &body["error"],
+            &body["error_codes"],
+            first_line(&body)
+        ),
+        (
+            plain_status,
+            &plain_body["error"],
+            &plain_body["error_codes"],
+            first_line(&plain_body)
+        )
+    );
+
+    // The shape that would tell them apart stays available as a setting.
+    sim.control("/tenant", json!({"approval_outcome": "declined_90094"}));
+    let code = device_code(&sim);
+    sim.control("/request-approval", json!({"user_code": user_code(&code)}));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
     assert!(
@@ -452,6 +497,8 @@ fn approval_required_then_declined_outcome() {
             .as_str()
             .is_some_and(|d| d.contains("admin approval was requested"))
     );
+    let (_, settings) = sim.control("/tenant", json!({}));
+    assert_eq!(settings["approval_outcome"], "declined_90094");
 }
 
 #[test]
@@ -585,7 +632,7 @@ fn the_approval_required_page_requests_approval() {
         "{page}"
     );
     let (status, body) = poll(&sim, &code);
-    assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
+    assert_entra_error(status, &body, "authorization_declined", &[65004]);
 }
 
 #[test]
@@ -608,9 +655,94 @@ fn the_cancel_button_declines() {
 }
 
 #[test]
+fn a_guest_signs_in_with_its_home_address_and_graph_names_it_ext() {
+    let sim = TestSim::start();
+    let guest = "svc@partner.example";
+    let code = device_code(&sim);
+    let (status, _) = sim.control(
+        "/approve",
+        json!({"user_code": user_code(&code), "account": guest}),
+    );
+    assert_eq!(status, 400, "not invited yet: AADSTS50020");
+    sim.control("/tenant", json!({"guests": [guest]}));
+    let (status, body) = sim.control(
+        "/approve",
+        json!({"user_code": user_code(&code), "account": guest}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, tokens) = poll_after_interval(&sim, &code);
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["preferred_username"], guest);
+    let (_, me) = get(&sim, "/v1.0/me", tokens["access_token"].as_str());
+    let ext = format!("svc_partner.example#EXT#@{}", sim.info().tenant);
+    assert_eq!(me["userPrincipalName"], ext.as_str());
+    assert_eq!(me["mail"], guest);
+    assert_eq!(me["id"], id_token["oid"], "the object id is the identity");
+
+    // A rename keeps the object id and changes the names.
+    let member = sim.info().account.clone();
+    let renamed = format!("svc-new@{}", sim.info().tenant);
+    let before = claims(sign_in(&sim)["id_token"].as_str().unwrap());
+    sim.control(
+        "/tenant",
+        json!({"renamed": {member.clone(): renamed.clone()}}),
+    );
+    let tokens = sign_in(&sim);
+    let after = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(after["preferred_username"], renamed.as_str());
+    assert_eq!(after["oid"], before["oid"]);
+    let (_, me) = get(&sim, "/v1.0/me", tokens["access_token"].as_str());
+    assert_eq!(me["userPrincipalName"], renamed.as_str());
+    assert_eq!(me["id"], before["oid"]);
+}
+
+#[test]
+fn the_v2_admin_consent_link_needs_a_registered_redirect_uri() {
+    let sim = TestSim::start();
+    let info = sim.info().clone();
+    let path = format!("/{}/v2.0/adminconsent", info.tenant);
+    let open = |query: &[(&str, &str)]| {
+        let link = url::Url::parse_with_params(&sim.url(&path), query).expect("a consent link");
+        let response = sim
+            .client()
+            .get(link)
+            .send()
+            .expect("the simulator answers");
+        (
+            response.status().as_u16(),
+            response.text().unwrap_or_default(),
+        )
+    };
+    let client = ("client_id", info.client_id.as_str());
+    // A device-code registration has no redirect URI: no consent page, an AADSTS error.
+    let (status, page) = open(&[client]);
+    assert_eq!(status, 400);
+    assert!(page.contains("AADSTS500113"), "{page}");
+    let (status, page) = open(&[client, ("redirect_uri", "https://app.example/cb")]);
+    assert_eq!(status, 400);
+    assert!(page.contains("AADSTS50011"), "{page}");
+    sim.control(
+        "/tenant",
+        json!({"redirect_uris": ["https://app.example/cb"]}),
+    );
+    let (status, page) = open(&[client]);
+    assert_eq!(status, 400);
+    assert!(page.contains("AADSTS900144"), "{page}");
+    let (status, page) = open(&[client, ("redirect_uri", "https://app.example/cb")]);
+    assert_eq!(status, 200);
+    assert!(page.contains("Permissions requested"), "{page}");
+    let (_, settings) = sim.control("/tenant", json!({}));
+    assert_eq!(settings["redirect_uris"], json!(["https://app.example/cb"]));
+}
+
+#[test]
 fn the_admin_consent_link_grants_consent_and_redirects() {
     let sim = TestSim::start();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "redirect_uris": ["http://localhost:9/done"]}),
+    );
     let info = sim.info().clone();
     let path = format!("/{}/v2.0/adminconsent", info.tenant);
     let query = [
@@ -831,6 +963,47 @@ fn a_drop_fault_closes_the_connection_without_an_answer() {
         .send();
     assert!(result.is_err(), "{result:?}");
     device_code(&sim);
+}
+
+#[test]
+fn scopes_of_two_resources_in_one_request_are_700022() {
+    let sim = TestSim::start();
+    let (status, body) = post_form(
+        &sim,
+        &tenant_path(&sim, "/oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", &sim.info().client_id),
+            ("scope", "openid User.Read api://other-app/Read"),
+        ],
+    );
+    assert_entra_error(status, &body, "invalid_scope", &[700022]);
+    // One resource, with Graph's prefix or without, is fine.
+    let (status, _) = post_form(
+        &sim,
+        &tenant_path(&sim, "/oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", &sim.info().client_id),
+            (
+                "scope",
+                "openid https://graph.microsoft.com/Mail.Read User.Read",
+            ),
+        ],
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn a_poll_sooner_than_the_interval_earns_slow_down() {
+    let sim = TestSim::start();
+    let code = device_code(&sim);
+    assert_eq!(code["interval"], 1);
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "authorization_pending", &[70016]);
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "slow_down", &[]);
+    // A poll in time after that is answered normally.
+    let (status, body) = poll_after_interval(&sim, &code);
+    assert_entra_error(status, &body, "authorization_pending", &[70016]);
 }
 
 #[test]

@@ -30,6 +30,8 @@ fn profile(tenant: &str) -> Profile {
             client_id: "66666666-7777-8888-9999-000000000000".into(),
             account: Some(format!("svc@{tenant}")),
             scopes: vec!["User.Read".into(), "offline_access".into()],
+            redirect_uri: None,
+            account_id: None,
         },
         store: StoreKind::Keyring,
         created_at: "2026-11-27T10:00:00Z".into(),

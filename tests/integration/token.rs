@@ -49,6 +49,8 @@ fn token_prints_only_a_working_access_token_and_saves_the_rotated_refresh_token(
     );
     assert_eq!(access_token.split('.').count(), 3, "a JWT");
     assert_eq!(me_status(&sim, access_token), 200);
+    // `--scope User.Read` went out with offline_access: a new refresh token came back and
+    // was saved, so rotation goes on.
     assert_ne!(saved_token(dir.path(), "p").unwrap(), before);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains(access_token));

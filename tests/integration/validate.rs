@@ -112,6 +112,64 @@ fn withdrawn_consent_and_a_missing_required_scope_are_exit_6() {
 }
 
 #[test]
+fn a_profile_onboarded_without_user_read_is_checked_with_it_or_says_why_it_cannot_be() {
+    let sim = TestSim::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = crate::support::onboarded::sim_target(&sim);
+    args.extend(["--profile", "p", "--scope", "Mail.Read"].map(String::from));
+    let run = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+    });
+    // Saved, but the wizard's own validation cannot check it, and says so.
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    let validated = run.event("validated").unwrap();
+    assert!(
+        validated["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot be checked")),
+        "{validated}"
+    );
+    // Validation asks for Graph's User.Read, which nobody consented to yet.
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 6, "needs User.Read");
+    assert!(
+        stdout(&out).contains("cannot be checked"),
+        "{}",
+        stdout(&out)
+    );
+    // Once the tenant's reviewer consents, the same profile is checked, keeping Mail.Read.
+    sim.control("/reviewer/approve", json!({"scope": "User.Read"}));
+    let out = validate(dir.path(), &["--json", "--require-scope", "Mail.Read"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn a_refresh_answer_without_scope_keeps_the_profiles_scopes() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let saved = || {
+        Profiles::at(dir.path()).load().unwrap().profiles["p"]
+            .connection
+            .scopes
+            .clone()
+    };
+    let before = saved();
+    assert!(before.iter().any(|s| s == "User.Read"), "{before:?}");
+    sim.control("/tenant", json!({"omit_refresh_scope": true}));
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        json_of(&out)["scopes"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "User.Read")),
+        "{}",
+        stdout(&out)
+    );
+    let after = saved();
+    assert!(after.iter().any(|s| s == "User.Read"), "{after:?}");
+}
+
+#[test]
 fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
@@ -149,6 +207,66 @@ fn a_429_with_retry_after_is_waited_out() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     assert_eq!(json_of(&out)["valid"], true);
+}
+
+#[test]
+fn a_retry_after_given_as_an_http_date_is_honoured() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
+    let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&later)
+        .expect("an HTTP date");
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": date, "count": 1}),
+    );
+    let started = std::time::Instant::now();
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Whole seconds in the date: at least 2 s of the 3 remain when the 429 arrives.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn a_retry_after_beyond_the_budget_stops_at_once_with_exit_5_and_the_wait() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let token_requests = || {
+        sim.requests()
+            .iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/token")))
+            .count()
+    };
+    let before = token_requests();
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "600", "count": 1}),
+    );
+    let started = std::time::Instant::now();
+    let out = validate(dir.path(), &[]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_fails_once(&out, 5, "wait 600 s");
+    assert_eq!(token_requests(), before + 1, "nothing retried early");
+}
+
+#[test]
+fn a_429_with_an_oauth_body_is_throttling_and_waited_out() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let body = json!({"error": "temporarily_unavailable", "error_description": "AADSTS50196: The server terminated an operation because it encountered a client request loop.", "error_codes": [50196]});
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "body": body.to_string(), "count": 1}),
+    );
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    sim.control(
+        "/fault",
+        json!({"path": "/oauth2/v2.0/token", "status": 429, "body": body.to_string(), "count": 5}),
+    );
+    let out = validate(dir.path(), &[]);
+    assert_fails_once(&out, 5, "throttling");
 }
 
 #[test]
@@ -382,6 +500,60 @@ fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
 }
 
 #[test]
+fn a_guest_account_is_onboarded_and_validated_by_its_object_id() {
+    let sim = TestSim::start();
+    let guest = "svc@partner.example";
+    sim.control("/tenant", json!({"guests": [guest]}));
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = crate::support::onboarded::sim_target(&sim);
+    let at = args.iter().position(|a| a == "--account").unwrap();
+    args[at + 1] = guest.into();
+    let run = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
+        let (status, body) = sim.control("/approve", json!({"user_code": code, "account": guest}));
+        assert_eq!(status, 200, "{body}");
+    });
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let signed_in = run.event("signed_in").unwrap();
+    assert_eq!(signed_in["account"], guest);
+    let validated = run.event("validated").unwrap();
+    assert_eq!(validated["valid"], true, "{validated}");
+    // Graph names the guest by its #EXT# name in the tenant; the profile keeps its object id.
+    let ext = format!("svc_partner.example#EXT#@{}", sim.info().tenant);
+    assert_eq!(validated["account"], ext.as_str(), "{validated}");
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let profiles = Profiles::at(dir.path()).load().unwrap();
+    let profile = profiles.profiles.values().next().unwrap();
+    assert!(profile.connection.account_id.is_some());
+
+    // A profile saved before object ids were kept is matched by the guest's mail.
+    Profiles::at(dir.path())
+        .update(|file| {
+            for profile in file.profiles.values_mut() {
+                profile.connection.account_id = None;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn an_account_renamed_after_onboarding_is_still_valid() {
+    let sim = TestSim::start();
+    let dir = one_profile(&sim);
+    let renamed = format!("svc-renamed@{}", sim.info().tenant);
+    sim.control(
+        "/tenant",
+        json!({"renamed": {sim.info().account.clone(): renamed.clone()}}),
+    );
+    let out = validate(dir.path(), &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json_of(&out)["account"], renamed.as_str());
+}
+
+#[test]
 fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
@@ -390,6 +562,7 @@ fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut("p") {
                 profile.connection.account = Some(expected.clone());
+                profile.connection.account_id = Some("5a0e2c1d-0000-4000-8000-00000000e15e".into());
             }
             Ok(())
         })

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::onboarded::{invite_json, sim_target};
+use crate::support::onboarded::{invite_json, onboard_at, sim_target};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
@@ -44,8 +44,9 @@ fn happy_path_with_prompts_checked_as_typed() {
         &[],
     );
     t.expect("Registration (application ID)");
-    t.type_line("not-a-guid");
-    t.expect("is not an application (client) ID");
+    // With --authority any client ID the issuer knows is valid, but not one with spaces.
+    t.type_line("not a guid");
+    t.expect("is not a client ID or account name");
     // Clear the wrong answer as a person would, then type the right one.
     t.send(&"\x7f".repeat(12));
     t.type_line(&info.client_id);
@@ -55,6 +56,8 @@ fn happy_path_with_prompts_checked_as_typed() {
     t.expect("Start the sign-in?");
     t.type_line("y");
     let code = t.user_code();
+    // The server's own instructions (localised at Entra) under the code.
+    t.expect("To sign in, use a web browser to open the page");
     t.expect("Copy the code by hand");
     t.expect(sim.sign_in_url());
     t.expect("Waiting for sign-in");
@@ -104,12 +107,33 @@ fn start_wizard(sim: &TestSim, dir: &TempDir) -> Terminal {
 }
 
 #[test]
+fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_reviewer() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"require_admin_approval": true}));
+    let dir = TempDir::new().unwrap();
+    let mut t = start_wizard(&sim, &dir);
+    let code = t.user_code();
+    sim.control("/approve", json!({"user_code": code}));
+    sim.control("/request-approval", json!({"user_code": code}));
+    t.expect("Did the account see \"Approval required\"");
+    t.type_line("y");
+    t.expect("Admin approval");
+    t.expect("[Enter] the reviewer has approved");
+    sim.control("/reviewer/approve", json!({}));
+    t.send("\r");
+    t.expect("attempt 2");
+    approve(&sim, &t.user_code());
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
+#[test]
 #[cfg(unix)] // through a Unix pty
 fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined"}),
+        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
     );
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
@@ -118,7 +142,9 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     assert_eq!(status, 409, "the account meets Approval required");
     sim.control("/request-approval", json!({"user_code": code}));
     t.expect("Admin approval");
-    t.expect("adminconsent?client_id=");
+    t.expect("Enterprise applications → Admin consent requests");
+    // No redirect URI was given: no link that would end at an AADSTS error, and why.
+    t.expect("No direct link: Microsoft's admin consent link works only with a redirect URI");
     t.expect("[Enter] the reviewer has approved");
     sim.control("/reviewer/approve", json!({}));
     t.send("\r");
@@ -146,7 +172,8 @@ fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
     t.send("r");
     t.expect("Demo: the account requested approval; the reviewer was notified");
     t.expect("Step 3 of 6 · Admin approval");
-    t.expect("adminconsent?client_id=");
+    // The demo's registration has no redirect URI: the reviewer's route, not a link.
+    t.expect("Admin consent requests");
     t.expect("demo: [v] approve as the reviewer");
     t.expect("Waiting for the reviewer");
     t.send("v");
@@ -277,11 +304,79 @@ fn non_interactive_success_emits_the_documented_events() {
 }
 
 #[test]
-fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
+fn scopes_of_two_resources_are_refused_by_the_tenant_with_exit_2_and_a_hint() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut target = sim_target(&sim);
+    target.extend(["--scope", "User.Read", "--scope", "api://other-app/Read"].map(String::from));
+    let run = invite_json(dir.path(), &target, |_, _| {});
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    let events = run.events();
+    let error = events.iter().find(|e| e["event"] == "error").unwrap();
+    assert_eq!(error["aadsts"], "AADSTS700022", "{error}");
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("one resource")),
+        "{error}"
+    );
+}
+
+#[test]
+fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut target = sim_target(&sim);
+    let at = target.iter().position(|a| a == "--account").unwrap();
+    target.drain(at..at + 2);
+    let other = format!("someone@{}", sim.info().tenant);
+    let run = invite_json(dir.path(), &target, |code, _| {
+        sim.control("/approve", json!({"user_code": code, "account": other}));
+    });
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let signed_in = run.event("signed_in").unwrap();
+    assert_eq!(signed_in["account"], other.as_str());
+    let stderr = &run.stderr;
+    assert!(
+        stderr.contains(&format!("no --account was given: accepting {other}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_code() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"require_admin_approval": true}));
     let dir = TempDir::new().unwrap();
-    let run = invite_json(dir.path(), &sim_target(&sim), |code, attempt| {
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+        sim.control("/request-approval", json!({"user_code": code}));
+    });
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert_eq!(run.event_names(), ["device_code", "error"]);
+    let events = run.events();
+    assert_eq!(events[1]["code"], "declined_or_approval_requested");
+    assert!(
+        events[1]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("onboard consent-url")),
+        "{}",
+        events[1]
+    );
+}
+
+#[test]
+fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
+    let sim = TestSim::start();
+    let redirect = "https://provider.example/consented";
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "approval_outcome": "declined_90094", "redirect_uris": [redirect]}),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut target = sim_target(&sim);
+    target.extend(["--redirect-uri".into(), redirect.into()]);
+    let run = invite_json(dir.path(), &target, |code, attempt| {
         if attempt == 1 {
             sim.control("/approve", json!({"user_code": code}));
             sim.control("/request-approval", json!({"user_code": code}));
@@ -303,13 +398,27 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     );
     let events = run.events();
     assert_eq!(events[1]["code"], "AADSTS90094");
+    let link = events[1]["admin_consent_url"].as_str().unwrap();
+    assert!(link.contains("/adminconsent?client_id="), "{link}");
     assert!(
-        events[1]["admin_consent_url"]
-            .as_str()
-            .unwrap()
-            .contains("/adminconsent?client_id=")
+        link.contains("redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented"),
+        "{link}"
     );
     assert_eq!(events[2]["attempt"], 2);
+    // The link works on the simulated tenant, which has that redirect URI registered.
+    let page = sim
+        .client()
+        .get(link)
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    assert!(page.contains("Permissions requested"), "{page}");
+    // The profile keeps the redirect URI: `consent-url` gives the same link later.
+    let later = onboard_at(dir.path())
+        .args(["consent-url"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&later.stdout).trim(), link);
 }
 
 #[test]
@@ -323,7 +432,7 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);
     let events = run.events();
-    assert_eq!(events[1]["code"], "authorization_declined");
+    assert_eq!(events[1]["code"], "declined_or_approval_requested");
     assert_eq!(events[1]["exit_code"], 4);
     assert!(events[1]["hint"].is_string());
 

@@ -2,8 +2,13 @@
 // (OpenID Certified), with the Device Authorization Grant on, on 127.0.0.1 and a free port.
 //
 // The first line on stdout is the issuer URL. Environment:
-//   INTEROP_CLIENT_ID        the public client's id (default below; onboard wants a GUID)
+//   INTEROP_CLIENT_ID        the public client's id (default below, a GUID; any string the
+//                            provider knows works, as with every non-Microsoft issuer)
 //   INTEROP_DEVICE_CODE_TTL  device-code lifetime in seconds (default 600)
+//   INTEROP_SLOW_DOWN_MS     when set, a device-code poll sooner than this after the previous
+//                            one is answered slow_down (RFC 8628 §3.5). oidc-provider itself
+//                            never sends slow_down: this one rewrite of its answer, after the
+//                            provider has handled the poll, is the only thing added to it.
 //
 // Besides the provider's own routes there is one test route, POST /_test/user, body
 // {"user_code":"...","action":"approve"|"deny","login":"svc@interop.example"}. It plays the
@@ -17,6 +22,7 @@ import Provider from 'oidc-provider';
 
 const CLIENT_ID = process.env.INTEROP_CLIENT_ID || '7d2f4b8e-3c1a-4e5f-9b6d-0a8c2e4f6b1d';
 const DEVICE_CODE_TTL = Number(process.env.INTEROP_DEVICE_CODE_TTL || 600);
+const SLOW_DOWN_MS = Number(process.env.INTEROP_SLOW_DOWN_MS || 0);
 
 // Each account's claims carry its login name as preferred_username and email, so that the
 // wizard's identity check (`--account` against the id_token) has something to compare.
@@ -71,6 +77,22 @@ const provider = new Provider(issuer, {
     Interaction: 3600,
   },
 });
+const lastPoll = new Map();
+if (SLOW_DOWN_MS > 0) {
+  provider.use(async (ctx, next) => {
+    await next();
+    const params = ctx.oidc?.params;
+    if (ctx.path !== '/token' || params?.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code') return;
+    const now = Date.now();
+    const previous = lastPoll.get(params.device_code);
+    lastPoll.set(params.device_code, now);
+    if (previous !== undefined && now - previous < SLOW_DOWN_MS && ctx.body?.error === 'authorization_pending') {
+      ctx.status = 400;
+      ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' };
+    }
+  });
+}
+
 // Public client + rotation: every refresh answers a new refresh token, and presenting a used
 // one revokes the whole grant (the provider's default for clients without authentication).
 

@@ -3,6 +3,8 @@
 //! simulator directly, so the whole wizard can be seen without a Microsoft account. The default
 //! tenant lets the account sign in at once; pressing [r] instead takes the admin-approval detour.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tempfile::TempDir;
 
 use super::inputs::Known;
@@ -16,6 +18,9 @@ pub struct Demo {
     // Kept alive for the demo's length; dropping them stops the server and deletes the files.
     simulator: Simulator,
     dir: TempDir,
+    /// The demo pressed "Request approval" for the current code: it knows that the decline
+    /// polling then sees (Entra's answer to both) means approval, and need not ask.
+    approval_requested: AtomicBool,
 }
 
 impl Demo {
@@ -47,7 +52,11 @@ impl Demo {
                 )
                 .with_hint("check that TMPDIR points at a writable directory")
             })?;
-        Ok(Demo { simulator, dir })
+        Ok(Demo {
+            simulator,
+            dir,
+            approval_requested: AtomicBool::new(false),
+        })
     }
 
     fn info(&self) -> &SimInfo {
@@ -125,7 +134,10 @@ impl Demo {
 
     fn request_approval(&self, user_code: &str) -> String {
         match self.simulator.request_approval(user_code) {
-            Ok(()) => "Demo: the account requested approval; the reviewer was notified".into(),
+            Ok(()) => {
+                self.approval_requested.store(true, Ordering::Relaxed);
+                "Demo: the account requested approval; the reviewer was notified".into()
+            }
             Err(CodeProblem::NoApprovalNeeded) => {
                 "Demo: the reviewer has approved already, so there is nothing to request: \
                  press [s] to sign in"
@@ -133,6 +145,11 @@ impl Demo {
             }
             Err(problem) => refused(problem),
         }
+    }
+
+    /// Whether the demo requested approval since the last call.
+    pub fn take_approval_request(&self) -> bool {
+        self.approval_requested.swap(false, Ordering::Relaxed)
     }
 
     pub fn reviewer_approves(&self) -> String {

@@ -10,7 +10,7 @@ use crate::flow;
 use crate::ui::Prompter;
 
 /// The invitation URL's query: `tenant`, `client_id`, `account`, `scope` (space separated),
-/// `cloud` or `authority`, `profile`.
+/// `cloud` or `authority`, `profile`, `redirect_uri`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Invitation {
     pub tenant: Option<String>,
@@ -20,6 +20,7 @@ pub struct Invitation {
     pub cloud: Option<String>,
     pub authority: Option<String>,
     pub profile: Option<String>,
+    pub redirect_uri: Option<String>,
 }
 
 pub fn parse_invitation(text: &str) -> Result<Invitation> {
@@ -43,6 +44,7 @@ pub fn parse_invitation(text: &str) -> Result<Invitation> {
             "cloud" => invitation.cloud = Some(value),
             "authority" => invitation.authority = Some(value),
             "profile" => invitation.profile = Some(value),
+            "redirect_uri" => invitation.redirect_uri = Some(value),
             // Links carry tracking parameters and the like: ignore what is not ours.
             _ => {}
         }
@@ -64,9 +66,12 @@ pub struct Inputs {
     /// As the user typed it (lower-cased); `None` only with a custom authority.
     pub tenant: Option<String>,
     pub client_id: String,
-    pub account: String,
+    /// The expected account; `None` (non-interactive, no --account): whoever signs in.
+    pub account: Option<String>,
     pub scopes: Vec<String>,
     pub profile: String,
+    /// Registered on the app; makes the reviewer's admin consent link work.
+    pub redirect_uri: Option<String>,
 }
 
 /// Values known before prompting: flags over the invitation.
@@ -78,6 +83,7 @@ pub struct Known {
     pub cloud: Option<Cloud>,
     pub authority: Option<String>,
     pub profile: Option<String>,
+    pub redirect_uri: Option<String>,
 }
 
 impl Known {
@@ -111,6 +117,7 @@ impl Known {
             cloud,
             authority,
             profile: profile_flag.map(String::from).or(invitation.profile),
+            redirect_uri: args.redirect_uri.clone().or(invitation.redirect_uri),
         })
     }
 
@@ -138,26 +145,39 @@ impl Known {
         let authority =
             authority::from_flags(self.authority.as_deref(), tenant.as_deref(), self.cloud)?
                 .ok_or_else(|| Error::usage("missing --tenant"))?;
+        // GUIDs and UPNs are Microsoft's rules: another provider's issuer decides what is valid.
+        let (parse_client_id, parse_account): (Parse, Parse) = match authority.cloud {
+            Some(_) => (authority::parse_client_id, authority::parse_upn),
+            None => (authority::parse_opaque_id, authority::parse_opaque_id),
+        };
         let client_id = ask_or_check(
             prompter.as_deref_mut(),
             "Registration (application ID)",
             self.client_id,
             "--client-id",
-            authority::parse_client_id,
+            parse_client_id,
         )?;
-        let account = ask_or_check(
-            prompter,
-            "Service account (UPN)",
-            self.account,
-            "--account",
-            authority::parse_upn,
-        )?;
+        // Non-interactive, --account may be left out: the account that signs in is accepted.
+        let account = match (self.account, prompter) {
+            (None, None) => None,
+            (given, prompter) => Some(ask_or_check(
+                prompter,
+                "Service account (UPN)",
+                given,
+                "--account",
+                parse_account,
+            )?),
+        };
         let profile = match self.profile {
             Some(p) => p,
             None => match &tenant {
                 Some(t) => t.clone(),
                 None => crate::http::host_of(&authority.base),
             },
+        };
+        let redirect_uri = match self.redirect_uri {
+            Some(uri) => Some(authority::parse_url(&uri, "--redirect-uri")?.to_string()),
+            None => None,
         };
         Ok(Inputs {
             authority,
@@ -166,7 +186,17 @@ impl Known {
             account,
             scopes: flow::normalize_scopes(&authority::parse_scopes(&self.scopes)?),
             profile,
+            redirect_uri,
         })
+    }
+}
+
+type Parse = fn(&str) -> Result<String>;
+
+impl Inputs {
+    /// The expected account, or words for "whoever signs in".
+    pub fn account_label(&self) -> &str {
+        self.account.as_deref().unwrap_or("the service account")
     }
 }
 
@@ -213,9 +243,13 @@ mod tests {
     #[test]
     fn invitations_prefill_every_documented_key_and_ignore_others() {
         let inv = parse_invitation(
-            "https://provider.example/onboard?tenant=contoso.com&client_id=11111111-2222-3333-4444-555555555555&account=svc%40contoso.com&scope=User.Read+Mail.Read&cloud=usgov&profile=acme&utm_source=mail",
+            "https://provider.example/onboard?tenant=contoso.com&client_id=11111111-2222-3333-4444-555555555555&account=svc%40contoso.com&scope=User.Read+Mail.Read&cloud=usgov&profile=acme&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented&utm_source=mail",
         )
         .unwrap();
+        assert_eq!(
+            inv.redirect_uri.as_deref(),
+            Some("https://provider.example/consented")
+        );
         assert_eq!(inv.tenant.as_deref(), Some("contoso.com"));
         assert_eq!(inv.account.as_deref(), Some("svc@contoso.com"));
         assert_eq!(inv.scopes, vec!["User.Read", "Mail.Read"]);
@@ -243,16 +277,21 @@ mod tests {
             cloud: None,
             authority: None,
             profile: None,
+            redirect_uri: None,
         }
     }
 
     #[test]
     fn without_a_prompter_missing_values_name_their_flag() {
         let mut k = known();
-        k.account = None;
+        k.client_id = None;
         let e = k.resolve(None).unwrap_err();
         assert_eq!(e.exit_code(), 2);
-        assert!(e.message.contains("--account"), "{}", e.message);
+        assert!(e.message.contains("--client-id"), "{}", e.message);
+        // --account may be left out: whoever signs in is accepted.
+        let mut k = known();
+        k.account = None;
+        assert_eq!(k.resolve(None).unwrap().account, None);
         let mut k = known();
         k.client_id = Some("nope".into());
         assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
@@ -271,5 +310,31 @@ mod tests {
         k.tenant = None;
         k.authority = Some("https://idp.example/realms/acme".into());
         assert_eq!(k.resolve(None).unwrap().profile, "idp.example");
+    }
+
+    #[test]
+    fn another_providers_client_id_and_account_need_not_be_a_guid_and_a_upn() {
+        let mut k = known();
+        k.client_id = Some("onboard-cli".into());
+        k.account = Some("svc-bot".into());
+        assert_eq!(
+            k.resolve(None).unwrap_err().exit_code(),
+            2,
+            "Microsoft: a GUID"
+        );
+        let mut k = known();
+        k.tenant = None;
+        k.authority = Some("https://idp.example/realms/acme".into());
+        k.client_id = Some("onboard-cli".into());
+        k.account = Some("svc-bot".into());
+        let inputs = k.resolve(None).unwrap();
+        assert_eq!(
+            (inputs.client_id.as_str(), inputs.account.as_deref()),
+            ("onboard-cli", Some("svc-bot"))
+        );
+        let mut k = known();
+        k.authority = Some("https://idp.example/realms/acme".into());
+        k.client_id = Some("two words".into());
+        assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
     }
 }

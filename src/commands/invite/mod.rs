@@ -185,6 +185,7 @@ impl Wizard<'_> {
             &inputs.client_id,
             code,
             &inputs.scopes,
+            Some(self.deadline),
             &mut on_event,
         );
         tokio::pin!(poll);
@@ -230,12 +231,16 @@ impl Wizard<'_> {
         drop(keys);
         match result {
             Ok(tokens) => Ok(Attempt::SignedIn(Box::new(tokens))),
-            Err(error) => self.after_failed_attempt(error),
+            Err(error) => {
+                let has_reviewer = authority::has_admin_consent(&inputs.authority, Some(endpoints));
+                self.after_failed_attempt(error, has_reviewer)
+            }
         }
     }
 
     /// Decides what a failed attempt leads to: the approval detour, a fresh code, or the end.
-    fn after_failed_attempt(&mut self, error: Error) -> Result<Attempt> {
+    /// `has_reviewer`: the authority is Microsoft's, where an account may request approval.
+    fn after_failed_attempt(&mut self, error: Error, has_reviewer: bool) -> Result<Attempt> {
         let needs_approval = error.kind == Kind::PermissionMissing
             && (error.aadsts.is_some_and(classify::is_approval_code)
                 || matches!(
@@ -253,6 +258,19 @@ impl Wizard<'_> {
                     return Ok(Attempt::Again);
                 }
                 Err(error)
+            }
+            // The demo itself pressed "Request approval": it knows what the decline means.
+            Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
+                if self.demo.as_ref().is_some_and(Demo::take_approval_request) =>
+            {
+                Ok(Attempt::ApprovalNeeded(Some(error)))
+            }
+            // Microsoft answers a plain decline and "Request approval" alike: nobody is there to
+            // ask which it was, so the script gets a code of its own and both ways out.
+            Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
+                if has_reviewer && !self.screen.is_interactive() =>
+            {
+                Err(declined_or_approval_requested(error))
             }
             Some(OAuthError::AuthorizationDeclined | OAuthError::AccessDenied)
                 if self.screen.is_interactive() =>
@@ -281,12 +299,17 @@ impl Wizard<'_> {
         endpoints: &Endpoints,
         cause: Option<&Error>,
     ) -> Result<()> {
-        let link = authority::admin_consent_url(
-            &inputs.authority,
-            Some(endpoints),
-            &inputs.client_id,
-            None,
-        );
+        // Without a registered redirect URI Entra answers the link with an error page: the
+        // reviewer gets the admin center route instead.
+        let link = inputs.redirect_uri.as_deref().and_then(|redirect| {
+            authority::admin_consent_url(
+                &inputs.authority,
+                Some(endpoints),
+                &inputs.client_id,
+                Some(redirect),
+            )
+        });
+        let microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
         self.screen.event(&Event::ApprovalRequired {
             admin_consent_url: link.as_ref().map(|l| l.as_str()),
             code: cause.map(|error| match error.aadsts {
@@ -295,7 +318,8 @@ impl Wizard<'_> {
             }),
         });
         self.screen.step(3, "Admin approval");
-        self.screen.explain_approval(inputs, link.as_ref());
+        self.screen
+            .explain_approval(inputs, link.as_ref(), microsoft);
         if !self.screen.is_interactive() {
             // Nobody is there to press a key: in the demo the reviewer approves at once.
             if let Some(demo) = &self.demo {
@@ -358,8 +382,12 @@ impl Wizard<'_> {
             .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
         }
         // Without an account claim in the tokens, ask who the token acts as (Graph /me or
-        // userinfo) rather than trusting --account.
-        let signed_in = match tokens.claims.account() {
+        // userinfo) rather than trusting --account. Another provider's last resort is `sub`.
+        let named = tokens.claims.account().or(match endpoints.graph {
+            Some(_) => None,
+            None => tokens.claims.sub.as_deref(),
+        });
+        let signed_in = match named {
             Some(account) => Some(account.to_string()),
             None => flow::whoami(
                 &self.http,
@@ -371,20 +399,30 @@ impl Wizard<'_> {
             .ok()
             .and_then(|identity| identity.account),
         };
-        match &signed_in {
-            Some(actual) if !actual.eq_ignore_ascii_case(&inputs.account) => {
+        match (&signed_in, &inputs.account) {
+            (Some(actual), Some(expected)) if !actual.eq_ignore_ascii_case(expected) => {
                 return Err(Error::new(
                     Kind::SignInAgain,
                     "wrong_account",
-                    format!("signed in as {actual}, but the service account is {}; nothing was saved", inputs.account),
+                    format!("signed in as {actual}, but the service account is {expected}; nothing was saved"),
                 )
-                .with_hint(format!("run `onboard invite` again and sign in as {} (use a private browser window to avoid a cached account)", inputs.account)));
+                .with_hint(format!("run `onboard invite` again and sign in as {expected} (use a private browser window to avoid a cached account)")));
             }
-            Some(actual) => self.screen.ok(&format!("Signed in as {actual}")),
-            None => self.screen.warn(&format!(
-                "the identity provider does not say which account signed in: {} could not be confirmed",
-                inputs.account
+            (Some(actual), Some(_)) => self.screen.ok(&format!("Signed in as {actual}")),
+            (Some(actual), None) => self.screen.warn(&format!(
+                "no --account was given: accepting {actual}, the account that signed in"
             )),
+            (None, Some(expected)) => self.screen.warn(&format!(
+                "the identity provider does not say which account signed in: {expected} could not be confirmed"
+            )),
+            (None, None) => {
+                return Err(Error::new(
+                    Kind::Usage,
+                    "unknown_account",
+                    "the identity provider does not say which account signed in, and no --account was given; nothing was saved",
+                )
+                .with_hint("run `onboard invite` again with --account naming the service account"));
+            }
         }
         if let Some(tid) = &tokens.claims.tid {
             self.screen.ok(&format!("Tenant {tid}"));
@@ -400,7 +438,9 @@ impl Wizard<'_> {
                 tokens.scopes.join(" ")
             ));
         }
-        Ok(signed_in.unwrap_or_else(|| inputs.account.clone()))
+        Ok(signed_in
+            .or_else(|| inputs.account.clone())
+            .unwrap_or_default())
     }
 
     /// Step 5: credential first, then the profile that points at it.
@@ -430,6 +470,13 @@ impl Wizard<'_> {
                 client_id: inputs.client_id.clone(),
                 account: Some(account.to_string()),
                 scopes: tokens.scopes.clone(),
+                redirect_uri: inputs.redirect_uri.clone(),
+                // Graph's `/me` answers with the object id, userinfo with `sub`.
+                account_id: if endpoints.graph.is_some() {
+                    tokens.claims.oid.clone()
+                } else {
+                    tokens.claims.sub.clone()
+                },
             },
             store: self.store.kind(),
             created_at: jiff::Timestamp::now().to_string(),
@@ -502,7 +549,7 @@ impl Wizard<'_> {
                 "expired_token",
                 "nobody signed in before the time ran out; nothing was saved",
             )
-            .with_hint("run `onboard invite` again, or allow more time with --timeout")
+            .with_hint("run `onboard invite` again, or allow more time with --timeout; if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` first")
         }
     }
 
@@ -515,4 +562,22 @@ impl Wizard<'_> {
         );
         error
     }
+}
+
+/// The code a script sees when the sign-in ended declined without anyone to ask: Entra's answer
+/// after "Request approval" is the same as after a plain decline (AADSTS65004).
+const DECLINED_OR_APPROVAL_REQUESTED: &str = "declined_or_approval_requested";
+
+fn declined_or_approval_requested(cause: Error) -> Error {
+    let mut error = Error::new(
+        Kind::SignInAgain,
+        DECLINED_OR_APPROVAL_REQUESTED,
+        format!("the sign-in was declined, or the account requested admin approval (Microsoft answers both alike): {}", cause.message),
+    )
+    .with_hint("if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` and run `onboard invite` again once approved; otherwise run `onboard invite` again and accept");
+    error.oauth = cause.oauth;
+    error.aadsts = cause.aadsts;
+    error.correlation_id = cause.correlation_id;
+    error.trace_id = cause.trace_id;
+    error
 }

@@ -147,7 +147,7 @@ impl<'a> Screen<'a> {
                 },
             ),
             ("Registration", inputs.client_id.clone()),
-            ("Account", inputs.account.clone()),
+            ("Account", inputs.account_label().to_owned()),
             ("Scopes", inputs.scopes.join(" ")),
             ("Sign-in at", inputs.authority.describe()),
             ("Profile", inputs.profile.clone()),
@@ -180,6 +180,11 @@ impl<'a> Screen<'a> {
             style(&code.user_code).bold().yellow()
         ));
         self.line(&format!("    ╰{}╯", "─".repeat(width)));
+        // Entra's own instructions, in the language of the request: for an operator who reads
+        // that language better than onboard's English.
+        if let Some(message) = code.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            self.line(&format!("  {}", style(message.trim()).dim()));
+        }
         self.line("");
         let until = code.expires_in;
         match self.clipboard.copy(&code.user_code, until) {
@@ -193,7 +198,7 @@ impl<'a> Screen<'a> {
         ));
         self.line(&format!(
             "  enter the code, and sign in as {}.",
-            style(&inputs.account).bold()
+            style(inputs.account_label()).bold()
         ));
         self.untrusted_host = None;
         let opens = page_to_open(code);
@@ -334,16 +339,19 @@ impl<'a> Screen<'a> {
         self.last_status = None;
     }
 
-    pub fn explain_approval(&mut self, inputs: &Inputs, link: Option<&Url>) {
+    /// `microsoft`: the authority has Microsoft's admin consent, so a missing link needs a word.
+    pub fn explain_approval(&mut self, inputs: &Inputs, link: Option<&Url>, microsoft: bool) {
         let lines = [
             format!(
                 "The tenant requires an administrator to approve the registration {} before {} can use it.",
-                inputs.client_id, inputs.account
+                inputs.client_id,
+                inputs.account_label()
             ),
             "1. On the sign-in page the account enters a reason and clicks \"Request approval\"".into(),
             "   (skip this if it was done already). The tenant's Admin Consent Reviewers get an email.".into(),
             "2. A reviewer opens Entra admin center → Enterprise applications → Admin consent requests,".into(),
-            "   picks the request, clicks \"Review permissions and consent\" and accepts.".into(),
+            "   picks the request, clicks \"Review permissions and consent\" and accepts".into(),
+            "   (or: Enterprise applications → the app → Permissions → \"Grant admin consent\").".into(),
         ];
         for line in lines {
             self.note(&line);
@@ -360,11 +368,19 @@ impl<'a> Screen<'a> {
                     Err(why) => self.note(&format!("   Copy the link by hand: {why}")),
                 }
             }
+        } else if microsoft {
+            self.note(&format!(
+                "   No direct link: {}.",
+                crate::authority::NO_LINK_REASON
+            ));
         }
         self.note("3. Then the service account signs in again with a fresh code.");
         if self.interactive {
-            let mut keys =
-                String::from("[Enter] the reviewer has approved  [c] copy the link  [q] quit");
+            let mut keys = String::from("[Enter] the reviewer has approved");
+            if link.is_some() {
+                keys.push_str("  [c] copy the link");
+            }
+            keys.push_str("  [q] quit");
             if self.demo {
                 keys.push_str("  demo: [v] approve as the reviewer");
             }
@@ -624,9 +640,10 @@ mod tests {
             authority,
             tenant: Some("contoso.com".into()),
             client_id: "11111111-2222-3333-4444-555555555555".into(),
-            account: "svc@contoso.com".into(),
+            account: Some("svc@contoso.com".into()),
             scopes: vec![],
             profile: "contoso.com".into(),
+            redirect_uri: None,
         }
     }
 
