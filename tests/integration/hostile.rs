@@ -177,6 +177,7 @@ fn a_bearer_get_is_redirected_only_on_the_same_origin() {
 }
 
 /// A `$BROWSER` that writes the address it was given, and its environment, into `dir`.
+#[cfg(unix)] // a shell script
 fn recording_browser(dir: &std::path::Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let browser = dir.join("browser.sh");
@@ -193,6 +194,7 @@ fn recording_browser(dir: &std::path::Path) -> std::path::PathBuf {
     browser
 }
 
+#[cfg(unix)] // used with the pty test only
 fn wait_for(path: &std::path::Path) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !path.exists() && std::time::Instant::now() < deadline {
@@ -206,6 +208,7 @@ fn wait_for(path: &std::path::Path) -> String {
 /// opens, and the browser gets that address. The browser (a child process) never sees
 /// `ONBOARD_CREDENTIAL`.
 #[test]
+#[cfg(unix)] // through a Unix pty and a shell-script browser
 fn enter_opens_the_checked_page_and_never_a_foreign_complete_uri() {
     use crate::support::pty::Terminal;
     let phisher = Hostile::start();

@@ -1,7 +1,7 @@
 //! `onboard invite` driven through a pseudo-terminal as a person would, and non-interactively
 //! with `--json`, against the simulated tenant.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
 
 use crate::support::onboarded::{invite_json, onboard_at, sim_target};
@@ -9,11 +9,11 @@ use crate::support::onboarded::{invite_json, onboard_at, sim_target};
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
 
-#[cfg(unix)]
-fn saved_profiles(dir: &TempDir) -> Value {
+#[cfg(unix)] // read by the pty tests only
+fn saved_profiles(dir: &TempDir) -> serde_json::Value {
     match std::fs::read(crate::support::onboarded::profiles_json(dir.path())) {
         Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
-        Err(_) => Value::Null,
+        Err(_) => serde_json::Value::Null,
     }
 }
 
@@ -107,6 +107,7 @@ fn start_wizard(sim: &TestSim, dir: &TempDir) -> Terminal {
 }
 
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_reviewer() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"require_admin_approval": true}));
@@ -160,6 +161,7 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
 /// [r] takes the approval detour: the tenant then demands approval, the account requests it, the
 /// reviewer approves ([v]), and the second sign-in is saved and validated.
 #[test]
+#[cfg(unix)] // through a Unix pty
 fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
     let dir = TempDir::new().unwrap();
     let mut t = Terminal::start(dir.path(), &args(&["invite", "--demo"]), &[]);
