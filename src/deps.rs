@@ -15,7 +15,8 @@ use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, StoreKind, default_config_dir};
 use crate::store::env::CREDENTIAL_VAR;
 use crate::store::{
-    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, TimedStore,
+    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, ProfileLocks,
+    TimedStore,
 };
 use crate::ui::term::{
     NoBrowser, NoClipboard, SystemBrowser, SystemClipboard, TermKeys, TermOutput, TermPrompter,
@@ -35,6 +36,8 @@ pub struct Deps {
     config_dir: Option<PathBuf>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
+    /// How long a process waits for another one's hold on a profile.
+    lock_wait: Duration,
 }
 
 /// Proxy environment variables, as set.
@@ -72,7 +75,9 @@ impl Deps {
         if let Some(path) = &global.ca_cert {
             options = options.with_ca_file(path)?;
         }
+        let lock_wait = profile_lock_wait(&options);
         Ok(Deps {
+            lock_wait,
             http: build_client(&options)?,
             out: Box::new(TermOutput {
                 quiet: global.quiet,
@@ -106,7 +111,11 @@ impl Deps {
     pub fn store_for(&mut self, kind: StoreKind) -> Result<TimedStore> {
         match kind {
             StoreKind::Keyring => {
-                let store = TimedStore::new(Arc::new(KeyringStore::new()));
+                let mut keyring = KeyringStore::new();
+                if let Some(dir) = &self.config_dir {
+                    keyring = keyring.with_locks(ProfileLocks::in_config_dir(dir));
+                }
+                let store = TimedStore::new(Arc::new(keyring)).with_lock_wait(self.lock_wait);
                 // On a desktop a locked keyring asks for its password: give a person time to
                 // answer. Without one, fail fast rather than hang a script.
                 Ok(if self.interactive {
@@ -121,7 +130,7 @@ impl Deps {
                     self.out
                         .warn(FILE_STORE_WARNING.trim_start_matches("warning: "));
                 }
-                Ok(file_store(self.profiles()?.dir()))
+                Ok(file_store(self.profiles()?.dir()).with_lock_wait(self.lock_wait))
             }
             StoreKind::Environment => Err(Error::new(
                 Kind::StoreUnavailable,
@@ -230,6 +239,13 @@ fn http_timeout_override() -> Result<Option<std::time::Duration>> {
             "set {HTTP_TIMEOUT_VAR} to a duration such as 10s or 1m, or unset it"
         ))
     })
+}
+
+/// How long to wait for another process's hold on a profile: longer than the longest refresh
+/// exchange the holder can be in, every attempt timing out and backing off as long as allowed.
+fn profile_lock_wait(options: &HttpOptions) -> Duration {
+    let policy = crate::http::RetryPolicy::default();
+    (options.timeout + policy.max_delay) * policy.attempts
 }
 
 /// The plaintext file store in `dir`.

@@ -104,14 +104,43 @@ fn ensure_dir(dir: &Path) -> Result<()> {
         .map_err(|e| io_error("create the directory", dir, &e))
 }
 
-/// Holds the exclusive lock for `path` until dropped (closing the file releases it, also
-/// when the process dies).
-struct Lock {
+/// Holds an exclusive advisory lock until dropped (closing the file releases it, also when the
+/// process dies).
+pub(crate) struct Lock {
     _file: File,
 }
 
 fn lock(path: &Path) -> Result<Lock> {
     let lock_path = sibling(path, ".lock");
+    lock_file(&lock_path, LOCK_WAIT).map_err(|e| match e {
+        LockError::Busy => Error::new(
+            Kind::StoreUnavailable,
+            "locked",
+            format!(
+                "{} is locked by another onboard process (waited {} s)",
+                path.display(),
+                LOCK_WAIT.as_secs()
+            ),
+        )
+        .with_hint(format!(
+            "wait for the other onboard to finish, or end it if it is stuck (see who holds {})",
+            lock_path.display()
+        )),
+        LockError::Failed(e) => e,
+    })
+}
+
+/// Why [`lock_file`] returned without the lock.
+pub(crate) enum LockError {
+    /// Another process held it for the whole wait.
+    Busy,
+    Failed(Error),
+}
+
+/// Takes the exclusive lock on `lock_path` (created 0600 if missing, its dir 0700), waiting up
+/// to `wait` for another process to release it.
+pub(crate) fn lock_file(lock_path: &Path, wait: Duration) -> std::result::Result<Lock, LockError> {
+    ensure_dir(parent(lock_path)).map_err(LockError::Failed)?;
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
@@ -120,34 +149,19 @@ fn lock(path: &Path) -> Result<Lock> {
         options.mode(0o600);
     }
     let file = options
-        .open(&lock_path)
-        .map_err(|e| io_error("open the lock file", &lock_path, &e))?;
+        .open(lock_path)
+        .map_err(|e| LockError::Failed(io_error("open the lock file", lock_path, &e)))?;
     // Polling try_lock instead of a blocking lock() so a stuck process cannot hang us.
-    let deadline = Instant::now() + LOCK_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(Lock { _file: file }),
             Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::new(
-                    Kind::StoreUnavailable,
-                    "locked",
-                    format!(
-                        "{} is locked by another onboard process (waited {} s)",
-                        path.display(),
-                        LOCK_WAIT.as_secs()
-                    ),
-                )
-                .with_hint(format!(
-                    "wait for the other onboard to finish, or end it if it is stuck (see who \
-                     holds {})",
-                    lock_path.display()
-                )));
-            }
+            Err(fs::TryLockError::WouldBlock) => return Err(LockError::Busy),
             Err(fs::TryLockError::Error(e)) => {
-                return Err(io_error("lock", &lock_path, &e));
+                return Err(LockError::Failed(io_error("lock", lock_path, &e)));
             }
         }
     }

@@ -237,6 +237,18 @@ pub fn not_onboarded(name: &str) -> Error {
     .with_hint("run `onboard list` to see the saved profiles, or `onboard invite` to onboard")
 }
 
+/// The file name (without extension) of a profile's own files (credential, lock, validation
+/// record): a hash of the exact name, because a name may hold `/`, be longer than a file name
+/// may be, or differ from another only in case on a case-insensitive file system. The files
+/// themselves name their profile.
+pub fn file_stem(name: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A profile name becomes a keyring entry's user name and a JSON key: it must be non-empty,
 /// printable and of a sane length.
 pub fn validate_name(name: &str) -> Result<()> {

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::CredentialStore;
+use super::{CredentialStore, ProfileLock, ProfileLocks};
 use crate::error::{Kind, Result};
 use crate::json_file::{self, Edit, Versioned};
 use crate::profiles::StoreKind;
@@ -63,11 +64,16 @@ struct StoredCredential {
 #[derive(Clone, Debug)]
 pub struct FileStore {
     dir: PathBuf,
+    locks: ProfileLocks,
 }
 
 impl FileStore {
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        FileStore { dir: dir.into() }
+        let dir = dir.into();
+        FileStore {
+            locks: ProfileLocks::in_config_dir(&dir),
+            dir,
+        }
     }
 
     pub fn path(&self) -> PathBuf {
@@ -112,6 +118,10 @@ impl CredentialStore for FileStore {
                 Edit::Keep(false)
             })
         })
+    }
+
+    fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
+        self.locks.lock(profile, wait)
     }
 }
 

@@ -1,10 +1,12 @@
 //! Where refresh tokens live: the `CredentialStore` trait, its three stores (keyring, file,
-//! environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
-//! all-or-nothing save/remove of an onboarding (credential and profile together).
+//! environment), the per-profile lock that serialises load-refresh-save across processes, the
+//! async wrapper that keeps a silent keyring from hanging the tool, and the all-or-nothing
+//! save/remove of an onboarding (credential and profile together).
 
 pub mod env;
 pub mod file;
 pub mod keyring;
+mod lock;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use crate::secret::Secret;
 pub use env::{EnvStore, ExportedCredential};
 pub use file::{FILE_STORE_WARNING, FileStore};
 pub use keyring::KeyringStore;
+pub use lock::{ProfileLock, ProfileLocks};
 
 /// One refresh token per profile. Calls may block (D-Bus, a keyring prompt, a file lock):
 /// async code goes through [`TimedStore`].
@@ -27,10 +30,29 @@ pub trait CredentialStore: Send + Sync {
     fn load(&self, profile: &str) -> Result<Option<Secret>>;
     /// Deletes the profile's refresh token; `true` when something was deleted.
     fn delete(&self, profile: &str) -> Result<bool>;
+    /// Keeps every other onboard process out of this profile's credential until the guard is
+    /// dropped, waiting up to `wait` for one that holds it. Callers hold it around a whole
+    /// load-refresh-save (and around the save and delete of an onboarding), so a second process
+    /// re-loads the token the first one rotated instead of redeeming a spent one.
+    ///
+    /// The local stores lock a file per profile in the config dir. A store that several
+    /// machines share cannot rely on a local lock: it returns [`ProfileLock::none`] and makes
+    /// `save` a check-and-set against the version `load` saw, failing on a conflict so that
+    /// the caller re-loads the newer token. The default is no lock (the environment store is
+    /// read-only and private to its process).
+    fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
+        let _ = (profile, wait);
+        Ok(ProfileLock::none())
+    }
 }
 
 /// The default time a store call may take before the tool gives up on it.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default wait for another process's hold on a profile: longer than the longest refresh
+/// exchange with the default HTTP client (3 attempts of up to 30 s, each followed by up to
+/// 30 s of back-off). Deps derives the real value from the client's timeout.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(180);
 
 /// A store whose every call runs off the async runtime and gives up after a timeout, so a
 /// locked keyring waiting for a prompt nobody sees, or a D-Bus peer that never answers,
@@ -45,6 +67,7 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct TimedStore {
     inner: Arc<dyn CredentialStore>,
     timeout: Duration,
+    lock_wait: Duration,
 }
 
 impl TimedStore {
@@ -52,11 +75,18 @@ impl TimedStore {
         TimedStore {
             inner,
             timeout: DEFAULT_STORE_TIMEOUT,
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long [`TimedStore::lock`] waits for another process's hold on a profile.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
         self
     }
 
@@ -89,7 +119,27 @@ impl TimedStore {
             .await
     }
 
+    /// The profile to oneself until the guard drops; see [`CredentialStore::lock`].
+    pub async fn lock(&self, profile: &str) -> Result<ProfileLock> {
+        let wait = self.lock_wait;
+        // The store gives up after `wait`; the margin covers opening the lock file.
+        self.run_within(wait + self.timeout, profile, move |store, profile| {
+            store.lock(&profile, wait)
+        })
+        .await
+    }
+
     async fn run<T, F>(&self, profile: &str, call: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
+    {
+        self.run_within(self.timeout, profile, call).await
+    }
+
+    /// Runs `call` on its own thread and waits up to `timeout` for it. A result that arrives
+    /// after the timeout is dropped on that thread (a lock taken too late is released there).
+    async fn run_within<T, F>(&self, timeout: Duration, profile: &str, call: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
@@ -111,12 +161,12 @@ impl TimedStore {
                 )
                 .with_hint("the system is out of threads or memory: close other programs and retry")
             })?;
-        match tokio::time::timeout(self.timeout, rx).await {
+        match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(Error::unexpected(
                 "the credential store call ended without an answer (it panicked)",
             )),
-            Err(_) => Err(timeout_error(self.inner.kind(), self.timeout)),
+            Err(_) => Err(timeout_error(self.inner.kind(), timeout)),
         }
     }
 }

@@ -16,6 +16,7 @@ mod layers;
 mod permissions;
 mod profiles;
 mod properties;
+mod races;
 mod simulator;
 mod store;
 mod support;
