@@ -503,7 +503,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__invite)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --no-browser --no-clipboard --qr --non-interactive --timeout --demo --require-approval --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +535,10 @@ _onboard() {
                     ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store-fallback)
+                    COMPREPLY=($(compgen -W "file" -- "${cur}"))
                     return 0
                     ;;
                 --profile)

@@ -206,10 +206,10 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
     .with_hint(hint)
 }
 
-/// Saves a fresh sign-in: the credential first, then the profile entry, so `profiles.json`
-/// never names a profile whose token was not saved. When the store fails, nothing is written
-/// to `profiles.json` and the error's hint says how to retry without signing in again (the
-/// caller still holds the token in memory and can offer `--store file`).
+/// Saves a fresh sign-in under the profile's lock: the credential first, then the profile entry,
+/// so `profiles.json` never names a profile whose token was not saved. When the store fails,
+/// nothing changes. When `profiles.json` cannot be written, the profile's previous credential is
+/// put back (or the new one deleted when there was none), never lost.
 pub async fn save_onboarding(
     store: &TimedStore,
     profiles: &Profiles,
@@ -219,19 +219,11 @@ pub async fn save_onboarding(
 ) -> Result<()> {
     crate::profiles::validate_name(name)?;
     profile.store = store.kind();
-    if let Err(mut e) = store.save(name, refresh_token).await {
-        if store.kind() == StoreKind::Keyring {
-            let why = e.hint.take().unwrap_or_default();
-            let retry = "the sign-in worked and onboard still holds the token: save it with \
-                         --store file instead, without signing in again";
-            e.hint = Some(if why.is_empty() {
-                retry.to_owned()
-            } else {
-                format!("{why}; {retry}")
-            });
-        }
-        return Err(e);
-    }
+    let _lock = store.lock(name).await?;
+    // `Err` when it cannot be read (damaged): then it cannot be put back either, and a failure
+    // below leaves the new credential in place rather than delete anything.
+    let previous = store.load(name).await;
+    store.save(name, refresh_token).await?;
     // profiles.json is a local file under a lock held for milliseconds, so it is written
     // inline rather than on another thread.
     let result = profiles.update(|file| {
@@ -239,22 +231,26 @@ pub async fn save_onboarding(
         Ok(())
     });
     if let Err(e) = result {
-        // The profile could not be recorded: take the token back out so no orphan credential
-        // stays behind. Best effort; the profile error is the one to report.
-        let _ = store.delete(name).await;
+        // Best effort; the profile error is the one to report.
+        let _ = match previous {
+            Ok(Some(previous)) => store.save(name, &previous).await,
+            Ok(None) => store.delete(name).await.map(drop),
+            Err(_) => Ok(()),
+        };
         return Err(e);
     }
     Ok(())
 }
 
-/// Removes an onboarding: the credential, then the profile entry (last, so a failed credential
-/// delete leaves the profile visible in `onboard list` for another try). `Ok(false)` when
-/// neither existed.
+/// Removes an onboarding under the profile's lock: the credential, then the profile entry
+/// (last, so a failed credential delete leaves the profile visible in `onboard list` for
+/// another try). `Ok(false)` when neither existed.
 pub async fn remove_onboarding(
     store: &TimedStore,
     profiles: &Profiles,
     name: &str,
 ) -> Result<bool> {
+    let _lock = store.lock(name).await?;
     let deleted_secret = store.delete(name).await?;
     let deleted_profile = profiles.update(|file| Ok(file.profiles.remove(name).is_some()))?;
     Ok(deleted_secret || deleted_profile)

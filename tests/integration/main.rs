@@ -17,6 +17,7 @@ mod permissions;
 mod profiles;
 mod properties;
 mod races;
+mod saving;
 mod simulator;
 mod store;
 mod support;

@@ -308,7 +308,6 @@ mod child {
         assert_eq!(e.exit_code(), 7);
         let hint = e.hint.unwrap();
         assert!(hint.contains("--store file"), "{hint}");
-        assert!(hint.contains("without signing in again"), "{hint}");
         assert!(!profiles.path().exists());
     }
 
@@ -542,6 +541,43 @@ fn a_profile_write_failure_takes_the_saved_token_back_out() {
     assert_eq!(e.exit_code(), 2);
     assert!(e.message.contains("profiles.json"), "{}", e.message);
     assert_eq!(rt.block_on(store.load("contoso")).unwrap(), None);
+}
+
+#[test]
+fn a_profile_write_failure_puts_the_previous_token_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TimedStore::new(Arc::new(FileStore::at(dir.path())));
+    let profiles = Profiles::at(dir.path());
+    let rt = runtime();
+    rt.block_on(save_onboarding(
+        &store,
+        &profiles,
+        "contoso",
+        profile("contoso"),
+        &token(100, 1),
+    ))
+    .unwrap();
+    let saved = std::fs::read(profiles.path()).unwrap();
+    // A newer onboard's profiles.json cannot be rewritten: the second save fails after its
+    // credential was written.
+    let mut newer: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    newer["version"] = serde_json::json!(99);
+    std::fs::write(profiles.path(), newer.to_string()).unwrap();
+    let e = rt
+        .block_on(save_onboarding(
+            &store,
+            &profiles,
+            "contoso",
+            profile("contoso"),
+            &token(100, 2),
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, "newer_file");
+    assert_eq!(
+        rt.block_on(store.load("contoso")).unwrap(),
+        Some(token(100, 1)),
+        "the previous credential is back"
+    );
 }
 
 #[test]
