@@ -66,8 +66,8 @@ pub struct GlobalArgs {
     /// Where refresh tokens are kept [default: keyring]
     ///
     /// `keyring` is the OS keyring (Secret Service, Keychain, Credential Manager). `file` is an
-    /// explicit plaintext fallback, credentials.json in the config directory with mode 0600,
-    /// announced with a warning each time it is used.
+    /// explicit plaintext fallback, one file per profile under credentials/ in the config
+    /// directory with mode 0600, announced with a warning each time it is used.
     #[arg(
         long,
         env = "ONBOARD_STORE",

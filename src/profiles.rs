@@ -1,7 +1,8 @@
 //! `profiles.json`: the non-secret facts of each saved onboarding (authority, tenant,
-//! registration, account, scopes, which store holds the token, the last validation), read
-//! without a lock and rewritten under one, atomically, keeping fields newer versions added.
-//! Stores build on this module, never the other way round.
+//! registration, account, scopes, which store holds the token), read without a lock and
+//! rewritten under one, atomically, keeping fields newer versions added; and each profile's last
+//! validation, in a small file of its own under `validations/`, so recording one never rewrites
+//! the others. Stores build on this module, never the other way round.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,22 @@ pub const PROFILES_VERSION: u32 = 1;
 
 /// The file name inside the config dir.
 pub const PROFILES_FILE: &str = "profiles.json";
+
+/// The dir of per-profile validation records inside the config dir.
+pub const VALIDATIONS_DIR: &str = "validations";
+
+/// One profile's last validation, in `validations/<hash>.json`. It wins over the
+/// `last_validation` that older versions kept in `profiles.json`.
+#[derive(Serialize, Deserialize)]
+struct ValidationRecord {
+    version: u32,
+    /// The file name is a hash: the name inside says whose it is.
+    profile: String,
+    last_validation: Validation,
+    /// The scopes the last successful validation was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scopes: Option<Vec<String>>,
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProfilesFile {
@@ -66,7 +83,7 @@ impl Versioned for ProfilesFile {
 pub enum StoreKind {
     /// The platform's keyring (Secret Service, Keychain, Credential Manager).
     Keyring,
-    /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
+    /// Plaintext files with mode 0600 in the config dir: the explicit fallback.
     File,
     /// `ONBOARD_CREDENTIAL`, for CI: read-only.
     Environment,
@@ -194,12 +211,25 @@ impl Profiles {
         Ok(json_file::load(&path)?.unwrap_or_default())
     }
 
-    /// One profile, or exit 3 when there is none by that name.
+    /// `load` with every profile's last validation record applied: what `onboard list` shows.
+    /// Reads one small file per profile.
+    pub fn load_with_validations(&self) -> Result<ProfilesFile> {
+        let mut file = self.load()?;
+        for (name, profile) in &mut file.profiles {
+            self.apply_validation(name, profile);
+        }
+        Ok(file)
+    }
+
+    /// One profile with its last validation, or exit 3 when there is none by that name.
     pub fn get(&self, name: &str) -> Result<Profile> {
-        self.load()?
+        let mut profile = self
+            .load()?
             .profiles
             .remove(name)
-            .ok_or_else(|| not_onboarded(name))
+            .ok_or_else(|| not_onboarded(name))?;
+        self.apply_validation(name, &mut profile);
+        Ok(profile)
     }
 
     /// Read-modify-write under the lock: re-reads the file, applies `change`, and writes the
@@ -212,18 +242,52 @@ impl Profiles {
 }
 
 impl Profiles {
-    /// Records a validation result on the profile; `false` when the profile is gone (removed
-    /// while validating), which is not an error.
-    pub fn set_validation(&self, name: &str, validation: Validation) -> Result<bool> {
-        self.update(|file| {
-            Ok(match file.profiles.get_mut(name) {
-                Some(profile) => {
-                    profile.last_validation = Some(validation);
-                    true
+    fn validation_path(&self, name: &str) -> PathBuf {
+        self.dir
+            .join(VALIDATIONS_DIR)
+            .join(format!("{}.json", file_stem(name)))
+    }
+
+    /// Records the profile's last validation in its own file (and, after a success, the scopes
+    /// it was granted), touching no other profile. The last of concurrent writers wins.
+    pub fn record_validation(
+        &self,
+        name: &str,
+        validation: Validation,
+        granted: Option<Vec<String>>,
+    ) -> Result<()> {
+        validate_name(name)?;
+        let record = ValidationRecord {
+            version: PROFILES_VERSION,
+            profile: name.to_owned(),
+            last_validation: validation,
+            scopes: granted,
+        };
+        let mut bytes = serde_json::to_vec_pretty(&record)
+            .map_err(|e| Error::unexpected(format!("could not serialize a validation: {e}")))?;
+        bytes.push(b'\n');
+        json_file::replace_unlocked(&self.validation_path(name), &bytes)
+    }
+
+    /// Deletes the profile's validation record (the profile was removed or onboarded anew).
+    pub fn forget_validation(&self, name: &str) -> Result<()> {
+        json_file::remove(&self.validation_path(name)).map(drop)
+    }
+
+    /// The profile's validation record over what profiles.json says. A record that cannot be
+    /// read is only logged: it is a cache of the last result, never worth failing a command.
+    fn apply_validation(&self, name: &str, profile: &mut Profile) {
+        let path = self.validation_path(name);
+        match json_file::load::<ValidationRecord>(&path) {
+            Ok(Some(record)) if record.profile == name => {
+                profile.last_validation = Some(record.last_validation);
+                if let Some(scopes) = record.scopes {
+                    profile.connection.scopes = scopes;
                 }
-                None => false,
-            })
-        })
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("ignoring the validation record of '{name}': {e}"),
+        }
     }
 }
 
@@ -382,9 +446,24 @@ mod tests {
             code: Some("invalid_grant".into()),
             message: Some("refresh token expired".into()),
         };
-        assert!(profiles.set_validation("p", v.clone()).unwrap());
-        assert!(!profiles.set_validation("gone", v.clone()).unwrap());
-        assert_eq!(profiles.get("p").unwrap().last_validation, Some(v));
+        let before = std::fs::read(profiles.path()).unwrap();
+        profiles
+            .record_validation("p", v.clone(), Some(vec!["User.Read".into()]))
+            .unwrap();
+        assert_eq!(
+            std::fs::read(profiles.path()).unwrap(),
+            before,
+            "profiles.json is not rewritten"
+        );
+        let p = profiles.get("p").unwrap();
+        assert_eq!(p.last_validation, Some(v.clone()));
+        assert_eq!(p.connection.scopes, vec!["User.Read".to_string()]);
+        assert_eq!(
+            profiles.load_with_validations().unwrap().profiles["p"].last_validation,
+            Some(v)
+        );
+        profiles.forget_validation("p").unwrap();
+        assert_eq!(profiles.get("p").unwrap().last_validation, None);
     }
 
     #[test]

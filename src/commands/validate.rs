@@ -187,27 +187,24 @@ async fn prove(
     Ok(())
 }
 
-/// Records the outcomes in `profiles.json` in one locked rewrite, however many there are.
+/// Records each outcome in its profile's validation record: one small file per profile, so
+/// the cost per profile does not grow with the number of profiles.
 fn record(profiles: &Profiles, results: &[Checked]) {
-    let result = profiles.update(|file| {
-        for checked in results {
-            if let Some(profile) = file.profiles.get_mut(&checked.profile) {
-                profile.last_validation = Some(Validation {
-                    at: checked.checked_at.to_string(),
-                    valid: checked.valid(),
-                    exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
-                    code: checked.error.as_ref().map(|e| e.code.clone()),
-                    message: checked.error.as_ref().map(|e| e.message.clone()),
-                });
-                if checked.valid() {
-                    profile.connection.scopes = checked.scopes.clone();
-                }
-            }
+    for checked in results {
+        let validation = Validation {
+            at: checked.checked_at.to_string(),
+            valid: checked.valid(),
+            exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
+            code: checked.error.as_ref().map(|e| e.code.clone()),
+            message: checked.error.as_ref().map(|e| e.message.clone()),
+        };
+        let granted = checked.valid().then(|| checked.scopes.clone());
+        if let Err(e) = profiles.record_validation(&checked.profile, validation, granted) {
+            tracing::warn!(
+                "could not record the validation of '{}': {e}",
+                checked.profile
+            );
         }
-        Ok(())
-    });
-    if let Err(e) = result {
-        tracing::warn!("could not record the validation in profiles.json: {e}");
     }
 }
 

@@ -187,10 +187,10 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
             ),
         ),
         StoreKind::File => (
-            "credentials.json",
+            "the file store",
             format!(
-                "credentials.json stayed locked for {secs} s: another onboard may be running; \
-                 wait for it and try again"
+                "the credential file was not readable or writable within {secs} s (a slow or \
+                 network file system?); try again, or choose another directory with --config-dir"
             ),
         ),
         StoreKind::Environment => (
@@ -239,6 +239,10 @@ pub async fn save_onboarding(
         };
         return Err(e);
     }
+    // A fresh onboarding starts without the previous one's last validation.
+    if let Err(e) = profiles.forget_validation(name) {
+        tracing::warn!("could not clear the last validation of '{name}': {e}");
+    }
     Ok(())
 }
 
@@ -253,11 +257,12 @@ pub async fn remove_onboarding(
     let _lock = store.lock(name).await?;
     let deleted_secret = store.delete(name).await?;
     let deleted_profile = profiles.update(|file| Ok(file.profiles.remove(name).is_some()))?;
+    profiles.forget_validation(name)?;
     Ok(deleted_secret || deleted_profile)
 }
 
-/// The one serializer for a secret, used by the two formats that must hold it in clear:
-/// `credentials.json` and `onboard export`'s output. `Secret` itself is not `Serialize`, so a
+/// The one serializer for a secret, used by the formats that must hold it in clear: the file
+/// store's files and `onboard export`'s output. `Secret` itself is not `Serialize`, so a
 /// token cannot end up in other JSON by accident.
 pub(crate) fn serialize_secret<S: serde::Serializer>(
     secret: &Secret,

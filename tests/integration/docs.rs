@@ -115,7 +115,7 @@ fn sign_in(sim: &TestSim, config_dir: &Path) -> String {
 }
 
 /// What `onboard export` prints for the profile. `onboard export` is not on this branch yet, so
-/// the JSON is built from profiles.json and credentials.json with the library's own type.
+/// the JSON is built from profiles.json and the file store with the library's own type.
 fn exported(config_dir: &Path, profile: &str) -> String {
     let saved = Profiles::at(config_dir).get(profile).unwrap();
     let token = FileStore::at(config_dir).load(profile).unwrap().unwrap();

@@ -6,6 +6,7 @@ mod desktop;
 mod docs;
 mod doctor;
 mod faults;
+mod file_layout;
 mod flow;
 mod generated;
 mod help;

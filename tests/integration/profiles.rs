@@ -3,7 +3,7 @@
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::onboarded::{onboard_at, onboard_profile};
+use crate::support::onboarded::{credential_file, onboard_at, onboard_profile};
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
 
@@ -110,11 +110,9 @@ fn remove_asks_first_needs_yes_without_a_terminal_and_deletes_both_parts() {
     assert!(stdout(&run(&dir, &["list"])).contains(&name));
     let removed = run(&dir, &["remove", &name, "--yes"]);
     assert!(removed.status.success());
-    let credentials =
-        std::fs::read_to_string(dir.path().join("credentials.json")).unwrap_or_default();
     assert!(
-        !credentials.contains(&name),
-        "credential deleted: {credentials}"
+        !credential_file(dir.path(), &name).exists(),
+        "credential deleted"
     );
     let list: Value = serde_json::from_str(&stdout(&run(&dir, &["list", "--json"]))).unwrap();
     assert_eq!(list["profiles"], Value::Array(vec![]));

@@ -486,8 +486,8 @@ fn files_are_private_and_the_dir_onboard_creates_is_0700() {
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&profiles.path()), 0o600);
     assert_eq!(mode(&dir.join("profiles.json.lock")), 0o600);
-    assert_eq!(mode(&dir.join("credentials.json")), 0o600);
-    assert_eq!(mode(&dir.join("credentials.json.lock")), 0o600);
+    assert_eq!(mode(&dir.join("credentials")), 0o700);
+    assert_eq!(mode(&FileStore::at(&dir).path("p")), 0o600);
 }
 
 #[test]
@@ -506,13 +506,11 @@ fn file_store_onboarding_saves_token_then_profile_and_removes_both() {
     ))
     .unwrap();
     assert_eq!(profiles.get("contoso").unwrap().store, StoreKind::File);
-    let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("credentials.json")).unwrap())
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(FileStore::at(dir.path()).path("contoso")).unwrap())
             .unwrap();
-    assert_eq!(
-        creds["credentials"]["contoso"]["refresh_token"],
-        rt_token.expose()
-    );
+    assert_eq!(saved["profile"], "contoso");
+    assert_eq!(saved["refresh_token"], rt_token.expose());
     assert!(
         rt.block_on(remove_onboarding(&store, &profiles, "contoso"))
             .unwrap()
