@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark `onboard validate --all` against the simulated tenant with added latency.
 #
-#   scripts/bench-validate.sh [N...]        (default: 100 1000; env: JOBS=64 LATENCY_MS=50)
+#   scripts/bench-validate.sh [N...]        (default: 100 1000; env: JOBS=64 LATENCY_MS=50,
+#                                           ONBOARD_BIN=prebuilt binary)
 #
 # For each N: starts `onboard simulate --latency-ms $LATENCY_MS`, signs in one profile through
 # `onboard invite --non-interactive` (approving its code through the control API), gives N
@@ -19,8 +20,13 @@ SIZES=("$@")
 REQUESTS_PER_PROFILE=3
 
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin onboard
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/onboard
+# ONBOARD_BIN: an onboard binary already built (release), instead of building one here.
+if [ -n "${ONBOARD_BIN:-}" ]; then
+  BIN=$ONBOARD_BIN
+else
+  cargo build --release --quiet --bin onboard
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/onboard
+fi
 command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
 
 work=$(mktemp -d)
