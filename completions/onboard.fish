@@ -60,7 +60,8 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l authority -d 
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l account -d 'The service account that signs in (a UPN such as svc@contoso.com)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l scope -d 'A scope to request (repeatable) [default: openid profile offline_access User.Read]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l redirect-uri -d 'A redirect URI registered on the app; without one Microsoft\'s admin consent link does not work and the reviewer is shown the Entra admin center route instead' -r
-complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'Give up on the whole wizard after this long, e.g. 90s, 15m, 1h30m' -r
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'Give up on the wizard after this long, e.g. 90s, 15m, 1h30m; once the credential is being saved, the save and the final validation always finish' -r
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l store-fallback -d 'Where to save the sign-in\'s credential when the keyring cannot take it, instead of losing it (`file`: the plaintext file store, with its warning)' -r -f -a "file\t'The plaintext file store in the config directory, mode 0600'"
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
@@ -75,6 +76,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l no-browser -d
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l no-clipboard -d 'Do not copy the code to the clipboard'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l qr -d 'Also show the sign-in URL as a QR code, to sign in on a phone'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l non-interactive -d 'Never prompt; a missing value is an error naming its flag (implied when stdin is not a terminal)'
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l force -d 'Replace a saved profile of the same name without asking (needed to replace one non-interactively)'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l demo -d 'Run against the built-in simulated tenant; nothing is saved outside a temporary directory'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l require-approval -d 'With --demo: the simulated tenant demands admin approval (shows the approval detour)'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l json -d 'Machine-readable output on stdout (JSON; see each command)'

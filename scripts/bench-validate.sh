@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark `onboard validate --all` against the simulated tenant with added latency.
 #
-#   scripts/bench-validate.sh [N...]        (default: 100 1000; env: JOBS=8 LATENCY_MS=50)
+#   scripts/bench-validate.sh [N...]        (default: 100 1000; env: JOBS=64 LATENCY_MS=50,
+#                                           ONBOARD_BIN=prebuilt binary)
 #
 # For each N: starts `onboard simulate --latency-ms $LATENCY_MS`, signs in one profile through
 # `onboard invite --non-interactive` (approving its code through the control API), gives N
@@ -12,15 +13,20 @@
 # Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.
 set -euo pipefail
 
-JOBS=${JOBS:-8}
+JOBS=${JOBS:-64}
 LATENCY_MS=${LATENCY_MS:-50}
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(100 1000)
 REQUESTS_PER_PROFILE=3
 
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin onboard
-BIN=$PWD/target/release/onboard
+# ONBOARD_BIN: an onboard binary already built (release), instead of building one here.
+if [ -n "${ONBOARD_BIN:-}" ]; then
+  BIN=$ONBOARD_BIN
+else
+  cargo build --release --quiet --bin onboard
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/onboard
+fi
 command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -50,23 +56,28 @@ bench() {
 
   # N profiles, each with a refresh token of its own from one refresh grant.
   local seed_token token_url
-  seed_token=$(jq -r '.credentials.seed.refresh_token' "$dir/credentials.json")
+  # The file store keeps each profile's credential in credentials/<first 16 bytes of the
+  # SHA-256 of its name, in hex>.json.
+  seed_token=$(python3 -c 'import hashlib,json,sys; d,n=sys.argv[1:]
+print(json.load(open(f"{d}/credentials/{hashlib.sha256(n.encode()).hexdigest()[:32]}.json"))["refresh_token"])' "$dir" seed)
   token_url=$(curl -sf "$authority/.well-known/openid-configuration" | jq -r .token_endpoint)
   seq 1 "$n" | xargs -P 8 -I{} sh -c \
     'curl -sf -d grant_type=refresh_token -d "client_id=$1" --data-urlencode "refresh_token=$2" "$3" | jq -r .refresh_token' \
     _ "$client_id" "$seed_token" "$token_url" >"$work/tokens"
   python3 - "$dir" "$work/tokens" <<'PY'
-import json, sys
+import hashlib, json, os, sys
 d, tokens = sys.argv[1], open(sys.argv[2]).read().split()
+def credential(name):
+    return f"{d}/credentials/{hashlib.sha256(name.encode()).hexdigest()[:32]}.json"
 profiles = json.load(open(f"{d}/profiles.json"))
-creds = json.load(open(f"{d}/credentials.json"))
-seed = profiles["profiles"].pop("seed"); creds["credentials"].pop("seed")
+seed = profiles["profiles"].pop("seed"); os.remove(credential("seed"))
 for i, token in enumerate(tokens, 1):
     name = f"tenant-{i:05d}"
     profiles["profiles"][name] = dict(seed)
-    creds["credentials"][name] = {"refresh_token": token}
+    fd = os.open(credential(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"version": 1, "profile": name, "refresh_token": token}, f)
 json.dump(profiles, open(f"{d}/profiles.json", "w"))
-json.dump(creds, open(f"{d}/credentials.json", "w"))
 PY
   local requests_before
   requests_before=$(curl -sf "$control/requests" | jq length)

@@ -74,8 +74,9 @@ pub struct GlobalArgs {
     /// Where refresh tokens are kept [default: keyring]
     ///
     /// `keyring` is the OS keyring (Secret Service, Keychain, Credential Manager). `file` is an
-    /// explicit plaintext fallback, credentials.json in the config directory with mode 0600
-    /// (on Windows, guarded by the user profile's access control list), announced with a warning each time it is used. `vault` is a team's OpenBao or HashiCorp
+    /// explicit plaintext fallback, one file per profile under credentials/ in the config
+    /// directory with mode 0600 (on Windows, guarded by the user profile's access control list),
+    /// announced with a warning each time it is used. `vault` is a team's OpenBao or HashiCorp
     /// Vault (KV version 2), which then holds the profiles too: VAULT_ADDR and VAULT_TOKEN (or
     /// BAO_ADDR and BAO_TOKEN) say where and as whom, VAULT_NAMESPACE and VAULT_CACERT are
     /// honoured, and entries live under ONBOARD_VAULT_PREFIX (default onboard/) in --vault-mount.
@@ -121,6 +122,13 @@ pub enum StoreChoice {
     File,
     /// A team's OpenBao or HashiCorp Vault (KV version 2), profiles included
     Vault,
+}
+
+/// The store `invite --store-fallback` saves to when the chosen one fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreFallback {
+    /// The plaintext file store in the config directory, mode 0600
+    File,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -295,9 +303,20 @@ pub struct InviteArgs {
     #[arg(long, help_heading = "Sign-in")]
     pub non_interactive: bool,
 
-    /// Give up on the whole wizard after this long, e.g. 90s, 15m, 1h30m
+    /// Give up on the wizard after this long, e.g. 90s, 15m, 1h30m; once the credential is
+    /// being saved, the save and the final validation always finish
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration, help_heading = "Sign-in")]
     pub timeout: std::time::Duration,
+
+    /// Replace a saved profile of the same name without asking (needed to replace one
+    /// non-interactively)
+    #[arg(long, help_heading = "Saving")]
+    pub force: bool,
+
+    /// Where to save the sign-in's credential when the keyring cannot take it, instead of
+    /// losing it (`file`: the plaintext file store, with its warning)
+    #[arg(long, value_name = "STORE", value_enum, help_heading = "Saving")]
+    pub store_fallback: Option<StoreFallback>,
 
     /// Run against the built-in simulated tenant; nothing is saved outside a temporary directory
     #[arg(long, help_heading = "Demo")]

@@ -21,7 +21,8 @@ use crate::secret::Secret;
 use crate::store::env::CREDENTIAL_VAR;
 use crate::store::vault::{DEFAULT_PREFIX, Vault, VaultConfig, VaultProfiles, VaultStore};
 use crate::store::{
-    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, TimedStore,
+    EnvStore, ExportedCredential, FILE_STORE_WARNING, FileStore, KeyringStore, ProfileLocks,
+    TimedStore,
 };
 use crate::ui::term::{
     NoBrowser, NoClipboard, SystemBrowser, SystemClipboard, TermKeys, TermOutput, TermPrompter,
@@ -217,7 +218,12 @@ impl Deps {
     pub fn store_for(&mut self, kind: StoreKind) -> Result<TimedStore> {
         match kind {
             StoreKind::Keyring => {
-                let store = TimedStore::new(Arc::new(KeyringStore::new()));
+                let mut keyring = KeyringStore::new();
+                if let Some(dir) = &self.config_dir {
+                    keyring = keyring.with_locks(ProfileLocks::in_config_dir(dir));
+                }
+                let store = TimedStore::new(Arc::new(keyring))
+                    .with_lock_wait(profile_lock_wait(&self.http_options()?));
                 // On a desktop a locked keyring asks for its password: give a person time to
                 // answer. Without one, fail fast rather than hang a script.
                 Ok(if self.interactive {
@@ -232,7 +238,8 @@ impl Deps {
                     self.out
                         .warn(FILE_STORE_WARNING.trim_start_matches("warning: "));
                 }
-                Ok(file_store(self.profiles()?.dir()))
+                Ok(file_store(self.profiles()?.dir())
+                    .with_lock_wait(profile_lock_wait(&self.http_options()?)))
             }
             StoreKind::Vault => Ok(TimedStore::new(Arc::new(VaultStore::new(self.vault()?)))),
             StoreKind::Environment => Err(Error::new(
@@ -385,6 +392,13 @@ fn check_config_dir(dir: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn check_config_dir(_dir: &Path) -> Result<()> {
     Ok(())
+}
+
+/// How long to wait for another process's hold on a profile: longer than the longest refresh
+/// exchange the holder can be in, every attempt timing out and backing off as long as allowed.
+fn profile_lock_wait(options: &HttpOptions) -> Duration {
+    let policy = crate::http::RetryPolicy::default();
+    (options.timeout + policy.max_delay) * policy.attempts
 }
 
 /// The plaintext file store in `dir`.

@@ -194,6 +194,16 @@ impl Error {
         )
     }
 
+    /// Interrupted after the wizard saved the credential: it stays saved.
+    pub fn interrupted_after_save() -> Self {
+        Error::new(
+            Kind::Interrupted,
+            "interrupted",
+            "interrupted after the credential was saved",
+        )
+        .with_hint("check the saved profile with `onboard validate --profile NAME`")
+    }
+
     pub fn exit_code(&self) -> i32 {
         self.kind.exit_code()
     }

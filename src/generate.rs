@@ -394,15 +394,28 @@ fn files_section(roff: &mut Roff) {
     roff.text([italic("CONFIG/profiles.json")]);
     roff.text([roman(
         "The saved profiles: authority, tenant, registration, account, scopes, which store holds \
-         the refresh token, and the last validation. No secrets. CONFIG is --config-dir, or \
+         the refresh token. No secrets. CONFIG is --config-dir, or \
          $XDG_CONFIG_HOME/onboard (by default ~/.config/onboard) on Linux, ~/Library/Application Support/onboard on macOS and \
          %APPDATA%\\onboard on Windows.",
     )]);
     roff.control("TP", []);
-    roff.text([italic("CONFIG/credentials.json")]);
+    roff.text([italic("CONFIG/validations/")]);
     roff.text([roman(
-        "Refresh tokens in plaintext, only with --store file: mode 0600 on Linux and macOS; on \
-         Windows the user profile's access control list is what guards it.",
+        "Each profile's last validation, one small file per profile. No secrets.",
+    )]);
+    roff.control("TP", []);
+    roff.text([italic("CONFIG/credentials/")]);
+    roff.text([roman(
+        "Refresh tokens in plaintext, one file per profile (mode 0600, in a 0700 directory; on \
+         Windows the user profile's access control list is what guards them), only with \
+         --store file. A credentials.json of an earlier version is moved into it on \
+         first use.",
+    )]);
+    roff.control("TP", []);
+    roff.text([italic("CONFIG/locks/")]);
+    roff.text([roman(
+        "One lock file per profile: one onboard process at a time loads, refreshes and saves a \
+         profile's credential.",
     )]);
     roff.control("TP", []);
     roff.text([roman("The keyring service "), bold(BIN)]);

@@ -1,10 +1,22 @@
 //! Ctrl-C: exit 130 at once with the terminal restored, except while a save is under way, which
-//! finishes first so that nothing is half-saved.
+//! finishes first so that nothing is half-saved; and whether this run has saved a credential,
+//! so the last message does not claim that nothing was.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 static CRITICAL: AtomicUsize = AtomicUsize::new(0);
+static SAVED: AtomicBool = AtomicBool::new(false);
+
+/// Records that this run saved a fresh credential.
+pub fn mark_saved() {
+    SAVED.store(true, Ordering::SeqCst);
+}
+
+/// Whether this run saved a fresh credential (then an interruption leaves it saved).
+pub fn saved() -> bool {
+    SAVED.load(Ordering::SeqCst)
+}
 
 /// Held while the credential and profile are written.
 pub struct Critical;

@@ -1,6 +1,7 @@
-//! The discipline for onboard's versioned JSON files in the config dir (`profiles.json`,
-//! `credentials.json`): the one read-modify-write ([`update`]) with an exclusive advisory lock
-//! on a sibling `.lock` file, a schema version that a newer onboard's file is never rewritten
+//! The discipline for onboard's JSON files in the config dir (`profiles.json`, the per-profile
+//! credential and validation files, the legacy `credentials.json`): the one read-modify-write
+//! ([`update`]) with an exclusive advisory lock on a sibling `.lock` file, the advisory locks
+//! themselves ([`lock_file`]), a schema version that a newer onboard's file is never rewritten
 //! past, atomic replacement (temp file in the same dir, fsync, rename, fsync dir), mode 0600 for
 //! files and 0700 for the dir, and parse errors that never echo file content.
 
@@ -34,7 +35,7 @@ pub(crate) enum Edit<T> {
 
 /// The file at `path`, or `None` when it does not exist yet. No lock: writers replace the file
 /// atomically, so a reader always sees a whole file.
-pub(crate) fn load<F: Versioned>(path: &Path) -> Result<Option<F>> {
+pub(crate) fn load<F: DeserializeOwned>(path: &Path) -> Result<Option<F>> {
     read(path)?.map(|bytes| parse(&bytes, path)).transpose()
 }
 
@@ -104,14 +105,43 @@ fn ensure_dir(dir: &Path) -> Result<()> {
         .map_err(|e| io_error("create the directory", dir, &e))
 }
 
-/// Holds the exclusive lock for `path` until dropped (closing the file releases it, also
-/// when the process dies).
-struct Lock {
+/// Holds an exclusive advisory lock until dropped (closing the file releases it, also when the
+/// process dies).
+pub(crate) struct Lock {
     _file: File,
 }
 
 fn lock(path: &Path) -> Result<Lock> {
     let lock_path = sibling(path, ".lock");
+    lock_file(&lock_path, LOCK_WAIT).map_err(|e| match e {
+        LockError::Busy => Error::new(
+            Kind::StoreUnavailable,
+            "locked",
+            format!(
+                "{} is locked by another onboard process (waited {} s)",
+                path.display(),
+                LOCK_WAIT.as_secs()
+            ),
+        )
+        .with_hint(format!(
+            "wait for the other onboard to finish, or end it if it is stuck (see who holds {})",
+            lock_path.display()
+        )),
+        LockError::Failed(e) => e,
+    })
+}
+
+/// Why [`lock_file`] returned without the lock.
+pub(crate) enum LockError {
+    /// Another process held it for the whole wait.
+    Busy,
+    Failed(Error),
+}
+
+/// Takes the exclusive lock on `lock_path` (created 0600 if missing, its dir 0700), waiting up
+/// to `wait` for another process to release it.
+pub(crate) fn lock_file(lock_path: &Path, wait: Duration) -> std::result::Result<Lock, LockError> {
+    ensure_dir(parent(lock_path)).map_err(LockError::Failed)?;
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
@@ -120,34 +150,19 @@ fn lock(path: &Path) -> Result<Lock> {
         options.mode(0o600);
     }
     let file = options
-        .open(&lock_path)
-        .map_err(|e| io_error("open the lock file", &lock_path, &e))?;
+        .open(lock_path)
+        .map_err(|e| LockError::Failed(io_error("open the lock file", lock_path, &e)))?;
     // Polling try_lock instead of a blocking lock() so a stuck process cannot hang us.
-    let deadline = Instant::now() + LOCK_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(Lock { _file: file }),
             Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::new(
-                    Kind::StoreUnavailable,
-                    "locked",
-                    format!(
-                        "{} is locked by another onboard process (waited {} s)",
-                        path.display(),
-                        LOCK_WAIT.as_secs()
-                    ),
-                )
-                .with_hint(format!(
-                    "wait for the other onboard to finish, or end it if it is stuck (see who \
-                     holds {})",
-                    lock_path.display()
-                )));
-            }
+            Err(fs::TryLockError::WouldBlock) => return Err(LockError::Busy),
             Err(fs::TryLockError::Error(e)) => {
-                return Err(io_error("lock", &lock_path, &e));
+                return Err(LockError::Failed(io_error("lock", lock_path, &e)));
             }
         }
     }
@@ -187,6 +202,64 @@ fn write_atomic(path: &Path, bytes: &[u8], before_rename: Option<&BeforeRename>)
     temp.persist(path)
         .map_err(|e| io_error("replace", path, &e.error))?;
     sync_dir(dir)
+}
+
+/// Replaces the file at `path` with `bytes` (mode 0600) through a temp file of a fixed name
+/// beside it, so a writer killed before its rename leaves one temp file that the next save
+/// overwrites, and no directory scan is needed. Durable when it returns. The caller holds a
+/// lock that keeps other writers of `path` out (the profile's lock).
+pub(crate) fn replace_locked(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent(path);
+    ensure_dir(dir)?;
+    let temp = sibling_hidden(path, ".tmp");
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .map_err(|e| io_error("write", &temp, &e))?;
+    fs::rename(&temp, path).map_err(|e| io_error("replace", path, &e))?;
+    sync_dir(dir)
+}
+
+/// Replaces the file at `path` with `bytes` (mode 0600) without any lock: concurrent writers
+/// each rename a temp file of their own and the last one wins. For records whose loss in a
+/// crash costs nothing but a stale line (the last validation); the directory is not synced.
+pub(crate) fn replace_unlocked(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent(path);
+    ensure_dir(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("create a temporary file in", dir, &e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("write", temp.path(), &e))?;
+    temp.persist(path)
+        .map_err(|e| io_error("replace", path, &e.error))?;
+    Ok(())
+}
+
+/// Deletes the file at `path`; `false` when there was none. Durable when it returns.
+pub(crate) fn remove(path: &Path) -> Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => sync_dir(parent(path)).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error("delete", path, &e)),
+    }
 }
 
 /// Temp files left by a writer that died before its rename. Only a lock holder writes temp
@@ -284,6 +357,15 @@ fn parent(path: &Path) -> &Path {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     }
+}
+
+/// `dir/.name<suffix>`: hidden, so listings of the dir skip it.
+fn sibling_hidden(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parent(path).join(format!(".{name}{suffix}"))
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

@@ -1,7 +1,8 @@
 //! `profiles.json`: the non-secret facts of each saved onboarding (authority, tenant,
-//! registration, account, scopes, which store holds the token, the last validation), read
-//! without a lock and rewritten under one, atomically, keeping fields newer versions added.
-//! Stores build on this module, never the other way round.
+//! registration, account, scopes, which store holds the token), read without a lock and
+//! rewritten under one, atomically, keeping fields newer versions added; and each profile's last
+//! validation, in a small file of its own under `validations/`, so recording one never rewrites
+//! the others. Stores build on this module, never the other way round.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,22 @@ pub const PROFILES_VERSION: u32 = 1;
 
 /// The file name inside the config dir.
 pub const PROFILES_FILE: &str = "profiles.json";
+
+/// The dir of per-profile validation records inside the config dir.
+pub const VALIDATIONS_DIR: &str = "validations";
+
+/// One profile's last validation, in `validations/<hash>.json`. It wins over the
+/// `last_validation` that older versions kept in `profiles.json`.
+#[derive(Serialize, Deserialize)]
+struct ValidationRecord {
+    version: u32,
+    /// The file name is a hash: the name inside says whose it is.
+    profile: String,
+    last_validation: Validation,
+    /// The scopes the last successful validation was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scopes: Option<Vec<String>>,
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProfilesFile {
@@ -66,7 +83,7 @@ impl Versioned for ProfilesFile {
 pub enum StoreKind {
     /// The platform's keyring (Secret Service, Keychain, Credential Manager).
     Keyring,
-    /// `credentials.json`, plaintext with mode 0600: the explicit fallback.
+    /// Plaintext files with mode 0600 in the config dir: the explicit fallback.
     File,
     /// A team's OpenBao or HashiCorp Vault (KV version 2), profiles included.
     Vault,
@@ -253,15 +270,32 @@ impl Profiles {
         Ok(json_file::load(&path)?.unwrap_or_default())
     }
 
-    /// One profile, or exit 3 when there is none by that name.
+    /// `load` with every profile's last validation record applied: what `onboard list` shows.
+    /// Reads one small file per profile.
+    pub fn load_with_validations(&self) -> Result<ProfilesFile> {
+        let mut file = self.load()?;
+        if self.shared.is_some() {
+            // A shared store keeps the last validation in the profile itself.
+            return Ok(file);
+        }
+        for (name, profile) in &mut file.profiles {
+            self.apply_validation(name, profile);
+        }
+        Ok(file)
+    }
+
+    /// One profile with its last validation, or exit 3 when there is none by that name.
     pub fn get(&self, name: &str) -> Result<Profile> {
         if let Some(shared) = &self.shared {
             return shared.get(name)?.ok_or_else(|| not_onboarded(name));
         }
-        self.load()?
+        let mut profile = self
+            .load()?
             .profiles
             .remove(name)
-            .ok_or_else(|| not_onboarded(name))
+            .ok_or_else(|| not_onboarded(name))?;
+        self.apply_validation(name, &mut profile);
+        Ok(profile)
     }
 
     /// Read-modify-write under the lock: re-reads the file, applies `change`, and writes the
@@ -277,18 +311,82 @@ impl Profiles {
 }
 
 impl Profiles {
-    /// Records a validation result on the profile; `false` when the profile is gone (removed
-    /// while validating), which is not an error.
-    pub fn set_validation(&self, name: &str, validation: Validation) -> Result<bool> {
-        self.update(|file| {
-            Ok(match file.profiles.get_mut(name) {
-                Some(profile) => {
-                    profile.last_validation = Some(validation);
-                    true
+    fn validation_path(&self, name: &str) -> PathBuf {
+        self.dir
+            .join(VALIDATIONS_DIR)
+            .join(format!("{}.json", file_stem(name)))
+    }
+
+    /// Records each profile's last validation (and, after a success, the scopes it was
+    /// granted). Locally each goes to the profile's own file, touching no other profile (the
+    /// last of concurrent writers wins); a shared store keeps them in the profiles, written in
+    /// one check-and-set update. A record that cannot be written is logged and skipped.
+    pub fn record_validations<'a>(
+        &self,
+        records: impl IntoIterator<Item = (&'a str, Validation, Option<Vec<String>>)>,
+    ) -> Result<()> {
+        if let Some(shared) = &self.shared {
+            return update_shared(shared.as_ref(), |file| {
+                for (name, validation, granted) in records {
+                    if let Some(profile) = file.profiles.get_mut(name) {
+                        profile.last_validation = Some(validation);
+                        if let Some(granted) = granted {
+                            profile.connection.scopes = granted;
+                        }
+                    }
                 }
-                None => false,
-            })
-        })
+                Ok(())
+            });
+        }
+        for (name, validation, granted) in records {
+            if let Err(e) = self.write_validation(name, validation, granted) {
+                tracing::warn!("could not record the validation of '{name}': {e}");
+            }
+        }
+        Ok(())
+    }
+
+    fn write_validation(
+        &self,
+        name: &str,
+        validation: Validation,
+        granted: Option<Vec<String>>,
+    ) -> Result<()> {
+        validate_name(name)?;
+        let record = ValidationRecord {
+            version: PROFILES_VERSION,
+            profile: name.to_owned(),
+            last_validation: validation,
+            scopes: granted,
+        };
+        let mut bytes = serde_json::to_vec_pretty(&record)
+            .map_err(|e| Error::unexpected(format!("could not serialize a validation: {e}")))?;
+        bytes.push(b'\n');
+        json_file::replace_unlocked(&self.validation_path(name), &bytes)
+    }
+
+    /// Deletes the profile's validation record (the profile was removed or onboarded anew).
+    pub fn forget_validation(&self, name: &str) -> Result<()> {
+        if self.shared.is_some() {
+            return Ok(());
+        }
+        json_file::remove(&self.validation_path(name)).map(drop)
+    }
+
+    /// The profile's validation record over what profiles.json says. A record that cannot be
+    /// read is only logged: it is a cache of the last result, never worth failing a command.
+    fn apply_validation(&self, name: &str, profile: &mut Profile) {
+        let path = self.validation_path(name);
+        match json_file::load::<ValidationRecord>(&path) {
+            Ok(Some(record)) if record.profile == name => {
+                profile.last_validation = Some(record.last_validation);
+                if let Some(scopes) = record.scopes {
+                    profile.connection.scopes = scopes;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("ignoring the validation record of '{name}': {e}"),
+        }
     }
 }
 
@@ -300,6 +398,18 @@ pub fn not_onboarded(name: &str) -> Error {
         format!("no saved profile named '{name}'"),
     )
     .with_hint("run `onboard list` to see the saved profiles, or `onboard invite` to onboard")
+}
+
+/// The file name (without extension) of a profile's own files (credential, lock, validation
+/// record): a hash of the exact name, because a name may hold `/`, be longer than a file name
+/// may be, or differ from another only in case on a case-insensitive file system. The files
+/// themselves name their profile.
+pub fn file_stem(name: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A profile name becomes a keyring entry's user name and a JSON key: it must be non-empty,
@@ -437,9 +547,24 @@ mod tests {
             code: Some("invalid_grant".into()),
             message: Some("refresh token expired".into()),
         };
-        assert!(profiles.set_validation("p", v.clone()).unwrap());
-        assert!(!profiles.set_validation("gone", v.clone()).unwrap());
-        assert_eq!(profiles.get("p").unwrap().last_validation, Some(v));
+        let before = std::fs::read(profiles.path()).unwrap();
+        profiles
+            .record_validations([("p", v.clone(), Some(vec!["User.Read".into()]))])
+            .unwrap();
+        assert_eq!(
+            std::fs::read(profiles.path()).unwrap(),
+            before,
+            "profiles.json is not rewritten"
+        );
+        let p = profiles.get("p").unwrap();
+        assert_eq!(p.last_validation, Some(v.clone()));
+        assert_eq!(p.connection.scopes, vec!["User.Read".to_string()]);
+        assert_eq!(
+            profiles.load_with_validations().unwrap().profiles["p"].last_validation,
+            Some(v)
+        );
+        profiles.forget_validation("p").unwrap();
+        assert_eq!(profiles.get("p").unwrap().last_validation, None);
     }
 
     #[test]

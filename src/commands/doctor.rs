@@ -480,6 +480,8 @@ async fn store(deps: &mut Deps, kind: Option<StoreKind>) -> Check {
 
 async fn probe(store: &TimedStore) -> Result<()> {
     let value = Secret::new(format!("probe-{}", jiff::Timestamp::now().as_millisecond()));
+    // Under the probe's lock, like every save: two doctors at once must not clash.
+    let _lock = store.lock(PROBE).await?;
     store.save(PROBE, &value).await?;
     let read = store.load(PROBE).await;
     let deleted = store.delete(PROBE).await;

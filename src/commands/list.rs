@@ -1,4 +1,4 @@
-//! `onboard list`: the saved profiles and their last validation, from profiles.json only.
+//! `onboard list`: the saved profiles and their last validation, from the config dir only.
 
 use serde_json::{Value, json};
 
@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::profiles::Profile;
 
 pub fn run(deps: &mut Deps) -> Result<()> {
-    let file = deps.profiles()?.load()?;
+    let file = deps.profiles()?.load_with_validations()?;
     if deps.json {
         let profiles: Vec<Value> = file
             .profiles

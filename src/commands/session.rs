@@ -43,7 +43,8 @@ impl Session {
     }
 
     /// Loads the profile's refresh token, redeems it (for `scopes`, or the original ones when
-    /// empty) and saves the rotated token before anything else can fail.
+    /// empty) and saves the rotated token before anything else can fail, all under the
+    /// profile's lock: a second process waits, then loads the token this one rotated.
     pub async fn redeem(
         &self,
         store: &TimedStore,
@@ -51,6 +52,9 @@ impl Session {
         profile: &Profile,
         scopes: &[String],
     ) -> Result<(Endpoints, TokenSet)> {
+        // Discovery first, outside the lock: it needs no credential.
+        let endpoints = self.endpoints(&authority_of(profile)?).await?;
+        let _lock = store.lock(name).await?;
         let mut refresh_token = store.load(name).await?.ok_or_else(|| {
             Error::new(
                 Kind::NotOnboarded,
@@ -62,7 +66,6 @@ impl Session {
             )
             .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
         })?;
-        let endpoints = self.endpoints(&authority_of(profile)?).await?;
         // In a shared store another machine may rotate the token between our read and our
         // refresh; an issuer that refuses reused tokens then says "sign in again". Take the
         // token that run saved instead, a bounded number of times.

@@ -220,27 +220,22 @@ fn cannot_check(mut error: Error, name: &str, profile: &Profile) -> Error {
     error
 }
 
-/// Records the outcomes in `profiles.json` in one locked rewrite, however many there are.
+/// Records each outcome in its profile's validation record: one small file per profile, so
+/// the cost per profile does not grow with the number of profiles.
 fn record(profiles: &Profiles, results: &[Checked]) {
-    let result = profiles.update(|file| {
-        for checked in results {
-            if let Some(profile) = file.profiles.get_mut(&checked.profile) {
-                profile.last_validation = Some(Validation {
-                    at: checked.checked_at.to_string(),
-                    valid: checked.valid(),
-                    exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
-                    code: checked.error.as_ref().map(|e| e.code.clone()),
-                    message: checked.error.as_ref().map(|e| e.message.clone()),
-                });
-                if checked.valid() {
-                    profile.connection.scopes = checked.scopes.clone();
-                }
-            }
-        }
-        Ok(())
+    let records = results.iter().map(|checked| {
+        let validation = Validation {
+            at: checked.checked_at.to_string(),
+            valid: checked.valid(),
+            exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
+            code: checked.error.as_ref().map(|e| e.code.clone()),
+            message: checked.error.as_ref().map(|e| e.message.clone()),
+        };
+        let granted = checked.valid().then(|| checked.scopes.clone());
+        (checked.profile.as_str(), validation, granted)
     });
-    if let Err(e) = result {
-        tracing::warn!("could not record the validation in profiles.json: {e}");
+    if let Err(e) = profiles.record_validations(records) {
+        tracing::warn!("could not record the validations: {e}");
     }
 }
 

@@ -20,11 +20,12 @@
 //! Windows stores are selected by `cfg` and compile on those targets only.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use keyring_core::{CredentialStore as KeyringBackend, Entry};
 use zeroize::Zeroizing;
 
-use super::CredentialStore;
+use super::{CredentialStore, ProfileLock, ProfileLocks};
 use crate::error::{Error, Kind, Result};
 use crate::profiles::StoreKind;
 use crate::secret::Secret;
@@ -62,6 +63,8 @@ const KEYRING_NAME: &str = "the keyring";
 #[derive(Default)]
 pub struct KeyringStore {
     backend: Mutex<Option<Arc<KeyringBackend>>>,
+    /// The keyring has no lock of its own: the profile locks are files in the config dir.
+    locks: Option<ProfileLocks>,
 }
 
 impl std::fmt::Debug for KeyringStore {
@@ -73,6 +76,13 @@ impl std::fmt::Debug for KeyringStore {
 impl KeyringStore {
     pub fn new() -> Self {
         KeyringStore::default()
+    }
+
+    /// A store whose [`CredentialStore::lock`] uses these lock files; without them (a bare
+    /// [`KeyringStore::new`], as `doctor` uses) nothing is locked.
+    pub fn with_locks(mut self, locks: ProfileLocks) -> Self {
+        self.locks = Some(locks);
+        self
     }
 
     /// Connects and reads an entry that does not exist: proves the keyring answers and is
@@ -173,6 +183,13 @@ impl CredentialStore for KeyringStore {
             }
         }
         Ok(deleted)
+    }
+
+    fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
+        match &self.locks {
+            Some(locks) => locks.lock(profile, wait),
+            None => Ok(ProfileLock::none()),
+        }
     }
 }
 

@@ -1,10 +1,12 @@
 //! Where refresh tokens live: the `CredentialStore` trait, its stores (keyring, file, a team's
-//! vault, environment), the async wrapper that keeps a silent keyring from hanging the tool, and the
-//! all-or-nothing save/remove of an onboarding (credential and profile together).
+//! vault, environment), the per-profile lock that serialises load-refresh-save across processes,
+//! the async wrapper that keeps a silent keyring from hanging the tool, and the all-or-nothing
+//! save/remove of an onboarding (credential and profile together).
 
 pub mod env;
 pub mod file;
 pub mod keyring;
+mod lock;
 pub mod vault;
 
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use crate::secret::Secret;
 pub use env::{EnvStore, ExportedCredential};
 pub use file::{FILE_STORE_WARNING, FileStore};
 pub use keyring::KeyringStore;
+pub use lock::{ProfileLock, ProfileLocks};
 pub use vault::{Vault, VaultConfig, VaultStore};
 
 /// One refresh token per profile. Calls may block (D-Bus, a keyring prompt, a file lock):
@@ -29,10 +32,29 @@ pub trait CredentialStore: Send + Sync {
     fn load(&self, profile: &str) -> Result<Option<Secret>>;
     /// Deletes the profile's refresh token; `true` when something was deleted.
     fn delete(&self, profile: &str) -> Result<bool>;
+    /// Keeps every other onboard process out of this profile's credential until the guard is
+    /// dropped, waiting up to `wait` for one that holds it. Callers hold it around a whole
+    /// load-refresh-save (and around the save and delete of an onboarding), so a second process
+    /// re-loads the token the first one rotated instead of redeeming a spent one.
+    ///
+    /// The local stores lock a file per profile in the config dir. A store that several
+    /// machines share cannot rely on a local lock: it returns [`ProfileLock::none`] and makes
+    /// `save` a check-and-set against the version `load` saw, failing on a conflict so that
+    /// the caller re-loads the newer token. The default is no lock (the environment store is
+    /// read-only and private to its process).
+    fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
+        let _ = (profile, wait);
+        Ok(ProfileLock::none())
+    }
 }
 
 /// The default time a store call may take before the tool gives up on it.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default wait for another process's hold on a profile: longer than the longest refresh
+/// exchange with the default HTTP client (3 attempts of up to 30 s, each followed by up to
+/// 30 s of back-off). Deps derives the real value from the client's timeout.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(180);
 
 /// A store whose every call runs off the async runtime and gives up after a timeout, so a
 /// locked keyring waiting for a prompt nobody sees, or a D-Bus peer that never answers,
@@ -47,6 +69,7 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct TimedStore {
     inner: Arc<dyn CredentialStore>,
     timeout: Duration,
+    lock_wait: Duration,
 }
 
 impl TimedStore {
@@ -54,11 +77,18 @@ impl TimedStore {
         TimedStore {
             inner,
             timeout: DEFAULT_STORE_TIMEOUT,
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long [`TimedStore::lock`] waits for another process's hold on a profile.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
         self
     }
 
@@ -91,7 +121,27 @@ impl TimedStore {
             .await
     }
 
+    /// The profile to oneself until the guard drops; see [`CredentialStore::lock`].
+    pub async fn lock(&self, profile: &str) -> Result<ProfileLock> {
+        let wait = self.lock_wait;
+        // The store gives up after `wait`; the margin covers opening the lock file.
+        self.run_within(wait + self.timeout, profile, move |store, profile| {
+            store.lock(&profile, wait)
+        })
+        .await
+    }
+
     async fn run<T, F>(&self, profile: &str, call: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
+    {
+        self.run_within(self.timeout, profile, call).await
+    }
+
+    /// Runs `call` on its own thread and waits up to `timeout` for it. A result that arrives
+    /// after the timeout is dropped on that thread (a lock taken too late is released there).
+    async fn run_within<T, F>(&self, timeout: Duration, profile: &str, call: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
@@ -113,12 +163,12 @@ impl TimedStore {
                 )
                 .with_hint("the system is out of threads or memory: close other programs and retry")
             })?;
-        match tokio::time::timeout(self.timeout, rx).await {
+        match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(Error::unexpected(
                 "the credential store call ended without an answer (it panicked)",
             )),
-            Err(_) => Err(timeout_error(self.inner.kind(), self.timeout)),
+            Err(_) => Err(timeout_error(self.inner.kind(), timeout)),
         }
     }
 }
@@ -139,10 +189,10 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
             ),
         ),
         StoreKind::File => (
-            "credentials.json",
+            "the file store",
             format!(
-                "credentials.json stayed locked for {secs} s: another onboard may be running; \
-                 wait for it and try again"
+                "the credential file was not readable or writable within {secs} s (a slow or \
+                 network file system?); try again, or choose another directory with --config-dir"
             ),
         ),
         StoreKind::Vault => (
@@ -186,10 +236,10 @@ pub async fn newer_token(store: &TimedStore, name: &str, used: &Secret) -> Resul
     }
 }
 
-/// Saves a fresh sign-in: the credential first, then the profile entry, so `profiles.json`
-/// never names a profile whose token was not saved. When the store fails, nothing is written
-/// to `profiles.json` and the error's hint says how to retry without signing in again (the
-/// caller still holds the token in memory and can offer `--store file`).
+/// Saves a fresh sign-in under the profile's lock: the credential first, then the profile entry,
+/// so `profiles.json` never names a profile whose token was not saved. When the store fails,
+/// nothing changes. When `profiles.json` cannot be written, the profile's previous credential is
+/// put back (or the new one deleted when there was none), never lost.
 pub async fn save_onboarding(
     store: &TimedStore,
     profiles: &Profiles,
@@ -199,19 +249,11 @@ pub async fn save_onboarding(
 ) -> Result<()> {
     crate::profiles::validate_name(name)?;
     profile.store = store.kind();
-    if let Err(mut e) = store.save(name, refresh_token).await {
-        if store.kind() == StoreKind::Keyring {
-            let why = e.hint.take().unwrap_or_default();
-            let retry = "the sign-in worked and onboard still holds the token: save it with \
-                         --store file instead, without signing in again";
-            e.hint = Some(if why.is_empty() {
-                retry.to_owned()
-            } else {
-                format!("{why}; {retry}")
-            });
-        }
-        return Err(e);
-    }
+    let _lock = store.lock(name).await?;
+    // `Err` when it cannot be read (damaged): then it cannot be put back either, and a failure
+    // below leaves the new credential in place rather than delete anything.
+    let previous = store.load(name).await;
+    store.save(name, refresh_token).await?;
     // profiles.json is a local file under a lock held for milliseconds, so it is written
     // inline rather than on another thread.
     let result = profiles.update(|file| {
@@ -219,29 +261,38 @@ pub async fn save_onboarding(
         Ok(())
     });
     if let Err(e) = result {
-        // The profile could not be recorded: take the token back out so no orphan credential
-        // stays behind. Best effort; the profile error is the one to report.
-        let _ = store.delete(name).await;
+        // Best effort; the profile error is the one to report.
+        let _ = match previous {
+            Ok(Some(previous)) => store.save(name, &previous).await,
+            Ok(None) => store.delete(name).await.map(drop),
+            Err(_) => Ok(()),
+        };
         return Err(e);
+    }
+    // A fresh onboarding starts without the previous one's last validation.
+    if let Err(e) = profiles.forget_validation(name) {
+        tracing::warn!("could not clear the last validation of '{name}': {e}");
     }
     Ok(())
 }
 
-/// Removes an onboarding: the credential, then the profile entry (last, so a failed credential
-/// delete leaves the profile visible in `onboard list` for another try). `Ok(false)` when
-/// neither existed.
+/// Removes an onboarding under the profile's lock: the credential, then the profile entry
+/// (last, so a failed credential delete leaves the profile visible in `onboard list` for
+/// another try). `Ok(false)` when neither existed.
 pub async fn remove_onboarding(
     store: &TimedStore,
     profiles: &Profiles,
     name: &str,
 ) -> Result<bool> {
+    let _lock = store.lock(name).await?;
     let deleted_secret = store.delete(name).await?;
     let deleted_profile = profiles.update(|file| Ok(file.profiles.remove(name).is_some()))?;
+    profiles.forget_validation(name)?;
     Ok(deleted_secret || deleted_profile)
 }
 
-/// The one serializer for a secret, used by the two formats that must hold it in clear:
-/// `credentials.json` and `onboard export`'s output. `Secret` itself is not `Serialize`, so a
+/// The one serializer for a secret, used by the formats that must hold it in clear: the file
+/// store's files and `onboard export`'s output. `Secret` itself is not `Serialize`, so a
 /// token cannot end up in other JSON by accident.
 pub(crate) fn serialize_secret<S: serde::Serializer>(
     secret: &Secret,

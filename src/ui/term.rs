@@ -99,7 +99,11 @@ pub fn interrupted() {
     let _ = crossterm::terminal::disable_raw_mode();
     let _ = Term::stderr().show_cursor();
     eprintln!();
-    print_error(&Error::interrupted());
+    print_error(&if crate::interrupt::saved() {
+        Error::interrupted_after_save()
+    } else {
+        Error::interrupted()
+    });
 }
 
 /// dialoguer prompts on stderr, so stdout stays clean for `--json`.

@@ -335,8 +335,20 @@ fn repoint(dir: &Path, authority: &str) {
     std::fs::write(&path, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
 }
 
-fn snapshot(dir: &Path) -> Option<Vec<u8>> {
-    std::fs::read(dir.join("credentials.json")).ok()
+/// The file store's credential files, name and content.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir.join("credentials")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// One cell of the matrix; returns what was wrong, if anything.
@@ -390,7 +402,7 @@ fn cell(cmd: &Cmd, fault: &Fault) -> Result<(), String> {
         )),
     }
     if before != after {
-        problems.push("credentials.json changed".to_owned());
+        problems.push("a saved credential changed".to_owned());
     }
     if !cmd.onboarded && dir.path().join("profiles.json").exists() {
         problems.push("a profile was saved".to_owned());

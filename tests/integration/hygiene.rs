@@ -1,6 +1,6 @@
 //! Secret hygiene: run every command at `-vvv` against the simulated tenant and look for every
 //! token and device code it issued (GET /_sim/tokens) in stdout, stderr and every file written
-//! under the config dir. Only `credentials.json` (mode 0600) may hold a refresh token. And no
+//! under the config dir. Only the file store's credential files (mode 0600) may hold a refresh token. And no
 //! flag takes a token on the command line, where `ps` and shell history would keep it.
 
 use std::path::{Path, PathBuf};
@@ -167,7 +167,10 @@ fn leaks() -> Vec<String> {
         });
     }
     for file in files_under(dir.path()) {
-        let credentials = file.file_name().is_some_and(|n| n == "credentials.json");
+        let credentials = file
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "credentials");
         if credentials {
             #[cfg(unix)]
             {
@@ -213,7 +216,7 @@ fn leaks() -> Vec<String> {
     }
     assert!(
         refresh_saved,
-        "the search finds nothing at all: the saved refresh token should be in credentials.json"
+        "the search finds nothing at all: the saved refresh token should be in the file store's credential file"
     );
     leaks
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboard;
-use crate::support::onboarded::{Run, run, run_with_user};
+use crate::support::onboarded::{Run, credentials_dir, run, run_with_user};
 
 const CLIENT_ID: &str = "7d2f4b8e-3c1a-4e5f-9b6d-0a8c2e4f6b1d";
 const ACCOUNT: &str = "svc@interop.example";
@@ -154,8 +154,19 @@ fn validate(dir: &Path, json: bool) -> Run {
     run(command)
 }
 
+/// The one credential file of the file store in `dir`.
+fn credential_file(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(credentials_dir(dir))
+        .expect("the file store holds a credential")
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
 fn credentials(dir: &Path) -> Vec<u8> {
-    std::fs::read(dir.join("credentials.json")).expect("credentials.json exists")
+    std::fs::read(credential_file(dir)).expect("the credential file exists")
 }
 
 #[test]
@@ -208,7 +219,7 @@ fn a_different_account_signing_in_is_refused_and_nothing_is_saved() {
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event("error").unwrap()["code"], "wrong_account");
-    assert!(!dir.path().join("credentials.json").exists());
+    assert!(!credentials_dir(dir.path()).exists());
 }
 
 #[test]
@@ -249,13 +260,13 @@ fn refresh_tokens_rotate_across_validations_and_reuse_revokes_the_grant() {
     assert_ne!(after_second, after_first);
 
     // Presenting a used token: the provider refuses it and revokes the grant...
-    std::fs::write(dir.path().join("credentials.json"), &after_invite).unwrap();
+    std::fs::write(credential_file(dir.path()), &after_invite).unwrap();
     let reused = validate(dir.path(), true);
     assert_eq!(reused.code, Some(4), "{}", reused.describe());
     let result: Value = serde_json::from_str(reused.stdout.trim()).unwrap();
     assert_eq!(result["error"]["code"], "invalid_grant", "{result}");
     // ...so even the newest token is dead now.
-    std::fs::write(dir.path().join("credentials.json"), &after_second).unwrap();
+    std::fs::write(credential_file(dir.path()), &after_second).unwrap();
     assert_eq!(validate(dir.path(), true).code, Some(4));
 }
 
@@ -341,7 +352,7 @@ fn a_declined_sign_in_is_exit_4() {
     assert_eq!(run.code, Some(4), "{}", run.describe());
     let error = run.event("error").expect("an error event");
     assert_eq!(error["code"], "access_denied", "{error}");
-    assert!(!dir.path().join("credentials.json").exists());
+    assert!(!credentials_dir(dir.path()).exists());
 }
 
 /// Without a person, each code expires (TTL 6 s, polled every 5 s); the non-interactive wizard asks for fresh
@@ -361,5 +372,5 @@ fn expired_codes_are_renewed_until_the_timeout_then_exit_4() {
         .count();
     assert!(codes >= 2, "fresh codes after expiry: {}", run.describe());
     assert_eq!(run.event("error").unwrap()["exit_code"], 4);
-    assert!(!dir.path().join("credentials.json").exists());
+    assert!(!credentials_dir(dir.path()).exists());
 }

@@ -35,7 +35,7 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
     let profile = events[1]["profile"].as_str().unwrap().to_string();
     assert_eq!(events[1]["store"], "keyring");
     assert!(
-        !dir.path().join("credentials.json").exists(),
+        !dir.path().join("credentials").exists(),
         "nothing in plaintext"
     );
     assert_eq!(

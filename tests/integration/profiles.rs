@@ -3,6 +3,8 @@
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[cfg(unix)]
+use crate::support::onboarded::credential_file;
 use crate::support::onboarded::{onboard_at, onboard_profile};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
@@ -113,11 +115,9 @@ fn remove_asks_first_needs_yes_without_a_terminal_and_deletes_both_parts() {
     assert!(stdout(&run(&dir, &["list"])).contains(&name));
     let removed = run(&dir, &["remove", &name, "--yes"]);
     assert!(removed.status.success());
-    let credentials =
-        std::fs::read_to_string(dir.path().join("credentials.json")).unwrap_or_default();
     assert!(
-        !credentials.contains(&name),
-        "credential deleted: {credentials}"
+        !credential_file(dir.path(), &name).exists(),
+        "credential deleted"
     );
     let list: Value = serde_json::from_str(&stdout(&run(&dir, &["list", "--json"]))).unwrap();
     assert_eq!(list["profiles"], Value::Array(vec![]));

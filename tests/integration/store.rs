@@ -303,7 +303,6 @@ mod child {
         assert_eq!(e.exit_code(), 7);
         let hint = e.hint.unwrap();
         assert!(hint.contains("--store file"), "{hint}");
-        assert!(hint.contains("without signing in again"), "{hint}");
         assert!(!profiles.path().exists());
     }
 
@@ -479,8 +478,8 @@ fn files_are_private_and_the_dir_onboard_creates_is_0700() {
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&profiles.path()), 0o600);
     assert_eq!(mode(&dir.join("profiles.json.lock")), 0o600);
-    assert_eq!(mode(&dir.join("credentials.json")), 0o600);
-    assert_eq!(mode(&dir.join("credentials.json.lock")), 0o600);
+    assert_eq!(mode(&dir.join("credentials")), 0o700);
+    assert_eq!(mode(&FileStore::at(&dir).path("p")), 0o600);
 }
 
 #[test]
@@ -499,13 +498,11 @@ fn file_store_onboarding_saves_token_then_profile_and_removes_both() {
     ))
     .unwrap();
     assert_eq!(profiles.get("contoso").unwrap().store, StoreKind::File);
-    let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("credentials.json")).unwrap())
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(FileStore::at(dir.path()).path("contoso")).unwrap())
             .unwrap();
-    assert_eq!(
-        creds["credentials"]["contoso"]["refresh_token"],
-        rt_token.expose()
-    );
+    assert_eq!(saved["profile"], "contoso");
+    assert_eq!(saved["refresh_token"], rt_token.expose());
     assert!(
         rt.block_on(remove_onboarding(&store, &profiles, "contoso"))
             .unwrap()
@@ -534,6 +531,43 @@ fn a_profile_write_failure_takes_the_saved_token_back_out() {
     assert_eq!(e.exit_code(), 2);
     assert!(e.message.contains("profiles.json"), "{}", e.message);
     assert_eq!(rt.block_on(store.load("contoso")).unwrap(), None);
+}
+
+#[test]
+fn a_profile_write_failure_puts_the_previous_token_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TimedStore::new(Arc::new(FileStore::at(dir.path())));
+    let profiles = Profiles::at(dir.path());
+    let rt = runtime();
+    rt.block_on(save_onboarding(
+        &store,
+        &profiles,
+        "contoso",
+        profile("contoso"),
+        &token(100, 1),
+    ))
+    .unwrap();
+    let saved = std::fs::read(profiles.path()).unwrap();
+    // A newer onboard's profiles.json cannot be rewritten: the second save fails after its
+    // credential was written.
+    let mut newer: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    newer["version"] = serde_json::json!(99);
+    std::fs::write(profiles.path(), newer.to_string()).unwrap();
+    let e = rt
+        .block_on(save_onboarding(
+            &store,
+            &profiles,
+            "contoso",
+            profile("contoso"),
+            &token(100, 2),
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, "newer_file");
+    assert_eq!(
+        rt.block_on(store.load("contoso")).unwrap(),
+        Some(token(100, 1)),
+        "the previous credential is back"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use onboard::store::ExportedCredential;
 use serde_json::{Value, json};
 
 use crate::support::onboard;
-use crate::support::onboarded::{invite, many, saved_token};
+use crate::support::onboarded::{credential_file, invite, many, saved_token};
 use crate::support::sim::TestSim;
 
 fn validate(config_dir: &Path, args: &[&str]) -> Output {
@@ -362,9 +362,9 @@ fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
     );
     break_store(dir.path(), "b-no-store");
     // A token the tenant never issued: invalid_grant, exit 4.
-    let credentials = dir.path().join("credentials.json");
+    let credentials = credential_file(dir.path(), "c-unknown-token");
     let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
-    file["credentials"]["c-unknown-token"]["refresh_token"] = json!("not-a-token-of-this-tenant");
+    file["refresh_token"] = json!("not-a-token-of-this-tenant");
     std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
 
     let run = |extra: &[&str]| {

@@ -279,7 +279,7 @@ fn credential_manager_round_trip(wine: &Wine) {
     sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));
     wine.invite(&sim, Some(dir.path()), "cm", &[]);
     assert!(
-        !dir.path().join("credentials.json").exists(),
+        !crate::support::onboarded::credentials_dir(dir.path()).exists(),
         "the default store is Credential Manager, not the file"
     );
     let first = exported_token(wine, Some(dir.path()), "cm");
@@ -368,9 +368,12 @@ fn the_file_store_lives_in_appdata(wine: &Wine) {
         "the warning says what guards the file on Windows: {stderr}"
     );
     let dir = wine.appdata().join("onboard");
-    let credentials: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("credentials.json")).unwrap()).unwrap();
-    assert!(credentials["credentials"]["file"]["refresh_token"].is_string());
+    // The file store's own reader, on the Linux side of the same files.
+    assert!(
+        crate::support::onboarded::saved_token(&dir, "file").is_some(),
+        "the credential is in {}",
+        crate::support::onboarded::credentials_dir(&dir).display()
+    );
     assert!(dir.join("profiles.json").is_file());
     let out = wine.run(None, &["validate", "--profile", "file"]);
     assert_exit(&out, 0, "validate from the file store");

@@ -68,7 +68,10 @@ fn happy_path_with_prompts_checked_as_typed() {
     let profiles = saved_profiles(&dir);
     let profile = &profiles["profiles"][info.tenant.as_str()];
     assert_eq!(profile["account"], info.account.as_str());
-    assert_eq!(profile["last_validation"]["valid"], true);
+    let saved = onboard::profiles::Profiles::at(dir.path())
+        .get(info.tenant.as_str())
+        .unwrap();
+    assert!(saved.last_validation.unwrap().valid, "step 6 was recorded");
 }
 
 #[test]
@@ -236,7 +239,7 @@ fn the_wrong_account_is_refused_and_nothing_is_saved() {
     ));
     assert_eq!(t.exit_code(), 4);
     assert!(saved_profiles(&dir).is_null(), "nothing saved");
-    assert!(!dir.path().join("credentials.json").exists());
+    assert!(!dir.path().join("credentials").exists());
 }
 
 #[test]
@@ -271,7 +274,7 @@ fn ctrl_c_while_waiting_exits_130_and_saves_nothing() {
     t.expect("interrupted");
     assert_eq!(t.exit_code(), 130);
     assert!(saved_profiles(&dir).is_null());
-    assert!(!dir.path().join("credentials.json").exists());
+    assert!(!dir.path().join("credentials").exists());
 }
 
 #[test]

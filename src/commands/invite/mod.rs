@@ -15,13 +15,14 @@ use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
 use crate::cli::InviteArgs;
+use crate::cli::StoreFallback;
 use crate::commands::validate;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
-use crate::profiles::{Connection, Profile, Profiles};
+use crate::profiles::{Connection, Profile, Profiles, StoreKind};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;
 
@@ -45,11 +46,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         store,
         deadline: Instant::now() + args.timeout,
     };
-    let result = tokio::time::timeout(args.timeout, wizard.run(args, profile_flag)).await;
-    let result = match result {
-        Ok(result) => result,
-        Err(_) => Err(wizard.timed_out(args.timeout)),
-    };
+    let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
         wizard.screen.failed(error);
     }
@@ -74,20 +71,34 @@ enum Attempt {
     Again,
 }
 
+/// Steps 1 to 4 done: who signed in, with which tokens.
+struct SignedIn {
+    inputs: Inputs,
+    endpoints: Endpoints,
+    tokens: TokenSet,
+    account: String,
+}
+
 impl Wizard<'_> {
     async fn run(&mut self, args: &InviteArgs, profile_flag: Option<&str>) -> Result<()> {
-        self.screen.banner(self.demo.as_ref().map(|d| d.describe()));
-        let inputs = self.gather(args, profile_flag)?;
-        let endpoints = authority::discover(&self.http, &inputs.authority).await?;
-        endpoints.device_authorization()?;
-        if !self.screen.confirm_summary(&inputs, &endpoints)? {
-            return Err(Error::interrupted());
-        }
-        let tokens = self.sign_in(&inputs, &endpoints).await?;
-        self.screen.step(4, "Check who signed in");
-        let account = self.check_identity(&inputs, &endpoints, &tokens).await?;
+        // --timeout bounds the steps that wait for people. It never cuts into step 5: a save
+        // stopped half-way could leave a credential without its profile, or lose the token.
+        let signed_in =
+            tokio::time::timeout(args.timeout, self.until_signed_in(args, profile_flag)).await;
+        let SignedIn {
+            inputs,
+            endpoints,
+            tokens,
+            account,
+        } = match signed_in {
+            Ok(signed_in) => signed_in?,
+            Err(_) => return Err(self.timed_out(args.timeout)),
+        };
         self.screen.step(5, "Save the credential");
-        self.save(&inputs, &endpoints, &tokens, &account).await?;
+        self.save(args, &inputs, &endpoints, &tokens, &account)
+            .await?;
+        // Step 6 redeems the saved token and saves the rotated one: it runs to its end too,
+        // bounded by the HTTP client's timeouts.
         self.screen.step(6, "Validate");
         let profile = self.profiles.get(&inputs.profile)?;
         let checked = validate::check(
@@ -111,6 +122,77 @@ impl Wizard<'_> {
         match checked.error {
             Some(error) => Err(error),
             None => Ok(()),
+        }
+    }
+
+    /// Steps 1 to 4.
+    async fn until_signed_in(
+        &mut self,
+        args: &InviteArgs,
+        profile_flag: Option<&str>,
+    ) -> Result<SignedIn> {
+        self.screen.banner(self.demo.as_ref().map(|d| d.describe()));
+        let inputs = self.gather(args, profile_flag)?;
+        self.confirm_replace(&inputs.profile, args.force)?;
+        let endpoints = authority::discover(&self.http, &inputs.authority).await?;
+        endpoints.device_authorization()?;
+        if !self.screen.confirm_summary(&inputs, &endpoints)? {
+            return Err(Error::interrupted());
+        }
+        let tokens = self.sign_in(&inputs, &endpoints).await?;
+        self.screen.step(4, "Check who signed in");
+        let account = self.check_identity(&inputs, &endpoints, &tokens).await?;
+        Ok(SignedIn {
+            inputs,
+            endpoints,
+            tokens,
+            account,
+        })
+    }
+
+    /// A saved profile of the same name is replaced only when the operator says so: asked
+    /// before the sign-in, or `--force`.
+    fn confirm_replace(&mut self, name: &str, force: bool) -> Result<()> {
+        let Some(saved) = self.profiles.load()?.profiles.remove(name) else {
+            return Ok(());
+        };
+        let who = format!(
+            "{}, tenant {}",
+            saved
+                .connection
+                .account
+                .as_deref()
+                .unwrap_or("unknown account"),
+            saved
+                .connection
+                .tenant_id
+                .as_deref()
+                .unwrap_or(&saved.connection.tenant)
+        );
+        if force {
+            self.screen.note(&format!(
+                "The saved profile '{name}' ({who}) will be replaced (--force)."
+            ));
+            return Ok(());
+        }
+        let exists = || {
+            Error::new(
+                Kind::Usage,
+                "profile_exists",
+                format!("a profile named '{name}' is already saved ({who})"),
+            )
+        };
+        if !self.screen.is_interactive() {
+            return Err(exists()
+                .with_hint("add --force to replace it, or choose another name with --profile"));
+        }
+        if self.screen.ask(
+            &format!("Profile '{name}' is already saved ({who}). Replace it after the sign-in?"),
+            false,
+        )? {
+            Ok(())
+        } else {
+            Err(exists().with_hint("choose another name with --profile; nothing was changed"))
         }
     }
 
@@ -443,9 +525,10 @@ impl Wizard<'_> {
             .unwrap_or_default())
     }
 
-    /// Step 5: credential first, then the profile that points at it.
+    /// Step 5: credential first, then the profile that points at it. Ctrl-C waits for it.
     async fn save(
         &mut self,
+        args: &InviteArgs,
         inputs: &Inputs,
         endpoints: &Endpoints,
         tokens: &TokenSet,
@@ -483,12 +566,6 @@ impl Wizard<'_> {
             last_validation: None,
             extra: Default::default(),
         };
-        if self.profiles.load()?.profiles.contains_key(&inputs.profile) {
-            self.screen.note(&format!(
-                "Replacing the saved profile '{}'.",
-                inputs.profile
-            ));
-        }
         let _guard = crate::interrupt::Critical::enter();
         let saved = store::save_onboarding(
             &self.store,
@@ -500,13 +577,25 @@ impl Wizard<'_> {
         .await;
         match saved {
             Ok(()) => {}
-            Err(error) if error.kind == Kind::StoreUnavailable && self.screen.is_interactive() => {
-                self.screen.warn(&error.to_string());
-                if !self.screen.ask(
-                    "Save it in the plaintext file store instead (mode 0600)?",
-                    false,
-                )? {
-                    return Err(error);
+            Err(error)
+                if error.kind == Kind::StoreUnavailable && self.store.kind() != StoreKind::File =>
+            {
+                let fall_back = if args.store_fallback == Some(StoreFallback::File) {
+                    self.screen.warn(&format!(
+                        "{error}; saving in the file store instead (--store-fallback file)"
+                    ));
+                    true
+                } else if self.screen.is_interactive() {
+                    self.screen.warn(&error.to_string());
+                    self.screen.ask(
+                        "Save it in the plaintext file store instead (mode 0600)?",
+                        false,
+                    )?
+                } else {
+                    false
+                };
+                if !fall_back {
+                    return Err(token_not_kept(error));
                 }
                 self.store = self.screen.file_store(&self.profiles);
                 store::save_onboarding(
@@ -520,6 +609,7 @@ impl Wizard<'_> {
             }
             Err(error) => return Err(error),
         }
+        crate::interrupt::mark_saved();
         self.screen.ok(&format!(
             "Saved as profile '{}' in the {}",
             inputs.profile,
@@ -579,5 +669,19 @@ fn declined_or_approval_requested(cause: Error) -> Error {
     error.aadsts = cause.aadsts;
     error.correlation_id = cause.correlation_id;
     error.trace_id = cause.trace_id;
+    error
+}
+
+/// The store refused the sign-in's token and nothing else may take it: say how to keep the
+/// next one, since this one ends with the process.
+fn token_not_kept(mut error: Error) -> Error {
+    let retry = "the token from this sign-in was not kept: run `onboard invite` again with \
+                 --store-fallback file (saves in the plaintext file store only if the keyring \
+                 fails) or --store file";
+    error.hint = Some(match error.hint.take() {
+        Some(why) => format!("{why}; {retry}"),
+        None => retry.to_owned(),
+    });
+    error.message = format!("{}; nothing was saved", error.message);
     error
 }

@@ -220,6 +220,16 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
     });
 }
 
+/// The file that holds `name`'s credential in `config_dir`'s file store.
+pub fn credential_file(config_dir: &Path, name: &str) -> PathBuf {
+    FileStore::at(config_dir).path(name)
+}
+
+/// The file store's dir of credential files: absent until a credential is saved there.
+pub fn credentials_dir(config_dir: &Path) -> PathBuf {
+    config_dir.join(onboard::store::file::CREDENTIALS_DIR)
+}
+
 /// The refresh token saved for `name` in `config_dir`'s file store.
 pub fn saved_token(config_dir: &Path, name: &str) -> Option<Secret> {
     FileStore::at(config_dir).load(name).unwrap()

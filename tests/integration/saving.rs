@@ -1,0 +1,128 @@
+//! Saving never destroys a credential: re-onboarding a saved profile needs the operator's
+//! word (`--force` when nobody can be asked), `--timeout` never cuts into the save or the
+//! validation after it, and a keyring that refuses the sign-in's token either hands it to the
+//! file store (`--store-fallback file`) or says exactly how to keep the next one.
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::support::onboard;
+use crate::support::onboarded::{invite, invite_json, invite_json_with, saved_token, sim_target};
+use crate::support::sim::TestSim;
+use onboard::simulate::Settings;
+
+#[test]
+fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    invite(&sim, dir.path(), "acme");
+    let before = saved_token(dir.path(), "acme").unwrap();
+    let profiles_before = std::fs::read(dir.path().join("profiles.json")).unwrap();
+
+    let mut args = sim_target(&sim);
+    args.extend(["--profile".into(), "acme".into()]);
+    let run = invite_json(dir.path(), &args, |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+    });
+    assert_eq!(run.code, Some(2));
+    let error = run.events().last().cloned().unwrap();
+    assert_eq!(error["code"], "profile_exists", "{error}");
+    assert!(
+        error["hint"].as_str().unwrap().contains("--force"),
+        "{error}"
+    );
+    assert!(
+        run.event("device_code").is_none(),
+        "refused before anyone signs in: {}",
+        run.describe()
+    );
+    assert_eq!(saved_token(dir.path(), "acme").unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("profiles.json")).unwrap(),
+        profiles_before
+    );
+
+    args.push("--force".into());
+    let run = invite_json(dir.path(), &args, |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+    });
+    assert!(run.code == Some(0), "{}", run.stderr.as_str());
+    assert_ne!(saved_token(dir.path(), "acme").unwrap(), before, "replaced");
+}
+
+#[test]
+fn the_timeout_never_cuts_into_the_save_and_the_validation_after_it() {
+    // Every response takes 1 s: signing in takes about 5 s (discovery, device code, a poll
+    // after the 1 s interval, the token), validating about 4 s more (discovery, token, Graph
+    // /me and /organization). A 7 s timeout falls inside the validation.
+    let sim = TestSim::with(Settings {
+        interval_secs: 1,
+        latency_ms: 1000,
+        ..Settings::default()
+    });
+    let dir = TempDir::new().unwrap();
+    let mut args = sim_target(&sim);
+    args.extend([
+        "--profile".into(),
+        "slow".into(),
+        "--timeout".into(),
+        "7s".into(),
+    ]);
+    let control = sim.control_client();
+    let started = std::time::Instant::now();
+    let run = invite_json(dir.path(), &args, |code, _| {
+        control.post("/approve", json!({"user_code": code}));
+    });
+    let elapsed = started.elapsed();
+    assert!(
+        run.code == Some(0),
+        "after {elapsed:?}: {}",
+        run.stderr.as_str()
+    );
+    let validated = run.event("validated").unwrap();
+    assert_eq!(validated["valid"], true, "{validated}");
+    assert!(saved_token(dir.path(), "slow").is_some());
+    // The point of the test: the run outlived its --timeout and still finished.
+    println!("invite with --timeout 7s took {elapsed:?}");
+}
+
+#[test]
+fn a_keyring_that_fails_hands_the_token_to_the_file_store_with_store_fallback() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let without_keyring = || {
+        let mut command = onboard();
+        command.arg("--config-dir").arg(dir.path()).env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/onboard-test-bus",
+        );
+        command
+    };
+    let mut args = sim_target(&sim);
+    args.extend(["--profile".into(), "kept".into()]);
+
+    // Without the fallback: exit 7, and the hint says how to keep the next sign-in's token.
+    let run = invite_json_with(without_keyring(), &args, |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+    });
+    assert_eq!(run.code, Some(7));
+    let error = run.events().last().cloned().unwrap();
+    let hint = error["hint"].as_str().unwrap();
+    assert!(hint.contains("--store-fallback file"), "{hint}");
+    assert!(hint.contains("was not kept"), "{hint}");
+    assert!(!dir.path().join("profiles.json").exists());
+
+    args.extend(["--store-fallback".into(), "file".into()]);
+    let run = invite_json_with(without_keyring(), &args, |code, _| {
+        sim.control("/approve", json!({"user_code": code}));
+    });
+    let stderr = run.stderr.as_str();
+    assert!(run.code == Some(0), "{stderr}");
+    assert!(stderr.contains("--store-fallback file"), "{stderr}");
+    let signed_in: Value = run.event("signed_in").unwrap();
+    assert_eq!(signed_in["store"], "file");
+    assert!(saved_token(dir.path(), "kept").is_some());
+    let profiles: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("profiles.json")).unwrap()).unwrap();
+    assert_eq!(profiles["profiles"]["kept"]["store"], "file");
+}
