@@ -29,8 +29,6 @@ tmux send-keys -t "$session" s
 wait_for "press [r] to request approval"
 tmux send-keys -t "$session" r
 # Entra answers "Request approval" like a plain decline, so the wizard asks which it was.
-wait_for "and request approval?"
-tmux send-keys -t "$session" y Enter
 wait_for "[Enter] the reviewer has approved"
 tmux send-keys -t "$session" v
 wait_for "attempt 2"

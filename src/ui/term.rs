@@ -38,7 +38,7 @@ impl Output for TermOutput {
     }
 }
 
-/// A bug: the panic's one line and where to report it, then exit 1 (the contract's code for
+/// A bug: the panic's one line and where to report it, then exit 1 (the code for
 /// "a bug in onboard"). Installed by `main`; it runs before the release build's abort, so the
 /// line and the exit code are the same in every build. The terminal is put back first.
 pub fn install_panic_hook() {
