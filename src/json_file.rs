@@ -181,12 +181,27 @@ fn read(path: &Path) -> Result<Option<Vec<u8>>> {
 /// old file or the new one, never a mix. Call with the lock held.
 fn write_atomic(path: &Path, bytes: &[u8], before_rename: Option<&BeforeRename>) -> Result<()> {
     let dir = parent(path);
+    let temp = synced_temp(path, bytes, true)?;
+    if let Some(hook) = before_rename {
+        hook();
+    }
+    temp.persist(path)
+        .map_err(|e| io_error("replace", path, &e.error))?;
+    sync_dir(dir)
+}
+
+/// A temp file of its own beside `path` (mode 0600) holding `bytes`, synced to disk.
+/// `clean_up`: first remove the temps that earlier writers killed before their rename left.
+fn synced_temp(path: &Path, bytes: &[u8], clean_up: bool) -> Result<tempfile::NamedTempFile> {
+    let dir = parent(path);
     ensure_dir(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    remove_stale_temps(dir, &name);
+    if clean_up {
+        remove_stale_temps(dir, &name);
+    }
     // tempfile creates the file with mode 0600 on unix, before any byte is written.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
@@ -196,12 +211,7 @@ fn write_atomic(path: &Path, bytes: &[u8], before_rename: Option<&BeforeRename>)
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| io_error("write", temp.path(), &e))?;
-    if let Some(hook) = before_rename {
-        hook();
-    }
-    temp.persist(path)
-        .map_err(|e| io_error("replace", path, &e.error))?;
-    sync_dir(dir)
+    Ok(temp)
 }
 
 /// Replaces the file at `path` with `bytes` (mode 0600) through a temp file of a fixed name
@@ -234,21 +244,9 @@ pub(crate) fn replace_locked(path: &Path, bytes: &[u8]) -> Result<()> {
 /// each rename a temp file of their own and the last one wins. For records whose loss in a
 /// crash costs nothing but a stale line (the last validation); the directory is not synced.
 pub(crate) fn replace_unlocked(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = parent(path);
-    ensure_dir(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io_error("create a temporary file in", dir, &e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| io_error("write", temp.path(), &e))?;
-    temp.persist(path)
+    // No stale-temp clean-up: without a lock it could delete another writer's temp file.
+    synced_temp(path, bytes, false)?
+        .persist(path)
         .map_err(|e| io_error("replace", path, &e.error))?;
     Ok(())
 }
