@@ -8,6 +8,9 @@ use expectrl::{Expect, Regex};
 
 use super::onboarded::onboard_at;
 
+/// How long a test waits for text it expects.
+const EXPECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct Terminal {
     pub session: OsSession,
 }
@@ -39,15 +42,36 @@ impl Terminal {
         command.env("TERM", "xterm-256color");
         let mut session = OsSession::spawn(command).expect("a pty session");
         let _ = session.get_process_mut().set_window_size(120, 40);
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session.set_expect_timeout(Some(EXPECT_TIMEOUT));
         Terminal { session }
     }
 
     /// Waits until `text` appears on the screen.
     pub fn expect(&mut self, text: &str) {
         if let Err(e) = self.session.expect(text) {
-            panic!("the wizard never showed {text:?}: {e}");
+            let screen = self.unread_output();
+            panic!("the wizard never showed {text:?}: {e}; it showed last: {screen}");
         }
+    }
+
+    /// What the program wrote that no `expect` has consumed yet (its tail, escaped), to say
+    /// where it stopped when a test fails.
+    fn unread_output(&mut self) -> String {
+        let mut unread = Vec::new();
+        let mut chunk = [0; 4096];
+        while let Ok(n @ 1..) = self.session.try_read(&mut chunk) {
+            unread.extend_from_slice(&chunk[..n]);
+        }
+        let text = String::from_utf8_lossy(&unread);
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(1500)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        tail.escape_debug().to_string()
     }
 
     /// Waits for the code box and returns the code in it.
@@ -64,18 +88,60 @@ impl Terminal {
         self.session.send(keys).expect("typing into the pty");
     }
 
+    /// Presses `keys` until `text` shows, up to `attempts` times, a few seconds apart.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub fn press_until(&mut self, keys: &str, text: &str, attempts: u32) {
+        self.session
+            .set_expect_timeout(Some(Duration::from_secs(6)));
+        let mut shown = false;
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                eprintln!("{text:?} did not show: pressing {keys:?} again");
+            }
+            self.send(keys);
+            if self.session.expect(text).is_ok() {
+                shown = true;
+                break;
+            }
+        }
+        self.session.set_expect_timeout(Some(EXPECT_TIMEOUT));
+        if !shown {
+            let screen = self.unread_output();
+            panic!(
+                "{text:?} never showed after {attempts} presses of {keys:?}; it showed last: {screen}"
+            );
+        }
+    }
+
     pub fn type_line(&mut self, line: &str) {
         self.send(line);
         self.send("\r");
     }
 
-    /// Waits for the process to end and returns its exit code (or 128 + signal).
+    /// Waits for the process to end and returns its exit code (or 128 + signal). A process
+    /// still there after [`EXPECT_TIMEOUT`] is killed and fails the test, rather than hanging the
+    /// suite (under Wine a thread of an exiting program once stayed behind).
     pub fn exit_code(self) -> i32 {
         let pid = self.session.get_process().pid().as_raw();
+        let deadline = std::time::Instant::now() + EXPECT_TIMEOUT;
         let mut status = 0;
-        // SAFETY: waits for our own child; `status` is a valid out-pointer.
-        let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert_eq!(reaped, pid, "waitpid");
+        loop {
+            // SAFETY: polls our own child; `status` is a valid out-pointer.
+            let reaped = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if reaped == pid {
+                break;
+            }
+            assert_eq!(reaped, 0, "waitpid");
+            if std::time::Instant::now() > deadline {
+                // SAFETY: signals and then reaps our own child.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                panic!("the program had not ended {EXPECT_TIMEOUT:?} after it was expected to");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         if libc::WIFEXITED(status) {
             libc::WEXITSTATUS(status)
         } else {
