@@ -321,6 +321,11 @@ impl Profiles {
     /// granted). Locally each goes to the profile's own file, touching no other profile (the
     /// last of concurrent writers wins); a shared store keeps them in the profiles, written in
     /// one check-and-set update. A record that cannot be written is logged and skipped.
+    /// Whether the profiles live in a shared store (a vault) rather than in this config dir.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
     pub fn record_validations<'a>(
         &self,
         records: impl IntoIterator<Item = (&'a str, Validation, Option<Vec<String>>)>,

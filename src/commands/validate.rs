@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::session::{self, Selected, Session, authority_of};
@@ -288,6 +287,11 @@ async fn check_selected(
 
 /// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
 /// others. Results come back in the profiles' order.
+///
+/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Local
+/// validation records are written as each check ends, off the runtime, so their disk syncs
+/// overlap the other checks' network waits instead of adding up after the last one; a shared
+/// store takes them all in one update at the end.
 async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
     let file = profiles.load()?;
@@ -296,63 +300,81 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     }
     let session = Session::new(deps.http()?);
     let mut stores: HashMap<StoreKind, Result<TimedStore>> = HashMap::new();
-    let mut work = Vec::with_capacity(file.profiles.len());
+    let total = file.profiles.len();
+    let mut pending = Vec::with_capacity(total);
     for (name, profile) in file.profiles {
         let store = stores
             .entry(profile.store)
             .or_insert_with(|| deps.store_for(profile.store))
             .clone();
-        work.push((name, profile, store));
+        pending.push((name, profile, store));
     }
-    let total = work.len();
+    let mut pending = pending.into_iter().enumerate();
+    let record_each = (!profiles.is_shared()).then(|| profiles.clone());
     let mut progress = deps.progress();
-    let permits = Arc::new(Semaphore::new(usize::from(args.jobs)));
     let require: Arc<[String]> = args.require_scopes.clone().into();
     let mut tasks = JoinSet::new();
-    let mut slots: Vec<Option<Checked>> = Vec::with_capacity(total);
-    let mut task_slot = HashMap::new();
-    for (slot, (name, profile, store)) in work.iter().cloned().enumerate() {
-        slots.push(None);
-        let session = session.clone();
-        let permits = Arc::clone(&permits);
-        let require = Arc::clone(&require);
-        let handle = tasks.spawn(async move {
-            // The semaphore is never closed, so a permit always comes.
-            let _permit = permits.acquire_owned().await;
-            match store {
-                Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
-                Err(error) => Checked::new(&name, &profile).failed(error),
-            }
-        });
-        task_slot.insert(handle.id(), slot);
-    }
+    // The slot and the profile of each running check, to place its result or name its panic.
+    let mut running = HashMap::new();
+    let mut slots: Vec<Option<Checked>> = std::iter::repeat_with(|| None).take(total).collect();
     let mut done = 0;
-    while let Some(joined) = tasks.join_next_with_id().await {
+    loop {
+        while tasks.len() < usize::from(args.jobs) {
+            let Some((slot, (name, profile, store))) = pending.next() else {
+                break;
+            };
+            let session = session.clone();
+            let require = Arc::clone(&require);
+            let record_each = record_each.clone();
+            let checking = (name.clone(), profile.clone());
+            let handle = tasks.spawn(async move {
+                let checked = match store {
+                    Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
+                    Err(error) => Checked::new(&name, &profile).failed(error),
+                };
+                match record_each {
+                    Some(profiles) => tokio::task::spawn_blocking(move || {
+                        record(&profiles, std::slice::from_ref(&checked));
+                        checked
+                    })
+                    .await
+                    .unwrap_or_else(|panicked| {
+                        Checked::new(&name, &profile).failed(Error::unexpected(format!(
+                            "recording the validation of profile '{name}' failed: {panicked}"
+                        )))
+                    }),
+                    None => checked,
+                }
+            });
+            running.insert(handle.id(), (slot, checking));
+        }
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
         done += 1;
         if let Some(progress) = progress.as_mut() {
             progress.show(&format!("Validated {done} of {total} profiles"));
         }
         let (id, checked) = match joined {
-            Ok((id, checked)) => (id, checked),
-            Err(panicked) => {
-                let id = panicked.id();
-                let Some((name, profile, _)) = task_slot.get(&id).and_then(|&s| work.get(s)) else {
-                    continue;
-                };
-                let error =
-                    Error::unexpected(format!("validating profile '{name}' failed: {panicked}"));
-                (id, Checked::new(name, profile).failed(error))
-            }
+            Ok((id, checked)) => (id, Ok(checked)),
+            Err(panicked) => (panicked.id(), Err(panicked)),
         };
-        if let Some(slot) = task_slot.get(&id).and_then(|&s| slots.get_mut(s)) {
-            *slot = Some(checked);
-        }
+        let Some((slot, (name, profile))) = running.remove(&id) else {
+            continue;
+        };
+        slots[slot] = Some(checked.unwrap_or_else(|panicked| {
+            let error =
+                Error::unexpected(format!("validating profile '{name}' failed: {panicked}"));
+            Checked::new(&name, &profile).failed(error)
+        }));
     }
     if let Some(progress) = progress.as_mut() {
         progress.hide();
     }
     let results: Vec<Checked> = slots.into_iter().flatten().collect();
-    record(&profiles, &results);
+    if record_each.is_none() {
+        record(&profiles, &results);
+    }
     Ok(results)
 }
 
