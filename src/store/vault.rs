@@ -653,18 +653,25 @@ impl Vault {
         let entries = in_parallel(names, |name| {
             let vault = Arc::clone(self);
             async move {
-                let entry = vault.read(Folder::Profiles, &name).await;
-                (name, entry)
+                // Parsed as it arrives: the raw JSON of ten thousand profiles held until the
+                // last one came was most of the memory `list` used.
+                let read = match vault.read(Folder::Profiles, &name).await {
+                    Ok(Some(entry)) => vault
+                        .parse_profile(&name, entry.data)
+                        .map(|profile| Some((entry.version, profile))),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                (name, read)
             }
         })
         .await?;
         let mut profiles = BTreeMap::new();
-        for (name, entry) in entries {
+        for (name, read) in entries {
             // Removed between the list and the read: not a profile any more.
-            let Some(entry) = entry? else { continue };
-            let profile = self.parse_profile(&name, entry.data)?;
+            let Some(versioned) = read? else { continue };
             self.saw(&name);
-            profiles.insert(name, (entry.version, profile));
+            profiles.insert(name, versioned);
         }
         *self.read_profiles_lock() = profiles.clone();
         Ok(profiles)
@@ -744,17 +751,20 @@ impl Vault {
             ..ProfilesFile::default()
         };
         let value = change(&mut file)?;
-        let mut writes: Vec<ProfileWrite> = before
-            .iter()
-            .filter(|(name, _)| !file.profiles.contains_key(*name))
-            .map(|(name, old)| (name.clone(), Some(old.clone()), None))
-            .collect();
-        for (name, profile) in file.profiles {
-            let old = before.get(&name).cloned();
-            if old.as_ref().is_none_or(|(_, p)| *p != profile) {
-                writes.push((name, old, Some(profile)));
+        // Moved, not copied: at ten thousand profiles every copy of them is megabytes.
+        let mut writes: Vec<ProfileWrite> = Vec::new();
+        for (name, old) in before {
+            match file.profiles.remove(&name) {
+                None => writes.push((name, Some(old), None)),
+                Some(profile) if profile != old.1 => writes.push((name, Some(old), Some(profile))),
+                Some(_) => {}
             }
         }
+        writes.extend(
+            file.profiles
+                .into_iter()
+                .map(|(name, profile)| (name, None, Some(profile))),
+        );
         self.block_on(self.apply(writes))?;
         Ok(value)
     }
