@@ -16,46 +16,26 @@
 # credential read and write (check-and-set) during the run, and a profile read and write for
 # the last validation at its end.
 # Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.
-set -euo pipefail
+set -Eeuo pipefail
 trap 'echo "bench-validate-vault.sh: failed at line $LINENO" >&2' ERR
 
-JOBS=${JOBS:-64}
-LATENCY_MS=${LATENCY_MS:-50}
+cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1000)
-REQUESTS_PER_PROFILE=3
 ROOT_TOKEN=bench-root-token
-
-cd "$(dirname "$0")/.."
 bash tests/vault/setup.sh >/dev/null
 BAO=$PWD/tests/vault/bin/bao
-if [ -z "${ONBOARD_BIN:-}" ]; then
-  cargo build --release --quiet --bin onboard
-fi
-BIN=${ONBOARD_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/onboard}
-command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
+BIN=$(onboard_binary)
+require_gnu_time
 
 work=$(mktemp -d)
 sim_pid=
 bao_pid=
-cleanup() {
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
-  [ -n "$bao_pid" ] && kill "$bao_pid" 2>/dev/null
-  rm -rf "$work"
-}
+cleanup() { stop "$sim_pid"; stop "$bao_pid"; rm -rf "$work"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-cpu() { # CPU seconds (user + system) a running process has used so far
-  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
-}
-
-seconds() { # GNU time's wall clock as seconds
-  python3 -c 'import sys,re
-t=re.search(r"Elapsed \(wall clock\) time.*: (.*)", open(sys.argv[1]).read()).group(1).split(":")
-print(round(sum(float(x)*60**i for i,x in enumerate(reversed(t))),2))' "$1"
-}
 
 bench() {
   local n=$1 dir=$work/config-$1 port
@@ -67,22 +47,9 @@ bench() {
   export VAULT_ADDR=http://127.0.0.1:$port VAULT_TOKEN=$ROOT_TOKEN
   until curl -sf "$VAULT_ADDR/v1/sys/health" >/dev/null; do sleep 0.1; done
 
-  "$BIN" simulate --json --port 0 --interval 1 --latency-ms "$LATENCY_MS" >"$work/sim.out" 2>/dev/null &
-  sim_pid=$!
-  until [ -s "$work/sim.out" ]; do sleep 0.05; done
-  local info authority client_id account control
-  info=$(head -1 "$work/sim.out")
-  authority=$(jq -r .authority <<<"$info"); client_id=$(jq -r .client_id <<<"$info")
-  account=$(jq -r .account <<<"$info"); control=$(jq -r .control <<<"$info")
-
-  # One real onboarding into the vault; the user approves the code through the control API.
-  "$BIN" invite --non-interactive --json --store vault --config-dir "$dir" --profile seed \
-      --authority "$authority" --client-id "$client_id" --account "$account" 2>/dev/null |
-    while read -r event; do
-      if [ "$(jq -r .event <<<"$event")" = device_code ]; then
-        curl -sf -X POST -d "{\"user_code\":\"$(jq -r .user_code <<<"$event")\"}" "$control/approve" >/dev/null
-      fi
-    done
+  start_simulator
+  # One real onboarding into the vault.
+  onboard_seed --store vault --config-dir "$dir"
 
   # N profiles in the vault, each with a refresh token of its own from one refresh grant.
   python3 - "$n" "$authority" "$client_id" <<'PY'
@@ -121,27 +88,22 @@ PY
   listed=$(jq '.profiles | length' "$work/list.out")
 
   local requests_before bao_cpu_before sim_cpu_before
-  requests_before=$(curl -sf "$control/requests" | jq length)
+  requests_before=$(tenant_requests)
   bao_cpu_before=$(cpu "$bao_pid"); sim_cpu_before=$(cpu "$sim_pid")
   /usr/bin/time -v -o "$work/time" "$BIN" validate --all --jobs "$JOBS" --store vault \
       --config-dir "$dir" >"$work/validate.out" 2>"$work/validate.err" || true
-  local wall rss summary requests bound list_wall onboard_cpu bao_cpu sim_cpu
+  local requests bao_cpu sim_cpu
   bao_cpu=$(python3 -c "print(round($(cpu "$bao_pid") - $bao_cpu_before, 1))")
   sim_cpu=$(python3 -c "print(round($(cpu "$sim_pid") - $sim_cpu_before, 1))")
-  onboard_cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$work/time")
-  wall=$(seconds "$work/time")
-  list_wall=$(seconds "$work/time-list")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
-  summary=$(tail -1 "$work/validate.out")
+  requests=$(( $(tenant_requests) - requests_before ))
   grep -m 3 "✗" "$work/validate.out" >&2 || true
   grep -v "^warning" "$work/validate.err" | head -3 >&2 || true
-  requests=$(( $(curl -sf "$control/requests" | jq length) - requests_before ))
-  bound=$(python3 -c "print(round($n*$REQUESTS_PER_PROFILE*$LATENCY_MS/1000/$JOBS,2))")
   printf '| %s | %s | %s s | %s s | %s s / %s s / %s s | %s | %s MiB | %s |\n' "$n" "$requests" \
-    "$wall" "$bound" "$onboard_cpu" "$bao_cpu" "$sim_cpu" "$list_wall s ($listed profiles)" \
-    "$(( rss / 1024 ))" "$summary"
-  kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
-  kill "$bao_pid"; wait "$bao_pid" 2>/dev/null || true; bao_pid=
+    "$(seconds "$work/time")" "$(latency_bound "$n")" "$(cpu_of_report "$work/time")" "$bao_cpu" \
+    "$sim_cpu" "$(seconds "$work/time-list") s, $(peak_rss_mib "$work/time-list") MiB ($listed profiles)" \
+    "$(peak_rss_mib "$work/time")" "$(tail -1 "$work/validate.out")"
+  stop "$sim_pid"; sim_pid=
+  stop "$bao_pid"; bao_pid=
 }
 
 echo "validate --all --jobs $JOBS --store vault (OpenBao $("$BAO" version | awk '{print $2}'), dev mode, in memory, loopback), simulated latency ${LATENCY_MS} ms, $(nproc) cores, ${ONBOARD_BIN:-release build}"

@@ -8,51 +8,30 @@
 # `onboard invite --non-interactive` (approving its code through the control API), gives N
 # profiles a refresh token of their own (one refresh grant each against the simulated tenant,
 # 8 at a time) in a temp --config-dir with --store file, then times
-# `onboard validate --all --jobs $JOBS` under /usr/bin/time -v. Each profile makes 3 requests
-# (token, Graph /me, Graph /organization), so the latency bound is N x 3 x latency / jobs.
+# `onboard validate --all --jobs $JOBS` under /usr/bin/time -v, with the CPU time onboard and
+# the simulated tenant used meanwhile. Each profile makes 3 requests (token, Graph /me, Graph
+# /organization), so the latency bound is N x 3 x latency / jobs.
 # Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.
-set -euo pipefail
-
-JOBS=${JOBS:-64}
-LATENCY_MS=${LATENCY_MS:-50}
-SIZES=("$@")
-[ ${#SIZES[@]} -gt 0 ] || SIZES=(100 1000)
-REQUESTS_PER_PROFILE=3
+set -Eeuo pipefail
+trap 'echo "bench-validate.sh: failed at line $LINENO" >&2' ERR
 
 cd "$(dirname "$0")/.."
-# ONBOARD_BIN: an onboard binary already built (release), instead of building one here.
-if [ -n "${ONBOARD_BIN:-}" ]; then
-  BIN=$ONBOARD_BIN
-else
-  cargo build --release --quiet --bin onboard
-  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/onboard
-fi
-command -v /usr/bin/time >/dev/null || { echo "install GNU time (apt-get install time)" >&2; exit 1; }
+. scripts/bench-lib.sh
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100 1000)
+BIN=$(onboard_binary)
+require_gnu_time
 
 work=$(mktemp -d)
 sim_pid=
-cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { stop "$sim_pid"; rm -rf "$work"; }
 trap cleanup EXIT
 
 bench() {
   local n=$1 dir=$work/config-$1
   mkdir -p "$dir"
-  "$BIN" simulate --json --port 0 --interval 1 --latency-ms "$LATENCY_MS" >"$work/sim.out" 2>/dev/null &
-  sim_pid=$!
-  until [ -s "$work/sim.out" ]; do sleep 0.05; done
-  local info authority client_id account control
-  info=$(head -1 "$work/sim.out")
-  authority=$(jq -r .authority <<<"$info"); client_id=$(jq -r .client_id <<<"$info")
-  account=$(jq -r .account <<<"$info"); control=$(jq -r .control <<<"$info")
-
-  # One real onboarding; the user approves the code through the control API.
-  "$BIN" invite --non-interactive --json --store file --config-dir "$dir" --profile seed \
-      --authority "$authority" --client-id "$client_id" --account "$account" 2>/dev/null |
-    while read -r event; do
-      if [ "$(jq -r .event <<<"$event")" = device_code ]; then
-        curl -sf -X POST -d "{\"user_code\":\"$(jq -r .user_code <<<"$event")\"}" "$control/approve" >/dev/null
-      fi
-    done
+  start_simulator
+  onboard_seed --store file --config-dir "$dir"
 
   # N profiles, each with a refresh token of its own from one refresh grant.
   local seed_token token_url
@@ -79,26 +58,23 @@ for i, token in enumerate(tokens, 1):
         json.dump({"version": 1, "profile": name, "refresh_token": token}, f)
 json.dump(profiles, open(f"{d}/profiles.json", "w"))
 PY
-  local requests_before
-  requests_before=$(curl -sf "$control/requests" | jq length)
+  local requests_before sim_cpu_before
+  requests_before=$(tenant_requests)
+  sim_cpu_before=$(cpu "$sim_pid")
   /usr/bin/time -v -o "$work/time" "$BIN" validate --all --jobs "$JOBS" --config-dir "$dir" \
       >"$work/validate.out" 2>"$work/validate.err" || true
-  local wall rss summary requests bound
-  wall=$(python3 -c 'import sys,re
-t=re.search(r"Elapsed \(wall clock\) time.*: (.*)", open(sys.argv[1]).read()).group(1).split(":")
-print(round(sum(float(x)*60**i for i,x in enumerate(reversed(t))),2))' "$work/time")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
-  summary=$(tail -1 "$work/validate.out")
+  local sim_cpu requests
+  sim_cpu=$(python3 -c "print(round($(cpu "$sim_pid") - $sim_cpu_before, 1))")
+  requests=$(( $(tenant_requests) - requests_before ))
   grep -m 3 "✗" "$work/validate.out" >&2 || true
-  requests=$(( $(curl -sf "$control/requests" | jq length) - requests_before ))
-  bound=$(python3 -c "print(round($n*$REQUESTS_PER_PROFILE*$LATENCY_MS/1000/$JOBS,2))")
-  printf '| %s | %s | %s s | %s s | %s MiB | %s |\n' "$n" "$requests" "$wall" "$bound" \
-    "$(( rss / 1024 ))" "$summary"
-  kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
+  printf '| %s | %s | %s s | %s s | %s s / %s s | %s MiB | %s |\n' "$n" "$requests" \
+    "$(seconds "$work/time")" "$(latency_bound "$n")" "$(cpu_of_report "$work/time")" "$sim_cpu" \
+    "$(peak_rss_mib "$work/time")" "$(tail -1 "$work/validate.out")"
+  stop "$sim_pid"; sim_pid=
 }
 
-echo "validate --all --jobs $JOBS, simulated latency ${LATENCY_MS} ms, $(nproc) cores, release build"
+echo "validate --all --jobs $JOBS, simulated latency ${LATENCY_MS} ms, $(nproc) cores, ${ONBOARD_BIN:-release build}"
 echo
-echo "| profiles | requests | wall time | latency bound | peak RSS | summary |"
-echo "|---:|---:|---:|---:|---:|---|"
+echo "| profiles | requests | wall time | latency bound | CPU onboard / tenant | peak RSS | summary |"
+echo "|---:|---:|---:|---:|---:|---:|---|"
 for n in "${SIZES[@]}"; do bench "$n"; done
