@@ -317,15 +317,15 @@ impl Profiles {
             .join(format!("{}.json", file_stem(name)))
     }
 
-    /// Records each profile's last validation (and, after a success, the scopes it was
-    /// granted). Locally each goes to the profile's own file, touching no other profile (the
-    /// last of concurrent writers wins); a shared store keeps them in the profiles, written in
-    /// one check-and-set update. A record that cannot be written is logged and skipped.
     /// Whether the profiles live in a shared store (a vault) rather than in this config dir.
     pub fn is_shared(&self) -> bool {
         self.shared.is_some()
     }
 
+    /// Records each profile's last validation (and, after a success, the scopes it was
+    /// granted). Locally each goes to the profile's own file, touching no other profile (the
+    /// last of concurrent writers wins); a shared store keeps them in the profiles, written in
+    /// one check-and-set update. A record that cannot be written is logged and skipped.
     pub fn record_validations<'a>(
         &self,
         records: impl IntoIterator<Item = (&'a str, Validation, Option<Vec<String>>)>,
@@ -372,7 +372,7 @@ impl Profiles {
 
     /// Deletes the profile's validation record (the profile was removed or onboarded anew).
     pub fn forget_validation(&self, name: &str) -> Result<()> {
-        if self.shared.is_some() {
+        if self.is_shared() {
             return Ok(());
         }
         json_file::remove(&self.validation_path(name)).map(drop)
