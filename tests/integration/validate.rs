@@ -471,6 +471,58 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
     assert!(during.is_empty(), "requests during Retry-After: {during:?}");
 }
 
+/// Each profile's requests go one after another and each is answered `latency` ms after it
+/// arrives, so a request occupies [arrival, arrival + latency) at least; no more than `--jobs`
+/// of those spans may overlap.
+#[test]
+fn all_keeps_at_most_jobs_profiles_in_flight() {
+    let latency = 200;
+    let sim = TestSim::with(Settings {
+        interval_secs: 1,
+        latency_ms: latency,
+        ..Settings::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"];
+    many(&sim, dir.path(), &names);
+    let seen = sim.requests().len();
+    let out = validate(dir.path(), &["--all", "--jobs", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json_of(&out)["valid"], 8);
+
+    let arrivals: Vec<u64> = sim
+        .requests()
+        .split_off(seen)
+        .iter()
+        .filter(|r| {
+            !r["path"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/.well-known/openid-configuration")
+        })
+        .filter_map(|r| r["at_ms"].as_u64())
+        .collect();
+    assert_eq!(
+        arrivals.len(),
+        8 * 3,
+        "token, /me and /organization per profile"
+    );
+    let most_at_once = arrivals
+        .iter()
+        .map(|&t| {
+            arrivals
+                .iter()
+                .filter(|&&u| u <= t && t < u + latency)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        (2..=3).contains(&most_at_once),
+        "{most_at_once} requests in flight at once with --jobs 3: {arrivals:?}"
+    );
+}
+
 #[test]
 fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
     let sim = TestSim::start();
