@@ -410,7 +410,7 @@ fn the_wizard_reads_single_keys_in_a_console(wine: &Wine) {
         .args(["--profile", "keys"]);
     let mut t = Terminal::spawn(command);
     // Under Wine's console a key that arrives before the program has begun to read is
-    // sometimes lost (this Enter was in 6 runs of 12 here; in none of 6 after a 1 s pause),
+    // sometimes lost (this Enter was in 11 runs of 32 here; in none of 6 after a 1 s pause),
     // so the test presses again when nothing happens, as a person would. The prompt shows its
     // default ("yes") from the start, so no text says when reading has begun.
     t.expect("Start the sign-in?");
