@@ -98,16 +98,10 @@ impl Wine {
             // No Mono or Gecko installer at prefix creation: nothing here needs them.
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
             .env("NO_COLOR", "1");
-        for var in [
-            "DISPLAY",
-            "WAYLAND_DISPLAY",
-            "ONBOARD_PROFILE",
-            "ONBOARD_CONFIG_DIR",
-            "ONBOARD_STORE",
-            "ONBOARD_CREDENTIAL",
-            "ONBOARD_CA_CERT",
-            "ONBOARD_HTTP_TIMEOUT",
-        ] {
+        for var in ["DISPLAY", "WAYLAND_DISPLAY"]
+            .into_iter()
+            .chain(crate::support::ONBOARD_SETTINGS)
+        {
             command.env_remove(var);
         }
         command

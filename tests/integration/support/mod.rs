@@ -28,17 +28,20 @@ pub const WORKING_COMMANDS: &[&str] = &[
     "help",
 ];
 
+/// onboard's settings in the environment: no test command inherits the developer's.
+pub const ONBOARD_SETTINGS: [&str; 6] = [
+    "ONBOARD_PROFILE",
+    "ONBOARD_CONFIG_DIR",
+    "ONBOARD_STORE",
+    "ONBOARD_CREDENTIAL",
+    "ONBOARD_CA_CERT",
+    "ONBOARD_HTTP_TIMEOUT",
+];
+
 /// The real binary, isolated from the user's config directory and keyring settings.
 pub fn onboard() -> std::process::Command {
     let mut command = std::process::Command::new(cargo_bin("onboard"));
-    for var in [
-        "ONBOARD_PROFILE",
-        "ONBOARD_CONFIG_DIR",
-        "ONBOARD_STORE",
-        "ONBOARD_CREDENTIAL",
-        "ONBOARD_CA_CERT",
-        "ONBOARD_HTTP_TIMEOUT",
-    ] {
+    for var in ONBOARD_SETTINGS {
         command.env_remove(var);
     }
     command.env("NO_COLOR", "1");
