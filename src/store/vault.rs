@@ -420,15 +420,8 @@ impl Vault {
         let url = self.api_url("data", folder, Some(name))?;
         let what = format!("read {}", self.location(folder, name));
         let reply = self.send(Method::GET, url, None).await?;
-        if reply.status == StatusCode::NOT_FOUND {
-            // An entry that does not exist, or whose last version was deleted, is a 404 with no
-            // error text; a missing mount or namespace is a 404 that says why.
-            let errors = serde_json::from_slice::<ErrorsReply>(&reply.body)
-                .map(|e| e.errors)
-                .unwrap_or_default();
-            if errors.is_empty() {
-                return Ok(None);
-            }
+        if is_absent(&reply) {
+            return Ok(None);
         }
         if !reply.status.is_success() {
             return Err(self.failure(&reply, &what).await);
@@ -495,13 +488,8 @@ impl Vault {
             folder.name()
         );
         let reply = self.send(Method::GET, url, None).await?;
-        if reply.status == StatusCode::NOT_FOUND {
-            let errors = serde_json::from_slice::<ErrorsReply>(&reply.body)
-                .map(|e| e.errors)
-                .unwrap_or_default();
-            if errors.is_empty() {
-                return Ok(Vec::new());
-            }
+        if is_absent(&reply) {
+            return Ok(Vec::new());
         }
         if !reply.status.is_success() {
             return Err(self.failure(&reply, &what).await);
@@ -832,6 +820,16 @@ impl Vault {
         )
         .with_hint("look at it with `onboard list --store vault`, then run the command again")
     }
+}
+
+/// A 404 without error text: the entry (or folder) does not exist, or its last version was
+/// deleted. A missing mount or namespace is a 404 that says why.
+fn is_absent(reply: &Reply) -> bool {
+    reply.status == StatusCode::NOT_FOUND
+        && serde_json::from_slice::<ErrorsReply>(&reply.body)
+            .map(|e| e.errors)
+            .unwrap_or_default()
+            .is_empty()
 }
 
 /// Whether `after` is `before` with only its last validation (and the scopes it found)
