@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboarded::{
-    credential_file, credentials_dir, many, onboard_at, profiles_json, saved_token,
+    credential_file, credentials_dir, many, onboard_at, profiles_json, run_ok, saved_token,
 };
 use crate::support::sim::TestSim;
 
@@ -19,30 +19,18 @@ fn validate_all_leaves_profiles_json_and_the_other_credentials_alone() {
     let profiles_before = std::fs::read(profiles_json(dir.path())).unwrap();
     let b_before = std::fs::read(credential_file(dir.path(), "b")).unwrap();
 
-    let out = onboard_at(dir.path())
-        .args(["validate", "--profile", "a"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut validate = onboard_at(dir.path());
+    validate.args(["validate", "--profile", "a"]);
+    run_ok(validate);
     assert_eq!(
         std::fs::read(credential_file(dir.path(), "b")).unwrap(),
         b_before,
         "saving a's rotated token does not rewrite b's file"
     );
 
-    let out = onboard_at(dir.path())
-        .args(["validate", "--all"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut validate = onboard_at(dir.path());
+    validate.args(["validate", "--all"]);
+    run_ok(validate);
     assert_eq!(
         std::fs::read(profiles_json(dir.path())).unwrap(),
         profiles_before,

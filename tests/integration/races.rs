@@ -12,7 +12,7 @@ use tempfile::TempDir;
 
 use crate::support::keyring::secret_service;
 use crate::support::onboard;
-use crate::support::onboarded::{invite, invite_json_with, onboard_at, sim_target};
+use crate::support::onboarded::{invite, invite_json_with, onboard_at, run_ok, sim_target};
 use crate::support::sim::TestSim;
 
 const PROCESSES: usize = 20;
@@ -88,16 +88,8 @@ fn newest_issued(sim: &TestSim) -> String {
 
 /// What `onboard export` reads from the profile's store.
 fn exported_token(mut command: Command, profile: &str) -> String {
-    let out = command
-        .args(["export", "--profile", profile])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let credential: Value = serde_json::from_slice(&out.stdout).unwrap();
+    command.args(["export", "--profile", profile]);
+    let credential: Value = serde_json::from_str(&run_ok(command).stdout).unwrap();
     credential["refresh_token"].as_str().unwrap().to_owned()
 }
 

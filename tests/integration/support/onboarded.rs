@@ -102,6 +102,13 @@ pub fn run(command: Command) -> Run {
     run_with_user(command, |_| {})
 }
 
+/// Runs `command` to the end and fails the test, showing what it printed, unless it exits 0.
+pub fn run_ok(command: Command) -> Run {
+    let run = run(command);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    run
+}
+
 /// `onboard` with a private config dir, using the file store.
 pub fn onboard_at(config_dir: &Path) -> Command {
     let mut command = onboard();
