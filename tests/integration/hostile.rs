@@ -86,17 +86,24 @@ fn leaked(recorder: &Hostile, secret: &str) -> bool {
     })
 }
 
+/// An issuer whose `path` answers `status` with a redirect to another server, which records
+/// whatever reaches it: (the issuer, the recorder).
+fn redirecting_away(path: &str, status: u16) -> (Hostile, Hostile) {
+    let recorder = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        path,
+        Canned::redirect(status, &format!("{}/steal", recorder.base())),
+    );
+    (issuer, recorder)
+}
+
 /// A 307 or 308 from the token endpoint asks for the same POST, refresh token included, at
 /// another address: it is refused, and the other port never hears of the token.
 #[test]
 fn a_redirected_refresh_is_not_re_sent() {
     for status in [307, 308] {
-        let recorder = Hostile::start();
-        let issuer = Hostile::issuer();
-        issuer.route(
-            "/token",
-            Canned::redirect(status, &format!("{}/steal", recorder.base())),
-        );
+        let (issuer, recorder) = redirecting_away("/token", status);
         let (run, _dir) = validate(&issuer.authority());
         assert!(
             !leaked(&recorder, REFRESH_TOKEN) && recorder.seen().is_empty(),
@@ -111,12 +118,7 @@ fn a_redirected_refresh_is_not_re_sent() {
 /// The device code is as secret as a refresh token while it lasts: polling is not redirected.
 #[test]
 fn a_redirected_poll_does_not_carry_the_device_code_away() {
-    let recorder = Hostile::start();
-    let issuer = Hostile::issuer();
-    issuer.route(
-        "/token",
-        Canned::redirect(307, &format!("{}/steal", recorder.base())),
-    );
+    let (issuer, recorder) = redirecting_away("/token", 307);
     let (run, dir) = invite(&issuer.authority(), &[]);
     assert!(!leaked(&recorder, DEVICE_CODE), "{:?}", recorder.seen());
     assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
@@ -128,12 +130,7 @@ fn a_redirected_poll_does_not_carry_the_device_code_away() {
 /// The device authorization request is not redirected either.
 #[test]
 fn a_redirected_device_code_request_is_refused() {
-    let recorder = Hostile::start();
-    let issuer = Hostile::issuer();
-    issuer.route(
-        "/devicecode",
-        Canned::redirect(308, &format!("{}/steal", recorder.base())),
-    );
+    let (issuer, recorder) = redirecting_away("/devicecode", 308);
     let (run, _dir) = invite(&issuer.authority(), &[]);
     assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
     assert_eq!(run.code, Some(2), "{}", run.describe());
@@ -143,13 +140,8 @@ fn a_redirected_device_code_request_is_refused() {
 /// redirect to another port is refused before the token goes there.
 #[test]
 fn a_bearer_get_is_redirected_only_on_the_same_origin() {
-    let recorder = Hostile::start();
-    let issuer = Hostile::issuer();
+    let (issuer, recorder) = redirecting_away("/oidc/userinfo", 302);
     issuer.route("/token", Canned::json(200, tokens()));
-    issuer.route(
-        "/oidc/userinfo",
-        Canned::redirect(302, &format!("{}/steal", recorder.base())),
-    );
     let (run, _dir) = validate(&issuer.authority());
     assert!(recorder.seen().is_empty(), "{:?}", recorder.seen());
     assert_eq!(run.code, Some(2), "{}", run.describe());
