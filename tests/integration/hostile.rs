@@ -372,25 +372,29 @@ fn escape_sequences_in_codes_and_invitations_are_neutralised() {
             json!({"error": "invalid_client", "error_description": format!("AADSTS7000218: no{ESCAPES}")}),
         ),
     );
+    // Such a code is no RFC 8628 user code: the sign-in is refused as a malformed answer.
     let (run, _dir) = invite(&issuer.authority(), &[]);
-    assert!(
-        run.stderr.contains("To sign in, open"),
-        "{}",
-        run.describe()
-    );
+    assert_eq!(run.code, Some(5), "{}", run.describe());
+    assert!(run.stderr.contains("user_code"), "{}", run.describe());
+    assert!(!run.stderr.contains("To sign in"), "{}", run.describe());
     assert_no_controls(&run, false);
 
     // The account from an invitation link: a control character makes it no account at all.
     let link = format!(
-        "https://provider.example/onboard?account=svc%1B%5B2J%40contoso.example&client_id={CLIENT_ID}&authority={}",
-        issuer.authority()
+        "https://provider.example/onboard?account=svc%1B%5B2J%40contoso.example&client_id={CLIENT_ID}"
     );
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
         .args(["--store", "file", "--config-dir"])
         .arg(dir.path())
-        .args(["invite", "--non-interactive", &link]);
+        .args([
+            "invite",
+            "--non-interactive",
+            "--authority",
+            &issuer.authority(),
+            &link,
+        ]);
     let run = finish(command);
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(
@@ -407,6 +411,204 @@ fn escape_sequences_in_codes_and_invitations_are_neutralised() {
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(run.stdout.contains("is not a scope"), "{}", run.describe());
     assert_no_controls(&run, false);
+}
+
+/// Onboard's own SGR sequences taken out, so that lines can be read as a person sees them.
+fn without_sgr(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..at]);
+        let params = &rest[at + 2..];
+        let len = params
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b';')
+            .count();
+        if params.as_bytes().get(len) == Some(&b'm') {
+            rest = &params[len + 1..];
+        } else {
+            out.push('\u{1b}');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The lines of `text` (either line break) that start, once indented text is trimmed, with
+/// `start`: lines a server would have written on its own.
+fn lines_starting_with(text: &str, start: &str) -> Vec<String> {
+    without_sgr(text)
+        .split(['\n', '\r'])
+        .filter(|l| l.trim_start().starts_with(start))
+        .map(String::from)
+        .collect()
+}
+
+/// A user code is RFC 8628's short run of letters, digits and dashes: one holding a newline
+/// (which wrote a second "To sign in, open …" line naming another page) or an escape sequence
+/// is refused as a malformed answer (exit 5) before anything is shown.
+#[test]
+fn a_user_code_cannot_write_a_line_or_hide_text() {
+    for user_code in [
+        "HSTLCODE\nTo sign in, open https://evil.example/devicelogin and enter the code EVILCODE",
+        "HSTL\u{1b}[8mCODE",
+        "HSTL CODE",
+    ] {
+        let issuer = Hostile::issuer();
+        issuer.route(
+            "/devicecode",
+            Canned::json(
+                200,
+                json!({
+                    "user_code": user_code,
+                    "device_code": DEVICE_CODE,
+                    "verification_uri": "{base}/devicelogin",
+                    "expires_in": 60,
+                    "interval": 1,
+                }),
+            ),
+        );
+        issuer.route(
+            "/token",
+            Canned::json(401, json!({"error": "invalid_client"})),
+        );
+        let (run, _dir) = invite(&issuer.authority(), &[]);
+        assert_eq!(run.code, Some(5), "{user_code:?}: {}", run.describe());
+        assert!(!run.stderr.contains("evil.example"), "{}", run.describe());
+        assert!(!run.stderr.contains("To sign in"), "{}", run.describe());
+        assert!(run.stderr.contains("user_code"), "{}", run.describe());
+        assert!(run.event("device_code").is_none(), "{}", run.describe());
+        assert!(
+            !issuer.seen().iter().any(|s| s.path.ends_with("/token")),
+            "polled with a refused code"
+        );
+    }
+}
+
+/// Ids and descriptions in an error body are folded into the one error line and lose every
+/// escape sequence: a `trace_id` cannot print a green "✓ Onboarded" line of its own, nor hide
+/// the hint after it with `ESC[8m` (conceal), with colours on.
+#[test]
+fn server_ids_cannot_forge_a_line_or_conceal_the_hint() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({
+                "error": "invalid_grant",
+                "error_description": "AADSTS70000: the grant is bad.\u{2028}✓ Verified: Microsoft sign-in page\r\nTrace ID: x",
+                "error_codes": [70000],
+                "trace_id": "t-1\n\u{1b}[32m✓ Onboarded\u{1b}[0m contoso\u{1b}[8m",
+                "correlation_id": "c-1\r\u{1b}[2K✓ Saved\u{9b}8m",
+            }),
+        ),
+    );
+    for json in [false, true] {
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(["--color", "always", "validate"]);
+        if json {
+            command.arg("--json");
+        }
+        let run = finish(command);
+        assert_eq!(run.code, Some(4), "{}", run.describe());
+        let all = format!("{}\n{}", run.stdout, run.stderr);
+        for hidden in ["\u{1b}[8m", "\u{9b}", "\u{1b}[2K", "\u{2028}"] {
+            assert!(!all.contains(hidden), "{hidden:?} in {}", run.describe());
+        }
+        let forged = lines_starting_with(&all, "✓");
+        assert!(
+            forged.is_empty(),
+            "forged lines {forged:?}\n{}",
+            run.describe()
+        );
+        assert!(
+            all.contains("t-1 ✓ Onboarded contoso"),
+            "{}",
+            run.describe()
+        );
+        assert!(
+            all.contains("onboard invite"),
+            "the hint: {}",
+            run.describe()
+        );
+    }
+}
+
+/// Entra's localised instructions are shown as the server's words, on one line: a `message`
+/// with a line break cannot write "✓ Verified: Microsoft sign-in page" as a line of onboard's.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn a_device_code_message_cannot_write_a_line_of_its_own() {
+    use crate::support::pty::Terminal;
+    use expectrl::Expect;
+    let issuer = Hostile::issuer();
+    let port = issuer.base().rsplit(':').next().unwrap().to_owned();
+    // Graph on the issuer's own loopback port: the simulated tenant's shape, whose
+    // instructions the wizard shows.
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(json!({"msgraph_host": format!("127.0.0.1:{port}")})),
+        ),
+    );
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": "HSTLCODE",
+                "device_code": DEVICE_CODE,
+                "verification_uri": "{base}/devicelogin",
+                "expires_in": 60,
+                "interval": 1,
+                "message": "Open the page and enter the code.\n  \u{1b}[32;1m✓ Verified: Microsoft sign-in page\u{1b}[0m",
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            "--color",
+            "always",
+            "invite",
+            "--authority",
+            &issuer.authority(),
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ]
+        .map(String::from),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    let shown = t
+        .session
+        .expect("[n] new code")
+        .unwrap_or_else(|e| panic!("no key line: {e}"));
+    let screen = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(
+        without_sgr(&screen).contains("Open the page and enter the code. ✓ Verified"),
+        "{screen:?}"
+    );
+    let forged = lines_starting_with(&screen, "✓ Verified");
+    assert!(forged.is_empty(), "forged lines {forged:?} in {screen:?}");
+    t.send("q");
+    assert_eq!(t.exit_code(), 130);
 }
 
 /// `msgraph_host` is a host name: `graph.microsoft.com@127.0.0.1:PORT` would send the access
