@@ -21,8 +21,9 @@ pub const MAX_USER_CODE: usize = 32;
 /// - every escape sequence is removed whole (CSI such as SGR colours, conceal and cursor moves;
 ///   OSC such as window titles and hyperlinks; DCS, SOS, PM, APC; two-character escapes), in
 ///   its 7-bit (`ESC [`) and 8-bit (`U+009B`) forms, and so is an `ESC` that starts none;
-/// - every other control character (C0, DEL, C1) is removed, except that line breaks and tabs
-///   (and U+2028, U+2029) become a space: nothing the server says starts a line of its own;
+/// - every other control character (C0, DEL, C1) is removed, except that line breaks, tabs and
+///   all other Unicode white space (U+2028, U+2029 included) become a space: nothing the server
+///   says starts a line of its own;
 /// - Unicode bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to
 ///   U+2069) are removed, so a line reads on screen as it is stored;
 /// - runs of spaces left by folding are one space, and the ends are trimmed;
@@ -55,9 +56,8 @@ pub fn one_line(text: &str, max: usize) -> String {
             },
             '\u{9b}' => skip_csi(&mut chars),
             '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
-            '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | ' ' => {
-                pending_space = true;
-            }
+            // Line breaks, tabs and every other Unicode space (U+2028, U+2029, U+0085, ...).
+            c if c.is_whitespace() => pending_space = true,
             c if c.is_control() || is_bidi_control(c) => {}
             c => {
                 if pending_space && !out.is_empty() {
