@@ -611,6 +611,189 @@ fn a_device_code_message_cannot_write_a_line_of_its_own() {
     assert_eq!(t.exit_code(), 130);
 }
 
+/// A forged invitation cannot move the sign-in to another server: an `authority=` that is not
+/// one of Microsoft's clouds is refused (exit 2) before any request, so the hostile issuer
+/// (whose document names `msgraph_host`, and whose token endpoint demands consent) never gets
+/// to show its sign-in page, nor to have its `/adminconsent` page offered to the reviewer.
+#[test]
+fn an_invitation_cannot_move_the_sign_in_to_another_server() {
+    let issuer = Hostile::issuer();
+    let port = issuer.base().rsplit(':').next().unwrap().to_owned();
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(json!({"msgraph_host": format!("127.0.0.1:{port}")})),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "AADSTS65001: consent", "error_codes": [65001]}),
+        ),
+    );
+    let link = format!(
+        "https://provider.example/onboard?tenant=contoso.example&client_id={CLIENT_ID}&account=svc%40contoso.example&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented&authority={}",
+        issuer.authority()
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--json",
+            "--timeout",
+            "20s",
+            &link,
+        ]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
+    assert!(!run.stdout.contains("adminconsent"), "{}", run.describe());
+    assert!(
+        run.stderr.contains("not one of Microsoft's clouds") && run.stderr.contains("--authority"),
+        "{}",
+        run.describe()
+    );
+    // The wizard on a terminal refuses it just the same.
+    #[cfg(unix)]
+    {
+        use crate::support::pty::Terminal;
+        let mut t = Terminal::start(dir.path(), &["invite".to_owned(), link], &[]);
+        t.expect("not one of Microsoft's clouds");
+        assert_eq!(t.exit_code(), 2);
+        assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
+    }
+}
+
+/// With `--authority` on the command line the issuer is the operator's choice, and the
+/// summary says on a line of its own, before any code exists (and with `-q` too), that the
+/// sign-in is at a non-Microsoft server.
+#[test]
+fn a_non_microsoft_authority_is_named_before_any_code() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(401, json!({"error": "invalid_client"})),
+    );
+    let host = issuer.base().trim_start_matches("http://").to_owned();
+    for quiet in [false, true] {
+        let extra: &[&str] = if quiet { &["-q"] } else { &[] };
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_HTTP_TIMEOUT", "5s")
+            .args(extra)
+            .args(["--store", "file", "--config-dir"])
+            .arg(dir.path())
+            .args([
+                "invite",
+                "--non-interactive",
+                "--authority",
+                &issuer.authority(),
+                "--client-id",
+                CLIENT_ID,
+            ]);
+        let run = finish(command);
+        let line = format!("Sign-in at a non-Microsoft server: {host}");
+        let named = lines_starting_with(&run.stderr, &line);
+        assert_eq!(named.len(), 1, "{quiet}: {}", run.describe());
+        let (Some(at), Some(code)) = (run.stderr.find(&line), run.stderr.find("To sign in")) else {
+            panic!("{}", run.describe())
+        };
+        assert!(at < code, "{}", run.describe());
+    }
+}
+
+/// Another identity provider that answers a sign-in with a consent error gets no admin consent
+/// detour: no `approval_required` event, no `/adminconsent` link (even with --redirect-uri),
+/// none of Microsoft's words; the run ends with exit 6 and its own hint.
+#[test]
+fn another_providers_consent_error_gets_no_admin_consent_link_nor_microsofts_words() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({"error": "consent_required", "error_description": "AADSTS65001: The user has not consented", "error_codes": [65001]}),
+        ),
+    );
+    let (run, _dir) = invite(
+        &issuer.authority(),
+        &["--redirect-uri", "https://provider.example/consented"],
+    );
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    assert!(
+        run.event("approval_required").is_none(),
+        "{}",
+        run.describe()
+    );
+    for microsofts in [
+        "adminconsent",
+        "Entra admin center",
+        "Admin Consent Reviewers",
+        "consent-url",
+    ] {
+        assert!(
+            !run.stdout.contains(microsofts) && !run.stderr.contains(microsofts),
+            "{microsofts}: {}",
+            run.describe()
+        );
+    }
+    assert!(
+        run.stderr.contains("not a Microsoft sign-in"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// The phishing guard holds without a terminal too: a device-code answer naming a sign-in page
+/// on another server than the issuer's ends the run (exit 2) before the code or the page is
+/// printed, since nobody is there to confirm the host.
+#[test]
+fn a_run_without_a_terminal_refuses_a_foreign_sign_in_page() {
+    let phisher = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": "HSTLCODE",
+                "device_code": DEVICE_CODE,
+                "verification_uri": format!("{}/devicelogin", phisher.base()),
+                "expires_in": 60,
+                "interval": 1,
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let (run, dir) = invite(&issuer.authority(), &[]);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(!run.stderr.contains("To sign in"), "{}", run.describe());
+    assert!(run.event("device_code").is_none(), "{}", run.describe());
+    let phisher_host = phisher.base().trim_start_matches("http://");
+    assert!(
+        run.stderr
+            .contains(&format!("the sign-in page is on {phisher_host}")),
+        "{}",
+        run.describe()
+    );
+    assert!(!dir.path().join("profiles.json").exists());
+    assert!(
+        !issuer.seen().iter().any(|s| s.path.ends_with("/token")),
+        "polled for a code nobody could use"
+    );
+}
+
 /// `msgraph_host` is a host name: `graph.microsoft.com@127.0.0.1:PORT` would send the access
 /// token to whoever listens on that port.
 #[test]
