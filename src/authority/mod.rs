@@ -338,10 +338,15 @@ pub fn parse_client_id(text: &str) -> Result<String> {
 }
 
 /// Any OpenID provider's client ID or account name: whatever the issuer knows, so only
-/// non-empty, on one line and without spaces. GUIDs and UPNs are Microsoft's rules.
+/// non-empty, on one line, without spaces and without bidirectional controls (which would make
+/// it read differently on screen). GUIDs and UPNs are Microsoft's rules.
 pub fn parse_opaque_id(text: &str) -> Result<String> {
     let id = text.trim();
-    if !id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !id.is_empty()
+        && !id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || crate::text::is_bidi_control(c))
+    {
         return Ok(id.to_string());
     }
     Err(

@@ -752,6 +752,41 @@ fn another_providers_consent_error_gets_no_admin_consent_link_nor_microsofts_wor
     );
 }
 
+/// When nobody signs in at another identity provider, the hint says to try again, not to send
+/// a reviewer Microsoft's consent link.
+#[test]
+fn a_non_microsoft_timeout_says_nothing_of_microsofts_approval() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--timeout",
+            "3s",
+            "--authority",
+        ])
+        .arg(issuer.authority())
+        .args(["--client-id", CLIENT_ID]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert!(run.stderr.contains("--timeout"), "{}", run.describe());
+    for microsofts in ["Approval required", "consent-url"] {
+        assert!(
+            !run.stderr.contains(microsofts),
+            "{microsofts}: {}",
+            run.describe()
+        );
+    }
+}
+
 /// The phishing guard holds without a terminal too: a device-code answer naming a sign-in page
 /// on another server than the issuer's ends the run (exit 2) before the code or the page is
 /// printed, since nobody is there to confirm the host.

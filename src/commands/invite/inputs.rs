@@ -395,9 +395,11 @@ mod tests {
             (inputs.client_id.as_str(), inputs.account.as_deref()),
             ("onboard-cli", Some("svc-bot"))
         );
-        let mut k = known();
-        k.authority = Some("https://idp.example/realms/acme".into());
-        k.client_id = Some("two words".into());
-        assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
+        for bad in ["two words", "svc\u{202e}gpj.exe", "svc\u{1b}[2J"] {
+            let mut k = known();
+            k.authority = Some("https://idp.example/realms/acme".into());
+            k.client_id = Some(bad.into());
+            assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
     }
 }

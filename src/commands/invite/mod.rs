@@ -45,6 +45,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         profiles,
         store,
         deadline: Instant::now() + args.timeout,
+        microsoft: true,
     };
     let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
@@ -60,6 +61,9 @@ struct Wizard<'a> {
     profiles: Profiles,
     store: TimedStore,
     deadline: Instant,
+    /// The authority has Microsoft's admin consent (a Microsoft cloud, or the simulated
+    /// tenant): known after discovery, and until then assumed, for the words of a timeout.
+    microsoft: bool,
 }
 
 /// How one sign-in attempt ended.
@@ -217,6 +221,7 @@ impl Wizard<'_> {
         let mut attempt = 1;
         let mut approval_pending = false;
         let microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
+        self.microsoft = microsoft;
         loop {
             self.screen.step(
                 2,
@@ -650,12 +655,16 @@ impl Wizard<'_> {
             Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
                 .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again")
         } else {
-            Error::new(
+            let error = Error::new(
                 Kind::SignInAgain,
                 "expired_token",
                 "nobody signed in before the time ran out; nothing was saved",
-            )
-            .with_hint("run `onboard invite` again, or allow more time with --timeout; if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` first")
+            );
+            if self.microsoft {
+                error.with_hint("run `onboard invite` again, or allow more time with --timeout; if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` first")
+            } else {
+                error.with_hint("run `onboard invite` again, or allow more time with --timeout")
+            }
         }
     }
 
