@@ -266,7 +266,8 @@ pub struct ConsentUrlArgs {
       --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com")]
 pub struct InviteArgs {
     /// The invitation URL the provider sent; its query prefills the wizard (tenant, client_id,
-    /// account, scope, cloud or authority, profile, redirect_uri)
+    /// account, scope, cloud or a Microsoft cloud's authority, profile, redirect_uri). Any other
+    /// issuer comes only from --authority
     #[arg(value_name = "INVITATION")]
     pub invitation: Option<String>,
 

@@ -251,14 +251,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Servers and OS errors put line breaks in their text; a message stays on one line.
+/// Servers and OS errors put line breaks (and worse) in their text; a message stays one line
+/// of printable characters.
 fn one_line(text: &str) -> String {
-    text.split(['\r', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::text::one_line(text, MAX_MESSAGE)
 }
+
+/// Longer than any message onboard writes around a server's words.
+const MAX_MESSAGE: usize = 2000;
 
 #[cfg(test)]
 mod tests {

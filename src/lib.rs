@@ -17,6 +17,7 @@ pub mod profiles;
 pub mod secret;
 pub mod simulate;
 pub mod store;
+pub mod text;
 pub mod ui;
 
 use cli::{Cli, Command};

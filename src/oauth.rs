@@ -30,7 +30,8 @@ macro_rules! oauth_errors {
             fn from(code: &str) -> Self {
                 match code {
                     $($wire => OAuthError::$variant,)*
-                    other => OAuthError::Other(other.to_owned()),
+                    // A server's own word, shown in errors: made fit to show like all its text.
+                    other => OAuthError::Other(crate::text::one_line(other, crate::text::MAX_ID)),
                 }
             }
         }
@@ -77,7 +78,8 @@ impl std::fmt::Display for OAuthError {
 }
 
 /// An OAuth 2.0 error body with Microsoft's extra fields. Everything but `error` is optional
-/// and lenient, because it comes from a server that is failing.
+/// and lenient, because it comes from a server that is failing. The ids are made fit to show
+/// as they are read ([`crate::text`]); the description is, line by line, in [`Self::summary`].
 #[derive(Clone, Debug, Deserialize)]
 pub struct OAuthErrorBody {
     pub error: OAuthError,
@@ -85,11 +87,11 @@ pub struct OAuthErrorBody {
     pub error_description: Option<String>,
     #[serde(default, deserialize_with = "lenient_codes")]
     pub error_codes: Vec<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::id")]
     pub trace_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::id")]
     pub correlation_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::text::id")]
     pub suberror: Option<String>,
 }
 
@@ -101,14 +103,13 @@ impl OAuthErrorBody {
             .filter(|b| !b.error.as_str().is_empty())
     }
 
-    /// The description up to Microsoft's "Trace ID:" trailer, which is shown separately.
+    /// The description up to Microsoft's "Trace ID:" trailer, which is shown separately: its
+    /// first line with text, made fit to show ([`crate::text::one_line`]).
     pub fn summary(&self) -> Option<String> {
         let text = self.error_description.as_deref()?;
-        let first = text
-            .split(['\r', '\n'])
-            .map(str::trim)
-            .find(|l| !l.is_empty())?;
-        Some(first.chars().take(300).collect())
+        text.split(['\r', '\n'])
+            .map(|line| crate::text::one_line(line, crate::text::MAX_TEXT))
+            .find(|l| !l.is_empty())
     }
 }
 

@@ -21,7 +21,9 @@ pub struct Endpoints {
     pub device_authorization: Option<Url>,
     pub token: Url,
     pub userinfo: Option<Url>,
-    /// Microsoft Graph's base URL when the authority is Microsoft's (it names `msgraph_host`).
+    /// Microsoft Graph's base URL when the authority is a Microsoft cloud or the simulated
+    /// tenant (a loopback http issuer) and its document names `msgraph_host`; never for
+    /// another issuer, whatever its document says.
     pub graph: Option<Url>,
     /// The tenant GUID, when the issuer carries one (Entra's does).
     pub tenant_id: Option<String>,
@@ -192,13 +194,16 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
             )
         })
         .transpose()?;
+    // `msgraph_host` makes an authority Microsoft's for Graph and admin consent: only a
+    // Microsoft cloud's own document, or a loopback http issuer's (the simulated tenant, on
+    // this machine), may say so. Anyone else's is ignored, and userinfo is used.
     let graph = match document.msgraph_host.as_deref() {
-        Some(host) => Some(pinned(
+        Some(host) if authority.is_microsoft() || authority.is_loopback_http() => Some(pinned(
             graph_base(authority, host)?,
             "msgraph_host",
             Cloud::graph_hosts,
         )?),
-        None => None,
+        _ => None,
     };
     let tenant_id = document.issuer.as_deref().and_then(tenant_id_in);
     Ok(Endpoints {
@@ -387,14 +392,21 @@ mod tests {
                 doc(&serde_json::json!({"token_endpoint": format!("{}/token", authority.base), "msgraph_host": host}).to_string()),
             )
         };
-        assert_eq!(
-            with(&https, "graph.example.com")
-                .unwrap()
-                .graph
-                .unwrap()
-                .as_str(),
-            "https://graph.example.com/"
-        );
+        // Another issuer's document cannot make it Microsoft's: its msgraph_host is ignored.
+        for named in [
+            "graph.example.com",
+            "graph.microsoft.com",
+            "graph microsoft com",
+        ] {
+            assert_eq!(with(&https, named).unwrap().graph, None, "{named}");
+        }
+        let microsoft = Authority::microsoft(Cloud::Global, "contoso.com");
+        let with_microsoft = |host: &str| {
+            endpoints_from(
+                &microsoft,
+                doc(&serde_json::json!({"token_endpoint": "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token", "msgraph_host": host}).to_string()),
+            )
+        };
         assert_eq!(
             with(&loopback, "127.0.0.1:9")
                 .unwrap()
@@ -413,7 +425,8 @@ mod tests {
             "",
             "graph microsoft com",
         ] {
-            assert_eq!(with(&https, bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(with_microsoft(bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(with(&loopback, bad).unwrap_err().exit_code(), 2, "{bad}");
         }
         assert_eq!(
             with(&loopback, "graph.example.com")

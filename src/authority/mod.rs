@@ -85,6 +85,23 @@ impl Cloud {
         }
     }
 
+    /// The cloud whose sign-in host `url` is on (https, default port), if any: an issuer URL
+    /// there is that Microsoft cloud's, whoever typed it.
+    pub fn of_login_url(url: &Url) -> Option<Cloud> {
+        let host = url.host_str()?;
+        if url.scheme() != "https" || url.port().is_some() {
+            return None;
+        }
+        [Cloud::Global, Cloud::Usgov, Cloud::China]
+            .into_iter()
+            .find(|cloud| {
+                cloud
+                    .login_hosts()
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(host))
+            })
+    }
+
     pub fn from_name(name: &str) -> Option<Cloud> {
         match name.to_ascii_lowercase().as_str() {
             "global" => Some(Cloud::Global),
@@ -117,6 +134,19 @@ impl Authority {
         Authority { base, cloud: None }
     }
 
+    /// An issuer URL as given: a Microsoft cloud's when it is on that cloud's sign-in host
+    /// ([`Cloud::of_login_url`]), any other issuer otherwise.
+    pub fn from_url(base: Url) -> Authority {
+        let cloud = Cloud::of_login_url(&base);
+        Authority { base, cloud }
+    }
+
+    /// True for Microsoft's clouds. The simulated tenant is not one; where it plays Microsoft's
+    /// part (Graph, admin consent) is decided by [`has_admin_consent`].
+    pub fn is_microsoft(&self) -> bool {
+        self.cloud.is_some()
+    }
+
     /// An authority read back from a saved profile or an exported credential, checked as the
     /// command line's would be: https (http only on loopback), and for a Microsoft cloud its
     /// own sign-in host over https.
@@ -124,7 +154,8 @@ impl Authority {
         let again = "run `onboard invite` again for this profile (or export it again)";
         let url = parse_url(base, "the saved authority").map_err(|e| e.with_hint(again))?;
         let cloud = match cloud {
-            None => None,
+            // Saved from `--authority`: Microsoft's if it is on a Microsoft sign-in host.
+            None => Cloud::of_login_url(&url),
             Some(name) => Some(Cloud::from_name(name).ok_or_else(|| {
                 Error::usage(format!(
                     "the saved cloud '{}' is not one onboard knows",
@@ -220,6 +251,31 @@ fn check_scheme(url: &Url, what: &str) -> Result<()> {
     }
 }
 
+/// Where an invitation link says to sign in: only one of Microsoft's clouds, as the cloud and
+/// the tenant its issuer URL names (`https://login.microsoftonline.com/{tenant}/v2.0`). Any
+/// other issuer is refused: a forged link must not move the sign-in (and the reviewer's
+/// consent link) to another server. Only `--authority` on the command line names one.
+pub fn from_invitation(text: &str) -> Result<(Cloud, String)> {
+    let only_flag = "an invitation can only name one of Microsoft's clouds; if the provider really uses another identity provider, give its issuer yourself with --authority URL";
+    let url = parse_url(text, "the invitation's authority").map_err(|e| e.with_hint(only_flag))?;
+    let Some(cloud) = Cloud::of_login_url(&url) else {
+        return Err(Error::usage(format!(
+            "the invitation names the sign-in server {}, which is not one of Microsoft's clouds: an invitation cannot move the sign-in to another server",
+            crate::http::host_of(&url)
+        ))
+        .with_hint(only_flag));
+    };
+    let tenant = url
+        .path_segments()
+        .and_then(|mut s| s.next())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Error::usage("the invitation's authority names no tenant")
+                .with_hint("ask the provider for a corrected link, or give --tenant yourself")
+        })?;
+    Ok((cloud, parse_tenant(tenant)?))
+}
+
 /// Where to sign in, as the flags name it: `--authority` (any OpenID Connect issuer) wins,
 /// else `--tenant` in `--cloud` (global when not given). `None` when neither names one.
 pub fn from_flags(
@@ -228,7 +284,7 @@ pub fn from_flags(
     cloud: Option<Cloud>,
 ) -> Result<Option<Authority>> {
     if let Some(url) = authority {
-        return Ok(Some(Authority::custom(parse_url(url, "--authority")?)));
+        return Ok(Some(Authority::from_url(parse_url(url, "--authority")?)));
     }
     tenant
         .map(|t| {
@@ -282,10 +338,15 @@ pub fn parse_client_id(text: &str) -> Result<String> {
 }
 
 /// Any OpenID provider's client ID or account name: whatever the issuer knows, so only
-/// non-empty, on one line and without spaces. GUIDs and UPNs are Microsoft's rules.
+/// non-empty, on one line, without spaces and without bidirectional controls (which would make
+/// it read differently on screen). GUIDs and UPNs are Microsoft's rules.
 pub fn parse_opaque_id(text: &str) -> Result<String> {
     let id = text.trim();
-    if !id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !id.is_empty()
+        && !id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || crate::text::is_bidi_control(c))
+    {
         return Ok(id.to_string());
     }
     Err(
@@ -563,6 +624,69 @@ mod tests {
             assert_eq!(e.exit_code(), 2, "{base} {cloud:?}");
             assert!(e.hint.is_some());
         }
+    }
+
+    #[test]
+    fn an_issuer_on_a_microsoft_sign_in_host_is_that_cloud() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        for (text, cloud) in [
+            (
+                "https://login.microsoftonline.com/contoso.com/v2.0",
+                Some(Cloud::Global),
+            ),
+            ("https://LOGIN.microsoft.com/x/v2.0", Some(Cloud::Global)),
+            (
+                "https://login.microsoftonline.us/x/v2.0",
+                Some(Cloud::Usgov),
+            ),
+            ("https://login.chinacloudapi.cn/x/v2.0", Some(Cloud::China)),
+            ("https://login.microsoftonline.com:8443/x/v2.0", None),
+            (
+                "https://login.microsoftonline.com.evil.example/x/v2.0",
+                None,
+            ),
+            ("http://127.0.0.1:9/x/v2.0", None),
+        ] {
+            assert_eq!(Cloud::of_login_url(&url(text)), cloud, "{text}");
+            assert_eq!(
+                Authority::from_url(url(text)).is_microsoft(),
+                cloud.is_some()
+            );
+        }
+        let typed = from_flags(
+            Some("https://login.microsoftonline.us/contoso.us/v2.0"),
+            None,
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(typed.cloud, Some(Cloud::Usgov));
+        let saved =
+            Authority::from_saved("https://login.microsoftonline.com/c.com/v2.0", None).unwrap();
+        assert_eq!(saved.cloud, Some(Cloud::Global));
+    }
+
+    #[test]
+    fn invitations_name_only_microsoft_clouds() {
+        assert_eq!(
+            from_invitation("https://login.microsoftonline.us/Contoso.com/v2.0").unwrap(),
+            (Cloud::Usgov, "contoso.com".to_string())
+        );
+        for bad in [
+            "https://idp.example/realms/acme",
+            "http://127.0.0.1:9/t/v2.0",
+            "https://login.microsoftonline.com.evil.example/contoso.com/v2.0",
+            "https://login.microsoftonline.com:444/contoso.com/v2.0",
+            "https://login.microsoftonline.com/",
+            "https://login.microsoftonline.com/common/v2.0",
+            "javascript:alert(1)",
+        ] {
+            let e = from_invitation(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.hint.is_some(), "{bad}");
+        }
+        let e = from_invitation("https://idp.example/realms/acme").unwrap_err();
+        assert!(e.hint.unwrap().contains("--authority"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::error::{Error, Kind};
 use crate::http::{self, Reply};
 use crate::oauth::{OAuthError, OAuthErrorBody};
+use crate::text;
 
 /// Codes that send the account to "Approval required" (docs/protocol.md, the admin consent detour).
 const APPROVAL_CODES: [u32; 6] = [65001, 90094, 90093, 90095, 900941, 900981];
@@ -205,9 +206,9 @@ fn graph_error(reply: &Reply) -> Option<Error> {
     }
     #[derive(Deserialize)]
     struct Inner {
-        #[serde(default, rename = "request-id")]
+        #[serde(default, rename = "request-id", deserialize_with = "text::id")]
         request_id: Option<String>,
-        #[serde(default, rename = "client-request-id")]
+        #[serde(default, rename = "client-request-id", deserialize_with = "text::id")]
         client_request_id: Option<String>,
     }
     let envelope: Envelope = serde_json::from_slice(&reply.body).ok()?;
@@ -232,13 +233,13 @@ fn graph_error(reply: &Reply) -> Option<Error> {
             "Microsoft Graph refused the request: check the message",
         ),
     };
+    let code = text::one_line(&envelope.error.code, text::MAX_ID);
     let message = format!(
-        "{host} answered {} {}: {}",
+        "{host} answered {} {code}: {}",
         status.as_u16(),
-        envelope.error.code,
-        envelope.error.message.chars().take(300).collect::<String>()
+        text::one_line(&envelope.error.message, text::MAX_TEXT)
     );
-    let mut error = Error::new(kind, envelope.error.code, message).with_hint(hint);
+    let mut error = Error::new(kind, code, message).with_hint(hint);
     if let Some(inner) = envelope.error.inner {
         error.correlation_id = inner.client_request_id;
         error.trace_id = inner.request_id;

@@ -13,11 +13,14 @@ use crate::error::{Error, Kind, Result};
 use crate::http;
 use crate::oauth::OAuthErrorBody;
 use crate::secret::Secret;
+use crate::text;
 
 /// RFC 8628 §3.5: when the server names no interval, clients wait 5 s.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// An `interval` below 1 s (0 included) is a server bug; polling faster than this would flood it.
 const MIN_INTERVAL_SECS: u64 = 1;
+/// Longer than any sign-in page's address; a line of it would fill a screen.
+const MAX_URI: usize = 2048;
 
 /// A code the user enters on the verification page.
 #[derive(Clone, Debug)]
@@ -100,10 +103,24 @@ pub fn parse_device_code(body: &[u8]) -> std::result::Result<DeviceCode, String>
     let verification_uri_complete = wire
         .verification_uri_complete
         .as_deref()
+        .filter(|u| u.len() <= MAX_URI)
         .and_then(|u| parse_url(u, "verification_uri_complete").ok())
         .filter(|u| u.origin() == verification_uri.origin());
     if wire.user_code.trim().is_empty() || wire.device_code.expose().is_empty() {
         return Err("the answer has an empty user_code or device_code".into());
+    }
+    // The code is shown, copied and typed: RFC 8628's short run of letters, digits and
+    // dashes, or nothing at all (a newline in it would write a line of the server's own).
+    if !text::is_user_code(&wire.user_code) {
+        return Err(format!(
+            "the user_code is not a short run of letters, digits and dashes (at most {} of them)",
+            text::MAX_USER_CODE
+        ));
+    }
+    if uri.len() > MAX_URI {
+        return Err(format!(
+            "the verification_uri is longer than {MAX_URI} characters"
+        ));
     }
     let expires_in = wire.expires_in.ok_or("the answer has no expires_in")?;
     Ok(DeviceCode {
@@ -117,7 +134,10 @@ pub fn parse_device_code(body: &[u8]) -> std::result::Result<DeviceCode, String>
             .interval
             .map(|s| Duration::from_secs(s.clamp(MIN_INTERVAL_SECS, 600)))
             .unwrap_or(DEFAULT_INTERVAL),
-        message: wire.message,
+        message: wire
+            .message
+            .map(|m| text::one_line(&m, text::MAX_MESSAGE))
+            .filter(|m| !m.is_empty()),
         issued_at: Instant::now(),
     })
 }
@@ -184,6 +204,23 @@ mod tests {
             let code = parse_device_code(body.to_string().as_bytes()).unwrap();
             assert!(code.verification_uri_complete.is_none(), "{foreign}");
         }
+    }
+
+    #[test]
+    fn user_codes_that_are_not_rfc_8628_ones_are_refused() {
+        for code in [
+            "HSTL\nTo sign in, open https://evil.example/ and enter the code X",
+            "ABCD\u{1b}[8m",
+            "AB CD",
+            "ÄBCD",
+        ] {
+            let body = serde_json::json!({"user_code":code,"device_code":"x","verification_uri":"https://microsoft.com/devicelogin","expires_in":600});
+            let err = parse_device_code(body.to_string().as_bytes()).unwrap_err();
+            assert!(err.contains("user_code"), "{err}");
+        }
+        let body = serde_json::json!({"user_code":"WDJB-MJHT","device_code":"x","verification_uri":"https://microsoft.com/devicelogin","expires_in":600,"message":"To sign in,\nopen\u{1b}[8m it"});
+        let code = parse_device_code(body.to_string().as_bytes()).unwrap();
+        assert_eq!(code.message.as_deref(), Some("To sign in, open it"));
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn permission_grants(
                 consent_type: g.consent_type,
                 principal_id: g.principal_id,
                 resource_id: g.resource_id,
-                scopes: g.scope.split_whitespace().map(String::from).collect(),
+                scopes: crate::text::words(&g.scope),
             })
             .collect(),
     ))

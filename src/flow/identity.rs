@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http;
 use crate::http::Retries;
 use crate::secret::Secret;
+use crate::text;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
@@ -45,25 +46,25 @@ impl Identity {
 
 #[derive(Deserialize)]
 struct GraphMe {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::id")]
     id: Option<String>,
-    #[serde(default, rename = "displayName")]
+    #[serde(default, rename = "displayName", deserialize_with = "text::name")]
     display_name: Option<String>,
-    #[serde(default, rename = "userPrincipalName")]
+    #[serde(default, rename = "userPrincipalName", deserialize_with = "text::name")]
     user_principal_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::name")]
     mail: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct UserInfo {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::name")]
     sub: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::name")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::name")]
     preferred_username: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::name")]
     email: Option<String>,
 }
 
@@ -127,7 +128,7 @@ pub async fn organization_name(
     }
     #[derive(Deserialize)]
     struct Organization {
-        #[serde(rename = "displayName")]
+        #[serde(default, rename = "displayName", deserialize_with = "text::name")]
         display_name: Option<String>,
     }
     let url = endpoints.graph.as_ref()?.join("v1.0/organization").ok()?;

@@ -9,21 +9,32 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Kind, Result};
+use crate::text;
 
-/// The claims `onboard` reads, with Entra's names.
+/// The claims `onboard` reads, with Entra's names. Every text claim is made fit to show as it
+/// is read ([`crate::text`]): they end up in lines such as "Signed in as …".
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 pub struct Claims {
+    #[serde(default, deserialize_with = "text::id")]
     pub tid: Option<String>,
+    #[serde(default, deserialize_with = "text::id")]
     pub oid: Option<String>,
+    #[serde(default, deserialize_with = "text::name")]
     pub sub: Option<String>,
+    #[serde(default, deserialize_with = "text::name")]
     pub preferred_username: Option<String>,
+    #[serde(default, deserialize_with = "text::name")]
     pub upn: Option<String>,
+    #[serde(default, deserialize_with = "text::name")]
     pub unique_name: Option<String>,
+    #[serde(default, deserialize_with = "text::name")]
     pub email: Option<String>,
+    #[serde(default, deserialize_with = "text::name")]
     pub name: Option<String>,
-    /// Space-separated delegated scopes (access tokens).
+    /// Space-separated delegated scopes (access tokens), read through [`Claims::scopes`].
     pub scp: Option<String>,
     pub exp: Option<i64>,
+    #[serde(default, deserialize_with = "text::text")]
     pub iss: Option<String>,
     /// One audience or several (both spellings are JWT's).
     #[serde(default, deserialize_with = "one_or_many")]
@@ -37,11 +48,15 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         One(String),
         Many(Vec<String>),
     }
-    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
+    let audiences = match Option::<OneOrMany>::deserialize(deserializer)? {
         None => Vec::new(),
         Some(OneOrMany::One(one)) => vec![one],
         Some(OneOrMany::Many(many)) => many,
-    })
+    };
+    Ok(audiences
+        .iter()
+        .map(|a| text::one_line(a, text::MAX_NAME))
+        .collect())
 }
 
 /// What an ID token must say to be this sign-in's.
@@ -146,10 +161,7 @@ impl Claims {
     }
 
     pub fn scopes(&self) -> Vec<String> {
-        self.scp
-            .as_deref()
-            .map(|s| s.split_whitespace().map(String::from).collect())
-            .unwrap_or_default()
+        self.scp.as_deref().map(text::words).unwrap_or_default()
     }
 }
 

@@ -137,7 +137,7 @@ pub fn parse_tokens(body: &[u8], requested_scopes: &[String]) -> Option<TokenSet
         return None;
     }
     let scopes = match wire.scope.as_deref() {
-        Some(s) if !s.trim().is_empty() => s.split_whitespace().map(String::from).collect(),
+        Some(s) if !s.trim().is_empty() => crate::text::words(s),
         // RFC 6749 §5.1: no `scope` means the requested ones were granted.
         _ => requested_scopes.to_vec(),
     };

@@ -70,7 +70,9 @@ pub trait Browser: Send {
 /// C0 controls (except newline and tab), DEL, C1 controls and Unicode bidirectional controls
 /// are removed. With `keep_colour`, complete SGR sequences (`ESC [ digits ; m`, the colours
 /// and weights `console` writes) stay; every other escape sequence loses its ESC and so
-/// shows as harmless text.
+/// shows as harmless text. This is the second net: what servers say has already been made one
+/// line without any escape sequence where it was read ([`crate::text`]), so the colours that
+/// survive here are onboard's own.
 pub fn printable(text: &str, keep_colour: bool) -> Cow<'_, str> {
     if !text.chars().any(is_unprintable) {
         return Cow::Borrowed(text);

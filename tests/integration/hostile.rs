@@ -372,25 +372,29 @@ fn escape_sequences_in_codes_and_invitations_are_neutralised() {
             json!({"error": "invalid_client", "error_description": format!("AADSTS7000218: no{ESCAPES}")}),
         ),
     );
+    // Such a code is no RFC 8628 user code: the sign-in is refused as a malformed answer.
     let (run, _dir) = invite(&issuer.authority(), &[]);
-    assert!(
-        run.stderr.contains("To sign in, open"),
-        "{}",
-        run.describe()
-    );
+    assert_eq!(run.code, Some(5), "{}", run.describe());
+    assert!(run.stderr.contains("user_code"), "{}", run.describe());
+    assert!(!run.stderr.contains("To sign in"), "{}", run.describe());
     assert_no_controls(&run, false);
 
     // The account from an invitation link: a control character makes it no account at all.
     let link = format!(
-        "https://provider.example/onboard?account=svc%1B%5B2J%40contoso.example&client_id={CLIENT_ID}&authority={}",
-        issuer.authority()
+        "https://provider.example/onboard?account=svc%1B%5B2J%40contoso.example&client_id={CLIENT_ID}"
     );
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
         .args(["--store", "file", "--config-dir"])
         .arg(dir.path())
-        .args(["invite", "--non-interactive", &link]);
+        .args([
+            "invite",
+            "--non-interactive",
+            "--authority",
+            &issuer.authority(),
+            &link,
+        ]);
     let run = finish(command);
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(
@@ -407,6 +411,422 @@ fn escape_sequences_in_codes_and_invitations_are_neutralised() {
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(run.stdout.contains("is not a scope"), "{}", run.describe());
     assert_no_controls(&run, false);
+}
+
+/// Onboard's own SGR sequences taken out, so that lines can be read as a person sees them.
+fn without_sgr(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..at]);
+        let params = &rest[at + 2..];
+        let len = params
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b';')
+            .count();
+        if params.as_bytes().get(len) == Some(&b'm') {
+            rest = &params[len + 1..];
+        } else {
+            out.push('\u{1b}');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The lines of `text` (either line break) that start, once indented text is trimmed, with
+/// `start`: lines a server would have written on its own.
+fn lines_starting_with(text: &str, start: &str) -> Vec<String> {
+    without_sgr(text)
+        .split(['\n', '\r'])
+        .filter(|l| l.trim_start().starts_with(start))
+        .map(String::from)
+        .collect()
+}
+
+/// A user code is RFC 8628's short run of letters, digits and dashes: one holding a newline
+/// (which wrote a second "To sign in, open …" line naming another page) or an escape sequence
+/// is refused as a malformed answer (exit 5) before anything is shown.
+#[test]
+fn a_user_code_cannot_write_a_line_or_hide_text() {
+    for user_code in [
+        "HSTLCODE\nTo sign in, open https://evil.example/devicelogin and enter the code EVILCODE",
+        "HSTL\u{1b}[8mCODE",
+        "HSTL CODE",
+    ] {
+        let issuer = Hostile::issuer();
+        issuer.route(
+            "/devicecode",
+            Canned::json(
+                200,
+                json!({
+                    "user_code": user_code,
+                    "device_code": DEVICE_CODE,
+                    "verification_uri": "{base}/devicelogin",
+                    "expires_in": 60,
+                    "interval": 1,
+                }),
+            ),
+        );
+        issuer.route(
+            "/token",
+            Canned::json(401, json!({"error": "invalid_client"})),
+        );
+        let (run, _dir) = invite(&issuer.authority(), &[]);
+        assert_eq!(run.code, Some(5), "{user_code:?}: {}", run.describe());
+        assert!(!run.stderr.contains("evil.example"), "{}", run.describe());
+        assert!(!run.stderr.contains("To sign in"), "{}", run.describe());
+        assert!(run.stderr.contains("user_code"), "{}", run.describe());
+        assert!(run.event("device_code").is_none(), "{}", run.describe());
+        assert!(
+            !issuer.seen().iter().any(|s| s.path.ends_with("/token")),
+            "polled with a refused code"
+        );
+    }
+}
+
+/// Ids and descriptions in an error body are folded into the one error line and lose every
+/// escape sequence: a `trace_id` cannot print a green "✓ Onboarded" line of its own, nor hide
+/// the hint after it with `ESC[8m` (conceal), with colours on.
+#[test]
+fn server_ids_cannot_forge_a_line_or_conceal_the_hint() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({
+                "error": "invalid_grant",
+                "error_description": "AADSTS70000: the grant is bad.\u{2028}✓ Verified: Microsoft sign-in page\r\nTrace ID: x",
+                "error_codes": [70000],
+                "trace_id": "t-1\n\u{1b}[32m✓ Onboarded\u{1b}[0m contoso\u{1b}[8m",
+                "correlation_id": "c-1\r\u{1b}[2K✓ Saved\u{9b}8m",
+            }),
+        ),
+    );
+    for json in [false, true] {
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(["--color", "always", "validate"]);
+        if json {
+            command.arg("--json");
+        }
+        let run = finish(command);
+        assert_eq!(run.code, Some(4), "{}", run.describe());
+        let all = format!("{}\n{}", run.stdout, run.stderr);
+        for hidden in ["\u{1b}[8m", "\u{9b}", "\u{1b}[2K", "\u{2028}"] {
+            assert!(!all.contains(hidden), "{hidden:?} in {}", run.describe());
+        }
+        let forged = lines_starting_with(&all, "✓");
+        assert!(
+            forged.is_empty(),
+            "forged lines {forged:?}\n{}",
+            run.describe()
+        );
+        assert!(
+            all.contains("t-1 ✓ Onboarded contoso"),
+            "{}",
+            run.describe()
+        );
+        assert!(
+            all.contains("onboard invite"),
+            "the hint: {}",
+            run.describe()
+        );
+    }
+}
+
+/// Entra's localised instructions are shown as the server's words, on one line: a `message`
+/// with a line break cannot write "✓ Verified: Microsoft sign-in page" as a line of onboard's.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn a_device_code_message_cannot_write_a_line_of_its_own() {
+    use crate::support::pty::Terminal;
+    use expectrl::Expect;
+    let issuer = Hostile::issuer();
+    let port = issuer.base().rsplit(':').next().unwrap().to_owned();
+    // Graph on the issuer's own loopback port: the simulated tenant's shape, whose
+    // instructions the wizard shows.
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(json!({"msgraph_host": format!("127.0.0.1:{port}")})),
+        ),
+    );
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": "HSTLCODE",
+                "device_code": DEVICE_CODE,
+                "verification_uri": "{base}/devicelogin",
+                "expires_in": 60,
+                "interval": 1,
+                "message": "Open the page and enter the code.\n  \u{1b}[32;1m✓ Verified: Microsoft sign-in page\u{1b}[0m",
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            "--color",
+            "always",
+            "invite",
+            "--authority",
+            &issuer.authority(),
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ]
+        .map(String::from),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    let shown = t
+        .session
+        .expect("[n] new code")
+        .unwrap_or_else(|e| panic!("no key line: {e}"));
+    let screen = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(
+        without_sgr(&screen).contains("Open the page and enter the code. ✓ Verified"),
+        "{screen:?}"
+    );
+    let forged = lines_starting_with(&screen, "✓ Verified");
+    assert!(forged.is_empty(), "forged lines {forged:?} in {screen:?}");
+    t.send("q");
+    assert_eq!(t.exit_code(), 130);
+}
+
+/// A forged invitation cannot move the sign-in to another server: an `authority=` that is not
+/// one of Microsoft's clouds is refused (exit 2) before any request, so the hostile issuer
+/// (whose document names `msgraph_host`, and whose token endpoint demands consent) never gets
+/// to show its sign-in page, nor to have its `/adminconsent` page offered to the reviewer.
+#[test]
+fn an_invitation_cannot_move_the_sign_in_to_another_server() {
+    let issuer = Hostile::issuer();
+    let port = issuer.base().rsplit(':').next().unwrap().to_owned();
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(json!({"msgraph_host": format!("127.0.0.1:{port}")})),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "AADSTS65001: consent", "error_codes": [65001]}),
+        ),
+    );
+    let link = format!(
+        "https://provider.example/onboard?tenant=contoso.example&client_id={CLIENT_ID}&account=svc%40contoso.example&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented&authority={}",
+        issuer.authority()
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--json",
+            "--timeout",
+            "20s",
+            &link,
+        ]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
+    assert!(!run.stdout.contains("adminconsent"), "{}", run.describe());
+    assert!(
+        run.stderr.contains("not one of Microsoft's clouds") && run.stderr.contains("--authority"),
+        "{}",
+        run.describe()
+    );
+    // The wizard on a terminal refuses it just the same.
+    #[cfg(unix)]
+    {
+        use crate::support::pty::Terminal;
+        let mut t = Terminal::start(dir.path(), &["invite".to_owned(), link], &[]);
+        t.expect("not one of Microsoft's clouds");
+        assert_eq!(t.exit_code(), 2);
+        assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
+    }
+}
+
+/// With `--authority` on the command line the issuer is the operator's choice, and the
+/// summary says on a line of its own, before any code exists (and with `-q` too), that the
+/// sign-in is at a non-Microsoft server.
+#[test]
+fn a_non_microsoft_authority_is_named_before_any_code() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(401, json!({"error": "invalid_client"})),
+    );
+    let host = issuer.base().trim_start_matches("http://").to_owned();
+    for quiet in [false, true] {
+        let extra: &[&str] = if quiet { &["-q"] } else { &[] };
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_HTTP_TIMEOUT", "5s")
+            .args(extra)
+            .args(["--store", "file", "--config-dir"])
+            .arg(dir.path())
+            .args([
+                "invite",
+                "--non-interactive",
+                "--authority",
+                &issuer.authority(),
+                "--client-id",
+                CLIENT_ID,
+            ]);
+        let run = finish(command);
+        let line = format!("Sign-in at a non-Microsoft server: {host}");
+        let named = lines_starting_with(&run.stderr, &line);
+        assert_eq!(named.len(), 1, "{quiet}: {}", run.describe());
+        let (Some(at), Some(code)) = (run.stderr.find(&line), run.stderr.find("To sign in")) else {
+            panic!("{}", run.describe())
+        };
+        assert!(at < code, "{}", run.describe());
+    }
+}
+
+/// Another identity provider that answers a sign-in with a consent error gets no admin consent
+/// detour: no `approval_required` event, no `/adminconsent` link (even with --redirect-uri),
+/// none of Microsoft's words; the run ends with exit 6 and its own hint.
+#[test]
+fn another_providers_consent_error_gets_no_admin_consent_link_nor_microsofts_words() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({"error": "consent_required", "error_description": "AADSTS65001: The user has not consented", "error_codes": [65001]}),
+        ),
+    );
+    let (run, _dir) = invite(
+        &issuer.authority(),
+        &["--redirect-uri", "https://provider.example/consented"],
+    );
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    assert!(
+        run.event("approval_required").is_none(),
+        "{}",
+        run.describe()
+    );
+    for microsofts in [
+        "adminconsent",
+        "Entra admin center",
+        "Admin Consent Reviewers",
+        "consent-url",
+    ] {
+        assert!(
+            !run.stdout.contains(microsofts) && !run.stderr.contains(microsofts),
+            "{microsofts}: {}",
+            run.describe()
+        );
+    }
+    assert!(
+        run.stderr.contains("not a Microsoft sign-in"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// When nobody signs in at another identity provider, the hint says to try again, not to send
+/// a reviewer Microsoft's consent link.
+#[test]
+fn a_non_microsoft_timeout_says_nothing_of_microsofts_approval() {
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard();
+    command
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--timeout",
+            "3s",
+            "--authority",
+        ])
+        .arg(issuer.authority())
+        .args(["--client-id", CLIENT_ID]);
+    let run = finish(command);
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert!(run.stderr.contains("--timeout"), "{}", run.describe());
+    for microsofts in ["Approval required", "consent-url"] {
+        assert!(
+            !run.stderr.contains(microsofts),
+            "{microsofts}: {}",
+            run.describe()
+        );
+    }
+}
+
+/// The phishing guard holds without a terminal too: a device-code answer naming a sign-in page
+/// on another server than the issuer's ends the run (exit 2) before the code or the page is
+/// printed, since nobody is there to confirm the host.
+#[test]
+fn a_run_without_a_terminal_refuses_a_foreign_sign_in_page() {
+    let phisher = Hostile::start();
+    let issuer = Hostile::issuer();
+    issuer.route(
+        "/devicecode",
+        Canned::json(
+            200,
+            json!({
+                "user_code": "HSTLCODE",
+                "device_code": DEVICE_CODE,
+                "verification_uri": format!("{}/devicelogin", phisher.base()),
+                "expires_in": 60,
+                "interval": 1,
+            }),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(400, json!({"error": "authorization_pending"})),
+    );
+    let (run, dir) = invite(&issuer.authority(), &[]);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(!run.stderr.contains("To sign in"), "{}", run.describe());
+    assert!(run.event("device_code").is_none(), "{}", run.describe());
+    let phisher_host = phisher.base().trim_start_matches("http://");
+    assert!(
+        run.stderr
+            .contains(&format!("the sign-in page is on {phisher_host}")),
+        "{}",
+        run.describe()
+    );
+    assert!(!dir.path().join("profiles.json").exists());
+    assert!(
+        !issuer.seen().iter().any(|s| s.path.ends_with("/token")),
+        "polled for a code nobody could use"
+    );
 }
 
 /// `msgraph_host` is a host name: `graph.microsoft.com@127.0.0.1:PORT` would send the access

@@ -197,7 +197,8 @@ proptest! {
 
     #[test]
     fn device_code_answers_round_trip(
-        user_code in word(),
+        // RFC 8628 §6.1's user codes: letters and digits, perhaps grouped with dashes.
+        user_code in "[A-Za-z0-9][A-Za-z0-9-]{0,31}",
         device_code in token_text(),
         host in "[a-z]{1,12}",
         expires_in in 1u64..200_000,

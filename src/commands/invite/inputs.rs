@@ -10,7 +10,8 @@ use crate::flow;
 use crate::ui::Prompter;
 
 /// The invitation URL's query: `tenant`, `client_id`, `account`, `scope` (space separated),
-/// `cloud` or `authority`, `profile`, `redirect_uri`.
+/// `cloud` or `authority` (a Microsoft cloud's issuer only: see `authority::from_invitation`),
+/// `profile`, `redirect_uri`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Invitation {
     pub tenant: Option<String>,
@@ -99,14 +100,34 @@ impl Known {
             })?),
             None => None,
         };
+        // An invitation names a Microsoft cloud (and tenant) or nothing: any other issuer in
+        // it is refused before anything is sent, whatever the flags say, since the link is
+        // not what it claims to be.
+        let (invited_cloud, invited_tenant) =
+            match invitation.authority.as_deref() {
+                None => (invited_cloud, invitation.tenant),
+                Some(text) => {
+                    let (cloud, tenant) = authority::from_invitation(text)?;
+                    if let Some(named) = &invitation.tenant
+                        && !named.eq_ignore_ascii_case(&tenant)
+                    {
+                        return Err(Error::usage(format!(
+                        "the invitation names tenant '{}' and an authority for tenant '{tenant}'",
+                        named.escape_default()
+                    ))
+                    .with_hint("ask the provider for a corrected link, or give --tenant yourself"));
+                    }
+                    (Some(cloud), Some(tenant))
+                }
+            };
         // A flag for where to sign in replaces the invitation's choice as a whole.
         let (cloud, authority) = if args.target.cloud.is_some() || args.target.authority.is_some() {
             (args.target.cloud, args.target.authority.clone())
         } else {
-            (invited_cloud, invitation.authority)
+            (invited_cloud, None)
         };
         Ok(Known {
-            tenant: args.target.tenant.clone().or(invitation.tenant),
+            tenant: args.target.tenant.clone().or(invited_tenant),
             client_id: args.target.client_id.clone().or(invitation.client_id),
             account: args.account.clone().or(invitation.account),
             scopes: if args.scopes.is_empty() {
@@ -257,6 +278,48 @@ mod tests {
         assert_eq!(inv.profile.as_deref(), Some("acme"));
     }
 
+    fn merged(link: &str, flags: &[&str]) -> Result<Known> {
+        use clap::Parser;
+        let cli =
+            crate::cli::Cli::try_parse_from(["onboard", "invite"].iter().chain(flags).copied())
+                .unwrap();
+        let crate::cli::Command::Invite(args) = cli.command else {
+            unreachable!()
+        };
+        Known::merge(&args, None, parse_invitation(link)?)
+    }
+
+    #[test]
+    fn invitations_cannot_name_another_issuer_even_beside_a_flag() {
+        for flags in [&[][..], &["--authority", "https://idp.example/realm"]] {
+            let e = merged(
+                "https://provider.example/onboard?authority=https://login.evil.example/contoso.com/v2.0&client_id=x",
+                flags,
+            )
+            .err()
+            .unwrap();
+            assert_eq!(e.exit_code(), 2, "{flags:?}");
+            assert!(e.message.contains("login.evil.example"), "{}", e.message);
+            assert!(e.hint.unwrap().contains("--authority"));
+        }
+        let known = merged(
+            "https://provider.example/onboard?authority=https://login.microsoftonline.us/contoso.com/v2.0",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            (known.cloud, known.tenant.as_deref(), known.authority),
+            (Some(Cloud::Usgov), Some("contoso.com"), None)
+        );
+        let e = merged(
+            "https://provider.example/onboard?tenant=fabrikam.com&authority=https://login.microsoftonline.com/contoso.com/v2.0",
+            &[],
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.exit_code(), 2);
+    }
+
     #[test]
     fn broken_invitations_are_usage_errors() {
         assert_eq!(parse_invitation("not a url").unwrap_err().exit_code(), 2);
@@ -332,9 +395,11 @@ mod tests {
             (inputs.client_id.as_str(), inputs.account.as_deref()),
             ("onboard-cli", Some("svc-bot"))
         );
-        let mut k = known();
-        k.authority = Some("https://idp.example/realms/acme".into());
-        k.client_id = Some("two words".into());
-        assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2);
+        for bad in ["two words", "svc\u{202e}gpj.exe", "svc\u{1b}[2J"] {
+            let mut k = known();
+            k.authority = Some("https://idp.example/realms/acme".into());
+            k.client_id = Some(bad.into());
+            assert_eq!(k.resolve(None).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
     }
 }

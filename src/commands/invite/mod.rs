@@ -45,6 +45,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         profiles,
         store,
         deadline: Instant::now() + args.timeout,
+        microsoft: true,
     };
     let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
@@ -60,6 +61,9 @@ struct Wizard<'a> {
     profiles: Profiles,
     store: TimedStore,
     deadline: Instant,
+    /// The authority has Microsoft's admin consent (a Microsoft cloud, or the simulated
+    /// tenant): known after discovery, and until then assumed, for the words of a timeout.
+    microsoft: bool,
 }
 
 /// How one sign-in attempt ended.
@@ -216,6 +220,8 @@ impl Wizard<'_> {
     async fn sign_in(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<TokenSet> {
         let mut attempt = 1;
         let mut approval_pending = false;
+        let microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
+        self.microsoft = microsoft;
         loop {
             self.screen.step(
                 2,
@@ -224,6 +230,13 @@ impl Wizard<'_> {
             let code =
                 flow::request_device_code(&self.http, endpoints, &inputs.client_id, &inputs.scopes)
                     .await?;
+            // The phishing guard, before the code is shown anywhere: without a person to
+            // confirm an unexpected sign-in page, a run without a terminal stops here.
+            if !self.screen.is_interactive()
+                && let Some(host) = screen::untrusted_page(&code, &inputs.authority)
+            {
+                return Err(untrusted_page(&host, &inputs.authority));
+            }
             self.screen.event(&Event::DeviceCode {
                 user_code: &code.user_code,
                 verification_uri: code.verification_uri.as_str(),
@@ -231,11 +244,17 @@ impl Wizard<'_> {
                 interval: code.interval.as_secs(),
                 attempt,
             });
-            self.screen.show_code(&code, inputs, &inputs.authority);
+            self.screen
+                .show_code(&code, inputs, &inputs.authority, microsoft);
             let outcome = self.wait(inputs, endpoints, &code).await?;
             match outcome {
                 Attempt::SignedIn(tokens) => return Ok(*tokens),
                 Attempt::Again => {}
+                // Admin consent, its link and its words are Microsoft's: another identity
+                // provider's refusal ends here.
+                Attempt::ApprovalNeeded(error) if !microsoft => {
+                    return Err(not_microsoft_consent(error));
+                }
                 Attempt::ApprovalNeeded(error) => {
                     approval_pending = true;
                     self.approval_detour(inputs, endpoints, error.as_ref())
@@ -288,7 +307,7 @@ impl Wizard<'_> {
                     match key {
                         Key::Enter => self.screen.open_browser(code),
                         Key::Char('c') => self.screen.copy_code(code),
-                        Key::Char('a') => {
+                        Key::Char('a') if authority::has_admin_consent(&inputs.authority, Some(endpoints)) => {
                             self.screen.stop_waiting();
                             return Ok(Attempt::ApprovalNeeded(None));
                         }
@@ -359,10 +378,12 @@ impl Wizard<'_> {
             {
                 self.screen
                     .note(&format!("Sign-in was declined: {}", error.message));
-                if self.screen.ask(
-                    "Did the account see \"Approval required\" and request approval?",
-                    false,
-                )? {
+                if has_reviewer
+                    && self.screen.ask(
+                        "Did the account see \"Approval required\" and request approval?",
+                        false,
+                    )?
+                {
                     return Ok(Attempt::ApprovalNeeded(Some(error)));
                 }
                 if self.screen.ask("Try again with a fresh code?", true)? {
@@ -634,12 +655,16 @@ impl Wizard<'_> {
             Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
                 .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again")
         } else {
-            Error::new(
+            let error = Error::new(
                 Kind::SignInAgain,
                 "expired_token",
                 "nobody signed in before the time ran out; nothing was saved",
-            )
-            .with_hint("run `onboard invite` again, or allow more time with --timeout; if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` first")
+            );
+            if self.microsoft {
+                error.with_hint("run `onboard invite` again, or allow more time with --timeout; if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` first")
+            } else {
+                error.with_hint("run `onboard invite` again, or allow more time with --timeout")
+            }
         }
     }
 
@@ -670,6 +695,35 @@ fn declined_or_approval_requested(cause: Error) -> Error {
     error.correlation_id = cause.correlation_id;
     error.trace_id = cause.trace_id;
     error
+}
+
+/// Another identity provider refused for want of consent: it has no admin consent workflow
+/// onboard knows, so no link and no Microsoft route, only its own administrator.
+fn not_microsoft_consent(cause: Option<Error>) -> Error {
+    let mut error = cause.unwrap_or_else(|| {
+        Error::new(
+            Kind::PermissionMissing,
+            "consent_required",
+            "the identity provider wants consent for this registration",
+        )
+    });
+    error.hint = Some("this is not a Microsoft sign-in, so there is no admin consent link: ask the identity provider's administrator to allow the registration for the account, then run `onboard invite` again".into());
+    error.message = format!("{}; nothing was saved", error.message);
+    error
+}
+
+/// The device-code answer names a sign-in page the authority does not vouch for, and nobody is
+/// at a terminal to confirm it.
+fn untrusted_page(host: &str, authority: &authority::Authority) -> Error {
+    Error::new(
+        Kind::Usage,
+        "untrusted_sign_in_page",
+        format!(
+            "the sign-in page is on {host}, which is not {}'s; the code was not shown and nothing was saved",
+            authority.describe()
+        ),
+    )
+    .with_hint("something answered in place of the sign-in service (check HTTPS_PROXY and --authority); to go ahead anyway, run `onboard invite` on a terminal, where this host can be confirmed")
 }
 
 /// The store refused the sign-in's token and nothing else may take it: say how to keep the

@@ -152,14 +152,45 @@ impl<'a> Screen<'a> {
             ("Sign-in at", inputs.authority.describe()),
             ("Profile", inputs.profile.clone()),
         ];
-        self.ok("The tenant exists");
+        let microsoft = crate::authority::has_admin_consent(&inputs.authority, Some(endpoints));
+        if microsoft {
+            self.ok("The tenant exists");
+        } else {
+            self.ok("The identity provider answers");
+        }
         for (label, value) in rows {
+            if label == "Sign-in at" && !inputs.authority.is_microsoft() {
+                continue;
+            }
             self.line(&format!("  {:<13} {value}", style(label).dim()));
+        }
+        if !inputs.authority.is_microsoft() {
+            // On its own line, and kept by --quiet: whoever signs in must know whose page it
+            // is before a code exists.
+            self.stop_waiting();
+            let simulated = if self.demo {
+                " (the simulated tenant)"
+            } else {
+                ""
+            };
+            self.out.notice(&format!(
+                "  {} {}{simulated}",
+                style("Sign-in at a non-Microsoft server:").yellow().bold(),
+                crate::http::host_of(&inputs.authority.base)
+            ));
         }
         self.ask("Start the sign-in?", true)
     }
 
-    pub fn show_code(&mut self, code: &DeviceCode, inputs: &Inputs, authority: &Authority) {
+    /// `microsoft`: the authority is Microsoft's (or the simulated tenant), whose instructions
+    /// are shown and whose accounts can meet "Approval required".
+    pub fn show_code(
+        &mut self,
+        code: &DeviceCode,
+        inputs: &Inputs,
+        authority: &Authority,
+        microsoft: bool,
+    ) {
         let url = code.verification_uri.as_str();
         let host = crate::http::host_of(&code.verification_uri);
         if !self.interactive {
@@ -181,9 +212,14 @@ impl<'a> Screen<'a> {
         ));
         self.line(&format!("    ╰{}╯", "─".repeat(width)));
         // Entra's own instructions, in the language of the request: for an operator who reads
-        // that language better than onboard's English.
-        if let Some(message) = code.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            self.line(&format!("  {}", style(message.trim()).dim()));
+        // that language better than onboard's English. One line (see `text`), said to be the
+        // server's, and only from Microsoft's (or the simulated) sign-in service.
+        if let Some(message) = code.message.as_deref().filter(|_| microsoft) {
+            self.line(&format!(
+                "  {} {}",
+                style(format!("{} says:", crate::http::host_of(&authority.base))).dim(),
+                style(message).dim()
+            ));
         }
         self.line("");
         let until = code.expires_in;
@@ -200,16 +236,13 @@ impl<'a> Screen<'a> {
             "  enter the code, and sign in as {}.",
             style(inputs.account_label()).bold()
         ));
-        self.untrusted_host = None;
         let opens = page_to_open(code);
-        if !authority.trusts_verification_page(&code.verification_uri)
-            || !authority.trusts_verification_page(opens)
-        {
+        self.untrusted_host = untrusted_page(code, authority);
+        if let Some(host) = &self.untrusted_host {
             self.warn(&format!(
                 "the sign-in page is on {host}, which is not {}'s: make sure this is expected before signing in",
                 authority.describe()
             ));
-            self.untrusted_host = Some(host);
         }
         if self.qr {
             self.show_qr(opens);
@@ -218,7 +251,11 @@ impl<'a> Screen<'a> {
         let enter = format!("[Enter] open {opens} in your browser  [c] copy the code again");
         let mut keys = vec![
             enter.as_str(),
-            "[a] the account sees \"Approval required\"  [n] new code  [q] quit",
+            if microsoft {
+                "[a] the account sees \"Approval required\"  [n] new code  [q] quit"
+            } else {
+                "[n] new code  [q] quit"
+            },
         ];
         if self.demo {
             keys.push(
@@ -460,6 +497,14 @@ impl<'a> Screen<'a> {
     }
 }
 
+/// The phishing guard: the host of the sign-in page (shown or opened) when `authority` does not
+/// vouch for it ([`Authority::trusts_verification_page`]), `None` when it does.
+pub fn untrusted_page(code: &DeviceCode, authority: &Authority) -> Option<String> {
+    let trusted = authority.trusts_verification_page(&code.verification_uri)
+        && authority.trusts_verification_page(page_to_open(code));
+    (!trusted).then(|| crate::http::host_of(&code.verification_uri))
+}
+
 /// What Enter and the QR code open: the page with the code filled in when the server named one
 /// (on the same site: see `parse_device_code`), else the plain page.
 fn page_to_open(code: &DeviceCode) -> &Url {
@@ -670,7 +715,7 @@ mod tests {
             let fake = Fake::answering(script);
             let mut screen = screen(&fake, true);
             let code = code(uri);
-            screen.show_code(&code, &inputs(microsoft.clone()), &microsoft);
+            screen.show_code(&code, &inputs(microsoft.clone()), &microsoft, true);
             screen.open_browser(&code);
             fake.assert_all_asked();
             let seen = fake.seen();
@@ -699,7 +744,7 @@ mod tests {
             "https://login.evil.example/devicelogin",
         ] {
             let code = code(uri);
-            screen.show_code(&code, &inputs(microsoft.clone()), &microsoft);
+            screen.show_code(&code, &inputs(microsoft.clone()), &microsoft, true);
             screen.open_browser(&code);
         }
         assert!(fake.seen().opened.is_empty());
