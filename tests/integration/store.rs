@@ -171,18 +171,21 @@ fn a_keyring_save_killed_at_any_moment_leaves_a_whole_token() {
         .unwrap();
         let saved_index = |line: &str| line.strip_prefix("SAVED ")?.trim().parse::<u64>().ok();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let wanted = round * 1000 + 1 + round % 4;
+        let wanted = round * 1000 + 3;
         let mut last_saved = None;
+        let mut times = Vec::new();
         for line in lines.by_ref().map_while(Result::ok) {
             if let Some(i) = saved_index(&line) {
                 last_saved = Some(i);
+                times.push(Instant::now());
                 if i >= wanted {
                     break;
                 }
             }
         }
-        // A different moment of the next save each round.
-        std::thread::sleep(Duration::from_micros(700 * round));
+        // A different moment of the next save each round: a tenth of a save further on.
+        let period = times[times.len() - 1] - times[times.len() - 2];
+        std::thread::sleep(period.mul_f64((f64::from(u32::try_from(round).unwrap()) + 0.5) / 10.0));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         for line in lines.map_while(Result::ok) {
