@@ -70,12 +70,15 @@ impl Session {
             Kind::Usage,
             "authority_not_allowed",
             format!(
-                "profile '{name}' in the {} signs in at {host}, which is not a Microsoft cloud,                  and this machine does not allow that server",
+                "profile '{name}' in the {} signs in at {host}, which is not a Microsoft cloud, \
+                 and this machine does not allow that server",
                 store.kind().description()
             ),
         )
         .with_hint(format!(
-            "if {host} is your identity provider, allow it on this machine with              --allow-authority {host} (or ONBOARD_ALLOW_AUTHORITY); otherwise someone changed              the profile in the vault: check who can write its profiles"
+            "if {host} is your identity provider, allow it on this machine with \
+             --allow-authority {host} (or ONBOARD_ALLOW_AUTHORITY); otherwise someone changed \
+             the profile in the vault: check who can write its profiles"
         )))
     }
 
