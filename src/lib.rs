@@ -69,9 +69,17 @@ async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
         () = interrupt::cancelled() => Err(interrupt::error()),
         result = command => result,
     };
-    // A wait that ended because of the interruption says what arrived.
-    result.map_err(|e| match interrupt::requested() {
-        Some(_) if e.kind == error::Kind::Interrupted => interrupt::error(),
-        _ => e,
-    })
+    // A wait that ended because of the interruption says what arrived. A signal can end a
+    // prompt's read (EINTR) before its listener has recorded it: give it a moment.
+    if let Err(e) = &result
+        && e.kind == error::Kind::Interrupted
+    {
+        for _ in 0..10 {
+            if interrupt::requested().is_some() {
+                return Err(interrupt::error());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    result
 }

@@ -120,3 +120,31 @@ fn sigterm_while_waiting_for_a_sign_in_ends_with_130_at_once() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(!dir.path().join("profiles.json").exists());
 }
+
+/// SIGTERM while the wizard waits at a prompt (a thread blocked reading a line, with nothing
+/// protected): the run still ends with 130 and says so, within a few seconds, and the terminal
+/// gets its cursor back.
+#[test]
+fn sigterm_at_a_prompt_ends_the_wizard_with_130() {
+    use crate::support::pty::Terminal;
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            vec!["invite".to_string()],
+            crate::support::onboarded::sim_target(&sim),
+        ]
+        .concat(),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    let pid = t.session.get_process().pid().as_raw();
+    let started = Instant::now();
+    // SAFETY: kill with a pid this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    t.expect("terminated (SIGTERM); nothing was saved");
+    assert_eq!(t.exit_code(), 130);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!dir.path().join("profiles.json").exists());
+}
