@@ -432,6 +432,16 @@ mod tests {
     }
 
     #[test]
+    fn a_reply_shows_neither_its_body_nor_its_query_in_debug() {
+        let mut r = reply(200, br#"{"refresh_token":"rt-secret-5"}"#);
+        r.url = Url::parse("https://login.example/t/token?code=code-secret-6").unwrap();
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("rt-secret-5"), "{shown}");
+        assert!(!shown.contains("code-secret-6"), "{shown}");
+        assert!(shown.contains("body_bytes: 31"), "{shown}");
+    }
+
+    #[test]
     fn retry_after_accepts_seconds_and_http_dates() {
         let now: jiff::Timestamp = "2015-10-21T07:27:00Z".parse().unwrap();
         let parse = |v| parse_retry_after(v, now);
