@@ -95,7 +95,7 @@ _onboard() {
 
     case "${cmd}" in
         onboard)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,6 +121,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -137,7 +141,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__completions)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +167,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -179,7 +187,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__consent__subcmd__url)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +233,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -241,7 +253,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__doctor)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +295,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -299,7 +315,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__export)
-            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +338,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -523,7 +543,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__invite)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,6 +605,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -601,7 +625,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__list)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -624,6 +648,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -643,7 +671,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__permissions)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +694,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -685,7 +717,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__remove)
-            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -711,6 +743,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -727,7 +763,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__simulate)
-            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -773,6 +809,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -789,7 +829,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__token)
-            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -819,6 +859,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -835,7 +879,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__validate)
-            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -866,6 +910,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -93,6 +93,20 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "MOUNT", default_value = crate::store::vault::DEFAULT_MOUNT, global = true)]
     pub vault_mount: String,
 
+    /// A sign-in server that is not one of Microsoft's clouds (HOST, or HOST:PORT for one
+    /// port) whose profiles in the vault this machine may use (repeatable; comma separated
+    /// in the variable). A vault profile at any other such server is refused before its refresh
+    /// token is sent: whoever can write the vault's profiles could otherwise point one at a
+    /// server of their own
+    #[arg(
+        long = "allow-authority",
+        env = "ONBOARD_ALLOW_AUTHORITY",
+        value_name = "HOST",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allow_authorities: Vec<String>,
+
     /// Machine-readable output on stdout (JSON; see each command)
     #[arg(long, global = true)]
     pub json: bool,
@@ -175,7 +189,7 @@ pub struct ListArgs {}
 /// a scrollback buffer.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  onboard export --profile contoso.onmicrosoft.com > credential.json
+  (umask 077; onboard export --profile contoso.onmicrosoft.com > credential.json)
   onboard export --profile contoso.onmicrosoft.com | gh secret set ONBOARD_CREDENTIAL")]
 pub struct ExportArgs {
     /// Write to a terminal anyway
@@ -304,8 +318,8 @@ pub struct InviteArgs {
     #[arg(long, help_heading = "Sign-in")]
     pub non_interactive: bool,
 
-    /// Give up on the wizard after this long, e.g. 90s, 15m, 1h30m; once the credential is
-    /// being saved, the save and the final validation always finish
+    /// Give up on the wizard after this long, e.g. 90s, 15m, 1h30m (at most 24h); once the
+    /// credential is being saved, the save and the final validation always finish
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration, help_heading = "Sign-in")]
     pub timeout: std::time::Duration,
 
@@ -502,33 +516,49 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// `30m`, `90s`, `1h`, `1h30m`, or plain seconds.
+/// The longest duration onboard takes: no wizard or HTTP request waits longer than a day, and
+/// anything beyond is a typo (or an attempt to overflow a clock).
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// `30m`, `90s`, `1h`, `1h30m`, or plain seconds; more than zero and at most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(secs));
-    }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
+    let not_a_duration = || format!("'{text}' is not a duration such as 30m, 90s or 1h");
+    let total = if let Ok(secs) = text.parse::<u64>() {
+        secs
+    } else {
+        let mut total = 0u64;
+        let mut number = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let unit = match c {
+                'h' => 3600,
+                'm' => 60,
+                's' => 1,
+                _ => return Err(not_a_duration()),
+            };
+            let n: u64 = number.parse().map_err(|_| not_a_duration())?;
+            total = total.saturating_add(n.saturating_mul(unit));
+            number.clear();
         }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(format!("'{text}' is not a duration such as 30m, 90s or 1h")),
-        };
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("'{text}' is not a duration such as 30m, 90s or 1h"))?;
-        total = total.saturating_add(n.saturating_mul(unit));
-        number.clear();
+        if !number.is_empty() {
+            return Err(not_a_duration());
+        }
+        total
+    };
+    if total == 0 {
+        return Err(format!(
+            "'{text}' is zero: give a duration such as 30m, 90s or 1h"
+        ));
     }
-    if !number.is_empty() || total == 0 {
-        return Err(format!("'{text}' is not a duration such as 30m, 90s or 1h"));
+    if total > MAX_DURATION.as_secs() {
+        return Err(format!(
+            "'{text}' is longer than the most onboard waits ({}h)",
+            MAX_DURATION.as_secs() / 3600
+        ));
     }
     Ok(std::time::Duration::from_secs(total))
 }
@@ -547,7 +577,19 @@ mod tests {
         assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
         assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
         assert_eq!(parse_duration("45").unwrap().as_secs(), 45);
-        for bad in ["", "m", "10x", "0s", "5m3"] {
+        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+        for bad in [
+            "",
+            "m",
+            "10x",
+            "0s",
+            "0",
+            "5m3",
+            "24h1s",
+            "86401",
+            "18446744073709551615",
+            "99999999999999999999h",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -41,11 +41,15 @@ pub struct Deps {
     /// Where secrets must not be printed by accident (`export`).
     pub stdout_is_terminal: bool,
     config_dir: Option<PathBuf>,
-    /// `ONBOARD_CREDENTIAL` as [`take_exported_credential`] took it from the environment.
+    /// `ONBOARD_CREDENTIAL` as [`take_secret_environment`] took it from the environment.
     exported_credential: Option<OsString>,
+    /// `VAULT_TOKEN` (or `BAO_TOKEN`) as [`take_secret_environment`] took it.
+    vault_token: Option<OsString>,
     store_choice: Option<StoreChoice>,
     file_store_announced: bool,
     vault_mount: String,
+    /// `--allow-authority`: the non-Microsoft sign-in servers whose vault profiles may be used.
+    allowed_authorities: Vec<String>,
     /// Built on first use, shared by the profiles and the credential store.
     vault: OnceLock<Arc<Vault>>,
 }
@@ -67,8 +71,8 @@ pub struct WizardUi {
 }
 
 impl Deps {
-    /// `exported_credential` is what [`take_exported_credential`] returned.
-    pub fn from_cli(global: &GlobalArgs, exported_credential: Option<OsString>) -> Result<Deps> {
+    /// `secrets` is what [`take_secret_environment`] returned.
+    pub fn from_cli(global: &GlobalArgs, secrets: SecretEnvironment) -> Result<Deps> {
         let colors = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -81,6 +85,12 @@ impl Deps {
             http: OnceLock::new(),
             ca_cert: global.ca_cert.clone(),
             vault_mount: global.vault_mount.clone(),
+            allowed_authorities: global
+                .allow_authorities
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
             vault: OnceLock::new(),
             out: Box::new(TermOutput {
                 quiet: global.quiet,
@@ -89,7 +99,8 @@ impl Deps {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
             config_dir: global.config_dir.clone().or_else(default_config_dir),
-            exported_credential,
+            exported_credential: secrets.credential,
+            vault_token: secrets.vault_token,
             store_choice: global.store,
             file_store_announced: false,
         })
@@ -116,6 +127,12 @@ impl Deps {
         }
         let client = build_client(&self.http_options()?)?;
         Ok(self.http.get_or_init(|| client).clone())
+    }
+
+    /// `--allow-authority`: the non-Microsoft sign-in servers (`host` or `host:port`, lower
+    /// case) whose profiles in a shared store this machine may use.
+    pub fn allowed_authorities(&self) -> Vec<String> {
+        self.allowed_authorities.clone()
     }
 
     /// The profiles live in a team's vault, not in a local file.
@@ -172,7 +189,13 @@ impl Deps {
                 "set VAULT_ADDR (or BAO_ADDR) to the vault's URL, e.g. https://vault.example.com:8200",
             )
         })?;
-        let token = Var::VaultToken.text().ok_or_else(|| {
+        let token = self
+            .vault_token
+            .as_ref()
+            .and_then(|t| t.to_str())
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
             store_error(
                 "vault_config",
                 "--store vault needs a vault token, and VAULT_TOKEN is not set".into(),
@@ -302,7 +325,7 @@ impl Deps {
                 "no display (DISPLAY and WAYLAND_DISPLAY are unset)".into()
             }))
         } else {
-            Box::new(SystemClipboard)
+            Box::new(SystemClipboard::default())
         };
         let browser_command = Var::Browser.text();
         let browser: Box<dyn Browser> = if no_browser {
@@ -314,6 +337,7 @@ impl Deps {
         } else {
             Box::new(SystemBrowser {
                 command: browser_command,
+                environment: browser_environment(),
             })
         };
         WizardUi {
@@ -326,11 +350,30 @@ impl Deps {
     }
 }
 
-/// Takes `ONBOARD_CREDENTIAL` out of the process environment, so that no child process (the
-/// browser, a clipboard helper) inherits the refresh token it holds. Call it first in `main`,
-/// before any thread starts.
-pub fn take_exported_credential() -> Option<OsString> {
-    Var::Credential.take()
+/// The variables that hold secrets, taken out of the process environment.
+#[derive(Default)]
+pub struct SecretEnvironment {
+    /// `ONBOARD_CREDENTIAL`.
+    pub credential: Option<OsString>,
+    /// `VAULT_TOKEN`, else `BAO_TOKEN`.
+    pub vault_token: Option<OsString>,
+}
+
+/// Takes `ONBOARD_CREDENTIAL`, `VAULT_TOKEN` and `BAO_TOKEN` out of the process environment,
+/// so that no child process (the browser, a clipboard helper) inherits the refresh token or
+/// the vault token they hold. Call it first in `main`, before any thread starts.
+pub fn take_secret_environment() -> SecretEnvironment {
+    SecretEnvironment {
+        credential: Var::Credential.take(),
+        vault_token: Var::VaultToken.take(),
+    }
+}
+
+/// The environment a browser is started with: this process's, without any variable that can
+/// hold a secret (`ONBOARD_CREDENTIAL`, `VAULT_TOKEN`, `BAO_TOKEN`), even one set again
+/// after [`take_secret_environment`].
+fn browser_environment() -> Vec<(OsString, OsString)> {
+    crate::environment::without(&[Var::Credential, Var::VaultToken])
 }
 
 /// `ONBOARD_HTTP_TIMEOUT`, which shortens (or lengthens) the HTTP timeout: for tests and slow

@@ -75,7 +75,8 @@ impl Var {
                  profiles and the credential store."
             }
             Var::HttpTimeout => {
-                "The timeout of each HTTP request, a duration such as 10s or 1m (default 30s)."
+                "The timeout of each HTTP request, a duration such as 10s or 1m (default 30s, at \
+                 most 24h)."
             }
             Var::HttpsProxy => "The proxy for HTTPS requests.",
             Var::NoProxy => "Hosts reached without the proxy.",
@@ -127,6 +128,19 @@ impl Var {
             .iter()
             .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
+}
+
+/// This process's whole environment except `vars` (every one of their names), for a child
+/// process that must not inherit them.
+pub fn without(vars: &[Var]) -> Vec<(OsString, OsString)> {
+    std::env::vars_os()
+        .filter(|(name, _)| {
+            !vars
+                .iter()
+                .flat_map(|var| var.names())
+                .any(|secret| name == secret)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ impl Kind {
             Kind::Interrupted => (
                 130,
                 "interrupted",
-                "interrupted (Ctrl-C); nothing half-saved",
+                "interrupted (Ctrl-C, SIGTERM, SIGHUP, or a closed output); nothing half-saved",
             ),
         };
         ExitStatus {

@@ -1,12 +1,67 @@
-//! Ctrl-C: exit 130 at once with the terminal restored, except while a save is under way, which
-//! finishes first so that nothing is half-saved; and whether this run has saved a credential,
-//! so the last message does not claim that nothing was.
+//! Interruptions as values: Ctrl-C, SIGTERM and SIGHUP (what CI runners send when a job is
+//! cancelled) and a closed stdout or stderr all *request* the end of the run. The request waits
+//! for the protected sections (a refresh, from before its request is sent until its rotated
+//! token is saved; an onboarding's save), then cancels the command, which unwinds to `main` so
+//! that destructors (zeroizing, lock guards) run; `main` alone ends the process, with 130. Also
+//! whether this run saved a credential, so the last message does not claim that nothing was,
+//! and the store saves still running on their threads, which `main` waits for.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-static CRITICAL: AtomicUsize = AtomicUsize::new(0);
+use crate::error::Error;
+
+/// Protected sections in progress (and store saves still running on their threads).
+static PROTECTED: AtomicUsize = AtomicUsize::new(0);
+/// Store saves still running on their threads.
+static SAVING: AtomicUsize = AtomicUsize::new(0);
+/// Why the run is to end, once requested ([`Reason`] as a number; 0: not requested).
+static REQUESTED: AtomicU8 = AtomicU8::new(0);
 static SAVED: AtomicBool = AtomicBool::new(false);
+static ROTATED: AtomicBool = AtomicBool::new(false);
+/// Set by `main` once the command has returned: nothing is left to end.
+static FINISHED: AtomicBool = AtomicBool::new(false);
+
+/// What ended the run early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Ctrl-C: SIGINT, or the key read from a terminal in raw mode.
+    Interrupt,
+    /// SIGTERM: a supervisor or a cancelled CI job.
+    Terminate,
+    /// SIGHUP: the terminal went away.
+    Hangup,
+    /// stdout or stderr was closed by its reader (`| head -1`): nobody reads on.
+    OutputClosed,
+}
+
+impl Reason {
+    const ALL: [Reason; 4] = [
+        Reason::Interrupt,
+        Reason::Terminate,
+        Reason::Hangup,
+        Reason::OutputClosed,
+    ];
+
+    fn code(self) -> u8 {
+        match self {
+            Reason::Interrupt => 1,
+            Reason::Terminate => 2,
+            Reason::Hangup => 3,
+            Reason::OutputClosed => 4,
+        }
+    }
+
+    /// How the end is announced: what arrived.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Interrupt => "interrupted (Ctrl-C)",
+            Reason::Terminate => "terminated (SIGTERM)",
+            Reason::Hangup => "the terminal hung up (SIGHUP)",
+            Reason::OutputClosed => "the output was closed",
+        }
+    }
+}
 
 /// Records that this run saved a fresh credential.
 pub fn mark_saved() {
@@ -18,42 +73,188 @@ pub fn saved() -> bool {
     SAVED.load(Ordering::SeqCst)
 }
 
-/// Held while the credential and profile are written.
-pub struct Critical;
+/// Records that a refresh saved its rotated token (an interruption afterwards loses nothing).
+pub fn mark_rotated_saved() {
+    ROTATED.store(true, Ordering::SeqCst);
+}
 
-impl Critical {
-    pub fn enter() -> Critical {
-        CRITICAL.fetch_add(1, Ordering::SeqCst);
-        Critical
+/// Asks the run to end (the first reason wins). It ends once no protected section is open.
+pub fn request(reason: Reason) {
+    let _ = REQUESTED.compare_exchange(0, reason.code(), Ordering::SeqCst, Ordering::SeqCst);
+}
+
+/// Why the run was asked to end, if it was.
+pub fn requested() -> Option<Reason> {
+    let code = REQUESTED.load(Ordering::SeqCst);
+    Reason::ALL.into_iter().find(|r| r.code() == code)
+}
+
+/// The error a cancelled command ends with: exit 130, saying what arrived and whether a
+/// credential was saved first.
+pub fn error() -> Error {
+    let reason = requested().unwrap_or(Reason::Interrupt);
+    let mut error = if saved() {
+        Error::interrupted_after_save()
+    } else {
+        Error::interrupted()
+    };
+    if !saved() && ROTATED.load(Ordering::SeqCst) {
+        error.message = "interrupted; the rotated refresh token was saved first".into();
+    }
+    error.message = error.message.replacen("interrupted", reason.describe(), 1);
+    error
+}
+
+/// An open protected section: the run is not cancelled while it lives.
+#[must_use = "the section ends as soon as the guard is dropped"]
+pub struct Protected(());
+
+impl Protected {
+    /// Opens a protected section, unless the run was already asked to end: then nothing may
+    /// start (a refresh would rotate a token that nobody saves) and the error is the
+    /// interruption's.
+    pub fn enter() -> crate::error::Result<Protected> {
+        PROTECTED.fetch_add(1, Ordering::SeqCst);
+        // Read after the increment: either this sees the request and backs out, or the
+        // canceller sees this section and waits for it (both use SeqCst).
+        if requested().is_some() {
+            PROTECTED.fetch_sub(1, Ordering::SeqCst);
+            return Err(error());
+        }
+        Ok(Protected(()))
     }
 }
 
-impl Drop for Critical {
+impl Protected {
+    /// Closes the section; an interruption that arrived meanwhile ends the command here, before
+    /// it goes on to anything else.
+    pub fn leave(self) -> crate::error::Result<()> {
+        drop(self);
+        match requested() {
+            Some(_) => Err(error()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Protected {
     fn drop(&mut self) {
-        CRITICAL.fetch_sub(1, Ordering::SeqCst);
+        PROTECTED.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// Waits for Ctrl-C, lets a save in progress finish, then ends the process with 130.
-pub async fn exit_on_ctrl_c(on_exit: fn()) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
+/// Held by the thread that runs a store's save, however long it takes: a save that outlives its
+/// timeout still keeps the run from being cancelled, and [`wait_for_saves`] waits for it.
+pub struct Saving(());
+
+impl Saving {
+    pub fn start() -> Saving {
+        PROTECTED.fetch_add(1, Ordering::SeqCst);
+        SAVING.fetch_add(1, Ordering::SeqCst);
+        Saving(())
     }
-    while CRITICAL.load(Ordering::SeqCst) > 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    exit(on_exit);
 }
 
-/// Ctrl-C read as a key (a terminal in raw mode sends no signal): the same ending as the signal.
-pub fn exit_interrupted(on_exit: fn()) -> ! {
-    while CRITICAL.load(Ordering::SeqCst) > 0 {
+impl Drop for Saving {
+    fn drop(&mut self) {
+        SAVING.fetch_sub(1, Ordering::SeqCst);
+        PROTECTED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Store saves still running (after their caller stopped waiting).
+pub fn saves_running() -> usize {
+    SAVING.load(Ordering::SeqCst)
+}
+
+/// Waits up to `grace` for the store saves still running to end; `true` when none is left.
+/// For `main`, before the process ends and takes those threads with it.
+pub fn wait_for_saves(grace: Duration) -> bool {
+    let deadline = Instant::now() + grace;
+    while saves_running() > 0 {
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
-    exit(on_exit)
+    true
 }
 
-fn exit(on_exit: fn()) -> ! {
-    on_exit();
-    std::process::exit(crate::error::Kind::Interrupted.exit_code());
+/// Resolves once the run was asked to end and no protected section is open: the moment to
+/// drop the command.
+pub async fn cancelled() {
+    loop {
+        if requested().is_some() && PROTECTED.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Turns Ctrl-C, SIGTERM and SIGHUP (on Windows: Ctrl-C and Ctrl-Break) into requests, for as
+/// long as the runtime runs. Once one arrived, a second Ctrl-C is taken the same way.
+pub fn listen() {
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            request(Reason::Interrupt);
+        }
+    });
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for (kind, reason) in [
+            (SignalKind::terminate(), Reason::Terminate),
+            (SignalKind::hangup(), Reason::Hangup),
+        ] {
+            if let Ok(mut signals) = signal(kind) {
+                tokio::spawn(async move {
+                    while signals.recv().await.is_some() {
+                        request(reason);
+                    }
+                });
+            }
+        }
+    }
+    #[cfg(windows)]
+    {
+        if let Ok(mut breaks) = tokio::signal::windows::ctrl_break() {
+            tokio::spawn(async move {
+                while breaks.recv().await.is_some() {
+                    request(Reason::Terminate);
+                }
+            });
+        }
+    }
+}
+
+/// How long a command may take to unwind once cancelled before the process is ended anyway:
+/// only a thread blocked in a terminal read (a prompt waiting for a line) takes that long, and
+/// by then no protected section is open.
+pub const UNWIND_GRACE: Duration = Duration::from_secs(3);
+
+/// Called by `main` once the command returned: the watchdog of [`end_if_stuck`] stands down.
+pub fn finished() {
+    FINISHED.store(true, Ordering::SeqCst);
+}
+
+/// Calls `end` when the run was cancelled and has not unwound within [`UNWIND_GRACE`] (a
+/// prompt blocks the thread that would unwind). `main` passes the function that ends the
+/// process, so that ending it stays in `main`.
+pub fn end_if_stuck(end: fn(Error) -> !) {
+    let _ = std::thread::Builder::new()
+        .name("onboard-interrupt".into())
+        .spawn(move || {
+            loop {
+                if requested().is_some() && PROTECTED.load(Ordering::SeqCst) == 0 {
+                    std::thread::sleep(UNWIND_GRACE);
+                    if FINISHED.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if PROTECTED.load(Ordering::SeqCst) == 0 {
+                        end(error());
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
 }

@@ -214,30 +214,69 @@ fn synced_temp(path: &Path, bytes: &[u8], clean_up: bool) -> Result<tempfile::Na
     Ok(temp)
 }
 
-/// Replaces the file at `path` with `bytes` (mode 0600) through a temp file of a fixed name
-/// beside it, so a writer killed before its rename leaves one temp file that the next save
-/// overwrites, and no directory scan is needed. Durable when it returns. The caller holds a
-/// lock that keeps other writers of `path` out (the profile's lock).
+/// Replaces the file at `path` with `bytes` (mode 0600) through a temp file of its own beside
+/// it, created exclusively (never an existing file or a symlink someone planted) and private
+/// from its first byte. A writer killed before its rename leaves that temp file behind; the
+/// next save sweeps it. Durable when it returns. The caller holds a lock that keeps other
+/// writers of `path` out (the profile's lock).
 pub(crate) fn replace_locked(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent(path);
-    ensure_dir(dir)?;
-    let temp = sibling_hidden(path, ".tmp");
-    let mut options = OpenOptions::new();
-    options.create(true).truncate(true).write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()
-        })
-        .map_err(|e| io_error("write", &temp, &e))?;
-    fs::rename(&temp, path).map_err(|e| io_error("replace", path, &e))?;
+    check_private_dir(dir)?;
+    synced_temp(path, bytes, true)?
+        .persist(path)
+        .map_err(|e| io_error("replace", path, &e.error))?;
     sync_dir(dir)
+}
+
+/// A dir that holds secrets or their locks (`credentials/`, `locks/`) must be the user's own
+/// real directory that nobody else can write to: whoever can write to it can swap a credential
+/// or plant a file where the next save writes. A missing one is fine (created 0700 on first use).
+#[cfg(unix)]
+pub(crate) fn check_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("inspect", dir, &e)),
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let problem = if !meta.is_dir() {
+        Some((
+            "is not a directory (a symlink?)".to_string(),
+            format!("move {} aside; onboard creates it again", dir.display()),
+        ))
+    } else if meta.uid() != me {
+        Some((
+            format!("is owned by user {}, not by you", meta.uid()),
+            format!(
+                "use a config directory of your own (--config-dir), or `chown $(id -u) {}` if it is yours",
+                dir.display()
+            ),
+        ))
+    } else if meta.mode() & 0o022 != 0 {
+        Some((
+            "can be written by other users".to_string(),
+            format!("run `chmod go-w {}`", dir.display()),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some((what, hint)) => Err(Error::new(
+            Kind::StoreUnavailable,
+            "unsafe_dir",
+            format!("{} {what}", dir.display()),
+        )
+        .with_hint(hint)),
+    }
+}
+
+/// Windows guards the folder with the user profile's access control list.
+#[cfg(not(unix))]
+pub(crate) fn check_private_dir(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// Replaces the file at `path` with `bytes` (mode 0600) without any lock: concurrent writers
@@ -355,15 +394,6 @@ fn parent(path: &Path) -> &Path {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     }
-}
-
-/// `dir/.name<suffix>`: hidden, so listings of the dir skip it.
-fn sibling_hidden(path: &Path, suffix: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    parent(path).join(format!(".{name}{suffix}"))
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

@@ -43,21 +43,44 @@ pub fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
 
 async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
     let profile = cli.global.profile.as_deref();
-    if !matches!(cli.command, Command::Simulate(_)) {
-        // The simulated tenant stops on Ctrl-C by itself; everything else ends with 130.
-        tokio::spawn(interrupt::exit_on_ctrl_c(ui::term::interrupted));
+    let command = async {
+        match &cli.command {
+            Command::Invite(args) => commands::invite::run(args, profile, deps).await,
+            Command::Validate(args) => commands::validate::run(args, profile, deps).await,
+            Command::Export(args) => commands::export::run(args, profile, deps).await,
+            Command::Remove(args) => commands::remove::run(args, profile, deps).await,
+            Command::ConsentUrl(args) => commands::consent_url::run(args, profile, deps).await,
+            Command::Permissions(_) => commands::permissions::run(profile, deps).await,
+            Command::Token(args) => commands::token::run(args, profile, deps).await,
+            Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
+            Command::Simulate(args) => commands::simulate::run(args, deps).await,
+            Command::List(_) => commands::list::run(deps),
+            Command::Completions(_) | Command::ProfileNames => run(cli, deps),
+        }
+    };
+    if matches!(cli.command, Command::Simulate(_)) {
+        // The simulated tenant stops on Ctrl-C or SIGTERM by itself.
+        return command.await;
     }
-    match &cli.command {
-        Command::Invite(args) => commands::invite::run(args, profile, deps).await,
-        Command::Validate(args) => commands::validate::run(args, profile, deps).await,
-        Command::Export(args) => commands::export::run(args, profile, deps).await,
-        Command::Remove(args) => commands::remove::run(args, profile, deps).await,
-        Command::ConsentUrl(args) => commands::consent_url::run(args, profile, deps).await,
-        Command::Permissions(_) => commands::permissions::run(profile, deps).await,
-        Command::Token(args) => commands::token::run(args, profile, deps).await,
-        Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
-        Command::Simulate(args) => commands::simulate::run(args, deps).await,
-        Command::List(_) => commands::list::run(deps),
-        Command::Completions(_) | Command::ProfileNames => run(cli, deps),
+    // Ctrl-C, SIGTERM, SIGHUP and a closed output cancel the command once no protected
+    // section (a refresh until its token is saved, a save) is open; dropping it unwinds.
+    interrupt::listen();
+    let result = tokio::select! {
+        biased;
+        () = interrupt::cancelled() => Err(interrupt::error()),
+        result = command => result,
+    };
+    // A wait that ended because of the interruption says what arrived. A signal can end a
+    // prompt's read (EINTR) before its listener has recorded it: give it a moment.
+    if let Err(e) = &result
+        && e.kind == error::Kind::Interrupted
+    {
+        for _ in 0..10 {
+            if interrupt::requested().is_some() {
+                return Err(interrupt::error());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
+    result
 }

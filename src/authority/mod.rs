@@ -192,6 +192,18 @@ impl Authority {
         url
     }
 
+    /// One of Microsoft's clouds: named as one, or on one of their sign-in hosts over https.
+    pub fn is_microsoft(&self) -> bool {
+        self.cloud.is_some()
+            || (self.base.scheme() == "https"
+                && self.base.port().is_none()
+                && self.base.host_str().is_some_and(|h| {
+                    [Cloud::Global, Cloud::Usgov, Cloud::China]
+                        .iter()
+                        .any(|c| c.login_hosts().iter().any(|l| l.eq_ignore_ascii_case(h)))
+                }))
+    }
+
     /// What a technician reads: the cloud's name, or the issuer's host.
     pub fn describe(&self) -> String {
         match self.cloud {
@@ -246,7 +258,8 @@ fn check_scheme(url: &Url, what: &str) -> Result<()> {
         ))
         .with_hint("plain http:// is accepted only for 127.0.0.1, ::1 and localhost")),
         _ => Err(Error::usage(format!(
-            "{what} must be an https:// URL, not {url}"
+            "{what} must be an https:// URL, not {}",
+            crate::http::redact_query(url)
         ))),
     }
 }

@@ -24,6 +24,9 @@ pub struct Session {
     pub http: Client,
     pub retries: Retries,
     discovery: Arc<DiscoveryCache>,
+    /// The non-Microsoft sign-in servers (`host` or `host:port`, lower case) whose shared
+    /// profiles this machine may redeem.
+    allowed: Arc<[String]>,
 }
 
 impl Session {
@@ -32,7 +35,51 @@ impl Session {
             http,
             retries: Retries::shared(RetryPolicy::default(), Throttle::new()),
             discovery: Arc::default(),
+            allowed: Arc::new([]),
         }
+    }
+
+    /// Allows shared profiles at these non-Microsoft sign-in servers (`--allow-authority`).
+    pub fn allowing(mut self, hosts: Vec<String>) -> Session {
+        self.allowed = hosts.into();
+        self
+    }
+
+    /// A profile read from a shared store names its own sign-in server, and whoever can write
+    /// there could name theirs: one that is not Microsoft's is used only when this machine
+    /// allows it, before any request (its discovery included) is sent.
+    pub fn check_shared(
+        &self,
+        store: &TimedStore,
+        name: &str,
+        authority: &Authority,
+    ) -> Result<()> {
+        if !store.kind().is_shared() || authority.is_microsoft() {
+            return Ok(());
+        }
+        let host = crate::http::host_of(&authority.base).to_ascii_lowercase();
+        let bare = authority
+            .base
+            .host_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if self.allowed.iter().any(|a| *a == host || *a == bare) {
+            return Ok(());
+        }
+        Err(Error::new(
+            Kind::Usage,
+            "authority_not_allowed",
+            format!(
+                "profile '{name}' in the {} signs in at {host}, which is not a Microsoft cloud, \
+                 and this machine does not allow that server",
+                store.kind().description()
+            ),
+        )
+        .with_hint(format!(
+            "if {host} is your identity provider, allow it on this machine with \
+             --allow-authority {host} (or ONBOARD_ALLOW_AUTHORITY); otherwise someone changed \
+             the profile in the vault: check who can write its profiles"
+        )))
     }
 
     /// The authority's endpoints, discovered once per run.
@@ -52,8 +99,10 @@ impl Session {
         profile: &Profile,
         scopes: &[String],
     ) -> Result<(Endpoints, TokenSet)> {
+        let authority = authority_of(profile)?;
+        self.check_shared(store, name, &authority)?;
         // Discovery first, outside the lock: it needs no credential.
-        let endpoints = self.endpoints(&authority_of(profile)?).await?;
+        let endpoints = self.endpoints(&authority).await?;
         let _lock = store.lock(name).await?;
         let mut refresh_token = store.load(name).await?.ok_or_else(|| {
             Error::new(
@@ -66,6 +115,11 @@ impl Session {
             )
             .with_hint(format!("onboard it with `onboard invite --profile {name}`"))
         })?;
+        // From before the refresh is sent until its rotated token is saved, an interruption
+        // (Ctrl-C, SIGTERM, SIGHUP) waits: the server may rotate the token the moment it
+        // answers, and servers that refuse reused refresh tokens would otherwise lock the
+        // profile out. Once one is pending, no refresh starts.
+        let protected = crate::interrupt::Protected::enter()?;
         // In a shared store another machine may rotate the token between our read and our
         // refresh; an issuer that refuses reused tokens then says "sign in again". Take the
         // token that run saved instead, a bounded number of times.
@@ -103,9 +157,10 @@ impl Session {
         {
             // Saved before anything else can fail: servers that refuse reused refresh tokens
             // would otherwise lock the profile out.
-            let _guard = crate::interrupt::Critical::enter();
             store.save(name, rotated).await?;
+            crate::interrupt::mark_rotated_saved();
         }
+        protected.leave()?;
         Ok((endpoints, tokens))
     }
 }

@@ -17,6 +17,7 @@ pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) 
         flow::normalize_scopes(&scopes)
     };
     let (_, tokens) = Session::new(deps.http()?)
+        .allowing(deps.allowed_authorities())
         .redeem(&selected.store, &selected.name, &selected.profile, &scopes)
         .await?;
     selected.warn_if_rotated(deps).await;

@@ -100,8 +100,12 @@ pub async fn check(
     profile: &Profile,
     require_scopes: &[String],
 ) -> Checked {
+    // The wizard's own profile: its sign-in server is the one this command line named.
+    let own = authority_of(profile)
+        .map(|a| vec![crate::http::host_of(&a.base).to_ascii_lowercase()])
+        .unwrap_or_default();
     let checked = check_in(
-        &Session::new(http.clone()),
+        &Session::new(http.clone()).allowing(own),
         store,
         name,
         profile,
@@ -140,7 +144,9 @@ async fn prove(
 ) -> Result<()> {
     // At a Microsoft authority, Graph's User.Read is asked for explicitly, so that a profile
     // onboarded with other scopes can still be checked with /me.
-    let endpoints = session.endpoints(&authority_of(profile)?).await?;
+    let authority = authority_of(profile)?;
+    session.check_shared(store, name, &authority)?;
+    let endpoints = session.endpoints(&authority).await?;
     let scopes = match &endpoints.graph {
         Some(graph) => flow::validation_scopes(&profile.connection.scopes, graph),
         None => Vec::new(),
@@ -243,14 +249,14 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
     let results = if args.all {
         match session::from_environment(deps)? {
             Some(selected) => {
-                let session = Session::new(deps.http()?);
+                let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
                 vec![check_selected(&session, &selected, args, deps).await]
             }
             None => check_all(args, deps).await?,
         }
     } else {
         let selected = session::select(deps, profile_flag)?;
-        let session = Session::new(deps.http()?);
+        let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
         vec![check_selected(&session, &selected, args, deps).await]
     };
     report(&results, args.all, deps);
@@ -298,7 +304,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     if file.profiles.is_empty() {
         return Err(session::no_profile());
     }
-    let session = Session::new(deps.http()?);
+    let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
     let mut stores: HashMap<StoreKind, Result<TimedStore>> = HashMap::new();
     let total = file.profiles.len();
     let mut pending = Vec::with_capacity(total);

@@ -375,7 +375,7 @@ mod tests {
             url: url::Url::parse("https://graph.example/v1.0/me").unwrap(),
             status: StatusCode::from_u16(status).unwrap(),
             headers: Default::default(),
-            body: body.to_vec(),
+            body: body.to_vec().into(),
         }
     }
 

@@ -419,7 +419,7 @@ mod tests {
             url: Url::parse("https://login.example/tenant/oauth2/v2.0/token").unwrap(),
             status: StatusCode::from_u16(status).unwrap(),
             headers,
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
         })
     }
 

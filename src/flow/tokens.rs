@@ -352,7 +352,9 @@ mod tests {
             url: Url::parse("https://login.example/t/oauth2/v2.0/token").unwrap(),
             status: StatusCode::OK,
             headers: Default::default(),
-            body: br#"{"error":"authorization_pending","error_codes":[70016]}"#.to_vec(),
+            body: br#"{"error":"authorization_pending","error_codes":[70016]}"#
+                .to_vec()
+                .into(),
         };
         assert!(matches!(sort_reply(reply, &[]), TokenReply::OAuth { .. }));
     }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 use url::Url;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Kind, Result};
 
@@ -83,13 +84,23 @@ pub fn build_client(options: &HttpOptions) -> Result<Client> {
     })
 }
 
-/// A response as read: status, headers and a body of at most `MAX_BODY_BYTES`.
-#[derive(Debug)]
+/// A response as read: status, headers and a body of at most `MAX_BODY_BYTES`. The body may
+/// hold tokens: it is wiped when dropped, and `Debug` shows only its size.
 pub struct Reply {
     pub url: Url,
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub body: Vec<u8>,
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("url", &redact_query(&self.url))
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reply {
@@ -229,10 +240,10 @@ async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Repl
     let mut response = client
         .execute(request)
         .await
-        .map_err(|e| transport_error(&url, &e))?;
+        .map_err(|e| transport_error(&url, e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let mut body = Vec::new();
+    let mut body = Zeroizing::new(Vec::new());
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -248,10 +259,10 @@ async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Repl
                     )
                     .with_hint("a proxy or the server is answering with something else than OAuth JSON; check HTTPS_PROXY and --authority"));
                 }
-                body.extend_from_slice(&chunk);
+                append_wiped(&mut body, &chunk);
             }
             Ok(None) => break,
-            Err(e) => return Err(transport_error(&url, &e)),
+            Err(e) => return Err(transport_error(&url, e)),
         }
     }
     tracing::debug!(status = status.as_u16(), bytes = body.len(), url = %redact_query(&url), "received");
@@ -263,14 +274,28 @@ async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Repl
     })
 }
 
-/// Only the path is logged: query strings can carry codes.
-fn redact_query(url: &Url) -> String {
+/// Appends `chunk` to `body`; when the buffer must grow, the old one is wiped rather than left
+/// behind in freed memory with a token in it.
+fn append_wiped(body: &mut Zeroizing<Vec<u8>>, chunk: &[u8]) {
+    let needed = body.len() + chunk.len();
+    if needed > body.capacity() {
+        let mut grown = Zeroizing::new(Vec::with_capacity(needed.max(body.capacity() * 2)));
+        grown.extend_from_slice(body);
+        *body = grown;
+    }
+    body.extend_from_slice(chunk);
+}
+
+/// Only the origin and path are shown, in logs and errors alike: query strings can carry codes.
+pub fn redact_query(url: &Url) -> String {
     format!("{}{}", url.origin().ascii_serialization(), url.path())
 }
 
-fn transport_error(url: &Url, error: &reqwest::Error) -> Error {
+fn transport_error(url: &Url, error: reqwest::Error) -> Error {
     let host = host_of(url);
-    let detail = error_chain(error);
+    // reqwest names the whole URL, query included; the host is said already.
+    let error = error.without_url();
+    let detail = error_chain(&error);
     let (what, hint) = if error.is_timeout() {
         (
             format!("{host} did not answer in time"),
@@ -382,7 +407,7 @@ mod tests {
             url: Url::parse("https://graph.example/v1.0/me").unwrap(),
             status: StatusCode::from_u16(status).unwrap(),
             headers: Default::default(),
-            body: body.to_vec(),
+            body: body.to_vec().into(),
         }
     }
 
@@ -404,6 +429,16 @@ mod tests {
             "{}",
             truncated.message
         );
+    }
+
+    #[test]
+    fn a_reply_shows_neither_its_body_nor_its_query_in_debug() {
+        let mut r = reply(200, br#"{"refresh_token":"rt-secret-5"}"#);
+        r.url = Url::parse("https://login.example/t/token?code=code-secret-6").unwrap();
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("rt-secret-5"), "{shown}");
+        assert!(!shown.contains("code-secret-6"), "{shown}");
+        assert!(shown.contains("body_bytes: 31"), "{shown}");
     }
 
     #[test]

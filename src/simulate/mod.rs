@@ -41,7 +41,8 @@
 //! object id under a new name) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
-//! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that
+//! the request and then serves it normally; one with `hold_ms` serves it at once (a token is
+//! rotated, a code redeemed) and then holds the reply that long; a fault's `repeat` (default 1) sends its body that
 //! many times over, for oversized answers. GET `/_sim/tokens` answers every secret handed out
 //! (`access_tokens`, `refresh_tokens`, `id_tokens`, `device_codes`; the most recent 10,000),
 //! so tests can prove that none leaks.
@@ -383,6 +384,7 @@ async fn serve(
 ) -> Result<Response<Body>, Dropped> {
     let path = request.uri().path().to_owned();
     let control = path == "/_sim" || path.starts_with("/_sim/");
+    let mut hold = Duration::ZERO;
     if !control {
         let fault = {
             let mut state = shared.lock();
@@ -399,6 +401,7 @@ async fn serve(
             tokio::time::sleep(Duration::from_millis(latency)).await;
         }
         if let Some(fault) = fault {
+            hold = Duration::from_millis(fault.hold_ms);
             if fault.drop {
                 return Err(Dropped);
             }
@@ -412,6 +415,10 @@ async fn serve(
         }
     }
     let response: Result<Response<Body>, Infallible> = router.oneshot(request).await;
+    // Served (its effect is done), the reply held back: an answer in flight.
+    if !hold.is_zero() {
+        tokio::time::sleep(hold).await;
+    }
     match response {
         Ok(response) => Ok(response),
         Err(never) => match never {},

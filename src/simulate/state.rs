@@ -169,6 +169,10 @@ pub struct Fault {
     pub retry_after: Option<String>,
     #[serde(default)]
     pub delay_ms: u64,
+    /// The request is served (a token rotated, a code redeemed), then its reply is held this
+    /// long: an answer in flight, for tests that interrupt the client at that moment.
+    #[serde(default)]
+    pub hold_ms: u64,
     #[serde(default)]
     pub drop: bool,
     #[serde(default)]
@@ -449,6 +453,7 @@ mod tests {
             body: None,
             retry_after: None,
             delay_ms: 0,
+            hold_ms: 0,
             drop: false,
             slow_down: false,
             repeat: 1,

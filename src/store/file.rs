@@ -134,6 +134,12 @@ impl FileStore {
         Ok(())
     }
 
+    /// `credentials/` must be private: a file there read from, or written through, a folder
+    /// others can write is a swapped or stolen token.
+    fn check_dir(&self) -> Result<()> {
+        json_file::check_private_dir(&self.dir.join(CREDENTIALS_DIR))
+    }
+
     fn write(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         let file = CredentialFile {
             version: CREDENTIALS_VERSION,
@@ -155,11 +161,13 @@ impl CredentialStore for FileStore {
     /// Callers hold the profile's lock ([`CredentialStore::lock`]).
     fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         crate::profiles::validate_name(profile)?;
+        self.check_dir()?;
         self.migrate()?;
         self.write(profile, refresh_token)
     }
 
     fn load(&self, profile: &str) -> Result<Option<Secret>> {
+        self.check_dir()?;
         self.migrate()?;
         let path = self.path(profile);
         let Some(file) = json_file::load::<CredentialFile>(&path)? else {
@@ -198,6 +206,7 @@ impl CredentialStore for FileStore {
 
     /// Callers hold the profile's lock ([`CredentialStore::lock`]).
     fn delete(&self, profile: &str) -> Result<bool> {
+        self.check_dir()?;
         self.migrate()?;
         json_file::remove(&self.path(profile))
     }

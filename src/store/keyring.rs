@@ -9,12 +9,18 @@
 //! the splitting that only Windows needs:
 //!
 //! - entry (service `onboard`, user = profile): the header line
-//!   `onboard-chunks/1 parts=N bytes=L fnv1a64=H` + `\n` + the first chunk;
-//! - entries (service `onboard:part-2` … `onboard:part-N`, user = profile): the other chunks.
+//!   `onboard-chunks/2 parts=N bytes=L fnv1a64=H gen=G` + `\n` + the first chunk;
+//! - entries (service `onboard:g<G>:part-2` … `onboard:g<G>:part-N`, user = profile): the
+//!   other chunks, under names tied to the save that wrote them (generation `G`, the next of
+//!   1, 2, 3 after the previous head's).
 //!
-//! Part entries use their own service names so no profile name can collide with them. The
-//! header's length and checksum catch a token whose parts come from two different saves
-//! (a save interrupted half-way); such a token reads as damaged rather than as a wrong token.
+//! Part entries use their own service names so no profile name can collide with them. A save
+//! writes its parts under its own generation, then replaces the head in one write (the
+//! switch), then deletes the previous generation's parts: a save interrupted at any moment
+//! leaves the previous token readable, or the new one, never a mix. The parts of an interrupted
+//! save are overwritten or swept by the next save, and by delete. The header's length and
+//! checksum still catch a damaged entry. Heads of the first format (`onboard-chunks/1`, parts
+//! under `onboard:part-N`) are read, and replaced on the next save.
 //!
 //! Only the Linux path is tested here (against a real Secret Service daemon); the macOS and
 //! Windows stores are selected by `cfg` and compile on those targets only.
@@ -40,7 +46,9 @@ pub const CHUNK_SIZE: usize = 2048;
 /// for orphaned parts.
 const MAX_PARTS: usize = 64;
 
-const HEADER_MAGIC: &str = "onboard-chunks/1 ";
+const HEADER_MAGIC: &str = "onboard-chunks/2 ";
+/// The first format: parts under `onboard:part-N`, the same for every save.
+const HEADER_MAGIC_V1: &str = "onboard-chunks/1 ";
 
 #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
 const KEYRING_NAME: &str = "the Secret Service keyring";
@@ -111,12 +119,48 @@ impl KeyringStore {
         Ok(backend)
     }
 
-    fn head_parts(&self, backend: &Arc<KeyringBackend>, profile: &str) -> Result<Option<usize>> {
-        match read(backend, SERVICE, profile)? {
-            None => Ok(None),
-            Some(head) => Ok(Some(parse_head(&head).map(|h| h.parts).unwrap_or(1))),
-        }
+    /// The generation of the saved head's parts; `None` when nothing is saved, or for a head
+    /// of the first format, a token stored whole or a head that cannot be read.
+    fn head_generation(&self, backend: &Arc<KeyringBackend>, profile: &str) -> Option<u64> {
+        let head = read(backend, SERVICE, profile).ok()??;
+        parse_head(&head)?.generation
     }
+}
+
+/// Deletes the parts of `generation` from `from` on, up to the first one missing (parts are
+/// written from 2 upwards, so a gap ends them); `true` when one was deleted.
+fn sweep(
+    backend: &Arc<KeyringBackend>,
+    generation: Option<u64>,
+    from: usize,
+    profile: &str,
+) -> Result<bool> {
+    let mut deleted = false;
+    for part in from.max(2)..=MAX_PARTS {
+        if !delete_entry(backend, &part_service(generation, part), profile)? {
+            break;
+        }
+        deleted = true;
+    }
+    Ok(deleted)
+}
+
+/// Saves cycle through this many generations: the head's, the one an interrupted save was
+/// writing, and the one whose deletion a save interrupted after its switch never did are
+/// always three different names, and every one that is not the head's can be swept.
+const GENERATIONS: u64 = 3;
+
+/// The generation a save after one of `generation` writes (`None`: nothing or the first format).
+fn next_generation(generation: Option<u64>) -> u64 {
+    generation.map_or(1, |g| g % GENERATIONS + 1)
+}
+
+/// Every place parts can be left over when the head is of `generation` (`None`: no head, or
+/// one of the first format or stored whole): the first format's names and each other generation.
+fn leftover_generations(generation: Option<u64>) -> impl Iterator<Item = Option<u64>> {
+    std::iter::once(None)
+        .chain((1..=GENERATIONS).map(Some))
+        .filter(move |g| g.is_none() || *g != generation)
 }
 
 impl CredentialStore for KeyringStore {
@@ -127,22 +171,24 @@ impl CredentialStore for KeyringStore {
     fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         crate::profiles::validate_name(profile)?;
         let backend = self.backend()?;
-        let entries = split(refresh_token.expose().as_bytes());
-        let old_parts = self.head_parts(&backend, profile).unwrap_or(None);
-        // Parts first, head last: until the head is replaced, a reader sees the old header,
-        // and the checksum rejects the mix instead of returning a wrong token.
+        let generation = next_generation(self.head_generation(&backend, profile));
+        let entries = split(refresh_token.expose().as_bytes(), generation);
+        // The new parts under this save's own names: the saved head still names the old ones,
+        // so a save interrupted here leaves the previous token whole.
         for (i, chunk) in entries.iter().enumerate().skip(1) {
-            let service = part_service(i + 1);
-            entry(&backend, &service, profile)?
+            entry(&backend, &part_service(Some(generation), i + 1), profile)?
                 .set_secret(chunk)
                 .map_err(|e| map_error(e, "write to", profile))?;
         }
+        // A longer token of an interrupted save under this generation: its extra parts go.
+        sweep(&backend, Some(generation), entries.len() + 1, profile)?;
+        // The switch: one write, after which readers get the new token.
         entry(&backend, SERVICE, profile)?
             .set_secret(&entries[0])
             .map_err(|e| map_error(e, "write to", profile))?;
-        // A shorter token leaves parts of the previous one behind: remove them.
-        for part in entries.len() + 1..=old_parts.unwrap_or(0).min(MAX_PARTS) {
-            delete_entry(&backend, &part_service(part), profile)?;
+        // Then the previous token's parts, and whatever earlier interrupted saves left.
+        for leftover in leftover_generations(Some(generation)) {
+            sweep(&backend, leftover, 2, profile)?;
         }
         Ok(())
     }
@@ -159,7 +205,7 @@ impl CredentialStore for KeyringStore {
         let mut parts = Vec::with_capacity(header.parts);
         parts.push(Zeroizing::new(header.first.to_vec()));
         for part in 2..=header.parts {
-            match read(&backend, &part_service(part), profile)? {
+            match read(&backend, &part_service(header.generation, part), profile)? {
                 Some(bytes) => parts.push(bytes),
                 None => return Err(damaged(profile, &format!("part {part} is missing"))),
             }
@@ -170,17 +216,11 @@ impl CredentialStore for KeyringStore {
 
     fn delete(&self, profile: &str) -> Result<bool> {
         let backend = self.backend()?;
-        let parts = self.head_parts(&backend, profile)?;
         // Head first: once it is gone the profile reads as "not saved", never as damaged.
         let mut deleted = delete_entry(&backend, SERVICE, profile)?;
-        // Then the parts the header names, and beyond them any orphans of an interrupted save.
-        let named = parts.unwrap_or(1);
-        for part in 2..=MAX_PARTS {
-            let gone = delete_entry(&backend, &part_service(part), profile)?;
-            deleted |= gone;
-            if !gone && part > named {
-                break;
-            }
+        // Then the parts of every generation: the head's, and any that interrupted saves left.
+        for generation in leftover_generations(None) {
+            deleted |= sweep(&backend, generation, 2, profile)?;
         }
         Ok(deleted)
     }
@@ -262,28 +302,35 @@ fn decode(profile: &str, bytes: Zeroizing<Vec<u8>>) -> Result<Secret> {
     }
 }
 
-fn part_service(part: usize) -> String {
-    format!("{SERVICE}:part-{part}")
+/// The service name of a part: of the first format (`None`), or of a generation.
+fn part_service(generation: Option<u64>, part: usize) -> String {
+    match generation {
+        None => format!("{SERVICE}:part-{part}"),
+        Some(g) => format!("{SERVICE}:g{g}:part-{part}"),
+    }
 }
 
 /// The header of a head entry, and the first chunk that follows it.
 #[derive(Debug, PartialEq, Eq)]
 struct Head<'a> {
+    /// `None` for the first format.
+    generation: Option<u64>,
     parts: usize,
     bytes: usize,
     fnv: u64,
     first: &'a [u8],
 }
 
-/// The entries for a token: the head (header + first chunk), then the other chunks.
-fn split(token: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
+/// The entries for a token saved as `generation`: the head (header + first chunk), then the
+/// other chunks.
+fn split(token: &[u8], generation: u64) -> Vec<Zeroizing<Vec<u8>>> {
     let chunks: Vec<&[u8]> = if token.is_empty() {
         vec![&[][..]]
     } else {
         token.chunks(CHUNK_SIZE).collect()
     };
     let header = format!(
-        "{HEADER_MAGIC}parts={} bytes={} fnv1a64={:016x}\n",
+        "{HEADER_MAGIC}parts={} bytes={} fnv1a64={:016x} gen={generation}\n",
         chunks.len(),
         token.len(),
         fnv1a64(token)
@@ -301,20 +348,29 @@ fn split(token: &[u8]) -> Vec<Zeroizing<Vec<u8>>> {
 
 /// `None` when the entry does not start with onboard's header (a token stored whole).
 fn parse_head(head: &[u8]) -> Option<Head<'_>> {
-    let rest = head.strip_prefix(HEADER_MAGIC.as_bytes())?;
+    let (rest, first_format) = match head.strip_prefix(HEADER_MAGIC.as_bytes()) {
+        Some(rest) => (rest, false),
+        None => (head.strip_prefix(HEADER_MAGIC_V1.as_bytes())?, true),
+    };
     let newline = rest.iter().position(|&b| b == b'\n')?;
     let line = std::str::from_utf8(&rest[..newline]).ok()?;
-    let (mut parts, mut bytes, mut fnv) = (None, None, None);
+    let (mut parts, mut bytes, mut fnv, mut generation) = (None, None, None, None);
     for field in line.split(' ') {
         match field.split_once('=')? {
             ("parts", v) => parts = v.parse().ok(),
             ("bytes", v) => bytes = v.parse().ok(),
             ("fnv1a64", v) => fnv = u64::from_str_radix(v, 16).ok(),
+            ("gen", v) => generation = v.parse::<u64>().ok(),
             _ => {}
         }
     }
     let parts = parts.filter(|&p| (1..=MAX_PARTS).contains(&p))?;
+    let generation = match first_format {
+        true => None,
+        false => Some(generation.filter(|g| (1..=GENERATIONS).contains(g))?),
+    };
     Some(Head {
+        generation,
         parts,
         bytes: bytes?,
         fnv: fnv?,
@@ -435,7 +491,7 @@ mod tests {
     use super::*;
 
     fn roundtrip(token: &[u8]) -> Vec<u8> {
-        let entries = split(token);
+        let entries = split(token, 2);
         for e in &entries {
             assert!(e.len() <= 2560, "entry of {} bytes", e.len());
         }
@@ -449,7 +505,7 @@ mod tests {
     fn tokens_split_into_chunks_and_join_back() {
         for len in [0, 1, 1500, 2047, 2048, 2049, 4096, 6 * 1024, 10_000] {
             let token: Vec<u8> = (0..len).map(|i| b"abcXYZ.-_0123"[i % 13]).collect();
-            let entries = split(&token);
+            let entries = split(&token, 1);
             assert_eq!(entries.len(), len.div_ceil(CHUNK_SIZE).max(1), "len {len}");
             assert_eq!(roundtrip(&token), token, "len {len}");
         }
@@ -459,7 +515,7 @@ mod tests {
     fn parts_from_two_saves_are_detected() {
         let a: Vec<u8> = vec![b'a'; 5000];
         let b: Vec<u8> = vec![b'b'; 5000];
-        let (ea, eb) = (split(&a), split(&b));
+        let (ea, eb) = (split(&a, 1), split(&b, 2));
         let head = parse_head(&ea[0]).unwrap();
         let mixed = vec![
             Zeroizing::new(head.first.to_vec()),
@@ -477,6 +533,29 @@ mod tests {
             parse_head(b"onboard-chunks/1 parts=999 bytes=1 fnv1a64=0\nx"),
             None
         );
+        // The second format names its generation; without one it is not a header.
+        assert_eq!(
+            parse_head(b"onboard-chunks/2 parts=2 bytes=1 fnv1a64=0\nx"),
+            None
+        );
+    }
+
+    #[test]
+    fn each_save_names_its_parts_after_its_generation() {
+        let entries = split(&[b'x'; 5000], 3);
+        let head = parse_head(&entries[0]).unwrap();
+        assert_eq!(head.generation, Some(3));
+        assert_eq!(part_service(head.generation, 2), "onboard:g3:part-2");
+        // Three names in turn: never the head's own, nor the one before it.
+        assert_eq!(
+            [None, Some(1), Some(2), Some(3)].map(next_generation),
+            [1, 2, 3, 1]
+        );
+        let others: Vec<_> = leftover_generations(Some(2)).collect();
+        assert_eq!(others, [None, Some(1), Some(3)]);
+        let v1 = parse_head(b"onboard-chunks/1 parts=2 bytes=1 fnv1a64=0\nx").unwrap();
+        assert_eq!(v1.generation, None);
+        assert_eq!(part_service(v1.generation, 2), "onboard:part-2");
     }
 
     #[test]

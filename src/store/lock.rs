@@ -42,6 +42,8 @@ impl ProfileLocks {
     /// Takes the profile's lock, waiting up to `wait` for another process to release it.
     pub fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
         crate::profiles::validate_name(profile)?;
+        // Whoever can write to locks/ could hold every profile's lock, or swap a lock file.
+        json_file::check_private_dir(&self.dir)?;
         let path = self
             .dir
             .join(format!("{}.lock", crate::profiles::file_stem(profile)));

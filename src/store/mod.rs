@@ -105,10 +105,24 @@ impl TimedStore {
         &self.inner
     }
 
+    /// A save that outlives the timeout is not abandoned: its thread keeps the run from being
+    /// cancelled until it ends, and `main` waits for it before the process ends.
     pub async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         let token = refresh_token.clone();
-        self.run(profile, move |store, profile| store.save(&profile, &token))
-            .await
+        let saving = crate::interrupt::Saving::start();
+        self.run(profile, move |store, profile| {
+            let _saving = saving;
+            store.save(&profile, &token)
+        })
+        .await
+        .map_err(|mut e| {
+            if e.code == "store_timeout" {
+                e.message.push_str(
+                    "; the save may still complete, and onboard waits for it before it ends",
+                );
+            }
+            e
+        })
     }
 
     pub async fn load(&self, profile: &str) -> Result<Option<Secret>> {
@@ -299,4 +313,60 @@ pub(crate) fn serialize_secret<S: serde::Serializer>(
     serializer: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     serializer.serialize_str(secret.expose())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A store slower than its timeout. A stand-in: neither the keyring nor the file system
+    /// can be made slow on demand here, and the point is what the wrapper does meanwhile.
+    struct Slow {
+        saved: Mutex<Option<Secret>>,
+        delay: Duration,
+    }
+
+    impl CredentialStore for Slow {
+        fn kind(&self) -> StoreKind {
+            StoreKind::File
+        }
+        fn save(&self, _: &str, refresh_token: &Secret) -> Result<()> {
+            std::thread::sleep(self.delay);
+            *self.saved.lock().unwrap() = Some(refresh_token.clone());
+            Ok(())
+        }
+        fn load(&self, _: &str) -> Result<Option<Secret>> {
+            Ok(self.saved.lock().unwrap().clone())
+        }
+        fn delete(&self, _: &str) -> Result<bool> {
+            Ok(self.saved.lock().unwrap().take().is_some())
+        }
+    }
+
+    #[test]
+    fn a_save_past_its_timeout_is_waited_for_not_abandoned() {
+        let slow = Arc::new(Slow {
+            saved: Mutex::new(None),
+            delay: Duration::from_millis(400),
+        });
+        let store = TimedStore::new(slow.clone()).with_timeout(Duration::from_millis(50));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let e = runtime
+            .block_on(store.save("p", &Secret::new("rotated")))
+            .unwrap_err();
+        assert_eq!(e.code, "store_timeout");
+        assert!(e.message.contains("may still complete"), "{}", e.message);
+        // The save goes on; what ends the process waits for it.
+        assert!(crate::interrupt::saves_running() > 0);
+        assert!(crate::interrupt::wait_for_saves(Duration::from_secs(10)));
+        assert_eq!(
+            slow.saved.lock().unwrap().as_ref().map(Secret::expose),
+            Some("rotated")
+        );
+    }
 }

@@ -72,19 +72,23 @@ impl VaultConfig {
             return Err(bad_addr("has no host"));
         }
         let mount = mount.trim_matches('/');
-        if mount.is_empty() || mount.split('/').any(|s| s.is_empty() || s == "..") {
-            return Err(
-                Error::usage(format!("--vault-mount '{mount}' is not a mount path"))
-                    .with_hint("name the KV version 2 mount, e.g. --vault-mount secret"),
-            );
-        }
-        let prefix = prefix.trim_matches('/');
-        if prefix.split('/').any(|s| s == "..") {
-            return Err(config_error(format!(
-                "ONBOARD_VAULT_PREFIX '{prefix}' climbs out of the mount"
+        if mount.is_empty() || !is_plain_path(mount) {
+            return Err(Error::usage(format!(
+                "--vault-mount '{}' is not a mount path",
+                shown(mount)
             ))
             .with_hint(
-                "set ONBOARD_VAULT_PREFIX to a path such as onboard/ or teams/msp/onboard/",
+                "name the KV version 2 mount with letters, digits and - _ . / only, e.g. --vault-mount secret",
+            ));
+        }
+        let prefix = prefix.trim_matches('/');
+        if !prefix.is_empty() && !is_plain_path(prefix) {
+            return Err(Error::usage(format!(
+                "ONBOARD_VAULT_PREFIX '{}' is not a plain path inside the mount",
+                shown(prefix)
+            ))
+            .with_hint(
+                "set ONBOARD_VAULT_PREFIX to a path of letters, digits and - _ . / such as onboard/ or teams/msp/onboard/",
             ));
         }
         Ok(VaultConfig {
@@ -99,6 +103,29 @@ impl VaultConfig {
             },
         })
     }
+}
+
+/// A mount or prefix the vault's URL path takes as it is: segments of ASCII letters, digits and
+/// `-_.`, none empty, `.` or `..`. Anything else (`%2e%2e`, `?`, `#`, `\\`, spaces) could be
+/// decoded or normalised into another path, or end the path early.
+fn is_plain_path(path: &str) -> bool {
+    path.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    })
+}
+
+/// A rejected value, short and without control characters, for the error line.
+fn shown(value: &str) -> String {
+    let mut text: String = value.chars().filter(|c| !c.is_control()).take(80).collect();
+    if value.chars().count() > 80 {
+        text.push('…');
+    }
+    text
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -1037,6 +1064,25 @@ mod tests {
             .is_err()
         );
         assert!(VaultConfig::new("http://127.0.0.1:1", Secret::new("t"), None, "", "x").is_err());
+        for bad in [
+            "%2e%2e",
+            "a/%2e%2e/b",
+            "a?list=true",
+            "a#b",
+            "a b",
+            "a\\b",
+            "a//b",
+            "./a",
+            "a/..",
+            "ü",
+        ] {
+            for (mount, prefix) in [(bad, "onboard"), ("secret", bad)] {
+                let e =
+                    VaultConfig::new("http://127.0.0.1:1", Secret::new("t"), None, mount, prefix)
+                        .unwrap_err();
+                assert_eq!(e.exit_code(), 2, "{mount} {prefix}");
+            }
+        }
     }
 
     #[test]

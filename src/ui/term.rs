@@ -18,34 +18,58 @@ pub struct TermOutput {
 impl Output for TermOutput {
     fn data(&mut self, line: &str) {
         let mut out = std::io::stdout().lock();
-        // A closed pipe (`onboard ... | head -1`) is not worth a panic.
-        let _ = writeln!(out, "{}", printable(line, console::colors_enabled()));
-        let _ = out.flush();
+        let written = writeln!(out, "{}", printable(line, console::colors_enabled()))
+            .and_then(|()| out.flush());
+        ended_if_closed(written);
     }
 
     fn info(&mut self, line: &str) {
         if !self.quiet {
-            eprintln!("{}", for_stderr(line));
+            to_stderr(&for_stderr(line));
         }
     }
 
     fn warn(&mut self, line: &str) {
-        eprintln!("{} {}", style("warning:").yellow().bold(), for_stderr(line));
+        warn_line(line);
     }
 
     fn notice(&mut self, line: &str) {
-        eprintln!("{}", for_stderr(line));
+        to_stderr(&for_stderr(line));
     }
+}
+
+/// One line on stderr. A closed stderr (`2>&1 | head -1`) is no reason to panic (which would
+/// abort the release build): it ends the run as an interruption does, once nothing is being
+/// saved.
+fn to_stderr(line: &str) {
+    let mut err = std::io::stderr().lock();
+    ended_if_closed(writeln!(err, "{line}").and_then(|()| err.flush()));
+}
+
+/// A write to stdout or stderr that met a closed pipe: nobody reads on, so the run ends.
+fn ended_if_closed(written: std::io::Result<()>) {
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        crate::interrupt::request(crate::interrupt::Reason::OutputClosed);
+    }
+}
+
+/// A warning line on stderr.
+pub fn warn_line(line: &str) {
+    to_stderr(&format!(
+        "{} {}",
+        style("warning:").yellow().bold(),
+        for_stderr(line)
+    ));
 }
 
 /// A bug: the panic's one line and where to report it, then exit 1 (the code for
 /// "a bug in onboard"). Installed by `main`; it runs before the release build's abort, so the
-/// line and the exit code are the same in every build. The terminal is put back first.
+/// line and the exit code are the same in every build. The terminal is put back first. The one
+/// exit outside `main`: the release build aborts on a panic, so there is nothing to unwind to.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        // A panic aborts the release build, so no Drop would run: put the terminal back first.
-        let _ = crossterm::terminal::disable_raw_mode();
-        let _ = Term::stderr().show_cursor();
         let what = info
             .payload()
             .downcast_ref::<&str>()
@@ -56,6 +80,8 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
+        // No Drop runs after this: put the terminal back first.
+        restore_terminal();
         print_error(&Error::unexpected(format!(
             "internal error in onboard {}: {what}{place}",
             env!("CARGO_PKG_VERSION")
@@ -70,13 +96,17 @@ pub fn print_error(error: &Error) {
     if error.reported {
         return;
     }
-    eprintln!(
+    to_stderr(&format!(
         "{} {}",
         style("onboard: error:").red().bold(),
         for_stderr(&error.to_string())
-    );
+    ));
     if let Some(hint) = &error.hint {
-        eprintln!("  {} {}", style("hint:").cyan().bold(), for_stderr(hint));
+        to_stderr(&format!(
+            "  {} {}",
+            style("hint:").cyan().bold(),
+            for_stderr(hint)
+        ));
     }
 }
 
@@ -94,16 +124,16 @@ pub fn set_colors(enabled: bool) {
     console::set_colors_enabled_stderr(enabled);
 }
 
-/// Ctrl-C: puts the terminal back as it was (echo, line editing, cursor) and says so.
-pub fn interrupted() {
+/// Puts the terminal back as it was (echo, line editing, cursor) after an interruption, a
+/// panic or a cancelled run, and starts a fresh line after the `^C` the terminal echoed.
+pub fn restore_terminal() {
+    use std::io::IsTerminal;
     let _ = crossterm::terminal::disable_raw_mode();
-    let _ = Term::stderr().show_cursor();
-    eprintln!();
-    print_error(&if crate::interrupt::saved() {
-        Error::interrupted_after_save()
-    } else {
-        Error::interrupted()
-    });
+    let stderr = Term::stderr();
+    let _ = stderr.show_cursor();
+    if std::io::stderr().is_terminal() {
+        let _ = stderr.write_line("");
+    }
 }
 
 /// dialoguer prompts on stderr, so stdout stays clean for `--json`.
@@ -191,7 +221,7 @@ impl Spinner for TermSpinner {
 
 /// Single key presses from the terminal, without waiting for Enter, read through crossterm's
 /// event API on every platform. The terminal is in raw mode while this lives (the wizard holds
-/// one only while it waits for a key) and is put back when it is dropped, or by [`interrupted`].
+/// one only while it waits for a key) and is put back when it is dropped, or by [`restore_terminal`].
 pub struct TermKeys {
     _raw: RawMode,
 }
@@ -214,6 +244,11 @@ impl Keys for TermKeys {
     fn poll(&mut self, timeout: Duration) -> Option<Key> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
+            // An interruption (a signal, Ctrl-C read as a key) ends every wait for a key as
+            // `q` does, so the wizard unwinds from wherever it waits.
+            if crate::interrupt::requested().is_some() {
+                return Some(QUIT);
+            }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let event = match crossterm::event::poll(left) {
                 Ok(true) => crossterm::event::read(),
@@ -227,13 +262,19 @@ impl Keys for TermKeys {
             };
             match key_action(&event) {
                 KeyAction::Key(key) => return Some(key),
-                KeyAction::Interrupt => crate::interrupt::exit_interrupted(interrupted),
+                KeyAction::Interrupt => {
+                    crate::interrupt::request(crate::interrupt::Reason::Interrupt);
+                    return Some(QUIT);
+                }
                 KeyAction::Ignore if left.is_zero() => return None,
                 KeyAction::Ignore => {}
             }
         }
     }
 }
+
+/// The key that ends every wait of the wizard.
+const QUIT: Key = Key::Char('q');
 
 /// What a terminal event means to the wizard.
 #[derive(Debug, PartialEq, Eq)]
@@ -313,11 +354,41 @@ fn keep_output_processing() {
 #[cfg(not(unix))]
 fn keep_output_processing() {}
 
-/// The system clipboard through arboard.
-pub struct SystemClipboard;
+/// The system clipboard through arboard. What it copied (the code, the consent link) is taken
+/// back when the wizard ends, if the clipboard still holds it: a clipboard manager, or the
+/// macOS and Windows clipboards, would otherwise keep it for good.
+#[derive(Default)]
+pub struct SystemClipboard {
+    copied: Option<String>,
+}
+
+impl Drop for SystemClipboard {
+    fn drop(&mut self) {
+        let Some(copied) = self.copied.take() else {
+            return;
+        };
+        let Ok(mut clipboard) = arboard::Clipboard::new() else {
+            return;
+        };
+        // Only onboard's own text: something the user copied since stays.
+        if clipboard.get_text().is_ok_and(|now| now == copied) {
+            let _ = clipboard.clear();
+        }
+    }
+}
 
 impl Clipboard for SystemClipboard {
     fn copy(&mut self, text: &str, until: Duration) -> std::result::Result<(), String> {
+        let copied = self.put(text, until);
+        if copied.is_ok() {
+            self.copied = Some(text.to_string());
+        }
+        copied
+    }
+}
+
+impl SystemClipboard {
+    fn put(&mut self, text: &str, until: Duration) -> std::result::Result<(), String> {
         let mut clipboard = arboard::Clipboard::new().map_err(|e| clipboard_reason(&e))?;
         #[cfg(all(unix, not(target_os = "macos")))]
         {
@@ -367,12 +438,16 @@ impl Clipboard for NoClipboard {
 /// The user's browser: `$BROWSER` when set (as gh and git do), otherwise the system opener.
 pub struct SystemBrowser {
     pub command: Option<String>,
+    /// The whole environment `$BROWSER` gets: without the variables that can hold secrets.
+    pub environment: Vec<(std::ffi::OsString, std::ffi::OsString)>,
 }
 
 impl Browser for SystemBrowser {
     fn open(&mut self, url: &str) -> std::result::Result<(), String> {
         match &self.command {
             Some(command) => std::process::Command::new(command)
+                .env_clear()
+                .envs(self.environment.iter().map(|(k, v)| (k, v)))
                 .arg(url)
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())

@@ -131,3 +131,61 @@ fn enter_opens_the_sign_in_page_with_the_browser_command() {
     t.expect("Onboarded");
     assert_eq!(t.exit_code(), 0);
 }
+
+/// What onboard copied is taken back when the wizard ends, as a clipboard manager (or the
+/// macOS and Windows clipboards) would otherwise keep it for good; something the user copied
+/// since is left alone. A second xclip plays the clipboard manager that took the text over.
+#[test]
+fn the_code_leaves_the_clipboard_when_the_wizard_ends_unless_replaced() {
+    let x = Xvfb::start();
+    let sim = TestSim::start();
+    for replaced in [false, true] {
+        let dir = TempDir::new().unwrap();
+        let mut t = Terminal::start(
+            dir.path(),
+            &[vec!["invite".to_string()], sim_target(&sim)].concat(),
+            &[("DISPLAY", &x.display)],
+        );
+        t.expect("Start the sign-in?");
+        t.type_line("y");
+        let code = t.user_code();
+        t.expect("Code copied to the clipboard");
+        t.expect("Waiting for sign-in");
+        // The manager keeps the code after onboard's own copy is gone; or the user copies
+        // something else.
+        let kept = if replaced {
+            "something the user copied"
+        } else {
+            code.as_str()
+        };
+        let mut manager = Command::new("xclip")
+            .args(["-selection", "clipboard", "-i", "-quiet"])
+            .env("DISPLAY", &x.display)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xclip runs");
+        {
+            use std::io::Write;
+            let mut stdin = manager.stdin.take().unwrap();
+            stdin.write_all(kept.as_bytes()).unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while clipboard(&x.display) != kept && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(clipboard(&x.display), kept);
+        sim.control("/approve", json!({"user_code": code}));
+        t.expect("Onboarded");
+        assert_eq!(t.exit_code(), 0);
+        let after = clipboard(&x.display);
+        let _ = manager.kill();
+        let _ = manager.wait();
+        if replaced {
+            assert_eq!(after, kept, "the user's own text stays");
+        } else {
+            assert_ne!(after, code, "the code is gone from the clipboard");
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod faults;
 mod file_layout;
 mod flow;
 mod generated;
+mod hardening;
 mod help;
 mod hostile;
 mod hygiene;
@@ -23,6 +24,9 @@ mod profiles;
 mod properties;
 mod races;
 mod saving;
+// Signals: Unix only.
+#[cfg(unix)]
+mod signals;
 mod simulator;
 mod store;
 mod support;

@@ -125,7 +125,7 @@ fn reply(status: u16, body: Vec<u8>) -> Reply {
         url: url::Url::parse("https://login.example.test/t/oauth2/v2.0/token").unwrap(),
         status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
         headers: Default::default(),
-        body,
+        body: body.into(),
     }
 }
 

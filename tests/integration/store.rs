@@ -133,6 +133,80 @@ fn a_locked_keyring_is_exit_7_with_unlock_in_the_hint() {
     assert!(out.contains("locked keyring: failed in"), "{out}");
 }
 
+/// The profile the keyring writer saves over and over.
+const KILLED: &str = "killed.example";
+
+/// The keyring token of save `i`: long enough for three to five entries (the length changes
+/// with `i`, so parts of two saves never line up), its number first.
+fn numbered_token(i: u64) -> Secret {
+    let len = 4100 + usize::try_from(i % 3).unwrap() * 2048;
+    let mut text = format!("token-{i:08}-");
+    while text.len() < len {
+        text.push(char::from(b'a' + u8::try_from(text.len() % 26).unwrap()));
+    }
+    Secret::new(text)
+}
+
+/// kill -9 of a process that saves a long (chunked) token in the keyring over and over, at a
+/// different moment each round: the keyring always holds, whole, the last token that process
+/// reported saved or the one it was saving, never a mix that reads as damaged; and a delete
+/// afterwards leaves no part of any save behind.
+#[test]
+fn a_keyring_save_killed_at_any_moment_leaves_a_whole_token() {
+    let ss = private_secret_service();
+    let bus = ss.bus_address.as_str();
+    for round in 0..10u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = child_command(
+            "store::child::keyring_writer_saves_until_killed",
+            dir.path(),
+            &[
+                ("DBUS_SESSION_BUS_ADDRESS", bus),
+                ("ONBOARD_TEST_FIRST", &(round * 1000).to_string()),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let saved_index = |line: &str| line.strip_prefix("SAVED ")?.trim().parse::<u64>().ok();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let wanted = round * 1000 + 3;
+        let mut last_saved = None;
+        let mut times = Vec::new();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(i) = saved_index(&line) {
+                last_saved = Some(i);
+                times.push(Instant::now());
+                if i >= wanted {
+                    break;
+                }
+            }
+        }
+        // A different moment of the next save each round: a tenth of a save further on.
+        let period = times[times.len() - 1] - times[times.len() - 2];
+        std::thread::sleep(period.mul_f64((f64::from(u32::try_from(round).unwrap()) + 0.5) / 10.0));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for line in lines.map_while(Result::ok) {
+            last_saved = saved_index(&line).or(last_saved);
+        }
+        let last_saved = last_saved.expect("the writer saved at least once");
+        let out = run_child(
+            "store::child::keyring_holds_a_whole_token",
+            &[
+                ("DBUS_SESSION_BUS_ADDRESS", bus),
+                ("ONBOARD_TEST_LAST_SAVED", &last_saved.to_string()),
+            ],
+        );
+        assert!(out.contains("HELD "), "{out}");
+    }
+    run_child(
+        "store::child::keyring_delete_leaves_no_part",
+        &[("DBUS_SESSION_BUS_ADDRESS", bus)],
+    );
+}
+
 /// Run in a child process by the tests above, with `DBUS_SESSION_BUS_ADDRESS` set for them.
 mod child {
     use super::*;
@@ -164,14 +238,18 @@ mod child {
         );
         let raw = String::from_utf8_lossy(&raw.stdout);
         assert!(
-            raw.starts_with("onboard-chunks/1 parts=1 bytes=1500 "),
+            raw.starts_with("onboard-chunks/2 parts=1 bytes=1500 "),
             "{raw:.60}"
         );
 
-        // 6 KiB: three entries of at most 2,048 token bytes each.
+        // 6 KiB: three entries of at most 2,048 token bytes each, the parts named after the
+        // save's generation.
         let long = token(6 * 1024, 2);
         store.save(name, &long).unwrap();
-        assert_eq!(parts(name), ["onboard", "onboard:part-2", "onboard:part-3"]);
+        assert_eq!(
+            parts(name),
+            ["onboard", "onboard:g2:part-2", "onboard:g2:part-3"]
+        );
         assert_eq!(store.load(name).unwrap().unwrap(), long);
 
         // Shrinking removes the parts the longer token needed.
@@ -191,7 +269,7 @@ mod child {
             &bus(),
             &["clear", "service", "onboard", "username", name],
         );
-        assert_eq!(parts(name), ["onboard:part-2", "onboard:part-3"]);
+        assert_eq!(parts(name), ["onboard:g1:part-2", "onboard:g1:part-3"]);
         assert_eq!(store.load(name).unwrap(), None);
         assert!(store.delete(name).unwrap());
         assert!(parts(name).is_empty());
@@ -219,7 +297,7 @@ mod child {
         rt.block_on(save_onboarding(&store, &profiles, name, p, &token(3000, 3)))
             .unwrap();
         assert_eq!(profiles.get(name).unwrap().store, StoreKind::Keyring);
-        assert_eq!(parts(name), ["onboard", "onboard:part-2"]);
+        assert_eq!(parts(name), ["onboard", "onboard:g1:part-2"]);
         assert!(
             rt.block_on(remove_onboarding(&store, &profiles, name))
                 .unwrap()
@@ -332,6 +410,61 @@ mod child {
         // (and this child would be killed at its deadline).
         drop(rt);
         println!("the runtime was dropped");
+    }
+
+    #[test]
+    #[ignore = "run by a_keyring_save_killed_at_any_moment_leaves_a_whole_token"]
+    fn keyring_writer_saves_until_killed() {
+        assert_in_child();
+        let first: u64 = std::env::var("ONBOARD_TEST_FIRST")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let store = KeyringStore::new();
+        for i in first.. {
+            store.save(KILLED, &numbered_token(i)).unwrap();
+            println!("SAVED {i}");
+        }
+    }
+
+    #[test]
+    #[ignore = "run by a_keyring_save_killed_at_any_moment_leaves_a_whole_token"]
+    fn keyring_holds_a_whole_token() {
+        assert_in_child();
+        let last: u64 = std::env::var("ONBOARD_TEST_LAST_SAVED")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let held = KeyringStore::new()
+            .load(KILLED)
+            .unwrap_or_else(|e| panic!("after save {last} was killed: {e}"))
+            .expect("a token is still saved");
+        let index: u64 = held
+            .expose()
+            .strip_prefix("token-")
+            .and_then(|rest| rest.get(..8))
+            .and_then(|n| n.parse().ok())
+            .expect("a numbered token");
+        assert!(
+            index == last || index == last + 1,
+            "holds save {index}, last reported {last}"
+        );
+        assert_eq!(held, numbered_token(index), "save {index} is whole");
+        println!(
+            "HELD {index} (last reported {last}; parts {:?})",
+            parts(KILLED)
+        );
+    }
+
+    #[test]
+    #[ignore = "run by a_keyring_save_killed_at_any_moment_leaves_a_whole_token"]
+    fn keyring_delete_leaves_no_part() {
+        assert_in_child();
+        let store = KeyringStore::new();
+        store.save(KILLED, &numbered_token(1)).unwrap();
+        assert_eq!(store.load(KILLED).unwrap().unwrap(), numbered_token(1));
+        assert!(store.delete(KILLED).unwrap());
+        assert!(parts(KILLED).is_empty(), "{:?}", parts(KILLED));
     }
 
     #[test]
@@ -550,6 +683,83 @@ fn files_are_private_and_the_dir_onboard_creates_is_0700() {
     assert_eq!(mode(&dir.join("profiles.json.lock")), 0o600);
     assert_eq!(mode(&dir.join("credentials")), 0o700);
     assert_eq!(mode(&FileStore::at(&dir).path("p")), 0o600);
+}
+
+/// The temp file a save writes first is its own: a symlink or a file planted where an earlier
+/// version wrote its temp file (a fixed name) is never written through, and never lends the
+/// credential its mode.
+#[test]
+#[cfg(unix)] // symlinks and mode bits
+fn a_save_never_writes_through_a_planted_temp_file() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("onboard");
+    let store = FileStore::at(&dir);
+    store.save("p", &token(100, 1)).unwrap();
+    let path = store.path("p");
+    let planted = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    // A symlink to a file of the attacker's choosing.
+    let victim = root.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    store.save("p", &token(100, 2)).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert!(
+        !std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the credential is a file of its own"
+    );
+    assert_eq!(store.load("p").unwrap().unwrap(), token(100, 2));
+    // A readable file in the same place.
+    let _ = std::fs::remove_file(&planted);
+    std::fs::write(&planted, "").unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o644)).unwrap();
+    store.save("p", &token(100, 3)).unwrap();
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(store.load("p").unwrap().unwrap(), token(100, 3));
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// credentials/ and locks/ must not be writable by others (whoever can write there can swap a
+/// credential or hold the locks): exit 7 with the chmod that fixes it, nothing read or written.
+#[test]
+#[cfg(unix)] // mode bits
+fn folders_that_hold_secrets_must_not_be_writable_by_others() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("onboard");
+    let store = FileStore::at(&dir);
+    store.save("p", &token(100, 1)).unwrap();
+    let credentials = dir.join(onboard::store::file::CREDENTIALS_DIR);
+    for bits in [0o770, 0o707, 0o777] {
+        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(bits)).unwrap();
+        for e in [
+            store.save("p", &token(100, 2)).unwrap_err(),
+            store.load("p").unwrap_err(),
+        ] {
+            assert_eq!(e.exit_code(), 7, "{e}");
+            assert_eq!(e.code, "unsafe_dir");
+            assert!(e.hint.as_deref().unwrap().contains("chmod go-w"), "{e:?}");
+        }
+    }
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(store.load("p").unwrap().unwrap(), token(100, 1));
+
+    let locks = onboard::store::ProfileLocks::in_config_dir(&dir);
+    drop(locks.lock("p", Duration::ZERO).unwrap());
+    std::fs::set_permissions(dir.join("locks"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let e = locks.lock("p", Duration::ZERO).err().expect("refused");
+    assert_eq!(e.code, "unsafe_dir");
+    assert_eq!(e.exit_code(), 7);
 }
 
 #[test]

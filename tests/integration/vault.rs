@@ -317,3 +317,85 @@ fn without_an_address_or_a_token_the_vault_store_says_which_is_missing() {
         stderr(&output)
     );
 }
+
+/// A profile in the vault names the server its refresh token goes to, and whoever can write
+/// the vault's profiles can change it: one that is not a Microsoft cloud is refused (exit 2,
+/// before any request reaches it) unless the machine running `onboard` allows that server.
+#[test]
+fn a_vault_profile_at_a_server_this_machine_does_not_allow_is_refused() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let technician = tempfile::tempdir().unwrap();
+    let ci = tempfile::tempdir().unwrap();
+    // The technician named the simulated tenant on their own command line: allowed there.
+    let mut args = sim_target(&sim);
+    args.extend(["--profile".to_string(), PROFILE.to_string()]);
+    let control = sim.control_client();
+    let mut command = vault.onboard(technician.path());
+    command.env_remove("ONBOARD_ALLOW_AUTHORITY");
+    let run_invite = invite_json_with(command, &args, |code, _| {
+        control.post("/approve", json!({ "user_code": code }));
+    });
+    assert_eq!(run_invite.code, Some(0), "{}", run_invite.describe());
+
+    let (token, _) = vault.credential(PROFILE).unwrap();
+    let before = sim.requests().len();
+    for args in [
+        vec!["validate", "--all", "--json"],
+        vec!["validate", "--profile", PROFILE],
+        vec!["token", "--profile", PROFILE],
+    ] {
+        let mut command = vault.onboard(ci.path());
+        command.env_remove("ONBOARD_ALLOW_AUTHORITY");
+        let output = run(command, &args);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {said}");
+        assert!(
+            said.contains("authority_not_allowed") || said.contains("not a Microsoft cloud"),
+            "{args:?}: {said}"
+        );
+        if !args.contains(&"--json") {
+            assert!(said.contains("--allow-authority"), "{said}");
+        }
+    }
+    assert_eq!(
+        sim.requests().len(),
+        before,
+        "nothing was sent to the server"
+    );
+    assert_eq!(vault.credential(PROFILE).unwrap().0, token);
+
+    // Allowed by this machine, by host (any port) or by host and port.
+    let port_host = sim
+        .info()
+        .authority
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for allowed in ["127.0.0.1", port_host.as_str()] {
+        let mut command = vault.onboard(ci.path());
+        command.env_remove("ONBOARD_ALLOW_AUTHORITY");
+        let output = run(
+            command,
+            &[
+                "--allow-authority",
+                allowed,
+                "validate",
+                "--profile",
+                PROFILE,
+            ],
+        );
+        assert!(output.status.success(), "{allowed}: {}", stderr(&output));
+    }
+    // Another server on the list does not allow this one.
+    let mut command = vault.onboard(ci.path());
+    command.env("ONBOARD_ALLOW_AUTHORITY", "idp.example.com,127.0.0.1:1");
+    let output = run(command, &["validate", "--profile", PROFILE]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}

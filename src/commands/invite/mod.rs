@@ -587,7 +587,7 @@ impl Wizard<'_> {
             last_validation: None,
             extra: Default::default(),
         };
-        let _guard = crate::interrupt::Critical::enter();
+        let _guard = crate::interrupt::Protected::enter()?;
         let saved = store::save_onboarding(
             &self.store,
             &self.profiles,

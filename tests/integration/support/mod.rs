@@ -29,13 +29,15 @@ pub const WORKING_COMMANDS: &[&str] = &[
 ];
 
 /// onboard's settings in the environment: no test command inherits the developer's.
-pub const ONBOARD_SETTINGS: [&str; 6] = [
+pub const ONBOARD_SETTINGS: [&str; 8] = [
     "ONBOARD_PROFILE",
     "ONBOARD_CONFIG_DIR",
     "ONBOARD_STORE",
     "ONBOARD_CREDENTIAL",
     "ONBOARD_CA_CERT",
     "ONBOARD_HTTP_TIMEOUT",
+    "ONBOARD_ALLOW_AUTHORITY",
+    "ONBOARD_VAULT_PREFIX",
 ];
 
 /// The real binary, isolated from the user's config directory and keyring settings.

@@ -239,6 +239,9 @@ impl TestVault {
         command
             .env("VAULT_ADDR", self.addr())
             .env("VAULT_TOKEN", token)
+            // The simulated tenant is not one of Microsoft's clouds: these machines allow it
+            // for the profiles they read from the vault.
+            .env("ONBOARD_ALLOW_AUTHORITY", "127.0.0.1")
             .arg("--config-dir")
             .arg(config_dir)
             .args(["--store", "vault"]);

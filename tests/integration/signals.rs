@@ -1,0 +1,150 @@
+//! Ctrl-C, SIGTERM and SIGHUP (what CI runners send when a job is cancelled) at the worst moment
+//! of a refresh: the token endpoint has rotated the refresh token and its answer is still on the
+//! way. Against a server that refuses reused refresh tokens, the run must end with 130, say so,
+//! and have saved the rotated token, or the profile is locked out for good.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::support::onboarded::{onboard_at, onboard_profile, run_ok};
+use crate::support::sim::TestSim;
+
+/// Waits until the simulator has received a token request beyond the first `seen` requests.
+fn token_request_arrived(sim: &TestSim, seen: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let requests = sim.requests();
+        if requests
+            .iter()
+            .skip(seen)
+            .any(|r| r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/token"))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no token request came: {requests:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` to `validate` while the rotated token's answer is held in flight, then checks
+/// the ending and that the next run still validates.
+fn signal_while_the_rotated_token_is_in_flight(signal: i32, said: &str) {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    onboard_profile(&sim, dir.path());
+    sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));
+    // The next token request is served at once (the token rotates) and answered 2 s later.
+    let (status, answer) = sim.control("/fault", json!({"path": "/token", "hold_ms": 2000}));
+    assert_eq!(status, 200, "{answer}");
+    let seen = sim.requests().len();
+    let mut command = onboard_at(dir.path());
+    command
+        .arg("validate")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    token_request_arrived(&sim, seen);
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill with a pid this test started and has not reaped.
+    let sent = unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) };
+    assert_eq!(sent, 0);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said}: {stderr}");
+    assert!(stderr.contains(said), "{stderr}");
+    assert!(
+        stderr.contains("the rotated refresh token was saved"),
+        "{stderr}"
+    );
+    // The old token is refused now: only the saved rotated one can validate.
+    run_ok({
+        let mut again = onboard_at(dir.path());
+        again.arg("validate");
+        again
+    });
+}
+
+#[test]
+fn ctrl_c_while_the_rotated_token_is_in_flight_saves_it_first() {
+    signal_while_the_rotated_token_is_in_flight(libc::SIGINT, "interrupted (Ctrl-C)");
+}
+
+#[test]
+fn sigterm_while_the_rotated_token_is_in_flight_saves_it_first() {
+    signal_while_the_rotated_token_is_in_flight(libc::SIGTERM, "terminated (SIGTERM)");
+}
+
+#[test]
+fn sighup_while_the_rotated_token_is_in_flight_saves_it_first() {
+    signal_while_the_rotated_token_is_in_flight(libc::SIGHUP, "hung up (SIGHUP)");
+}
+
+/// A signal while nothing is protected ends the run at once, through its normal unwinding
+/// (exit 130, one line), and nothing was sent to rotate.
+#[test]
+fn sigterm_while_waiting_for_a_sign_in_ends_with_130_at_once() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard_at(dir.path());
+    command
+        .args(["invite", "--non-interactive", "--json"])
+        .args(crate::support::onboarded::sim_target(&sim))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert!(line.contains("device_code"), "{line}");
+    let started = Instant::now();
+    // SAFETY: kill with a pid this test started and has not reaped.
+    assert_eq!(
+        unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("terminated (SIGTERM); nothing was saved"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(!dir.path().join("profiles.json").exists());
+}
+
+/// SIGTERM while the wizard waits at a prompt (a thread blocked reading a line, with nothing
+/// protected): the run still ends with 130 and says so, within a few seconds, and the terminal
+/// gets its cursor back.
+#[test]
+fn sigterm_at_a_prompt_ends_the_wizard_with_130() {
+    use crate::support::pty::Terminal;
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            vec!["invite".to_string()],
+            crate::support::onboarded::sim_target(&sim),
+        ]
+        .concat(),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    let pid = t.session.get_process().pid().as_raw();
+    let started = Instant::now();
+    // SAFETY: kill with a pid this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    t.expect("terminated (SIGTERM); nothing was saved");
+    assert_eq!(t.exit_code(), 130);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!dir.path().join("profiles.json").exists());
+}
