@@ -141,10 +141,11 @@ impl Authority {
         Authority { base, cloud }
     }
 
-    /// True for Microsoft's clouds. The simulated tenant is not one; where it plays Microsoft's
-    /// part (Graph, admin consent) is decided by [`has_admin_consent`].
+    /// True for Microsoft's clouds: named as one, or on one of their sign-in hosts over https.
+    /// The simulated tenant is not one; where it plays Microsoft's part (Graph, admin consent)
+    /// is decided by [`has_admin_consent`].
     pub fn is_microsoft(&self) -> bool {
-        self.cloud.is_some()
+        self.cloud.is_some() || Cloud::of_login_url(&self.base).is_some()
     }
 
     /// An authority read back from a saved profile or an exported credential, checked as the
@@ -190,18 +191,6 @@ impl Authority {
         url.set_path(&path);
         url.set_query(None);
         url
-    }
-
-    /// One of Microsoft's clouds: named as one, or on one of their sign-in hosts over https.
-    pub fn is_microsoft(&self) -> bool {
-        self.cloud.is_some()
-            || (self.base.scheme() == "https"
-                && self.base.port().is_none()
-                && self.base.host_str().is_some_and(|h| {
-                    [Cloud::Global, Cloud::Usgov, Cloud::China]
-                        .iter()
-                        .any(|c| c.login_hosts().iter().any(|l| l.eq_ignore_ascii_case(h)))
-                }))
     }
 
     /// What a technician reads: the cloud's name, or the issuer's host.
