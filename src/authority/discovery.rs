@@ -19,6 +19,8 @@ use crate::oauth::{OAuthError, OAuthErrorBody};
 pub struct Endpoints {
     pub issuer: Option<String>,
     pub device_authorization: Option<Url>,
+    /// The authorization endpoint (the browser sign-in road).
+    pub authorization: Option<Url>,
     pub token: Url,
     pub userinfo: Option<Url>,
     /// Microsoft Graph's base URL when the authority is Microsoft's (it names `msgraph_host`).
@@ -28,6 +30,14 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
+    /// The authorization endpoint, or a usage error when the authority has none.
+    pub fn authorization(&self) -> Result<&Url> {
+        self.authorization.as_ref().ok_or_else(|| {
+            Error::usage("this authority does not offer browser sign-in (no authorization_endpoint in its discovery document)")
+                .with_hint("use --flow device, or check --authority")
+        })
+    }
+
     /// The device-authorization endpoint, or a usage error when the authority has none.
     pub fn device_authorization(&self) -> Result<&Url> {
         self.device_authorization.as_ref().ok_or_else(|| {
@@ -44,6 +54,8 @@ struct Document {
     token_endpoint: String,
     #[serde(default)]
     device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
     #[serde(default)]
     userinfo_endpoint: Option<String>,
     #[serde(default)]
@@ -181,6 +193,17 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
             )
         })
         .transpose()?;
+    let authorization = document
+        .authorization_endpoint
+        .as_deref()
+        .map(|u| {
+            pinned(
+                endpoint(u, "authorization_endpoint")?,
+                "authorization_endpoint",
+                Cloud::login_hosts,
+            )
+        })
+        .transpose()?;
     let userinfo = document
         .userinfo_endpoint
         .as_deref()
@@ -204,6 +227,7 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
     Ok(Endpoints {
         issuer: document.issuer,
         device_authorization,
+        authorization,
         token,
         userinfo,
         graph,
