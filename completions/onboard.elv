@@ -55,6 +55,7 @@ set edit:completion:arg-completer[onboard] = {|@words|
             cand --account 'The service account that signs in (a UPN such as svc@contoso.com)'
             cand --scope 'A scope to request (repeatable) [default: openid profile offline_access User.Read]'
             cand --redirect-uri 'A redirect URI registered on the app; without one Microsoft''s admin consent link does not work and the reviewer is shown the Entra admin center route instead'
+            cand --flow 'How the service account signs in: `device` (a code entered at the sign-in page) or `browser` (for tenants whose Conditional Access blocks the device code flow; the app needs http://localhost registered on its "Mobile and desktop applications" platform) [default: device]'
             cand --timeout 'Give up on the wizard after this long, e.g. 90s, 15m, 1h30m; once the credential is being saved, the save and the final validation always finish'
             cand --store-fallback 'Where to save the sign-in''s credential when the keyring cannot take it, instead of losing it (`file`: the plaintext file store, with its warning)'
             cand -p 'Which saved profile to use [default: the only one saved]'

@@ -10,7 +10,7 @@ use crate::flow;
 use crate::ui::Prompter;
 
 /// The invitation URL's query: `tenant`, `client_id`, `account`, `scope` (space separated),
-/// `cloud` or `authority`, `profile`, `redirect_uri`.
+/// `cloud` or `authority`, `profile`, `redirect_uri`, `flow`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Invitation {
     pub tenant: Option<String>,
@@ -21,6 +21,8 @@ pub struct Invitation {
     pub authority: Option<String>,
     pub profile: Option<String>,
     pub redirect_uri: Option<String>,
+    /// `device` or `browser`.
+    pub flow: Option<crate::cli::Flow>,
 }
 
 pub fn parse_invitation(text: &str) -> Result<Invitation> {
@@ -45,6 +47,18 @@ pub fn parse_invitation(text: &str) -> Result<Invitation> {
             "authority" => invitation.authority = Some(value),
             "profile" => invitation.profile = Some(value),
             "redirect_uri" => invitation.redirect_uri = Some(value),
+            "flow" => {
+                invitation.flow = Some(match value.as_str() {
+                    "device" => crate::cli::Flow::Device,
+                    "browser" => crate::cli::Flow::Browser,
+                    _ => {
+                        return Err(Error::usage(format!(
+                            "the invitation names an unknown sign-in flow '{value}'"
+                        ))
+                        .with_hint("flows are device and browser; give --flow yourself"));
+                    }
+                })
+            }
             // Links carry tracking parameters and the like: ignore what is not ours.
             _ => {}
         }

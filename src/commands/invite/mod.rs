@@ -1,7 +1,8 @@
 //! `onboard invite`: the onboarding wizard. Confirm who is onboarded, sign in with a device
-//! code (taking the admin-consent detour when a reviewer must approve), check who signed in,
-//! save the credential, validate it.
+//! code or in a browser (taking the admin-consent detour when a reviewer must approve), check
+//! who signed in, save the credential, validate it.
 
+mod browser;
 mod demo;
 mod events;
 pub mod inputs;
@@ -14,15 +15,15 @@ use self::events::{Event, fields};
 use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
-use crate::cli::InviteArgs;
 use crate::cli::StoreFallback;
+use crate::cli::{Flow, InviteArgs};
 use crate::commands::validate;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
-use crate::profiles::{Connection, Profile, Profiles, StoreKind};
+use crate::profiles::{Connection, Profile, Profiles, SignInFlow, StoreKind};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;
 
@@ -45,6 +46,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         profiles,
         store,
         deadline: Instant::now() + args.timeout,
+        road: args.flow.unwrap_or(Flow::Device),
     };
     let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
@@ -60,6 +62,8 @@ struct Wizard<'a> {
     profiles: Profiles,
     store: TimedStore,
     deadline: Instant,
+    /// The sign-in road: `--flow`, the invitation's `flow=`, or `[b]` after a refusal.
+    road: Flow,
 }
 
 /// How one sign-in attempt ended.
@@ -69,6 +73,8 @@ enum Attempt {
     ApprovalNeeded(Option<Error>),
     /// The code expired or was declined and the operator wants a fresh one.
     Again,
+    /// The device code was refused by Conditional Access: continue on the browser road.
+    Browser,
 }
 
 /// Steps 1 to 4 done: who signed in, with which tokens.
@@ -135,7 +141,10 @@ impl Wizard<'_> {
         let inputs = self.gather(args, profile_flag)?;
         self.confirm_replace(&inputs.profile, args.force)?;
         let endpoints = authority::discover(&self.http, &inputs.authority).await?;
-        endpoints.device_authorization()?;
+        match self.road {
+            Flow::Device => endpoints.device_authorization().map(|_| ())?,
+            Flow::Browser => endpoints.authorization().map(|_| ())?,
+        }
         if !self.screen.confirm_summary(&inputs, &endpoints)? {
             return Err(Error::interrupted());
         }
@@ -201,6 +210,10 @@ impl Wizard<'_> {
             Some(link) => parse_invitation(link)?,
             None => Default::default(),
         };
+        // A flag wins over the invitation's `flow=`.
+        if let (None, Some(flow)) = (args.flow, invitation.flow) {
+            self.road = flow;
+        }
         let mut known = Known::merge(args, profile_flag, invitation)?;
         if let Some(demo) = &self.demo {
             demo.prefill(&mut known);
@@ -214,6 +227,9 @@ impl Wizard<'_> {
 
     /// Step 2 (and 3 when approval is needed): sign-in attempts until tokens arrive.
     async fn sign_in(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<TokenSet> {
+        if self.road == Flow::Browser {
+            return self.sign_in_browser(inputs, endpoints, 1).await;
+        }
         let mut attempt = 1;
         let mut approval_pending = false;
         loop {
@@ -236,6 +252,10 @@ impl Wizard<'_> {
             match outcome {
                 Attempt::SignedIn(tokens) => return Ok(*tokens),
                 Attempt::Again => {}
+                Attempt::Browser => {
+                    self.road = Flow::Browser;
+                    return self.sign_in_browser(inputs, endpoints, attempt + 1).await;
+                }
                 Attempt::ApprovalNeeded(error) => {
                     approval_pending = true;
                     self.approval_detour(inputs, endpoints, error.as_ref())
@@ -285,7 +305,7 @@ impl Wizard<'_> {
                     }
                     self.screen.waiting(code);
                     let Some(key) = keys.as_mut().and_then(|k| k.poll(Duration::ZERO)) else { continue };
-                    match key {
+                    match key.command() {
                         Key::Enter => self.screen.open_browser(code),
                         Key::Char('c') => self.screen.copy_code(code),
                         Key::Char('a') => {
@@ -323,6 +343,9 @@ impl Wizard<'_> {
     /// Decides what a failed attempt leads to: the approval detour, a fresh code, or the end.
     /// `has_reviewer`: the authority is Microsoft's, where an account may request approval.
     fn after_failed_attempt(&mut self, error: Error, has_reviewer: bool) -> Result<Attempt> {
+        if error.aadsts == Some(53003) && self.road == Flow::Device {
+            return self.device_code_refused(error);
+        }
         let needs_approval = error.kind == Kind::PermissionMissing
             && (error.aadsts.is_some_and(classify::is_approval_code)
                 || matches!(
@@ -416,7 +439,7 @@ impl Wizard<'_> {
                 Some(k) => tokio::task::block_in_place(|| k.poll(Duration::from_millis(200))),
                 None => Some(Key::Enter),
             };
-            match key {
+            match key.map(Key::command) {
                 Some(Key::Enter) => break,
                 Some(Key::Char('q')) => {
                     self.screen.stop_waiting();
@@ -560,6 +583,7 @@ impl Wizard<'_> {
                 } else {
                     tokens.claims.sub.clone()
                 },
+                sign_in_flow: self.sign_in_flow(),
             },
             store: self.store.kind(),
             created_at: jiff::Timestamp::now().to_string(),
@@ -625,8 +649,16 @@ impl Wizard<'_> {
             account,
             scopes: &tokens.scopes,
             store: self.store.kind(),
+            sign_in_flow: self.sign_in_flow(),
         });
         Ok(())
+    }
+
+    fn sign_in_flow(&self) -> SignInFlow {
+        match self.road {
+            Flow::Device => SignInFlow::DeviceCode,
+            Flow::Browser => SignInFlow::AuthorizationCode,
+        }
     }
 
     fn gave_up(&self, approval_pending: bool) -> Error {
@@ -650,6 +682,9 @@ impl Wizard<'_> {
             "the wizard timed out after {}; nothing was saved",
             screen::clock(timeout)
         );
+        if self.road == Flow::Browser {
+            error = error.with_hint("run `onboard invite --flow browser` again, or allow more time with --timeout; if the browser showed AADSTS50011, register http://localhost on the app (Entra admin center → App registrations → the registration → Authentication → Add a platform → Mobile and desktop applications)");
+        }
         error
     }
 }
