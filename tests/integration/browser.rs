@@ -84,7 +84,8 @@ fn nothing_saved(dir: &Path, run: &Run) {
 
 /// Onboards profile `name` on the browser road, the test following the redirect.
 fn browser_profile(sim: &TestSim, dir: &Path, name: &str) -> Run {
-    let run = browser_invite(sim, dir, &["--profile", name], |event| {
+    // At -vvv, so that the leak check below sees everything onboard can print.
+    let run = browser_invite(sim, dir, &["--profile", name, "-vvv"], |event| {
         if event["event"] == "authorize_url" {
             let answer = act(sim, event["url"].as_str().unwrap(), "approve");
             let status = follow(answer["redirect"].as_str().unwrap(), "localhost:PORT");
@@ -115,7 +116,12 @@ fn the_browser_road_signs_in_and_records_how() {
     let signed_in = run.event("signed_in").unwrap();
     assert_eq!(signed_in["sign_in_flow"], "authorization_code");
     assert!(run.stderr.contains("To sign in, open "), "{}", run.stderr);
-    // The code and the verifier are never printed.
+    // Neither the code nor any token is printed, even at -vvv.
+    assert!(
+        run.stderr.contains("sending"),
+        "-vvv logs requests: {}",
+        run.stderr
+    );
     let issued: Value = sim
         .client()
         .get(sim.url("/_sim/tokens"))
@@ -123,9 +129,21 @@ fn the_browser_road_signs_in_and_records_how() {
         .unwrap()
         .json()
         .unwrap();
-    for code in issued["authorization_codes"].as_array().unwrap() {
-        let code = code.as_str().unwrap();
-        assert!(!run.stdout.contains(code) && !run.stderr.contains(code));
+    for kind in [
+        "authorization_codes",
+        "refresh_tokens",
+        "access_tokens",
+        "id_tokens",
+    ] {
+        let secrets = issued[kind].as_array().unwrap();
+        assert!(!secrets.is_empty(), "{kind}");
+        for secret in secrets {
+            let secret = secret.as_str().unwrap();
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{kind} leaked"
+            );
+        }
     }
     let list = run_ok_json(&dir, &["list", "--json"]);
     assert_eq!(list["profiles"][0]["sign_in_flow"], "authorization_code");

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::events::Event;
+use super::inputs::Inputs;
 use super::{Attempt, Wizard};
 use crate::authority::{self, Endpoints};
 use crate::error::{Error, Kind, Result};
@@ -13,8 +14,6 @@ use crate::flow::TokenSet;
 use crate::flow::browser::{self, AuthorizeRequest, Redirect};
 use crate::flow::loopback::Loopback;
 use crate::ui::Key;
-
-use super::inputs::Inputs;
 
 /// A pasted address longer than this is not one (Entra's codes are about 1,000 characters).
 const MAX_PASTE: usize = 16 * 1024;
