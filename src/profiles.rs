@@ -492,6 +492,25 @@ mod tests {
         }
     }
 
+    /// Profiles saved before `sign_in_flow` was recorded were all device-code sign-ins.
+    #[test]
+    fn a_profile_without_sign_in_flow_was_born_from_the_device_code() {
+        let old = br#"{"version":1,"profiles":{"p":{"authority":"https://login.microsoftonline.com/contoso.com/v2.0","tenant":"contoso.com","client_id":"c","store":"keyring","created_at":"2026-01-01T00:00:00Z"}}}"#;
+        let file = ProfilesFile::parse(old, Path::new("profiles.json")).unwrap();
+        assert_eq!(
+            file.profiles["p"].connection.sign_in_flow,
+            SignInFlow::DeviceCode
+        );
+        let mut browser = sample();
+        browser.connection.sign_in_flow = SignInFlow::AuthorizationCode;
+        let text = serde_json::to_string(&browser).unwrap();
+        assert!(
+            text.contains(r#""sign_in_flow":"authorization_code""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Profile>(&text).unwrap(), browser);
+    }
+
     #[test]
     fn unknown_fields_survive_a_rewrite() {
         let dir = tempfile::tempdir().unwrap();
