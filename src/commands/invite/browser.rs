@@ -82,7 +82,8 @@ impl Wizard<'_> {
         let answer = loopback.next(&request.state);
         tokio::pin!(answer);
         let mut tick = tokio::time::interval(Duration::from_millis(200));
-        let mut typed = String::new();
+        // What was pasted carries the authorization code: wiped when the wait ends.
+        let mut typed = zeroize::Zeroizing::new(String::new());
         let redirect = 'waiting: loop {
             tokio::select! {
                 redirect = &mut answer => break redirect,
