@@ -95,7 +95,7 @@ _onboard() {
 
     case "${cmd}" in
         onboard)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,10 +121,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -141,7 +137,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__completions)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,10 +163,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -187,7 +179,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__consent__subcmd__url)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,10 +225,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -253,7 +241,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__doctor)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,10 +283,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -315,7 +299,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__export)
-            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,10 +322,6 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -543,7 +523,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__invite)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --flow --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,6 +557,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "device browser" -- "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -605,10 +589,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -625,7 +605,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__list)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,10 +628,6 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -671,7 +647,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__permissions)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,10 +670,6 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -717,7 +689,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__remove)
-            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,10 +715,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -763,7 +731,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__simulate)
-            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -809,10 +777,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -829,7 +793,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__token)
-            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -859,10 +823,6 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --allow-authority)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -879,7 +839,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__validate)
-            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,10 +870,6 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

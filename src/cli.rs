@@ -138,6 +138,16 @@ pub enum StoreChoice {
     Vault,
 }
 
+/// The sign-in road of `invite --flow`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Flow {
+    /// A one-time code entered at the sign-in page (OAuth 2.0 device authorization grant)
+    Device,
+    /// A browser sign-in whose answer comes back to this machine, or is pasted from another
+    /// (authorization code with PKCE), for tenants that block the device code flow
+    Browser,
+}
+
 /// The store `invite --store-fallback` saves to when the chosen one fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StoreFallback {
@@ -280,8 +290,8 @@ pub struct ConsentUrlArgs {
       --client-id 11111111-2222-3333-4444-555555555555 --account svc@contoso.com")]
 pub struct InviteArgs {
     /// The invitation URL the provider sent; its query prefills the wizard (tenant, client_id,
-    /// account, scope, cloud or a Microsoft cloud's authority, profile, redirect_uri). Any other
-    /// issuer comes only from --authority
+    /// account, scope, cloud or a Microsoft cloud's authority, profile, redirect_uri, flow). Any
+    /// other issuer comes only from --authority
     #[arg(value_name = "INVITATION")]
     pub invitation: Option<String>,
 
@@ -300,6 +310,13 @@ pub struct InviteArgs {
     /// not work and the reviewer is shown the Entra admin center route instead
     #[arg(long, value_name = "URL", help_heading = "Who signs in")]
     pub redirect_uri: Option<String>,
+
+    /// How the service account signs in: `device` (a code entered at the sign-in page) or
+    /// `browser` (for tenants whose Conditional Access blocks the device code flow; the app
+    /// needs http://localhost registered on its "Mobile and desktop applications" platform)
+    /// [default: device]
+    #[arg(long, value_name = "FLOW", value_enum, help_heading = "Sign-in")]
+    pub flow: Option<Flow>,
 
     /// Do not open a browser; print the sign-in URL instead
     #[arg(long, help_heading = "Sign-in")]

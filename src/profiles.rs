@@ -124,6 +124,34 @@ impl std::fmt::Display for StoreKind {
     }
 }
 
+/// How the credential's sign-in was made. Entra's protocol tracking follows a device-code
+/// sign-in through every refresh, so a policy that blocks the device code flow also stops the
+/// credentials born from one. Profiles saved before this was recorded were all device-code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInFlow {
+    #[default]
+    DeviceCode,
+    AuthorizationCode,
+}
+
+impl SignInFlow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInFlow::DeviceCode => "device_code",
+            SignInFlow::AuthorizationCode => "authorization_code",
+        }
+    }
+
+    /// In words, for `onboard list`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SignInFlow::DeviceCode => "device code",
+            SignInFlow::AuthorizationCode => "browser",
+        }
+    }
+}
+
 /// How to reach one tenant's registration as one account: what a saved profile and an
 /// exported credential (`onboard export`) share, field for field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +177,9 @@ pub struct Connection {
     /// `id`) for Microsoft, `sub` (userinfo's `sub`) elsewhere. `account` is for display.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// How the sign-in was made (absent in older files: the device code).
+    #[serde(default)]
+    pub sign_in_flow: SignInFlow,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -452,12 +483,32 @@ mod tests {
                 scopes: vec!["User.Read".into(), "offline_access".into()],
                 redirect_uri: None,
                 account_id: None,
+                sign_in_flow: SignInFlow::DeviceCode,
             },
             store: StoreKind::Keyring,
             created_at: "2026-11-27T10:00:00Z".into(),
             last_validation: None,
             extra: Map::new(),
         }
+    }
+
+    /// Profiles saved before `sign_in_flow` was recorded were all device-code sign-ins.
+    #[test]
+    fn a_profile_without_sign_in_flow_was_born_from_the_device_code() {
+        let old = br#"{"version":1,"profiles":{"p":{"authority":"https://login.microsoftonline.com/contoso.com/v2.0","tenant":"contoso.com","client_id":"c","store":"keyring","created_at":"2026-01-01T00:00:00Z"}}}"#;
+        let file = ProfilesFile::parse(old, Path::new("profiles.json")).unwrap();
+        assert_eq!(
+            file.profiles["p"].connection.sign_in_flow,
+            SignInFlow::DeviceCode
+        );
+        let mut browser = sample();
+        browser.connection.sign_in_flow = SignInFlow::AuthorizationCode;
+        let text = serde_json::to_string(&browser).unwrap();
+        assert!(
+            text.contains(r#""sign_in_flow":"authorization_code""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Profile>(&text).unwrap(), browser);
     }
 
     #[test]

@@ -19,6 +19,8 @@ use crate::oauth::{OAuthError, OAuthErrorBody};
 pub struct Endpoints {
     pub issuer: Option<String>,
     pub device_authorization: Option<Url>,
+    /// The authorization endpoint (the browser sign-in road).
+    pub authorization: Option<Url>,
     pub token: Url,
     pub userinfo: Option<Url>,
     /// Microsoft Graph's base URL when the authority is a Microsoft cloud or the simulated
@@ -30,6 +32,14 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
+    /// The authorization endpoint, or a usage error when the authority has none.
+    pub fn authorization(&self) -> Result<&Url> {
+        self.authorization.as_ref().ok_or_else(|| {
+            Error::usage("this authority does not offer browser sign-in (no authorization_endpoint in its discovery document)")
+                .with_hint("use --flow device, or check --authority")
+        })
+    }
+
     /// The device-authorization endpoint, or a usage error when the authority has none.
     pub fn device_authorization(&self) -> Result<&Url> {
         self.device_authorization.as_ref().ok_or_else(|| {
@@ -46,6 +56,8 @@ struct Document {
     token_endpoint: String,
     #[serde(default)]
     device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
     #[serde(default)]
     userinfo_endpoint: Option<String>,
     #[serde(default)]
@@ -183,6 +195,17 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
             )
         })
         .transpose()?;
+    let authorization = document
+        .authorization_endpoint
+        .as_deref()
+        .map(|u| {
+            pinned(
+                endpoint(u, "authorization_endpoint")?,
+                "authorization_endpoint",
+                Cloud::login_hosts,
+            )
+        })
+        .transpose()?;
     let userinfo = document
         .userinfo_endpoint
         .as_deref()
@@ -209,6 +232,7 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
     Ok(Endpoints {
         issuer: document.issuer,
         device_authorization,
+        authorization,
         token,
         userinfo,
         graph,

@@ -21,7 +21,7 @@ pub fn run(deps: &mut Deps) -> Result<()> {
         deps.out.info("No profiles saved. Onboard a tenant with `onboard invite` (or try `onboard invite --demo`).");
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = file
+    let rows: Vec<[String; 6]> = file
         .profiles
         .iter()
         .map(|(name, p)| {
@@ -33,12 +33,21 @@ pub fn run(deps: &mut Deps) -> Result<()> {
                     .clone()
                     .unwrap_or_else(|| p.connection.tenant.clone()),
                 p.store.to_string(),
+                p.connection.sign_in_flow.describe().to_owned(),
                 last_validation(p),
             ]
         })
         .collect();
-    let header = ["PROFILE", "ACCOUNT", "TENANT", "STORE", "LAST VALIDATION"].map(String::from);
-    let widths: Vec<usize> = (0..5)
+    let header = [
+        "PROFILE",
+        "ACCOUNT",
+        "TENANT",
+        "STORE",
+        "SIGN-IN",
+        "LAST VALIDATION",
+    ]
+    .map(String::from);
+    let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
                 .chain([&header])
@@ -85,6 +94,7 @@ fn to_json(name: &str, profile: &Profile) -> Value {
         "cloud": profile.connection.cloud,
         "scopes": profile.connection.scopes,
         "store": profile.store.as_str(),
+        "sign_in_flow": profile.connection.sign_in_flow.as_str(),
         "created_at": profile.created_at,
         "last_validation": profile.last_validation,
     })

@@ -14,7 +14,7 @@ use crate::cli::ValidateArgs;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow;
-use crate::profiles::{Profile, Profiles, StoreKind, Validation};
+use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind, Validation};
 use crate::store::TimedStore;
 
 /// One profile's validation, as `validate --json` shows it.
@@ -29,6 +29,8 @@ pub struct Checked {
     pub checked_at: jiff::Timestamp,
     /// What proved the token: "Microsoft Graph /me" or "userinfo".
     pub checked_with: &'static str,
+    /// How the credential's sign-in was made.
+    pub sign_in_flow: SignInFlow,
     pub error: Option<Error>,
 }
 
@@ -44,6 +46,7 @@ impl Checked {
             access_token_expires_at: None,
             checked_at: jiff::Timestamp::now(),
             checked_with: "",
+            sign_in_flow: profile.connection.sign_in_flow,
             error: None,
         }
     }
@@ -85,6 +88,7 @@ impl Checked {
             "scopes": self.scopes,
             "access_token_expires_at": self.access_token_expires_at.map(|t| t.to_string()),
             "checked_at": self.checked_at.to_string(),
+            "sign_in_flow": self.sign_in_flow.as_str(),
             "error": self.error.as_ref().map(Error::to_json),
         })
     }
@@ -154,7 +158,7 @@ async fn prove(
     let (endpoints, tokens) = session
         .redeem(store, name, profile, &scopes)
         .await
-        .map_err(|error| cannot_check(error, name, profile))?;
+        .map_err(|error| device_code_blocked(cannot_check(error, name, profile), name, profile))?;
     checked.access_token_expires_at = Some(tokens.expires_at);
     checked.scopes = tokens.scopes.clone();
     if let Some(tid) = tokens.claims.tid.clone() {
@@ -220,6 +224,21 @@ fn cannot_check(mut error: Error, name: &str, profile: &Profile) -> Error {
         error.hint = Some(format!(
             "validate calls Graph /me, which needs {}: add it to the registration's API permissions and have the tenant's reviewer consent (`onboard consent-url`)",
             flow::VALIDATION_SCOPE
+        ));
+    }
+    error
+}
+
+/// AADSTS53003 on refreshing a device-code-born credential: the tenant now blocks the device
+/// code flow, and Entra's protocol tracking stops the tokens that came from such a sign-in
+/// (<https://learn.microsoft.com/en-us/entra/identity/conditional-access/concept-authentication-flows>).
+fn device_code_blocked(mut error: Error, name: &str, profile: &Profile) -> Error {
+    if error.aadsts == Some(53003) && profile.connection.sign_in_flow == SignInFlow::DeviceCode {
+        error.message = format!(
+            "profile '{name}' was refused by the tenant's Conditional Access (AADSTS53003): the tenant now blocks the device code flow, which also stops tokens that came from device-code sign-ins"
+        );
+        error.hint = Some(format!(
+            "sign in again on the browser road: `onboard invite --flow browser --force --profile {name}`; or the tenant admin excludes the service account from the policy that blocks the device code flow (including Microsoft's managed \"Block device code flow\" policy)"
         ));
     }
     error
@@ -388,12 +407,17 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
 fn report(results: &[Checked], all: bool, deps: &mut Deps) {
     let valid = results.iter().filter(|c| c.valid()).count();
     let invalid = results.len() - valid;
+    let device_code_born = results
+        .iter()
+        .filter(|c| c.sign_in_flow == SignInFlow::DeviceCode)
+        .count();
     if deps.json {
         let value = if all {
             json!({
                 "results": results.iter().map(Checked::to_json).collect::<Vec<_>>(),
                 "valid": valid,
                 "invalid": invalid,
+                "device_code_born": device_code_born,
             })
         } else {
             results.first().map(Checked::to_json).unwrap_or(Value::Null)
@@ -416,4 +440,12 @@ fn report(results: &[Checked], all: bool, deps: &mut Deps) {
             results.len()
         ),
     });
+    // The exposure to a tenant blocking the device code flow, for a person reading the run; the
+    // stdout summary line keeps its shape for scripts (`--json` has `device_code_born`).
+    if all && device_code_born > 0 {
+        deps.out.info(&format!(
+            "{device_code_born} of {} signed in with a device code: where a tenant blocks the device code flow they stop refreshing (`onboard invite --flow browser --force --profile NAME` moves one to the browser road)",
+            results.len()
+        ));
+    }
 }

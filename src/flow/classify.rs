@@ -77,6 +77,14 @@ pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
             PermissionMissing,
             "blocked by Conditional Access or security defaults: ask the tenant admin to exclude the service account from the device-code (authentication flows) policy",
         ),
+        50011 => (
+            PermissionMissing,
+            "the registration has no matching redirect URI: in Entra admin center → App registrations → the registration → Authentication, add the platform \"Mobile and desktop applications\" with the redirect URI http://localhost",
+        ),
+        501481 | 54005 => (
+            SignInAgain,
+            "the authorization code was refused (already redeemed, or not this sign-in's): run `onboard invite` again",
+        ),
         70000 | 70008 | 700082 | 50173 | 70043 | 700084 => (
             SignInAgain,
             "the refresh token is no longer valid (expired, revoked or sign-in frequency reached): run `onboard invite` again",
@@ -288,6 +296,8 @@ mod tests {
             (&[50055, 50144], 4, "password"),
             (&[50057], 4, "enable it"),
             (&[53003, 53000, 530035], 6, "Conditional Access"),
+            (&[50011], 6, "Mobile and desktop applications"),
+            (&[501481, 54005], 4, "onboard invite"),
             (
                 &[70000, 70008, 700082, 50173, 70043, 700084],
                 4,

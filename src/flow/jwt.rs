@@ -36,6 +36,8 @@ pub struct Claims {
     pub exp: Option<i64>,
     #[serde(default, deserialize_with = "text::text")]
     pub iss: Option<String>,
+    /// The browser road's `nonce`, echoed in its ID token (OpenID Connect Core §3.1.2.1).
+    pub nonce: Option<String>,
     /// One audience or several (both spellings are JWT's).
     #[serde(default, deserialize_with = "one_or_many")]
     pub aud: Vec<String>,

@@ -1,12 +1,15 @@
 //! The OAuth protocol, free of terminal I/O: device-code request, the polling state machine,
-//! refresh, the identity check, and error classification. Reports progress through callbacks.
+//! the browser road (authorization code + PKCE, its loopback listener), refresh, the identity
+//! check, and error classification. Reports progress through callbacks.
 
 mod api;
+pub mod browser;
 pub mod classify;
 mod device;
 mod grants;
 mod identity;
 pub mod jwt;
+pub mod loopback;
 pub mod poll;
 mod tokens;
 mod wire;

@@ -89,6 +89,11 @@ pub(crate) async fn post_token(
 }
 
 impl TokenSet {
+    /// Whether an ID token came (its claims are then [`TokenSet::claims`]).
+    pub(crate) fn has_id_token(&self) -> bool {
+        self.id_token == IdToken::Read
+    }
+
     /// The ID token's claims decide who signed in, so they must be this sign-in's: issued by
     /// the discovered issuer, for this client, not expired, for the authority's tenant.
     fn check_id_token(&self, endpoints: &Endpoints, client_id: &str) -> Result<()> {

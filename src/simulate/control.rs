@@ -13,7 +13,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use super::state::{ApprovalOutcome, CodeProblem, Fault, Issued, Reuse, SignIn, State};
+use super::authorize::{self, Action, Outcome, Problem};
+use super::state::{
+    ApprovalOutcome, CodeProblem, DeviceCodePolicy, Fault, Issued, Reuse, SignIn, State,
+};
 use super::{Shared, json_response, scopes};
 
 pub fn routes() -> Router<Arc<Shared>> {
@@ -21,6 +24,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim", get(info))
         .route("/_sim/approve", post(approve))
         .route("/_sim/deny", post(deny))
+        .route("/_sim/authorize", post(authorize_action))
         .route("/_sim/tenant", get(tenant).post(tenant))
         .route("/_sim/request-approval", post(request_approval))
         .route("/_sim/reviewer/approve", post(reviewer_approve))
@@ -118,6 +122,57 @@ async fn request_approval(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthorizeAction {
+    state: String,
+    action: String,
+    account: Option<String>,
+}
+
+/// The person at the `authorize` page acts; the answer is where their browser is sent.
+async fn authorize_action(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let request: AuthorizeAction = match body(&bytes) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let Some(action) = Action::parse(&request.action) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "action must be approve, deny or request_approval",
+        );
+    };
+    if request.state.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "state must not be empty");
+    }
+    match authorize::act(&shared, &request.state, action, request.account.as_deref()) {
+        Ok(Outcome::Redirect(location)) => {
+            json_response(StatusCode::OK, &json!({"redirect": location}))
+        }
+        Ok(Outcome::ApprovalRequired) => {
+            json_response(StatusCode::CONFLICT, &json!({"state": "approval_required"}))
+        }
+        Ok(Outcome::ApprovalRequested) => {
+            json_response(StatusCode::OK, &json!({"state": "approval_requested"}))
+        }
+        Err(Problem::Unknown) => error(
+            StatusCode::NOT_FOUND,
+            "no authorization request with this state (was the authorize page ever opened?)",
+        ),
+        Err(Problem::Finished) => error(
+            StatusCode::BAD_REQUEST,
+            "this authorization request was already answered",
+        ),
+        Err(Problem::NotAMember(account)) => error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "AADSTS50020: User account '{account}' from identity provider does not exist in tenant '{}' and cannot access the application.",
+                shared.domain()
+            ),
+        ),
+    }
+}
+
 /// Distinguishes a missing field from an explicit `null`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -140,6 +195,8 @@ struct TenantPatch {
     #[serde(default, deserialize_with = "present")]
     refresh_token_length: Option<Option<usize>>,
     redirect_uris: Option<Vec<String>>,
+    native_redirect_uris: Option<Vec<String>>,
+    device_code_policy: Option<DeviceCodePolicy>,
     omit_refresh_scope: Option<bool>,
     guests: Option<Vec<String>>,
     renamed: Option<std::collections::BTreeMap<String, String>>,
@@ -203,6 +260,12 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     }
     if let Some(v) = patch.redirect_uris {
         t.redirect_uris = v;
+    }
+    if let Some(v) = patch.native_redirect_uris {
+        t.native_redirect_uris = v;
+    }
+    if let Some(v) = patch.device_code_policy {
+        t.device_code_policy = v;
     }
     if let Some(v) = patch.omit_refresh_scope {
         t.omit_refresh_scope = v;
@@ -338,6 +401,7 @@ async fn tokens(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
             "refresh_tokens": of(Issued::RefreshToken),
             "id_tokens": of(Issued::IdToken),
             "device_codes": of(Issued::DeviceCode),
+            "authorization_codes": of(Issued::AuthorizationCode),
         }),
     )
 }

@@ -1,5 +1,5 @@
 //! Entra ID v2.0's protocol endpoints: discovery, device authorization, the token endpoint
-//! (device code and refresh grants), and Entra's error body.
+//! (device code, authorization code and refresh grants), and Entra's error body.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ids::{self, entra_timestamp};
-use super::state::{AccessGrant, CodeState, DeviceCode, Issued, RefreshGrant, Reuse, State};
+use super::state::{
+    AccessGrant, Born, CodeState, DeviceCode, DeviceCodePolicy, Issued, RefreshGrant, Reuse, State,
+};
 use super::{
     CLIENT_ID, GRAPH_APP_ID, Shared, TENANT_ID, TenantRef, json_response, params, resolve_tenant,
     scopes,
@@ -70,7 +72,7 @@ pub fn failure(error: &'static str, codes: &[u32], message: impl Into<String>) -
 }
 
 impl Failure {
-    fn consent_required(client_id: &str) -> Failure {
+    pub(super) fn consent_required(client_id: &str) -> Failure {
         Failure {
             suberror: Some("consent_required"),
             ..failure(
@@ -150,6 +152,16 @@ fn more_than_one_resource() -> Failure {
         "invalid_scope",
         &[700022],
         "The provided value for the input parameter scope is not valid because it contains more than one resource.",
+    )
+}
+
+/// AADSTS53003 in Entra's words (reference-error-codes). Microsoft documents the code, not the
+/// `error` word that comes with it at the token endpoint: `invalid_grant` here.
+fn blocked_by_conditional_access() -> Failure {
+    failure(
+        "invalid_grant",
+        &[53003],
+        "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
     )
 }
 
@@ -371,6 +383,21 @@ async fn token(
         )),
         Some(DEVICE_CODE_GRANT) => redeem_device_code(&shared, &mut state, &client_id, &form),
         Some("refresh_token") => redeem_refresh_token(&shared, &mut state, &client_id, &form),
+        Some("authorization_code") => super::authorize::redeem(&mut state, &client_id, &form)
+            .and_then(|redeemed| {
+                if state.tenant.consent_withdrawn {
+                    return Err(Failure::consent_required(&client_id));
+                }
+                Ok(issue(
+                    &shared,
+                    &mut state,
+                    &redeemed.account,
+                    &client_id,
+                    &redeemed.scopes,
+                    Born::AuthorizationCode,
+                    redeemed.nonce.as_deref(),
+                ))
+            }),
         Some(other) => Err(failure(
             "unsupported_grant_type",
             &[70003],
@@ -395,6 +422,7 @@ fn redeem_device_code(
     };
     let outcome = state.tenant.approval_outcome;
     let consent_withdrawn = state.tenant.consent_withdrawn;
+    let policy = state.tenant.device_code_policy;
     let Some(code) = state
         .code_by_device_code(device_code)
         .filter(|c| c.client_id == client_id)
@@ -458,9 +486,22 @@ fn redeem_device_code(
     if consent_withdrawn {
         return Err(Failure::consent_required(client_id));
     }
+    // Conditional Access blocking the device code flow: the person got through the page, the
+    // token is refused.
+    if policy == DeviceCodePolicy::On {
+        return Err(blocked_by_conditional_access());
+    }
     code.state = CodeState::Redeemed;
     let requested = code.scopes.clone();
-    Ok(issue(shared, state, &account, client_id, &requested))
+    Ok(issue(
+        shared,
+        state,
+        &account,
+        client_id,
+        &requested,
+        Born::DeviceCode,
+        None,
+    ))
 }
 
 fn redeem_refresh_token(
@@ -473,6 +514,7 @@ fn redeem_refresh_token(
         return Err(missing("refresh_token"));
     };
     let refuse_reuse = state.tenant.reuse_refresh_token == Reuse::Refuse;
+    let policy = state.tenant.device_code_policy;
     let consent_withdrawn = state.tenant.consent_withdrawn;
     // What a refresh may ask for, as at Entra: the token's own scopes and whatever the tenant's
     // reviewer or the account has consented to for this client.
@@ -515,6 +557,10 @@ fn redeem_refresh_token(
     if consent_withdrawn {
         return Err(Failure::consent_required(client_id));
     }
+    // Protocol tracking: a session that began with a device code stays one through refreshes.
+    if policy == DeviceCodePolicy::On && grant.born == Born::DeviceCode {
+        return Err(blocked_by_conditional_access());
+    }
     if grant.used && refuse_reuse {
         return Err(failure(
             "invalid_grant",
@@ -550,7 +596,8 @@ fn redeem_refresh_token(
     };
     grant.used = true;
     let account = grant.account.clone();
-    let mut tokens = issue(shared, state, &account, client_id, &requested);
+    let born = grant.born;
+    let mut tokens = issue(shared, state, &account, client_id, &requested, born, None);
     if state.tenant.omit_refresh_scope {
         tokens.scope = None;
     }
@@ -593,6 +640,8 @@ fn issue(
     account: &str,
     client_id: &str,
     requested: &[String],
+    born: Born,
+    nonce: Option<&str>,
 ) -> TokenResponse {
     let resource =
         scopes::granted_resource_scopes(requested, state.tenant.granted_scopes.as_deref());
@@ -668,6 +717,9 @@ fn issue(
         {
             map.insert("email".to_owned(), Value::String(name_now.clone()));
         }
+        if let (Some(nonce), Value::Object(map)) = (nonce, &mut claims) {
+            map.insert("nonce".to_owned(), Value::String(nonce.to_owned()));
+        }
         let token = shared.signer.sign(&claims);
         state.remember(Issued::IdToken, &token);
         token
@@ -686,6 +738,7 @@ fn issue(
         state.refresh.insert(
             token.clone(),
             RefreshGrant {
+                born,
                 account: account.to_owned(),
                 client_id: client_id.to_owned(),
                 scopes: requested.to_vec(),

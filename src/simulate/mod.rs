@@ -32,10 +32,25 @@
 //! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
 //!   admin consent the sign-in pages skip the consent prompt.
 //!
+//! - the browser road (`authorize`, `grant_type=authorization_code`): an unregistered
+//!   `redirect_uri` gets Entra's AADSTS50011 page and no redirect (at the token endpoint:
+//!   `invalid_request` [50011]); a `code_verifier` that does not match: `invalid_grant`
+//!   [501481]; a code redeemed twice: [54005]; older than ten minutes: [70008]; unknown:
+//!   [9002313]; a `redirect_uri` other than the authorize request's but registered:
+//!   `invalid_grant` with no code (RFC 6749 §4.1.3; Microsoft documents none); a challenge of
+//!   the wrong size or method: an `invalid_request` redirect [501491]. Decline and "Request
+//!   approval" redirect with `access_denied` [65004] (tenant `approval_outcome:
+//!   "declined_90094"`: `consent_required` [90094]; `"pending"`: no redirect);
+//! - `device_code_policy: "on"`: a device-code sign-in's token request and a refresh of a
+//!   token born from one answer `invalid_grant` [53003] (Microsoft documents the code, not the
+//!   `error` word).
+//!
 //! Control API beyond README's table: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
 //! `public_client` (false: AADSTS7000218), `refresh_token_length` (characters of the refresh
 //! tokens issued afterwards, 16 to 16384; null: about 1,500), `redirect_uris` (list),
+//! `native_redirect_uris` (the "Mobile and desktop applications" platform's; default
+//! `["http://localhost"]`),
 //! `omit_refresh_scope`, `guests` (home addresses of invited guests, who sign in through
 //! `/_sim/approve` with that address), `renamed` (`{"old@domain": "new@domain"}`: the same
 //! object id under a new name) and answers every setting plus `admin_consent_granted`
@@ -44,9 +59,11 @@
 //! the request and then serves it normally; one with `hold_ms` serves it at once (a token is
 //! rotated, a code redeemed) and then holds the reply that long; a fault's `repeat` (default 1) sends its body that
 //! many times over, for oversized answers. GET `/_sim/tokens` answers every secret handed out
-//! (`access_tokens`, `refresh_tokens`, `id_tokens`, `device_codes`; the most recent 10,000),
+//! (`access_tokens`, `refresh_tokens`, `id_tokens`, `device_codes`, `authorization_codes`;
+//! the most recent 10,000),
 //! so tests can prove that none leaks.
 
+mod authorize;
 mod control;
 mod entra;
 mod graph;
@@ -71,6 +88,9 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+pub use self::authorize::{
+    Action as AuthorizeAction, Outcome as AuthorizeOutcome, Problem as AuthorizeProblem,
+};
 use self::jwt::Signer;
 pub use self::state::{CodeProblem, SignIn};
 use self::state::{Fault, RequestRecord, State};
@@ -273,6 +293,23 @@ impl Simulator {
         requested
     }
 
+    /// The person's browser opens the authorize URL (its query), then acts on the page
+    /// (`/_sim/authorize`). A request the page refuses is [`authorize::Problem::Unknown`].
+    pub fn authorize(
+        &self,
+        query: &str,
+        state: &str,
+        action: authorize::Action,
+    ) -> Result<authorize::Outcome, authorize::Problem> {
+        match authorize::act(&self.shared, state, action, None) {
+            Err(authorize::Problem::Unknown) => {
+                authorize::open(&self.shared, query).map_err(|_| authorize::Problem::Unknown)?;
+                authorize::act(&self.shared, state, action, None)
+            }
+            acted => acted,
+        }
+    }
+
     /// A reviewer grants admin consent for the tenant (`/reviewer/approve` without a scope).
     pub fn reviewer_approves(&self) {
         let mut state = self.shared.lock();
@@ -290,6 +327,7 @@ impl Simulator {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(entra::routes())
+        .merge(authorize::routes())
         .merge(pages::routes())
         .merge(graph::routes())
         .merge(control::routes())

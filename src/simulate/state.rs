@@ -33,6 +33,26 @@ pub enum Reuse {
     Refuse,
 }
 
+/// Conditional Access's "authentication flows" condition blocking the device code flow
+/// (Microsoft's managed "Block device code flow" policy starts in report-only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceCodePolicy {
+    Off,
+    /// Logged, not enforced: every sign-in works.
+    ReportOnly,
+    /// Device-code sign-ins, and refreshes of tokens born from one (protocol tracking), get
+    /// AADSTS53003.
+    On,
+}
+
+/// How a refresh token's session began: Entra's protocol tracking follows it through refreshes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Born {
+    DeviceCode,
+    AuthorizationCode,
+}
+
 /// The tenant settings `/_sim/tenant` reads and writes.
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantSettings {
@@ -49,6 +69,10 @@ pub struct TenantSettings {
     /// The redirect URIs registered on the app: the v2 admin consent link needs one of them.
     /// None by default, as device-code registrations often have none.
     pub redirect_uris: Vec<String>,
+    /// The redirect URIs of the app's "Mobile and desktop applications" platform, where the
+    /// browser road's `http://localhost` is registered (any port matches it, as on Entra).
+    pub native_redirect_uris: Vec<String>,
+    pub device_code_policy: DeviceCodePolicy,
     /// Refresh answers leave `scope` out (RFC 6749 §5.1 allows it when all that was asked
     /// for was granted).
     pub omit_refresh_scope: bool,
@@ -141,6 +165,7 @@ pub enum SignIn {
 
 #[derive(Clone, Debug)]
 pub struct RefreshGrant {
+    pub born: Born,
     pub account: String,
     pub client_id: String,
     /// The scopes of the original sign-in; a refresh may ask for a subset.
@@ -156,6 +181,46 @@ pub struct AccessGrant {
     /// The `scp` claim, split.
     pub scopes: Vec<String>,
     pub expires: Instant,
+}
+
+/// What became of an authorization request (the `authorize` page).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthState {
+    Pending,
+    /// Redirected with a code (or an error): the page is done.
+    Finished,
+    /// "Request approval" was pressed and the tenant's outcome is `pending`: the browser
+    /// stays on "Request sent".
+    ApprovalRequested,
+}
+
+/// One request to the `authorize` endpoint, found again by its `state`.
+#[derive(Clone, Debug)]
+pub struct AuthRequest {
+    /// The page's own handle on the request (its form carries it).
+    pub id: String,
+    pub state: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    /// `(challenge, method)`; Entra accepts a native app's request without one.
+    pub challenge: Option<(String, String)>,
+    pub nonce: Option<String>,
+    pub issued: Instant,
+    pub status: AuthState,
+}
+
+/// An authorization code handed out by a redirect.
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    pub account: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub challenge: Option<(String, String)>,
+    pub nonce: Option<String>,
+    pub issued: Instant,
+    pub redeemed: bool,
 }
 
 /// One queued fault from `/_sim/fault`.
@@ -205,6 +270,7 @@ pub enum Issued {
     RefreshToken,
     IdToken,
     DeviceCode,
+    AuthorizationCode,
 }
 
 /// The issued-secrets log keeps the most recent ones only (each is up to ~1.5 KB).
@@ -217,6 +283,8 @@ pub struct State {
     /// Per account (lower case): the scopes the user consented to.
     pub user_consents: BTreeMap<String, Vec<String>>,
     pub codes: Vec<DeviceCode>,
+    pub authorizations: Vec<AuthRequest>,
+    pub auth_codes: HashMap<String, AuthCode>,
     pub refresh: HashMap<String, RefreshGrant>,
     pub access: HashMap<String, AccessGrant>,
     pub faults: VecDeque<Fault>,
@@ -239,6 +307,8 @@ impl State {
                 public_client: true,
                 refresh_token_length: None,
                 redirect_uris: Vec::new(),
+                native_redirect_uris: vec!["http://localhost".to_owned()],
+                device_code_policy: DeviceCodePolicy::Off,
                 omit_refresh_scope: false,
                 guests: Vec::new(),
                 renamed: BTreeMap::new(),
@@ -247,6 +317,8 @@ impl State {
             admin_consent: None,
             user_consents: BTreeMap::new(),
             codes: Vec::new(),
+            authorizations: Vec::new(),
+            auth_codes: HashMap::new(),
             refresh: HashMap::new(),
             access: HashMap::new(),
             faults: VecDeque::new(),

@@ -184,8 +184,19 @@ mod tests {
         assert_eq!(parsed.refresh_token.expose(), "0.AVYA-rt");
         let again = ExportedCredential::from_json(&parsed.to_json()).unwrap();
         assert_eq!(again, parsed);
-        // The shared Connection fields sit between `profile` and `refresh_token`, as before.
-        assert_eq!(parsed.to_json(), EXPORTED);
+        // The shared Connection fields sit between `profile` and `refresh_token`, as before;
+        // an export from before `sign_in_flow` was recorded reads as a device-code sign-in.
+        assert_eq!(
+            parsed.connection.sign_in_flow,
+            crate::profiles::SignInFlow::DeviceCode
+        );
+        assert_eq!(
+            parsed.to_json(),
+            EXPORTED.replace(
+                r#","refresh_token""#,
+                r#","sign_in_flow":"device_code","refresh_token""#
+            )
+        );
         assert!(!format!("{parsed:?}").contains("0.AVYA"));
     }
 

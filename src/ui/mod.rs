@@ -37,7 +37,18 @@ pub trait Prompter: Send {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Key {
     Enter,
+    /// As typed (a pasted address keeps its case).
     Char(char),
+}
+
+impl Key {
+    /// The key as a command: caps lock or Shift make no difference.
+    pub fn command(self) -> Key {
+        match self {
+            Key::Char(c) => Key::Char(c.to_ascii_lowercase()),
+            other => other,
+        }
+    }
 }
 
 pub trait Keys: Send {

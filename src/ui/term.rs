@@ -300,8 +300,9 @@ fn key_action(event: &crossterm::event::Event) -> KeyAction {
         // A line feed in raw mode on Unix reads as Ctrl-J.
         KeyCode::Enter => KeyAction::Key(Key::Enter),
         KeyCode::Char('j') if control => KeyAction::Key(Key::Enter),
+        // The case stays: a pasted address is typed through here ([`Key::command`] folds it).
         KeyCode::Char(c) if !control && !key.modifiers.contains(KeyModifiers::ALT) => {
-            KeyAction::Key(Key::Char(c.to_ascii_lowercase()))
+            KeyAction::Key(Key::Char(c))
         }
         _ => KeyAction::Ignore,
     }
@@ -502,8 +503,9 @@ mod tests {
         // Caps lock or Shift: the same key.
         assert_eq!(
             key_action(&press(KeyCode::Char('C'), KeyModifiers::SHIFT)),
-            KeyAction::Key(Key::Char('c'))
+            KeyAction::Key(Key::Char('C'))
         );
+        assert_eq!(Key::Char('C').command(), Key::Char('c'));
         // A line feed from a Unix terminal in raw mode.
         assert_eq!(
             key_action(&press(KeyCode::Char('j'), KeyModifiers::CONTROL)),

@@ -374,3 +374,91 @@ fn expired_codes_are_renewed_until_the_timeout_then_exit_4() {
     assert_eq!(run.event("error").unwrap()["exit_code"], 4);
     assert!(!credentials_dir(dir.path()).exists());
 }
+
+impl Provider {
+    /// The person at the browser on the authorization code road: opens `url`, logs in as
+    /// `login` and consents (`approve`) or cancels (`deny`) on the provider's pages; returns
+    /// where the provider sends the browser.
+    fn authorize(&self, url: &str, action: &str, login: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/_test/authorize", self.issuer))
+            .json(&json!({"url": url, "action": action, "login": login}))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .expect("the provider's test route answers");
+        let status = response.status();
+        let body: Value = response.json().unwrap_or_default();
+        assert!(status.is_success(), "the user could not {action}: {body}");
+        body["redirect"].as_str().expect("a redirect").to_owned()
+    }
+}
+
+/// What the browser does next: a GET of the redirect, which reaches onboard's listener.
+fn follow(redirect: &str) -> String {
+    use std::io::{Read, Write};
+    let url = url::Url::parse(redirect).unwrap();
+    let port = url.port().unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /?{} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n",
+        url.query().unwrap_or_default()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+fn browser_sign_in(provider: &Provider, dir: &Path, action: &str) -> Run {
+    let mut command = invite(provider, dir, "60s");
+    command.args(["--flow", "browser"]);
+    crate::support::onboarded::run_with_events(command, |event| {
+        if event["event"] == "authorize_url" {
+            let redirect = provider.authorize(event["url"].as_str().unwrap(), action, ACCOUNT);
+            assert!(follow(&redirect).contains("200"), "{redirect}");
+        }
+    })
+}
+
+/// The browser road against the provider's own authorization endpoint, login and consent
+/// pages, PKCE and token endpoint; then its refresh-token rotation, as on the device road.
+#[test]
+fn the_browser_road_signs_in_at_the_provider_and_its_tokens_rotate() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    let run = browser_sign_in(&provider, dir.path(), "approve");
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let url = run.event("authorize_url").unwrap();
+    assert!(
+        url["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&provider.issuer)),
+        "{url}"
+    );
+    let signed_in = run.event("signed_in").unwrap();
+    assert_eq!(signed_in["account"], ACCOUNT, "{signed_in}");
+    assert_eq!(signed_in["sign_in_flow"], "authorization_code");
+    assert_eq!(run.event("validated").unwrap()["valid"], true);
+    let after_invite = credentials(dir.path());
+    assert_eq!(validate(dir.path(), true).code, Some(0));
+    let after_first = credentials(dir.path());
+    assert_ne!(after_first, after_invite, "the rotated token was saved");
+    let second = validate(dir.path(), true);
+    assert_eq!(second.code, Some(0), "{}", second.describe());
+    assert_ne!(credentials(dir.path()), after_first);
+    // A used token revokes the grant, as on the device road.
+    std::fs::write(credential_file(dir.path()), &after_invite).unwrap();
+    assert_eq!(validate(dir.path(), true).code, Some(4));
+}
+
+#[test]
+fn a_cancelled_browser_sign_in_at_the_provider_is_exit_4_and_saves_nothing() {
+    let provider = Provider::start(600);
+    let dir = TempDir::new().unwrap();
+    let run = browser_sign_in(&provider, dir.path(), "deny");
+    assert_eq!(run.code, Some(4), "{}", run.describe());
+    assert_eq!(run.event("error").unwrap()["code"], "access_denied");
+    assert!(!credentials_dir(dir.path()).exists());
+}

@@ -1,5 +1,6 @@
 //! The one integration-test binary: modules per area, shared fixtures in `support`.
 
+mod browser;
 mod cli;
 mod completions;
 // X11 clipboard (Xvfb, xclip), a shell-script browser and a Unix pty: Linux desktops only.

@@ -171,6 +171,7 @@ fn profile() -> impl Strategy<Value = Profile> {
                         scopes,
                         redirect_uri: None,
                         account_id: None,
+                        sign_in_flow: Default::default(),
                     },
                     store,
                     created_at,

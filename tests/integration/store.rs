@@ -32,6 +32,7 @@ fn profile(tenant: &str) -> Profile {
             scopes: vec!["User.Read".into(), "offline_access".into()],
             redirect_uri: None,
             account_id: None,
+            sign_in_flow: Default::default(),
         },
         store: StoreKind::Keyring,
         created_at: "2026-11-27T10:00:00Z".into(),

@@ -1,5 +1,6 @@
 // An independent OAuth 2.0 / OpenID Connect server for onboard's interop tests: oidc-provider
-// (OpenID Certified), with the Device Authorization Grant on, on 127.0.0.1 and a free port.
+// (OpenID Certified), with the Device Authorization Grant and the authorization code flow (PKCE)
+// on, on 127.0.0.1 and a free port.
 //
 // The first line on stdout is the issuer URL. Environment:
 //   INTEROP_CLIENT_ID        the public client's id (default below, a GUID; any string the
@@ -10,11 +11,16 @@
 //                            never sends slow_down: this one rewrite of its answer, after the
 //                            provider has handled the poll, is the only thing added to it.
 //
-// Besides the provider's own routes there is one test route, POST /_test/user, body
+// Besides the provider's own routes there are two test routes. POST /_test/user, body
 // {"user_code":"...","action":"approve"|"deny","login":"svc@interop.example"}. It plays the
 // person at the browser by driving the provider's real device-flow HTML pages over plain
 // HTTP (enter the code, confirm or abort, log in through the dev interaction, consent), with
 // a cookie jar, exactly as a browser would post those forms. It answers {"ok":true,"steps":[...]}.
+// POST /_test/authorize, body {"url":"<authorize URL>","action":"approve"|"deny","login":"..."},
+// does the same for the authorization code flow: it opens the URL, logs in and consents (or
+// cancels) on the provider's pages, and stops where the browser would leave the provider. It
+// answers {"ok":true,"redirect":"http://localhost:PORT/?code=...&state=...","steps":[...]}: the
+// test follows that redirect to onboard's loopback listener itself.
 
 import http from 'node:http';
 
@@ -48,9 +54,11 @@ const provider = new Provider(issuer, {
     client_id: CLIENT_ID,
     client_name: 'onboard interop client',
     token_endpoint_auth_method: 'none',
-    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-    response_types: [],
-    redirect_uris: [],
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token'],
+    // A native app's loopback redirect: any port matches (RFC 8252 §7.3), as on Entra.
+    application_type: 'native',
+    response_types: ['code'],
+    redirect_uris: ['http://localhost'],
   }],
   features: {
     deviceFlow: { enabled: true },
@@ -121,7 +129,10 @@ class Agent {
       this.steps.push(`${method} ${target.pathname} -> ${response.status}`);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
-        target = new URL(location, target);
+        const next = new URL(location, target);
+        // Leaving the provider (the app's redirect URI): a browser would go on; we report it.
+        if (next.origin !== issuer) return { status: response.status, url: target, redirect: next.href, html: '' };
+        target = next;
         method = 'GET';
         body = undefined;
         continue;
@@ -173,14 +184,42 @@ async function actAsUser({ user_code: userCode, action, login }) {
   return agent.steps;
 }
 
+/** The authorization code flow's pages: login, consent (or cancel), then the redirect. */
+async function authorize({ url, action, login }) {
+  const agent = new Agent();
+  let page = await agent.request(url);
+  for (let prompts = 0; prompts < 4 && !page.redirect; prompts += 1) {
+    if (!page.url.pathname.startsWith('/interaction/')) {
+      throw new Error(`unexpected page ${page.url.pathname} (HTTP ${page.status})`);
+    }
+    if (action === 'deny') {
+      const abort = page.html.match(/href="([^"]*\/abort)"/);
+      if (!abort) throw new Error(`no cancel link on ${page.url.pathname}`);
+      page = await agent.request(abort[1]);
+      continue;
+    }
+    const next = form(page);
+    const fields = /name="login"/.test(page.html)
+      ? { ...next.fields, prompt: 'login', login, password: 'interop' }
+      : next.fields;
+    page = await agent.request(next.action, { method: 'POST', form: fields });
+  }
+  if (!page.redirect) throw new Error(`no redirect to the app: ended on ${page.url.pathname}`);
+  return { redirect: page.redirect, steps: agent.steps };
+}
+
 const callback = provider.callback();
 server.on('request', async (req, res) => {
-  if (req.method === 'POST' && req.url === '/_test/user') {
+  if (req.method === 'POST' && (req.url === '/_test/user' || req.url === '/_test/authorize')) {
     let raw = '';
     for await (const chunk of req) raw += chunk;
     res.setHeader('content-type', 'application/json');
     try {
       const request = JSON.parse(raw);
+      if (req.url === '/_test/authorize') {
+        res.end(JSON.stringify({ ok: true, ...(await authorize(request)) }));
+        return;
+      }
       const steps = await actAsUser(request);
       res.end(JSON.stringify({ ok: true, steps }));
     } catch (error) {

@@ -10,8 +10,12 @@ use tempfile::TempDir;
 use super::inputs::Known;
 use crate::error::{Error, Kind, Result};
 use crate::flow::DeviceCode;
+use crate::flow::browser::AuthorizeRequest;
 use crate::profiles::Profiles;
-use crate::simulate::{CodeProblem, Settings, SignIn, SimInfo, Simulator};
+use crate::simulate::{
+    AuthorizeAction, AuthorizeOutcome, AuthorizeProblem, CodeProblem, Settings, SignIn, SimInfo,
+    Simulator,
+};
 use crate::store::TimedStore;
 
 pub struct Demo {
@@ -147,6 +151,84 @@ impl Demo {
         }
     }
 
+    /// A demo key pressed on the browser road: the account acts on the simulated sign-in page,
+    /// and the demo plays its browser, following the redirect to onboard's listener.
+    pub fn act_in_browser(&self, key: char, request: &AuthorizeRequest) -> Option<String> {
+        let action = match key {
+            's' => AuthorizeAction::Approve,
+            'r' => AuthorizeAction::RequestApproval,
+            'd' => AuthorizeAction::Deny,
+            _ => return None,
+        };
+        Some(self.authorize(request, action))
+    }
+
+    /// Without an operator: sign in at once on the browser road, requesting approval when the
+    /// tenant demands it.
+    pub fn browser_unattended(&self, request: &AuthorizeRequest) -> String {
+        match self.simulator.authorize(
+            request.url.query().unwrap_or_default(),
+            &request.state,
+            AuthorizeAction::Approve,
+        ) {
+            Ok(AuthorizeOutcome::ApprovalRequired) => {
+                self.authorize(request, AuthorizeAction::RequestApproval)
+            }
+            outcome => self.followed(request, outcome, "signed in and consented"),
+        }
+    }
+
+    fn authorize(&self, request: &AuthorizeRequest, action: AuthorizeAction) -> String {
+        let outcome = self.simulator.authorize(
+            request.url.query().unwrap_or_default(),
+            &request.state,
+            action,
+        );
+        let did = match action {
+            AuthorizeAction::Approve => "signed in and consented",
+            AuthorizeAction::Deny => "declined",
+            AuthorizeAction::RequestApproval => {
+                if matches!(
+                    outcome,
+                    Ok(AuthorizeOutcome::Redirect(_) | AuthorizeOutcome::ApprovalRequested)
+                ) {
+                    self.approval_requested.store(true, Ordering::Relaxed);
+                }
+                "requested approval; the reviewer was notified"
+            }
+        };
+        self.followed(request, outcome, did)
+    }
+
+    fn followed(
+        &self,
+        request: &AuthorizeRequest,
+        outcome: Result<AuthorizeOutcome, AuthorizeProblem>,
+        did: &str,
+    ) -> String {
+        match outcome {
+            Ok(AuthorizeOutcome::Redirect(location)) => {
+                tokio::spawn(follow_redirect(location, request.port));
+                format!(
+                    "Demo: {} {did}; the browser is sent to {}/?code=…&state=…",
+                    self.info().account,
+                    request.redirect_uri
+                )
+            }
+            Ok(AuthorizeOutcome::ApprovalRequired) => {
+                "Demo: the account sees \"Approval required\" — press [r] to request approval".into()
+            }
+            Ok(AuthorizeOutcome::ApprovalRequested) => {
+                self.approval_requested.store(true, Ordering::Relaxed);
+                "Demo: the account requested approval; the browser stays on \"Request sent\" — press [a]".into()
+            }
+            Err(AuthorizeProblem::Finished) => {
+                "Demo: this sign-in link was used already: press [n] for a fresh one".into()
+            }
+            Err(_) => "Demo: the simulated tenant does not know this sign-in link: press [n] for a fresh one".into(),
+        }
+    }
+
     /// Whether the demo requested approval since the last call.
     pub fn take_approval_request(&self) -> bool {
         self.approval_requested.swap(false, Ordering::Relaxed)
@@ -170,4 +252,29 @@ fn refused(problem: CodeProblem) -> String {
         }
     }
     .into()
+}
+
+/// What a browser does with the redirect: a GET of it, here always onboard's own listener on
+/// 127.0.0.1 (the address names localhost). Errors are the listener's to notice: it keeps
+/// waiting, and the operator can press a key again.
+async fn follow_redirect(location: String, port: u16) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(url) = url::Url::parse(&location) else {
+        return;
+    };
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let Ok(mut stream) =
+        tokio::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, port)).await
+    else {
+        return;
+    };
+    let request =
+        format!("GET {target} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_ok() {
+        let mut page = Vec::new();
+        let _ = stream.read_to_end(&mut page).await;
+    }
 }

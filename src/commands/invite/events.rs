@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::profiles::StoreKind;
+use crate::profiles::{SignInFlow, StoreKind};
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -19,6 +19,14 @@ pub enum Event<'a> {
         /// Seconds between polls.
         interval: u64,
         /// 1 for the first code, 2 after a fresh one, ...
+        attempt: u32,
+    },
+    /// The browser road's sign-in link, and where the browser is sent after sign-in.
+    AuthorizeUrl {
+        url: &'a str,
+        /// `http://localhost:PORT`: the listener that awaits the browser.
+        redirect_uri: &'a str,
+        /// 1 for the first link, 2 after a fresh one, ...
         attempt: u32,
     },
     /// A reviewer must approve: the link to send, and the code that said so.
@@ -35,6 +43,7 @@ pub enum Event<'a> {
         account: &'a str,
         scopes: &'a [String],
         store: StoreKind,
+        sign_in_flow: SignInFlow,
     },
     /// The first validation of the saved credential.
     Validated(Map<String, Value>),
@@ -92,11 +101,22 @@ mod tests {
             account: "a@t",
             scopes: &scopes,
             store: StoreKind::Keyring,
+            sign_in_flow: SignInFlow::AuthorizationCode,
         }
         .to_line();
         assert_eq!(
             line,
-            r#"{"event":"signed_in","profile":"p","tenant_id":"t","account":"a@t","scopes":["User.Read"],"store":"keyring"}"#
+            r#"{"event":"signed_in","profile":"p","tenant_id":"t","account":"a@t","scopes":["User.Read"],"store":"keyring","sign_in_flow":"authorization_code"}"#
+        );
+        let line = Event::AuthorizeUrl {
+            url: "https://login.example/t/oauth2/v2.0/authorize?x=1",
+            redirect_uri: "http://localhost:50123",
+            attempt: 1,
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"authorize_url","url":"https://login.example/t/oauth2/v2.0/authorize?x=1","redirect_uri":"http://localhost:50123","attempt":1}"#
         );
         let error = crate::error::Error::usage("bad");
         let line = Event::Error(fields(error.to_json())).to_line();

@@ -11,7 +11,7 @@ use crate::ui::Prompter;
 
 /// The invitation URL's query: `tenant`, `client_id`, `account`, `scope` (space separated),
 /// `cloud` or `authority` (a Microsoft cloud's issuer only: see `authority::from_invitation`),
-/// `profile`, `redirect_uri`.
+/// `profile`, `redirect_uri`, `flow`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Invitation {
     pub tenant: Option<String>,
@@ -22,6 +22,8 @@ pub struct Invitation {
     pub authority: Option<String>,
     pub profile: Option<String>,
     pub redirect_uri: Option<String>,
+    /// `device` or `browser`.
+    pub flow: Option<crate::cli::Flow>,
 }
 
 pub fn parse_invitation(text: &str) -> Result<Invitation> {
@@ -46,6 +48,18 @@ pub fn parse_invitation(text: &str) -> Result<Invitation> {
             "authority" => invitation.authority = Some(value),
             "profile" => invitation.profile = Some(value),
             "redirect_uri" => invitation.redirect_uri = Some(value),
+            "flow" => {
+                invitation.flow = Some(match value.as_str() {
+                    "device" => crate::cli::Flow::Device,
+                    "browser" => crate::cli::Flow::Browser,
+                    _ => {
+                        return Err(Error::usage(format!(
+                            "the invitation names an unknown sign-in flow '{value}'"
+                        ))
+                        .with_hint("flows are device and browser; give --flow yourself"));
+                    }
+                })
+            }
             // Links carry tracking parameters and the like: ignore what is not ours.
             _ => {}
         }

@@ -1,7 +1,8 @@
 //! `onboard invite`: the onboarding wizard. Confirm who is onboarded, sign in with a device
-//! code (taking the admin-consent detour when a reviewer must approve), check who signed in,
-//! save the credential, validate it.
+//! code or in a browser (taking the admin-consent detour when a reviewer must approve), check
+//! who signed in, save the credential, validate it.
 
+mod browser;
 mod demo;
 mod events;
 pub mod inputs;
@@ -14,15 +15,15 @@ use self::events::{Event, fields};
 use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
-use crate::cli::InviteArgs;
 use crate::cli::StoreFallback;
+use crate::cli::{Flow, InviteArgs};
 use crate::commands::validate;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
-use crate::profiles::{Connection, Profile, Profiles, StoreKind};
+use crate::profiles::{Connection, Profile, Profiles, SignInFlow, StoreKind};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;
 
@@ -46,6 +47,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         store,
         deadline: Instant::now() + args.timeout,
         microsoft: true,
+        road: args.flow.unwrap_or(Flow::Device),
     };
     let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
@@ -64,6 +66,8 @@ struct Wizard<'a> {
     /// The authority has Microsoft's admin consent (a Microsoft cloud, or the simulated
     /// tenant): known after discovery, and until then assumed, for the words of a timeout.
     microsoft: bool,
+    /// The sign-in road: `--flow`, the invitation's `flow=`, or `[b]` after a refusal.
+    road: Flow,
 }
 
 /// How one sign-in attempt ended.
@@ -73,6 +77,8 @@ enum Attempt {
     ApprovalNeeded(Option<Error>),
     /// The code expired or was declined and the operator wants a fresh one.
     Again,
+    /// The device code was refused by Conditional Access: continue on the browser road.
+    Browser,
 }
 
 /// Steps 1 to 4 done: who signed in, with which tokens.
@@ -139,7 +145,10 @@ impl Wizard<'_> {
         let inputs = self.gather(args, profile_flag)?;
         self.confirm_replace(&inputs.profile, args.force)?;
         let endpoints = authority::discover(&self.http, &inputs.authority).await?;
-        endpoints.device_authorization()?;
+        match self.road {
+            Flow::Device => endpoints.device_authorization().map(|_| ())?,
+            Flow::Browser => endpoints.authorization().map(|_| ())?,
+        }
         if !self.screen.confirm_summary(&inputs, &endpoints)? {
             return Err(Error::interrupted());
         }
@@ -205,6 +214,10 @@ impl Wizard<'_> {
             Some(link) => parse_invitation(link)?,
             None => Default::default(),
         };
+        // A flag wins over the invitation's `flow=`.
+        if let (None, Some(flow)) = (args.flow, invitation.flow) {
+            self.road = flow;
+        }
         let mut known = Known::merge(args, profile_flag, invitation)?;
         if let Some(demo) = &self.demo {
             demo.prefill(&mut known);
@@ -218,10 +231,13 @@ impl Wizard<'_> {
 
     /// Step 2 (and 3 when approval is needed): sign-in attempts until tokens arrive.
     async fn sign_in(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<TokenSet> {
-        let mut attempt = 1;
-        let mut approval_pending = false;
         let microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
         self.microsoft = microsoft;
+        if self.road == Flow::Browser {
+            return self.sign_in_browser(inputs, endpoints, 1).await;
+        }
+        let mut attempt = 1;
+        let mut approval_pending = false;
         loop {
             self.screen.step(
                 2,
@@ -254,6 +270,10 @@ impl Wizard<'_> {
                 // provider's refusal ends here.
                 Attempt::ApprovalNeeded(error) if !microsoft => {
                     return Err(not_microsoft_consent(error));
+                }
+                Attempt::Browser => {
+                    self.road = Flow::Browser;
+                    return self.sign_in_browser(inputs, endpoints, attempt + 1).await;
                 }
                 Attempt::ApprovalNeeded(error) => {
                     approval_pending = true;
@@ -304,7 +324,7 @@ impl Wizard<'_> {
                     }
                     self.screen.waiting(code);
                     let Some(key) = keys.as_mut().and_then(|k| k.poll(Duration::ZERO)) else { continue };
-                    match key {
+                    match key.command() {
                         Key::Enter => self.screen.open_browser(code),
                         Key::Char('c') => self.screen.copy_code(code),
                         Key::Char('a') if authority::has_admin_consent(&inputs.authority, Some(endpoints)) => {
@@ -342,6 +362,9 @@ impl Wizard<'_> {
     /// Decides what a failed attempt leads to: the approval detour, a fresh code, or the end.
     /// `has_reviewer`: the authority is Microsoft's, where an account may request approval.
     fn after_failed_attempt(&mut self, error: Error, has_reviewer: bool) -> Result<Attempt> {
+        if error.aadsts == Some(53003) && self.road == Flow::Device {
+            return self.device_code_refused(error);
+        }
         let needs_approval = error.kind == Kind::PermissionMissing
             && (error.aadsts.is_some_and(classify::is_approval_code)
                 || matches!(
@@ -437,7 +460,7 @@ impl Wizard<'_> {
                 Some(k) => tokio::task::block_in_place(|| k.poll(Duration::from_millis(200))),
                 None => Some(Key::Enter),
             };
-            match key {
+            match key.map(Key::command) {
                 Some(Key::Enter) => break,
                 Some(Key::Char('q')) => {
                     self.screen.stop_waiting();
@@ -581,6 +604,7 @@ impl Wizard<'_> {
                 } else {
                     tokens.claims.sub.clone()
                 },
+                sign_in_flow: self.sign_in_flow(),
             },
             store: self.store.kind(),
             created_at: jiff::Timestamp::now().to_string(),
@@ -646,8 +670,16 @@ impl Wizard<'_> {
             account,
             scopes: &tokens.scopes,
             store: self.store.kind(),
+            sign_in_flow: self.sign_in_flow(),
         });
         Ok(())
+    }
+
+    fn sign_in_flow(&self) -> SignInFlow {
+        match self.road {
+            Flow::Device => SignInFlow::DeviceCode,
+            Flow::Browser => SignInFlow::AuthorizationCode,
+        }
     }
 
     fn gave_up(&self, approval_pending: bool) -> Error {
@@ -675,6 +707,9 @@ impl Wizard<'_> {
             "the wizard timed out after {}; nothing was saved",
             screen::clock(timeout)
         );
+        if self.road == Flow::Browser {
+            error = error.with_hint("run `onboard invite --flow browser` again, or allow more time with --timeout; if the browser showed AADSTS50011, register http://localhost on the app (Entra admin center → App registrations → the registration → Authentication → Add a platform → Mobile and desktop applications)");
+        }
         error
     }
 }
@@ -719,7 +754,7 @@ fn untrusted_page(host: &str, authority: &authority::Authority) -> Error {
         Kind::Usage,
         "untrusted_sign_in_page",
         format!(
-            "the sign-in page is on {host}, which is not {}'s; the code was not shown and nothing was saved",
+            "the sign-in page is on {host}, which is not {}'s; no sign-in was shown and nothing was saved",
             authority.describe()
         ),
     )

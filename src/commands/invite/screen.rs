@@ -14,6 +14,7 @@ use crate::cli::InviteArgs;
 use crate::commands::validate::Checked;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
+use crate::flow::browser::AuthorizeRequest;
 use crate::flow::{DeviceCode, PollEvent, PollEventKind};
 use crate::profiles::{Profile, Profiles, StoreKind};
 use crate::store::TimedStore;
@@ -503,6 +504,99 @@ pub fn untrusted_page(code: &DeviceCode, authority: &Authority) -> Option<String
     let trusted = authority.trusts_verification_page(&code.verification_uri)
         && authority.trusts_verification_page(page_to_open(code));
     (!trusted).then(|| crate::http::host_of(&code.verification_uri))
+}
+
+/// The browser road's screens.
+impl Screen<'_> {
+    /// The sign-in link, and how its answer comes back: to this machine's listener, or pasted.
+    pub fn show_authorize(&mut self, request: &AuthorizeRequest, inputs: &Inputs, microsoft: bool) {
+        let url = request.url.as_str();
+        if !self.interactive {
+            self.stop_waiting();
+            self.out.notice(&format!(
+                "To sign in, open {url} in a browser; onboard waits for its answer at {}",
+                request.redirect_uri
+            ));
+            return;
+        }
+        self.line(&format!(
+            "  Open this link in a browser and sign in as {}:",
+            style(inputs.account_label()).bold()
+        ));
+        self.line(&format!("  {}", style(url).underlined()));
+        self.line(&format!(
+            "  {}",
+            style(format!("(host: {})", crate::http::host_of(&request.url))).bold()
+        ));
+        match self.clipboard.copy(url, Duration::from_secs(1800)) {
+            Ok(()) => self.ok("Link copied to the clipboard"),
+            Err(why) => self.note(&format!("Copy the link by hand: {why}")),
+        }
+        if self.qr {
+            self.show_qr(&request.url);
+        }
+        self.line("");
+        self.note(&format!(
+            "Signing in on this machine: the browser comes back to onboard at {} by itself.",
+            request.redirect_uri
+        ));
+        self.note(&format!(
+            "On another machine: after signing in, that browser lands on an address starting with {}/ that does not load.",
+            request.redirect_uri
+        ));
+        self.note("Have it copied from the address bar and sent to you, then paste it here and press Enter.");
+        self.line("");
+        let mut keys = vec![
+            "[Enter] open the link in this machine's browser  [c] copy the link again".to_owned(),
+            if microsoft {
+                "[a] the account sees \"Approval required\"  [n] new link  [q] quit  (or paste the address)"
+            } else {
+                "[n] new link  [q] quit  (or paste the address)"
+            }
+            .to_owned(),
+        ];
+        if self.demo {
+            keys.push(
+                "demo: [s] sign in as the service account  [r] request approval  [d] decline"
+                    .into(),
+            );
+        }
+        for k in keys {
+            self.line(&format!("  {}", style(k).dim()));
+        }
+    }
+
+    /// Enter on the browser road: this machine's browser opens the link.
+    pub fn open_link(&mut self, url: &Url) {
+        self.stop_waiting();
+        if !self.interactive {
+            return;
+        }
+        match self.browser.open(url.as_str()) {
+            Ok(()) => self.ok("Opened the sign-in link in the browser"),
+            Err(why) => self.note(&format!(
+                "{why}: open the link yourself, or send it to the person signing in"
+            )),
+        }
+    }
+
+    /// The spinner line while the listener and the paste prompt wait together.
+    pub fn waiting_for_browser(&mut self, typed: &str) {
+        if !self.interactive {
+            return;
+        }
+        self.waiting = true;
+        let message = if typed.is_empty() {
+            "Waiting for the browser's answer · or paste the address it landed on".to_owned()
+        } else {
+            // Not echoed: the address carries the authorization code.
+            format!(
+                "Address: {} characters pasted · Enter to use it",
+                typed.chars().count()
+            )
+        };
+        self.spinner.show(&message);
+    }
 }
 
 /// What Enter and the QR code open: the page with the code filled in when the server named one

@@ -64,7 +64,16 @@ impl Run {
 }
 
 /// Runs `command`, calling `user` with each `device_code` event while the command waits.
-pub fn run_with_user(mut command: Command, mut user: impl FnMut(&Value)) -> Run {
+pub fn run_with_user(command: Command, mut user: impl FnMut(&Value)) -> Run {
+    run_with_events(command, |event| {
+        if event["event"] == "device_code" {
+            user(event);
+        }
+    })
+}
+
+/// Runs `command`, calling `on_event` with each JSON event on stdout as it happens.
+pub fn run_with_events(mut command: Command, mut on_event: impl FnMut(&Value)) -> Run {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -81,10 +90,8 @@ pub fn run_with_user(mut command: Command, mut user: impl FnMut(&Value)) -> Run 
     let mut stdout = String::new();
     for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
         let Ok(line) = line else { break };
-        if let Ok(event) = serde_json::from_str::<Value>(&line)
-            && event["event"] == "device_code"
-        {
-            user(&event);
+        if let Ok(event) = serde_json::from_str::<Value>(&line) {
+            on_event(&event);
         }
         stdout.push_str(&line);
         stdout.push('\n');
