@@ -46,7 +46,7 @@ fn simulate_rejects_a_malformed_tenant_with_exit_2_and_a_hint() {
 
 #[test]
 fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
-    let mut child = Command::new(cargo_bin("onboard"))
+    let child = Command::new(cargo_bin("onboard"))
         .args([
             "simulate",
             "--port",
@@ -59,8 +59,9 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let child = crate::support::Reaped::new(child);
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.take_stdout().unwrap())
         .read_line(&mut first)
         .unwrap();
     let info: Value = serde_json::from_str(&first).unwrap();
@@ -88,6 +89,5 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
         .unwrap();
     assert!(document["device_authorization_endpoint"].is_string());
     assert!(document["msgraph_host"].is_string());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 }

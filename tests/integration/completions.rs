@@ -1,5 +1,5 @@
 //! `onboard completions SHELL` and the committed scripts: bash completes commands, flags and
-//! saved profile names; zsh and fish accept the scripts; fish completes profile names.
+//! saved profile names; zsh and fish accept the scripts and complete commands or profile names.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -160,6 +160,63 @@ fn zsh_accepts_its_script() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What zsh's completion makes of the command line `line` after one Tab: the committed `_onboard`
+/// on `fpath`, compinit, and an interactive zsh in a pseudo-terminal (`zpty`) that has a key
+/// run `complete-word` and write the resulting line to a file.
+fn zsh_complete(line: &str, config_dir: Option<&Path>) -> String {
+    const PROBE: &str = r#"zmodload zsh/zpty || exit 3
+zpty z zsh -f -i
+zpty -w z "fpath=(${(q)COMPDIR} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z 'probe() { zle complete-word; print -r -- "[$BUFFER]" > $OUT; }; zle -N probe; bindkey "^T" probe'
+zpty -w -n z "$LINE"$'\x14'
+for i in {1..1200}; do [[ -s $OUT ]] && break; sleep 0.1; done
+zpty -d z
+cat $OUT
+"#;
+    let work = tempfile::tempdir().unwrap();
+    let out_file = work.path().join("line");
+    let mut command = Command::new("zsh");
+    command
+        .args(["-f", "-c", PROBE])
+        .env("COMPDIR", script(""))
+        .env("LINE", line)
+        .env("OUT", &out_file)
+        .env("PATH", path_with_onboard())
+        .env_remove("ONBOARD_CONFIG_DIR")
+        .env_remove("ONBOARD_PROFILE");
+    if let Some(dir) = config_dir {
+        command.env("ONBOARD_CONFIG_DIR", dir);
+    }
+    let out = command
+        .output()
+        .expect("zsh is installed (scripts/install-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("no completed line from zsh: {text:?}"))
+        .to_owned()
+}
+
+#[test]
+fn zsh_completes_a_command_from_its_first_letters() {
+    assert_eq!(zsh_complete("onboard inv", None), "onboard invite ");
+}
+
+#[test]
+fn zsh_completes_saved_profile_names_after_profile() {
+    let dir = config_dir_with(&["contoso.com", "fabrikam.com"]);
+    assert_eq!(
+        zsh_complete("onboard validate --profile fab", Some(dir.path())),
+        "onboard validate --profile fabrikam.com "
     );
 }
 

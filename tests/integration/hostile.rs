@@ -611,26 +611,60 @@ fn quiet_never_hides_where_to_sign_in() {
     assert!(!run.stderr.contains("Step 1"), "{}", run.describe());
 }
 
-/// A panic is a bug: one error line saying so and exit 1, in every build (the release build
-/// aborts on panic, which would otherwise end with SIGABRT and no word). The test runs itself
-/// again as a child that installs the binary's hook and panics.
+/// A panic is a bug: one error line saying so and exit 1, in every build. The release build
+/// aborts on panic (`panic = "abort"`), which would otherwise end with SIGABRT and no word, so
+/// the hook is proven in a program built that way: a few lines that install the binary's hook
+/// and panic, compiled by rustc with `-C panic=abort` against this build of the library.
 #[test]
-fn a_panic_exits_1_with_the_report_line() {
-    if std::env::var_os("ONBOARD_TEST_PANIC_CHILD").is_some() {
-        ::onboard::ui::term::install_panic_hook();
-        panic!("deliberately, token {}", "[not a secret]");
-    }
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "hostile::a_panic_exits_1_with_the_report_line",
-            "--nocapture",
-        ])
-        .env("ONBOARD_TEST_PANIC_CHILD", "1")
+fn a_panic_exits_1_with_the_report_line_in_a_panic_abort_build() {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .expect("target/…/deps")
+        .to_path_buf();
+    let library = std::fs::read_dir(&deps)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonboard-") && n.ends_with(".rlib"))
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .expect("the onboard library this test binary was built with");
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("panics.rs");
+    std::fs::write(
+        &source,
+        "fn main() {\n    onboard::ui::term::install_panic_hook();\n    panic!(\"deliberately, token {}\", \"[not a secret]\");\n}\n",
+    )
+    .unwrap();
+    let program = work.path().join("panics");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let built = std::process::Command::new(rustc)
+        .args(["--edition", "2024", "-C", "panic=abort", "-o"])
+        .arg(&program)
+        .arg("-L")
+        .arg(format!("dependency={}", deps.display()))
+        .arg("--extern")
+        .arg(format!("onboard={}", library.display()))
+        .arg(&source)
         .output()
-        .unwrap();
+        .expect("rustc runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let output = std::process::Command::new(&program).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{:?}: {stderr}",
+        output.status
+    );
     assert!(
         stderr.contains("onboard: error: internal error in onboard")
             && stderr.contains("deliberately")

@@ -4,11 +4,9 @@
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::Value;
-
-use crate::support::onboard;
 use crate::support::onboarded::{invite, invite_with};
 use crate::support::sim::TestSim;
+use crate::support::{json_of, onboard};
 
 fn permissions(config_dir: &Path, json: bool) -> Output {
     let mut command = onboard();
@@ -20,11 +18,6 @@ fn permissions(config_dir: &Path, json: bool) -> Output {
         command.arg("--json");
     }
     command.output().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 #[test]

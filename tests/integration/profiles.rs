@@ -9,13 +9,10 @@ use crate::support::onboarded::{onboard_at, onboard_profile};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
+use crate::support::stdout;
 
 fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
     onboard_at(dir.path()).args(args).output().unwrap()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

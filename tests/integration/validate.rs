@@ -10,9 +10,9 @@ use onboard::simulate::Settings;
 use onboard::store::ExportedCredential;
 use serde_json::{Value, json};
 
-use crate::support::onboard;
 use crate::support::onboarded::{credential_file, invite, many, saved_token};
 use crate::support::sim::TestSim;
+use crate::support::{json_of, onboard, stderr, stdout};
 
 fn validate(config_dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -22,19 +22,6 @@ fn validate(config_dir: &Path, args: &[&str]) -> Output {
         .arg(config_dir)
         .output()
         .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
 /// One signed-in profile named "p" in a fresh config dir.
@@ -118,7 +105,7 @@ fn a_profile_onboarded_without_user_read_is_checked_with_it_or_says_why_it_canno
     let mut args = crate::support::onboarded::sim_target(&sim);
     args.extend(["--profile", "p", "--scope", "Mail.Read"].map(String::from));
     let run = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(&code);
     });
     // Saved, but the wizard's own validation cannot check it, and says so.
     assert_eq!(run.code, Some(6), "{}", run.describe());
@@ -155,7 +142,8 @@ fn a_refresh_answer_without_scope_keeps_the_profiles_scopes() {
     };
     let before = saved();
     assert!(before.iter().any(|s| s == "User.Read"), "{before:?}");
-    sim.control("/tenant", json!({"omit_refresh_scope": true}));
+    let settings = sim.tenant(json!({"omit_refresh_scope": true}));
+    assert_eq!(settings["omit_refresh_scope"], true, "{settings}");
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
@@ -179,12 +167,14 @@ fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
     );
     let out = validate(dir.path(), &[]);
     assert_fails_once(&out, 5, "retry later");
+    sim.assert_fault_hits("/token", 3);
     sim.control(
         "/fault",
         json!({"path": "/v1.0/me", "drop": true, "count": 3}),
     );
     let out = validate(dir.path(), &[]);
     assert_fails_once(&out, 5, "retry");
+    sim.assert_fault_hits("/v1.0/me", 3);
     // One failure less than the attempts: survived.
     sim.control(
         "/fault",
@@ -192,6 +182,7 @@ fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
     );
     let out = validate(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    sim.assert_fault_hits("/token", 3 + 2);
 }
 
 #[test]
@@ -207,13 +198,18 @@ fn a_429_with_retry_after_is_waited_out() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     assert_eq!(json_of(&out)["valid"], true);
+    sim.assert_fault_hits("/v1.0/me", 1);
 }
 
 #[test]
 fn a_retry_after_given_as_an_http_date_is_honoured() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
-    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
+    // Whole seconds, as the date carries them: the retry may not come before this.
+    let later = jiff::Timestamp::from_second(
+        (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(5)).as_second(),
+    )
+    .expect("a time");
     let date = jiff::fmt::rfc2822::DateTimePrinter::new()
         .timestamp_to_rfc9110_string(&later)
         .expect("an HTTP date");
@@ -221,11 +217,15 @@ fn a_retry_after_given_as_an_http_date_is_honoured() {
         "/fault",
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": date, "count": 1}),
     );
-    let started = std::time::Instant::now();
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // Whole seconds in the date: at least 2 s of the 3 remain when the 429 arrives.
-    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    sim.assert_fault_hits("/token", 1);
+    // However long the setup took, the run cannot have ended before the date it was given.
+    let ended = jiff::Timestamp::now();
+    assert!(
+        ended >= later,
+        "ended at {ended}, before the Retry-After date {later}"
+    );
 }
 
 #[test]
@@ -245,8 +245,10 @@ fn a_retry_after_beyond_the_budget_stops_at_once_with_exit_5_and_the_wait() {
     );
     let started = std::time::Instant::now();
     let out = validate(dir.path(), &[]);
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // Far below the 600 s it was told to wait, however loaded the machine.
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
     assert_fails_once(&out, 5, "wait 600 s");
+    sim.assert_fault_hits("/token", 1);
     assert_eq!(token_requests(), before + 1, "nothing retried early");
 }
 
@@ -261,12 +263,14 @@ fn a_429_with_an_oauth_body_is_throttling_and_waited_out() {
     );
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    sim.assert_fault_hits("/token", 1);
     sim.control(
         "/fault",
         json!({"path": "/oauth2/v2.0/token", "status": 429, "body": body.to_string(), "count": 5}),
     );
     let out = validate(dir.path(), &[]);
     assert_fails_once(&out, 5, "throttling");
+    assert!(sim.fault_hits("/token") > 1, "the throttling was met");
 }
 
 #[test]
@@ -561,8 +565,7 @@ fn a_guest_account_is_onboarded_and_validated_by_its_object_id() {
     let at = args.iter().position(|a| a == "--account").unwrap();
     args[at + 1] = guest.into();
     let run = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
-        let (status, body) = sim.control("/approve", json!({"user_code": code, "account": guest}));
-        assert_eq!(status, 200, "{body}");
+        sim.approve_as(&code, &guest);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").unwrap();

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::support::onboarded::{invite_json_with, sim_target};
 use crate::support::sim::TestSim;
+use crate::support::stderr;
 use crate::support::vault::TestVault;
 
 const PROFILE: &str = "contoso";
@@ -21,8 +21,7 @@ fn invite(sim: &TestSim, vault: &TestVault, machine: &Path) -> Value {
     args.extend(["--profile".to_string(), PROFILE.to_string()]);
     let control = sim.control_client();
     let run = invite_json_with(vault.onboard(machine), &args, |code, _| {
-        let (status, answer) = control.post("/approve", json!({ "user_code": code }));
-        assert_eq!(status, 200, "{answer}");
+        control.approve(&code);
     });
     assert_eq!(
         run.code,
@@ -35,10 +34,6 @@ fn invite(sim: &TestSim, vault: &TestVault, machine: &Path) -> Value {
 
 fn run(mut command: std::process::Command, args: &[&str]) -> Output {
     command.args(args).output().expect("onboard runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The policy README tells administrators to grant.
@@ -205,32 +200,22 @@ fn a_vault_restarted_mid_run_is_named_as_such() {
     let mut vault = TestVault::start();
     let dir = tempfile::tempdir().unwrap();
     invite(&sim, &vault, dir.path());
-    // The token request takes 4 s; the vault restarts (and forgets) meanwhile.
-    sim.control(
-        "/fault",
-        json!({ "path": "/oauth2/v2.0/token", "delay_ms": 4000, "count": 1 }),
-    );
-    let before = sim.requests().len();
+    // The token answer is held until the vault has restarted (and forgotten).
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
     let child = vault
         .onboard(dir.path())
+        // Longer than any restart on a loaded machine: the held answer must not time out.
+        .env("ONBOARD_HTTP_TIMEOUT", "300s")
         .args(["validate", "--profile", PROFILE])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !sim.requests()[before..]
-        .iter()
-        .any(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/token")))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "validate never asked for a token"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = crate::support::Reaped::new(child);
+    sim.wait_for_fault_hits("/token", 1);
     vault.restart();
-    let output = child.wait_with_output().unwrap();
+    sim.release();
+    let output = child.wait_with_output();
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     let text = stderr(&output) + &String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("lost its data"), "{text}");
@@ -315,5 +300,152 @@ fn without_an_address_or_a_token_the_vault_store_says_which_is_missing() {
         stderr(&output).contains("VAULT_TOKEN"),
         "{}",
         stderr(&output)
+    );
+}
+
+/// `onboard --store vault` with only `env` naming the vault (no VAULT_* variable).
+fn onboard_with_env(
+    vault: &TestVault,
+    machine: &Path,
+    env: &[(&str, &str)],
+) -> std::process::Command {
+    let mut command = vault.onboard(machine);
+    command.env_remove("VAULT_ADDR").env_remove("VAULT_TOKEN");
+    command.envs(env.iter().copied());
+    command
+}
+
+fn invite_with(sim: &TestSim, command: std::process::Command) -> crate::support::onboarded::Run {
+    let mut args = sim_target(sim);
+    args.extend(["--profile".to_string(), PROFILE.to_string()]);
+    invite_json_with(command, &args, |code, _| {
+        sim.approve(&code);
+    })
+}
+
+#[test]
+fn bao_addr_and_bao_token_name_the_vault_as_vault_addr_and_vault_token_do() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = vault.addr();
+    let bao = [
+        ("BAO_ADDR", addr.as_str()),
+        ("BAO_TOKEN", crate::support::vault::ROOT_TOKEN),
+    ];
+    let invited = invite_with(&sim, onboard_with_env(&vault, dir.path(), &bao));
+    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+    assert!(vault.credential(PROFILE).is_some(), "saved in the vault");
+    // Without either, the error names both spellings.
+    let output = run_cmd(
+        onboard_with_env(&vault, dir.path(), &[]),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("BAO_ADDR"), "{}", stderr(&output));
+}
+
+fn run_cmd(command: std::process::Command, args: &[&str]) -> Output {
+    run(command, args)
+}
+
+#[test]
+fn onboard_vault_prefix_moves_every_entry_under_it() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = vault.onboard(dir.path());
+    command.env("ONBOARD_VAULT_PREFIX", "teams/msp/");
+    let invited = invite_with(&sim, command);
+    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+    let (status, body) = vault.api(
+        "GET",
+        &format!("secret/data/teams/msp/credentials/{PROFILE}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["data"]["refresh_token"].is_string());
+    assert!(
+        vault.credential(PROFILE).is_none(),
+        "nothing under the default prefix"
+    );
+    // A run without the prefix does not see the profile.
+    let output = run(
+        vault.onboard(dir.path()),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let mut with_prefix = vault.onboard(dir.path());
+    with_prefix.env("ONBOARD_VAULT_PREFIX", "teams/msp/");
+    let output = run(with_prefix, &["validate", "--profile", PROFILE]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn vault_namespace_puts_the_entries_in_that_namespace() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let (status, body) = vault.api("POST", "sys/namespaces/team", Some(json!({})));
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (status, body) = vault.api_in(
+        "team",
+        "POST",
+        "sys/mounts/secret",
+        Some(json!({"type": "kv", "options": {"version": "2"}})),
+    );
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = vault.onboard(dir.path());
+    command.env("VAULT_NAMESPACE", "team");
+    let invited = invite_with(&sim, command);
+    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+    let (status, body) = vault.api_in(
+        "team",
+        "GET",
+        &format!("secret/data/onboard/credentials/{PROFILE}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        vault.credential(PROFILE).is_none(),
+        "nothing in the root namespace"
+    );
+}
+
+/// Another run saves a newer token while this one is redeeming its own: the check-and-set
+/// write fails, and the newer token is kept, not overwritten.
+#[test]
+fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    invite(&sim, &vault, dir.path());
+    let (_, version) = vault.credential(PROFILE).unwrap();
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
+    let mut command = vault.onboard(dir.path());
+    command
+        .args(["-v", "validate", "--profile", PROFILE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/token", 1);
+    let (status, body) = vault.api(
+        "POST",
+        &format!("secret/data/onboard/credentials/{PROFILE}"),
+        Some(json!({"data": {"refresh_token": "newer-from-another-run"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    sim.release();
+    let output = child.wait_with_output();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("newer refresh token"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        vault.credential(PROFILE),
+        Some(("newer-from-another-run".to_owned(), version + 1)),
+        "the other run's token is kept"
     );
 }

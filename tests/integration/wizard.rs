@@ -18,8 +18,22 @@ fn saved_profiles(dir: &TempDir) -> serde_json::Value {
 }
 
 fn approve(sim: &TestSim, code: &str) {
-    let (status, body) = sim.control("/approve", json!({"user_code": code}));
-    assert_eq!(status, 200, "{body}");
+    sim.approve(code);
+}
+
+/// On the reviewer's screen of the wizard: the reviewer approves, Enter starts a second
+/// sign-in with a new code, which the person approves; the wizard ends onboarded. Returns the
+/// second code.
+#[cfg(unix)]
+fn the_reviewer_approves_and_a_second_sign_in_succeeds(sim: &TestSim, mut t: Terminal) -> String {
+    sim.control("/reviewer/approve", json!({}));
+    t.send("\r");
+    t.expect("attempt 2");
+    let second = t.user_code();
+    approve(sim, &second);
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+    second
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -117,18 +131,13 @@ fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_r
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
-    sim.control("/approve", json!({"user_code": code}));
-    sim.control("/request-approval", json!({"user_code": code}));
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
     t.expect("Did the account see \"Approval required\"");
     t.type_line("y");
     t.expect("Admin approval");
     t.expect("[Enter] the reviewer has approved");
-    sim.control("/reviewer/approve", json!({}));
-    t.send("\r");
-    t.expect("attempt 2");
-    approve(&sim, &t.user_code());
-    t.expect("Onboarded");
-    assert_eq!(t.exit_code(), 0);
+    the_reviewer_approves_and_a_second_sign_in_succeeds(&sim, t);
 }
 
 #[test]
@@ -142,22 +151,15 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
-    let (status, _) = sim.control("/approve", json!({"user_code": code}));
-    assert_eq!(status, 409, "the account meets Approval required");
-    sim.control("/request-approval", json!({"user_code": code}));
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
     t.expect("Admin approval");
     t.expect("Enterprise applications → Admin consent requests");
     // No redirect URI was given: no link that would end at an AADSTS error, and why.
     t.expect("No direct link: Microsoft's admin consent link works only with a redirect URI");
     t.expect("[Enter] the reviewer has approved");
-    sim.control("/reviewer/approve", json!({}));
-    t.send("\r");
-    t.expect("attempt 2");
-    let second = t.user_code();
+    let second = the_reviewer_approves_and_a_second_sign_in_succeeds(&sim, t);
     assert_ne!(second, code);
-    approve(&sim, &second);
-    t.expect("Onboarded");
-    assert_eq!(t.exit_code(), 0);
 }
 
 /// README's first command. The default simulated tenant lets the account sign in at once, yet
@@ -210,17 +212,12 @@ fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
-    sim.control("/approve", json!({"user_code": code}));
-    sim.control("/request-approval", json!({"user_code": code}));
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
     t.expect("Waiting for sign-in");
     t.send("a");
     t.expect("Admin approval");
-    sim.control("/reviewer/approve", json!({}));
-    t.send("\r");
-    t.expect("attempt 2");
-    approve(&sim, &t.user_code());
-    t.expect("Onboarded");
-    assert_eq!(t.exit_code(), 0);
+    the_reviewer_approves_and_a_second_sign_in_succeeds(&sim, t);
 }
 
 #[test]
@@ -231,8 +228,7 @@ fn the_wrong_account_is_refused_and_nothing_is_saved() {
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
     let other = format!("someone@{}", sim.info().tenant);
-    let (status, _) = sim.control("/approve", json!({"user_code": code, "account": other}));
-    assert_eq!(status, 200);
+    sim.approve_as(&code, &other);
     t.expect(&format!(
         "signed in as {other}, but the service account is {}",
         sim.info().account
@@ -336,7 +332,7 @@ fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
     target.drain(at..at + 2);
     let other = format!("someone@{}", sim.info().tenant);
     let run = invite_json(dir.path(), &target, |code, _| {
-        sim.control("/approve", json!({"user_code": code, "account": other}));
+        sim.approve_as(&code, &other);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").unwrap();
@@ -354,8 +350,8 @@ fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_
     sim.control("/tenant", json!({"require_admin_approval": true}));
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
-        sim.control("/request-approval", json!({"user_code": code}));
+        sim.approve_meets_approval_required(&code);
+        sim.request_approval(&code);
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);
@@ -383,8 +379,8 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     target.extend(["--redirect-uri".into(), redirect.into()]);
     let run = invite_json(dir.path(), &target, |code, attempt| {
         if attempt == 1 {
-            sim.control("/approve", json!({"user_code": code}));
-            sim.control("/request-approval", json!({"user_code": code}));
+            sim.approve_meets_approval_required(&code);
+            sim.request_approval(&code);
         } else {
             sim.control("/reviewer/approve", json!({}));
             approve(&sim, code);
@@ -432,7 +428,7 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     // Declined by the user: exit 4.
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
-        sim.control("/deny", json!({"user_code": code}));
+        sim.deny(&code);
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);
