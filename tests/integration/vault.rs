@@ -336,17 +336,17 @@ fn bao_addr_and_bao_token_name_the_vault_as_vault_addr_and_vault_token_do() {
     let invited = invite_with(&sim, onboard_with_env(&vault, dir.path(), &bao));
     assert_eq!(invited.code, Some(0), "{}", invited.describe());
     assert!(vault.credential(PROFILE).is_some(), "saved in the vault");
-    // Without either, the error names both spellings.
-    let output = run_cmd(
+    // With neither spelling, the store is unavailable and the hint names both.
+    let output = run(
         onboard_with_env(&vault, dir.path(), &[]),
         &["validate", "--profile", PROFILE],
     );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("BAO_ADDR"), "{}", stderr(&output));
-}
-
-fn run_cmd(command: std::process::Command, args: &[&str]) -> Output {
-    run(command, args)
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("set VAULT_ADDR (or BAO_ADDR)"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
