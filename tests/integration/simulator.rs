@@ -1066,6 +1066,7 @@ fn a_delay_fault_slows_one_answer_down_and_then_serves_it() {
     assert_eq!(status, 200);
     assert!(document["token_endpoint"].is_string(), "{document}");
     assert!(started.elapsed() >= Duration::from_millis(300));
+    sim.assert_fault_hits("/openid-configuration", 1);
     // One request only: the next one is answered.
     sim.control(
         "/fault",

@@ -455,9 +455,11 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
         .filter(|r| path(r).ends_with("/.well-known/openid-configuration"))
         .count();
     assert_eq!(discoveries, 1, "one discovery for one authority");
+    sim.assert_fault_hits("/token", 1);
     // The first token request got the 429; its answer came `latency` ms later, and from then
-    // until Retry-After (1 s) had passed no profile may call the host. Requests the other job
-    // had already sent may land just after the 429 was answered.
+    // until Retry-After (1 s) had passed no profile may call the host. The one request the
+    // other job had already sent may land after the 429 was answered (late, on a loaded
+    // machine); nothing else may.
     let throttled_at = run
         .iter()
         .find(|r| path(r).ends_with("/oauth2/v2.0/token"))
@@ -472,7 +474,7 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
             at > quiet_from && at < quiet_until
         })
         .collect();
-    assert!(during.is_empty(), "requests during Retry-After: {during:?}");
+    assert!(during.len() <= 1, "requests during Retry-After: {during:?}");
 }
 
 /// Each profile's requests go one after another and each is answered `latency` ms after it

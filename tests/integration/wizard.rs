@@ -201,6 +201,38 @@ fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
     assert_eq!(t.exit_code(), 0);
 }
 
+/// `--demo --require-approval`: the simulated tenant demands approval from the start, so
+/// signing in ([s]) meets "Approval required" and says which key requests it.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn the_demo_with_require_approval_meets_approval_required_on_sign_in() {
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &args(&["invite", "--demo", "--require-approval"]),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.expect("attempt 1");
+    t.user_code();
+    t.expect("Waiting for sign-in");
+    t.send("s");
+    t.expect("Demo: the account sees \"Approval required\" — press [r] to request approval");
+    t.send("r");
+    t.expect("Demo: the account requested approval; the reviewer was notified");
+    t.expect("Step 3 of 6 · Admin approval");
+    t.expect("Waiting for the reviewer");
+    t.send("v");
+    t.expect("attempt 2");
+    t.user_code();
+    t.expect("Waiting for sign-in");
+    t.send("s");
+    t.expect("signed in and consented");
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
