@@ -76,11 +76,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
         command.env("ONBOARD_CONFIG_DIR", dir);
     }
     let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -149,18 +145,19 @@ fn profile_names_command_lists_profiles_json_only() {
     assert!(out.stdout.is_empty());
 }
 
+/// Fails the test unless `shell -n` accepts the committed script `name`.
+fn assert_shell_accepts(shell: &str, name: &str) {
+    let out = Command::new(shell)
+        .arg("-n")
+        .arg(script(name))
+        .output()
+        .unwrap_or_else(|e| panic!("{shell} is installed (scripts/install-test-deps.sh): {e}"));
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+}
+
 #[test]
 fn zsh_accepts_its_script() {
-    let out = Command::new("zsh")
-        .arg("-n")
-        .arg(script("_onboard"))
-        .output()
-        .expect("zsh is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_shell_accepts("zsh", "_onboard");
 }
 
 /// What zsh's completion makes of the command line `line` after one Tab: the committed `_onboard`
@@ -193,11 +190,7 @@ cat $OUT
     let out = command
         .output()
         .expect("zsh is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     text.trim()
         .strip_prefix('[')
@@ -222,16 +215,7 @@ fn zsh_completes_saved_profile_names_after_profile() {
 
 #[test]
 fn fish_accepts_its_script_and_completes_profile_names() {
-    let out = Command::new("fish")
-        .arg("-n")
-        .arg(script("onboard.fish"))
-        .output()
-        .expect("fish is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_shell_accepts("fish", "onboard.fish");
     let dir = config_dir_with(&["contoso.com", "fabrikam.com"]);
     let out = Command::new("fish")
         .args(["--no-config", "-c"])

@@ -59,6 +59,24 @@ impl Drop for Xvfb {
     }
 }
 
+/// The wizard in a pty with `extra` arguments and `env`, past "Start the sign-in?": the
+/// terminal and the code it shows.
+fn start_signing_in(
+    sim: &TestSim,
+    dir: &TempDir,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Terminal, String) {
+    let mut args = vec!["invite".to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend(sim_target(sim));
+    let mut t = Terminal::start(dir.path(), &args, env);
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    let code = t.user_code();
+    (t, code)
+}
+
 fn clipboard(display: &str) -> String {
     let out = Command::new("xclip")
         .args(["-selection", "clipboard", "-o"])
@@ -73,14 +91,7 @@ fn the_code_is_on_the_clipboard_for_another_process_while_the_wizard_waits() {
     let x = Xvfb::start();
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
-    let mut t = Terminal::start(
-        dir.path(),
-        &[vec!["invite".to_string()], sim_target(&sim)].concat(),
-        &[("DISPLAY", &x.display)],
-    );
-    t.expect("Start the sign-in?");
-    t.type_line("y");
-    let code = t.user_code();
+    let (mut t, code) = start_signing_in(&sim, &dir, &[], &[("DISPLAY", &x.display)]);
     t.expect("Code copied to the clipboard");
     t.expect("Waiting for sign-in");
     // Read it from another process, a while later: the wizard keeps serving it.
@@ -93,19 +104,9 @@ fn the_code_is_on_the_clipboard_for_another_process_while_the_wizard_waits() {
 
 #[test]
 fn enter_opens_the_sign_in_page_with_the_browser_command() {
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    // A real program started the way a browser is; it records the URL it was given.
-    let opened = dir.path().join("opened-url");
-    let browser = recording_browser(dir.path(), &opened);
-    let mut t = Terminal::start(
-        dir.path(),
-        &[vec!["invite".to_string()], sim_target(&sim)].concat(),
-        &[("BROWSER", browser.to_str().unwrap())],
-    );
-    t.expect("Start the sign-in?");
-    t.type_line("y");
-    let code = t.user_code();
+    let (sim, dir, opened, browser) = with_recording_browser();
+    let (mut t, code) =
+        start_signing_in(&sim, &dir, &[], &[("BROWSER", browser.to_str().unwrap())]);
     t.expect("Waiting for sign-in");
     t.send("\r");
     t.expect("in the browser");
@@ -118,6 +119,16 @@ fn enter_opens_the_sign_in_page_with_the_browser_command() {
     sim.approve(&code);
     t.expect("Onboarded");
     assert_eq!(t.exit_code(), 0);
+}
+
+/// A simulated tenant, a config dir, and in it a browser command that records the URL it
+/// was given in the file `opened`: (tenant, dir, opened, browser command).
+fn with_recording_browser() -> (TestSim, TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let opened = dir.path().join("opened-url");
+    let browser = recording_browser(dir.path(), &opened);
+    (sim, dir, opened, browser)
 }
 
 /// A browser command that records the URL it was given in `opened` (written aside and renamed,
@@ -138,22 +149,13 @@ fn recording_browser(dir: &std::path::Path, opened: &std::path::Path) -> std::pa
 
 #[test]
 fn no_browser_says_to_open_the_page_by_hand_and_starts_no_browser() {
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    let opened = dir.path().join("opened-url");
-    let browser = recording_browser(dir.path(), &opened);
-    let mut t = Terminal::start(
-        dir.path(),
-        &[
-            vec!["invite".to_string(), "--no-browser".to_string()],
-            sim_target(&sim),
-        ]
-        .concat(),
+    let (sim, dir, opened, browser) = with_recording_browser();
+    let (mut t, code) = start_signing_in(
+        &sim,
+        &dir,
+        &["--no-browser"],
         &[("BROWSER", browser.to_str().unwrap())],
     );
-    t.expect("Start the sign-in?");
-    t.type_line("y");
-    let code = t.user_code();
     t.expect("Waiting for sign-in");
     t.send("\r");
     t.expect(&format!(
@@ -171,18 +173,8 @@ fn no_clipboard_says_to_copy_the_code_by_hand_and_leaves_the_clipboard_alone() {
     let x = Xvfb::start();
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
-    let mut t = Terminal::start(
-        dir.path(),
-        &[
-            vec!["invite".to_string(), "--no-clipboard".to_string()],
-            sim_target(&sim),
-        ]
-        .concat(),
-        &[("DISPLAY", &x.display)],
-    );
-    t.expect("Start the sign-in?");
-    t.type_line("y");
-    let code = t.user_code();
+    let (mut t, code) =
+        start_signing_in(&sim, &dir, &["--no-clipboard"], &[("DISPLAY", &x.display)]);
     t.expect("Copy the code by hand: --no-clipboard");
     t.expect("Waiting for sign-in");
     assert_ne!(clipboard(&x.display), code, "the code is on the clipboard");

@@ -134,14 +134,7 @@ fn sign_in_approved_through_the_control_api_yields_tokens_for_the_service_accoun
             .iter()
             .all(|e| e.remaining <= Duration::from_secs(30))
     );
-    let identity = runtime()
-        .block_on(flow::whoami(
-            &client(),
-            &endpoints,
-            &tokens.access_token,
-            quick_retries(),
-        ))
-        .unwrap();
+    let identity = whoami(&endpoints, &tokens);
     assert_eq!(
         identity.account.as_deref(),
         Some(sim.info().account.as_str())
@@ -279,18 +272,11 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1.5", "count": 1}),
     );
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}),
-    );
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "drop": true, "count": 1}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}));
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "drop": true, "count": 1}));
     sim.approve(&code.user_code);
     let (tokens, events) = poll(&sim, &endpoints, &code);
     assert!(tokens.is_ok(), "{:?}", tokens.err());
@@ -312,8 +298,7 @@ fn a_retry_after_beyond_the_deadline_ends_polling_at_once_with_exit_5() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "40", "count": 1}),
     );
     let started = std::time::Instant::now();
@@ -375,6 +360,18 @@ fn polling_faster_than_the_interval_earns_the_simulators_slow_down() {
     );
 }
 
+/// Who the access token acts for, as the client asks Graph (or userinfo).
+fn whoami(endpoints: &Endpoints, tokens: &TokenSet) -> flow::Identity {
+    runtime()
+        .block_on(flow::whoami(
+            &client(),
+            endpoints,
+            &tokens.access_token,
+            quick_retries(),
+        ))
+        .unwrap()
+}
+
 fn signed_in(sim: &TestSim, endpoints: &Endpoints) -> TokenSet {
     let code = device_code(sim, endpoints).unwrap();
     sim.approve(&code.user_code);
@@ -427,16 +424,10 @@ fn refresh_survives_a_503_and_gives_up_after_the_retries() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let token = signed_in(&sim, &endpoints).refresh_token.unwrap();
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}));
     assert!(refresh(&sim, &endpoints, &token).is_ok());
     sim.assert_fault_hits("/token", 1);
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}));
     let error = refresh(&sim, &endpoints, &token).unwrap_err();
     sim.assert_fault_hits("/token", 1 + 3);
     assert_eq!(error.exit_code(), 5);
@@ -449,14 +440,7 @@ fn identity_comes_from_userinfo_when_the_authority_is_not_microsofts() {
     let mut endpoints = endpoints(&sim);
     let tokens = signed_in(&sim, &endpoints);
     endpoints.graph = None;
-    let identity = runtime()
-        .block_on(flow::whoami(
-            &client(),
-            &endpoints,
-            &tokens.access_token,
-            quick_retries(),
-        ))
-        .unwrap();
+    let identity = whoami(&endpoints, &tokens);
     assert_eq!(identity.source, "userinfo");
     assert!(identity.id.is_some());
 }

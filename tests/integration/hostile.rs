@@ -652,11 +652,7 @@ fn a_panic_exits_1_with_the_report_line_in_a_panic_abort_build() {
         .arg(&source)
         .output()
         .expect("rustc runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    assert!(built.status.success(), "{}", crate::support::stderr(&built));
     let output = std::process::Command::new(&program).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(

@@ -44,11 +44,17 @@ fn error_line(run: &Run) -> String {
     lines[0].to_owned()
 }
 
-#[test]
-fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is() {
+/// The simulated tenant behind an https front, and its authority through the front.
+fn behind_tls() -> (TestSim, TlsFront, String) {
     let sim = TestSim::start();
     let front = TlsFront::start(sim.port());
     let authority = front.authority(&sim.info().authority);
+    (sim, front, authority)
+}
+
+#[test]
+fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is() {
+    let (sim, front, authority) = behind_tls();
     let host = format!("127.0.0.1:{}", front.port());
     let dir = TempDir::new().unwrap();
 
@@ -87,9 +93,7 @@ fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is(
 
 #[test]
 fn https_proxy_carries_every_request_unless_no_proxy_names_the_host() {
-    let sim = TestSim::start();
-    let front = TlsFront::start(sim.port());
-    let authority = front.authority(&sim.info().authority);
+    let (sim, front, authority) = behind_tls();
     let host = format!("127.0.0.1:{}", front.port());
     let ca = test_ca();
     let ca = ca.to_str().unwrap();

@@ -50,7 +50,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
     assert!(
         exported.status.success(),
         "{}",
-        String::from_utf8_lossy(&exported.stderr)
+        crate::support::stderr(&exported)
     );
     let credential = stdout(&exported);
     let parsed: Value = serde_json::from_str(&credential).unwrap();
@@ -67,7 +67,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
     assert!(
         validated.status.success(),
         "{}",
-        String::from_utf8_lossy(&validated.stderr)
+        crate::support::stderr(&validated)
     );
     let result: Value = serde_json::from_slice(&validated.stdout).unwrap();
     assert_eq!(result["valid"], true);

@@ -906,11 +906,7 @@ fn granted_scopes_restrict_what_tokens_get() {
 #[test]
 fn a_status_fault_answers_with_a_proxy_page_and_retry_after() {
     let sim = TestSim::start();
-    let (status, _) = sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "retry_after": "2"}),
-    );
-    assert_eq!(status, 200);
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "retry_after": "2"}));
     let code = device_code(&sim);
     let response = sim
         .client()
@@ -932,7 +928,7 @@ fn a_status_fault_answers_with_a_proxy_page_and_retry_after() {
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 
-    sim.control("/fault", json!({"path": "/v1.0/me", "status": 429, "body": "{\"error\":{\"code\":\"TooManyRequests\"}}", "count": 2}));
+    sim.fault(json!({"path": "/v1.0/me", "status": 429, "body": "{\"error\":{\"code\":\"TooManyRequests\"}}", "count": 2}));
     for _ in 0..2 {
         let (status, body) = get(&sim, "/v1.0/me", None);
         assert_eq!(
@@ -948,7 +944,7 @@ fn a_status_fault_answers_with_a_proxy_page_and_retry_after() {
 #[test]
 fn a_drop_fault_closes_the_connection_without_an_answer() {
     let sim = TestSim::start();
-    sim.control("/fault", json!({"path": "/devicecode", "drop": true}));
+    sim.fault(json!({"path": "/devicecode", "drop": true}));
     let client_id = sim.info().client_id.clone();
     let result = sim
         .client()
@@ -1007,7 +1003,7 @@ fn a_poll_sooner_than_the_interval_earns_slow_down() {
 fn a_slow_down_fault_answers_rfc_8628_slow_down() {
     let sim = TestSim::start();
     let code = device_code(&sim);
-    sim.control("/fault", json!({"path": "/token", "slow_down": true}));
+    sim.fault(json!({"path": "/token", "slow_down": true}));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "slow_down", &[]);
     sim.assert_fault_hits("/token", 1);
@@ -1057,10 +1053,7 @@ const FOREVER_MS: u64 = 600_000;
 fn a_delay_fault_slows_one_answer_down_and_then_serves_it() {
     let sim = TestSim::start();
     let path = tenant_path(&sim, "/v2.0/.well-known/openid-configuration");
-    sim.control(
-        "/fault",
-        json!({"path": "/openid-configuration", "delay_ms": 300}),
-    );
+    sim.fault(json!({"path": "/openid-configuration", "delay_ms": 300}));
     let started = Instant::now();
     let (status, document) = get(&sim, &path, None);
     assert_eq!(status, 200);
@@ -1068,10 +1061,7 @@ fn a_delay_fault_slows_one_answer_down_and_then_serves_it() {
     assert!(started.elapsed() >= Duration::from_millis(300));
     sim.assert_fault_hits("/openid-configuration", 1);
     // One request only: the next one is answered.
-    sim.control(
-        "/fault",
-        json!({"path": "/openid-configuration", "delay_ms": FOREVER_MS}),
-    );
+    sim.fault(json!({"path": "/openid-configuration", "delay_ms": FOREVER_MS}));
     assert!(!answers_within(&sim, &path, Duration::from_secs(1)));
     let (status, _) = get(&sim, &path, None);
     assert_eq!(status, 200, "the fault delayed one request only");
@@ -1199,7 +1189,7 @@ fn graph_lists_the_service_principal_and_its_grants_with_directory_scopes() {
 #[test]
 fn the_request_log_lists_tenant_requests_but_not_control_calls() {
     let sim = TestSim::start();
-    sim.control("/fault", json!({"path": "/devicecode", "status": 500}));
+    sim.fault(json!({"path": "/devicecode", "status": 500}));
     let client_id = sim.info().client_id.clone();
     post_form(
         &sim,
@@ -1292,7 +1282,7 @@ fn bad_input_gets_error_json_not_a_crash() {
 fn a_dropped_connection_carries_no_bytes_at_all() {
     use std::io::{ErrorKind, Read, Write};
     let sim = TestSim::start();
-    sim.control("/fault", json!({"path": "/v1.0/me", "drop": true}));
+    sim.fault(json!({"path": "/v1.0/me", "drop": true}));
     let address = sim.url("").trim_start_matches("http://").to_owned();
     let mut stream = std::net::TcpStream::connect(&address).expect("a connection");
     // A hung connection would run into this; a dropped one ends long before.

@@ -161,25 +161,16 @@ fn a_refresh_answer_without_scope_keeps_the_profiles_scopes() {
 fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}));
     let out = validate(dir.path(), &[]);
     assert_fails_once(&out, 5, "retry later");
     sim.assert_fault_hits("/token", 3);
-    sim.control(
-        "/fault",
-        json!({"path": "/v1.0/me", "drop": true, "count": 3}),
-    );
+    sim.fault(json!({"path": "/v1.0/me", "drop": true, "count": 3}));
     let out = validate(dir.path(), &[]);
     assert_fails_once(&out, 5, "retry");
     sim.assert_fault_hits("/v1.0/me", 3);
     // One failure less than the attempts: survived.
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 502, "count": 2}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 502, "count": 2}));
     let out = validate(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     sim.assert_fault_hits("/token", 3 + 2);
@@ -189,10 +180,7 @@ fn a_failing_or_dropping_service_beyond_the_retries_is_exit_5() {
 fn a_429_with_retry_after_is_waited_out() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
-    sim.control(
-        "/fault",
-        json!({"path": "/v1.0/me", "status": 429, "retry_after": "1", "count": 1}),
-    );
+    sim.fault(json!({"path": "/v1.0/me", "status": 429, "retry_after": "1", "count": 1}));
     let started = std::time::Instant::now();
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -213,8 +201,7 @@ fn a_retry_after_given_as_an_http_date_is_honoured() {
     let date = jiff::fmt::rfc2822::DateTimePrinter::new()
         .timestamp_to_rfc9110_string(&later)
         .expect("an HTTP date");
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": date, "count": 1}),
     );
     let out = validate(dir.path(), &["--json"]);
@@ -239,8 +226,7 @@ fn a_retry_after_beyond_the_budget_stops_at_once_with_exit_5_and_the_wait() {
             .count()
     };
     let before = token_requests();
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "600", "count": 1}),
     );
     let started = std::time::Instant::now();
@@ -257,15 +243,11 @@ fn a_429_with_an_oauth_body_is_throttling_and_waited_out() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
     let body = json!({"error": "temporarily_unavailable", "error_description": "AADSTS50196: The server terminated an operation because it encountered a client request loop.", "error_codes": [50196]});
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "body": body.to_string(), "count": 1}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "body": body.to_string(), "count": 1}));
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     sim.assert_fault_hits("/token", 1);
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "body": body.to_string(), "count": 5}),
     );
     let out = validate(dir.path(), &[]);
@@ -440,10 +422,7 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
     let names = ["p1", "p2", "p3", "p4", "p5", "p6"];
     many(&sim, dir.path(), &names);
     let seen = sim.requests().len();
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "count": 1}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "count": 1}));
     let out = validate(dir.path(), &["--all", "--jobs", "2", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(json_of(&out)["valid"], 6);

@@ -32,6 +32,15 @@ fn invite(sim: &TestSim, vault: &TestVault, machine: &Path) -> Value {
     run.event("signed_in").expect("a signed_in event")
 }
 
+/// A simulated tenant, a vault, and a machine whose profile [`PROFILE`] is saved in the vault.
+fn onboarded() -> (TestSim, TestVault, tempfile::TempDir) {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    invite(&sim, &vault, dir.path());
+    (sim, vault, dir)
+}
+
 fn run(mut command: std::process::Command, args: &[&str]) -> Output {
     command.args(args).output().expect("onboard runs")
 }
@@ -156,10 +165,7 @@ fn two_machines_validating_one_profile_at_once_lose_no_token() {
 
 #[test]
 fn a_policy_that_forbids_writes_is_exit_7_and_leaves_the_credential() {
-    let sim = TestSim::start();
-    let vault = TestVault::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, &vault, dir.path());
+    let (sim, vault, dir) = onboarded();
     let before = vault.credential(PROFILE).unwrap();
     let read_only = vault.token_with_policy(
         "onboard-read-only",
@@ -196,10 +202,7 @@ fn a_policy_that_forbids_writes_is_exit_7_and_leaves_the_credential() {
 
 #[test]
 fn a_vault_restarted_mid_run_is_named_as_such() {
-    let sim = TestSim::start();
-    let mut vault = TestVault::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, &vault, dir.path());
+    let (sim, mut vault, dir) = onboarded();
     // The token answer is held until the vault has restarted (and forgotten).
     sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
     let child = vault
@@ -304,23 +307,27 @@ fn without_an_address_or_a_token_the_vault_store_says_which_is_missing() {
 }
 
 /// `onboard --store vault` with only `env` naming the vault (no VAULT_* variable).
-fn onboard_with_env(
+fn onboard_with_env<V: AsRef<std::ffi::OsStr>>(
     vault: &TestVault,
     machine: &Path,
-    env: &[(&str, &str)],
+    env: &[(&str, V)],
 ) -> std::process::Command {
     let mut command = vault.onboard(machine);
     command.env_remove("VAULT_ADDR").env_remove("VAULT_TOKEN");
-    command.envs(env.iter().copied());
+    for (key, value) in env {
+        command.env(key, value);
+    }
     command
 }
 
-fn invite_with(sim: &TestSim, command: std::process::Command) -> crate::support::onboarded::Run {
+/// `invite` of [`PROFILE`] through `command`, which must succeed.
+fn invite_ok(sim: &TestSim, command: std::process::Command) {
     let mut args = sim_target(sim);
     args.extend(["--profile".to_string(), PROFILE.to_string()]);
-    invite_json_with(command, &args, |code, _| {
+    let invited = invite_json_with(command, &args, |code, _| {
         sim.approve(&code);
-    })
+    });
+    assert_eq!(invited.code, Some(0), "{}", invited.describe());
 }
 
 #[test]
@@ -333,12 +340,11 @@ fn bao_addr_and_bao_token_name_the_vault_as_vault_addr_and_vault_token_do() {
         ("BAO_ADDR", addr.as_str()),
         ("BAO_TOKEN", crate::support::vault::ROOT_TOKEN),
     ];
-    let invited = invite_with(&sim, onboard_with_env(&vault, dir.path(), &bao));
-    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+    invite_ok(&sim, onboard_with_env(&vault, dir.path(), &bao));
     assert!(vault.credential(PROFILE).is_some(), "saved in the vault");
     // With neither spelling, the store is unavailable and the hint names both.
     let output = run(
-        onboard_with_env(&vault, dir.path(), &[]),
+        onboard_with_env::<&str>(&vault, dir.path(), &[]),
         &["validate", "--profile", PROFILE],
     );
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
@@ -349,15 +355,24 @@ fn bao_addr_and_bao_token_name_the_vault_as_vault_addr_and_vault_token_do() {
     );
 }
 
+/// The vault by its usual variables, with `ONBOARD_VAULT_PREFIX=teams/msp/`.
+fn prefixed(vault: &TestVault) -> [(&'static str, String); 3] {
+    [
+        ("VAULT_ADDR", vault.addr()),
+        ("VAULT_TOKEN", crate::support::vault::ROOT_TOKEN.to_owned()),
+        ("ONBOARD_VAULT_PREFIX", "teams/msp/".to_owned()),
+    ]
+}
+
 #[test]
 fn onboard_vault_prefix_moves_every_entry_under_it() {
     let sim = TestSim::start();
     let vault = TestVault::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut command = vault.onboard(dir.path());
-    command.env("ONBOARD_VAULT_PREFIX", "teams/msp/");
-    let invited = invite_with(&sim, command);
-    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+    invite_ok(
+        &sim,
+        onboard_with_env(&vault, dir.path(), &prefixed(&vault)),
+    );
     let (status, body) = vault.api(
         "GET",
         &format!("secret/data/teams/msp/credentials/{PROFILE}"),
@@ -375,9 +390,10 @@ fn onboard_vault_prefix_moves_every_entry_under_it() {
         &["validate", "--profile", PROFILE],
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let mut with_prefix = vault.onboard(dir.path());
-    with_prefix.env("ONBOARD_VAULT_PREFIX", "teams/msp/");
-    let output = run(with_prefix, &["validate", "--profile", PROFILE]);
+    let output = run(
+        onboard_with_env(&vault, dir.path(), &prefixed(&vault)),
+        &["validate", "--profile", PROFILE],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
@@ -397,8 +413,7 @@ fn vault_namespace_puts_the_entries_in_that_namespace() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = vault.onboard(dir.path());
     command.env("VAULT_NAMESPACE", "team");
-    let invited = invite_with(&sim, command);
-    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+    invite_ok(&sim, command);
     let (status, body) = vault.api_in(
         "team",
         "GET",
@@ -416,10 +431,7 @@ fn vault_namespace_puts_the_entries_in_that_namespace() {
 /// write fails, and the newer token is kept, not overwritten.
 #[test]
 fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
-    let sim = TestSim::start();
-    let vault = TestVault::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, &vault, dir.path());
+    let (sim, vault, dir) = onboarded();
     let (_, version) = vault.credential(PROFILE).unwrap();
     sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
     let mut command = vault.onboard(dir.path());

@@ -375,10 +375,7 @@ fn revoked_is_4_and_a_failing_server_is_5(wine: &Wine) {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     wine.invite(&sim, Some(dir.path()), "codes", &["--store", "file"]);
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}));
     let out = wine.run(Some(dir.path()), &["validate", "--profile", "codes"]);
     assert_exit(&out, 5, "validate while the server fails");
     sim.assert_fault_hits("/token", 3);
