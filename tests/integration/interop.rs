@@ -360,7 +360,8 @@ fn expired_codes_are_renewed_until_the_timeout_then_exit_4() {
     let started = Instant::now();
     let run = run(invite(&provider, dir.path(), "14s"));
     assert_eq!(run.code, Some(4), "{}", run.describe());
-    assert!(started.elapsed() < Duration::from_secs(30));
+    // Ten times the --timeout: it gave up, however loaded the machine.
+    assert!(started.elapsed() < Duration::from_secs(140));
     let codes = run
         .events()
         .into_iter()
