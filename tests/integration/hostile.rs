@@ -477,14 +477,10 @@ fn jwt(claims: &Value) -> String {
     )
 }
 
-/// Before an ID token's claims decide who signed in, its issuer, audience, expiry and tenant
-/// are checked: a token endpoint that hands out another client's, another issuer's, an
-/// expired or another tenant's ID token is refused, and nothing is saved.
-#[test]
-fn id_tokens_that_are_not_this_sign_ins_are_refused() {
-    let issuer = Hostile::issuer();
+/// The claims of an ID token that `issuer` honestly issued for this sign-in.
+fn honest_claims(issuer: &Hostile) -> Value {
     let now = jiff::Timestamp::now().as_second();
-    let honest = json!({
+    json!({
         "iss": format!("{}/{TENANT}/v2.0", issuer.base()),
         "aud": CLIENT_ID,
         "exp": now + 3600,
@@ -492,7 +488,39 @@ fn id_tokens_that_are_not_this_sign_ins_are_refused() {
         "tid": TENANT,
         "oid": "o-1",
         "preferred_username": "svc@contoso.example",
-    });
+    })
+}
+
+/// A sign-in whose token answer carries no refresh token (offline_access not granted) has
+/// nothing to save: exit 6, one line saying so, a hint, and nothing saved.
+#[test]
+fn a_sign_in_without_a_refresh_token_saves_nothing_and_says_why() {
+    let issuer = Hostile::issuer();
+    let mut answer = tokens();
+    answer.as_object_mut().unwrap().remove("refresh_token");
+    answer["scope"] = json!("openid");
+    answer["id_token"] = json!(jwt(&honest_claims(&issuer)));
+    issuer.route("/token", Canned::json(200, answer));
+    let (run, dir) = invite(&issuer.authority(), &[]);
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    assert!(
+        run.stderr
+            .contains("onboard: error: the server gave no refresh token; nothing was saved"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("offline_access"), "{}", run.describe());
+    assert!(!dir.path().join("profiles.json").exists());
+}
+
+/// Before an ID token's claims decide who signed in, its issuer, audience, expiry and tenant
+/// are checked: a token endpoint that hands out another client's, another issuer's, an
+/// expired or another tenant's ID token is refused, and nothing is saved.
+#[test]
+fn id_tokens_that_are_not_this_sign_ins_are_refused() {
+    let issuer = Hostile::issuer();
+    let now = jiff::Timestamp::now().as_second();
+    let honest = honest_claims(&issuer);
     let other_tenant = "11111111-2222-3333-4444-555555555555";
     let cases = [
         ("iss", json!("https://login.evil.example/v2.0"), 2, "issuer"),
