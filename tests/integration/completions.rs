@@ -8,6 +8,7 @@ use assert_cmd::cargo::cargo_bin;
 use clap::ValueEnum;
 use clap_complete::{Generator, Shell};
 
+use crate::support::OutputWithin;
 use crate::support::onboard;
 
 fn script(name: &str) -> PathBuf {
@@ -75,7 +76,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
     if let Some(dir) = config_dir {
         command.env("ONBOARD_CONFIG_DIR", dir);
     }
-    let out = command.output().unwrap();
+    let out = command.output_within().unwrap();
     assert!(out.status.success(), "{}", crate::support::stderr(&out));
     String::from_utf8(out.stdout)
         .unwrap()
@@ -128,7 +129,7 @@ fn profile_names_command_lists_profiles_json_only() {
     let out = onboard()
         .arg("__profiles")
         .env("ONBOARD_CONFIG_DIR", dir.path())
-        .output()
+        .output_within()
         .unwrap();
     assert!(out.status.success());
     assert_eq!(
@@ -139,7 +140,7 @@ fn profile_names_command_lists_profiles_json_only() {
     let out = onboard()
         .args(["__profiles", "--config-dir"])
         .arg(empty.path())
-        .output()
+        .output_within()
         .unwrap();
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
@@ -150,7 +151,7 @@ fn assert_shell_accepts(shell: &str, name: &str) {
     let out = Command::new(shell)
         .arg("-n")
         .arg(script(name))
-        .output()
+        .output_within()
         .unwrap_or_else(|e| panic!("{shell} is installed (scripts/install-test-deps.sh): {e}"));
     assert!(out.status.success(), "{}", crate::support::stderr(&out));
 }
@@ -188,7 +189,7 @@ cat $OUT
         command.env("ONBOARD_CONFIG_DIR", dir);
     }
     let out = command
-        .output()
+        .output_within()
         .expect("zsh is installed (scripts/install-test-deps.sh)");
     assert!(out.status.success(), "{}", crate::support::stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -225,7 +226,7 @@ fn fish_accepts_its_script_and_completes_profile_names() {
         ))
         .env("PATH", path_with_onboard())
         .env("ONBOARD_CONFIG_DIR", dir.path())
-        .output()
+        .output_within()
         .unwrap();
     let candidates = String::from_utf8_lossy(&out.stdout);
     assert_eq!(candidates.trim(), "fabrikam.com", "{candidates}");
@@ -236,7 +237,7 @@ fn completions_command_prints_the_committed_scripts() {
     for &shell in Shell::value_variants() {
         let out = onboard()
             .args(["completions", &shell.to_string()])
-            .output()
+            .output_within()
             .unwrap();
         assert!(out.status.success(), "{shell}");
         assert_eq!(

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::sim_target;
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
@@ -81,7 +82,7 @@ fn clipboard(display: &str) -> String {
     let out = Command::new("xclip")
         .args(["-selection", "clipboard", "-o"])
         .env("DISPLAY", display)
-        .output()
+        .output_within()
         .expect("xclip runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT};
 use crate::support::onboard;
 use crate::support::onboarded::{Run, run, run as finish};
@@ -678,10 +679,12 @@ fn a_panic_exits_1_with_the_report_line_in_a_panic_abort_build() {
         .arg("--extern")
         .arg(format!("onboard={}", library.display()))
         .arg(&source)
-        .output()
+        .output_within()
         .expect("rustc runs");
     assert!(built.status.success(), "{}", crate::support::stderr(&built));
-    let output = std::process::Command::new(&program).output().unwrap();
+    let output = std::process::Command::new(&program)
+        .output_within()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         output.status.code(),

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite, invite_with};
 use crate::support::sim::TestSim;
 use crate::support::{json_of, onboard};
@@ -17,7 +18,7 @@ fn permissions(config_dir: &Path, json: bool) -> Output {
     if json {
         command.arg("--json");
     }
-    command.output().unwrap()
+    command.output_within().unwrap()
 }
 
 #[test]

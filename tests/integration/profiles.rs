@@ -4,6 +4,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 #[cfg(unix)]
+use crate::support::OutputWithin;
 use crate::support::onboarded::credential_file;
 use crate::support::onboarded::{onboard_at, onboard_profile};
 #[cfg(unix)]
@@ -12,7 +13,7 @@ use crate::support::sim::TestSim;
 use crate::support::stdout;
 
 fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
-    onboard_at(dir.path()).args(args).output().unwrap()
+    onboard_at(dir.path()).args(args).output_within().unwrap()
 }
 
 #[test]
@@ -62,7 +63,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
         .args(["validate", "--json", "--config-dir"])
         .arg(elsewhere.path())
         .env("ONBOARD_CREDENTIAL", credential.trim())
-        .output()
+        .output_within()
         .unwrap();
     assert!(
         validated.status.success(),

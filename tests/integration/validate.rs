@@ -10,6 +10,7 @@ use onboard::simulate::Settings;
 use onboard::store::ExportedCredential;
 use serde_json::{Value, json};
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{credential_file, invite, many, saved_token};
 use crate::support::sim::TestSim;
 use crate::support::{json_of, onboard, stderr, stdout};
@@ -20,7 +21,7 @@ fn validate(config_dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .arg("--config-dir")
         .arg(config_dir)
-        .output()
+        .output_within()
         .unwrap()
 }
 
@@ -294,7 +295,7 @@ fn an_unavailable_credential_store_is_exit_7() {
     let out = command
         .args(["validate", "--config-dir"])
         .arg(dir.path())
-        .output()
+        .output_within()
         .unwrap();
     assert_fails_once(&out, 7, "");
 }
@@ -359,7 +360,7 @@ fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
             .args(["validate", "--all", "--jobs", "2", "--config-dir"])
             .arg(dir.path())
             .args(extra)
-            .output()
+            .output_within()
             .unwrap()
     };
     let out = run(&["--json"]);
@@ -521,7 +522,7 @@ fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
         .args(["validate", "--json", "--config-dir"])
         .arg(empty.path())
         .env("ONBOARD_CREDENTIAL", &exported)
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json_of(&out)["profile"], "p");

@@ -8,6 +8,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite_json_with, sim_target};
 use crate::support::sim::TestSim;
 use crate::support::stderr;
@@ -42,7 +43,7 @@ fn onboarded() -> (TestSim, TestVault, tempfile::TempDir) {
 }
 
 fn run(mut command: std::process::Command, args: &[&str]) -> Output {
-    command.args(args).output().expect("onboard runs")
+    command.args(args).output_within().expect("onboard runs")
 }
 
 /// The policy README tells administrators to grant.

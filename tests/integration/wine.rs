@@ -19,6 +19,7 @@ use assert_cmd::cargo::cargo_bin;
 use serde_json::json;
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::json_of;
 use crate::support::onboarded::{invite_json_with, sim_target};
 use crate::support::pty::Terminal;
@@ -46,7 +47,7 @@ impl Wine {
         let created = wine
             .command("wine")
             .args(["cmd", "/c", "exit"])
-            .output()
+            .output_within()
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot run wine ({e}): install Debian's wine and wine64 \
@@ -75,7 +76,7 @@ impl Wine {
             .arg(root.join(SHIM_SOURCE))
             .arg(root.join(SHIM_EXPORTS))
             .arg("-ladvapi32")
-            .output()
+            .output_within()
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot run {MINGW_GCC} ({e}): install Debian's gcc-mingw-w64-x86-64 \
@@ -121,7 +122,7 @@ impl Wine {
     fn run(&self, config_dir: Option<&Path>, args: &[&str]) -> Output {
         self.onboard(config_dir)
             .args(args)
-            .output()
+            .output_within()
             .expect("wine runs onboard.exe")
     }
 
@@ -148,7 +149,7 @@ impl Wine {
         let out = self
             .command("wine")
             .args(["reg", "query", r"HKCU\Software\Wine\Credential Manager"])
-            .output()
+            .output_within()
             .expect("wine runs reg");
         let prefix = format!(r"\Generic: {profile}.");
         text(&out.stdout)

@@ -4,6 +4,7 @@
 use serde_json::json;
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite_json, onboard_at, sim_target};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
@@ -449,7 +450,7 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     // The profile keeps the redirect URI: `consent-url` gives the same link later.
     let later = onboard_at(dir.path())
         .args(["consent-url"])
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&later.stdout).trim(), link);
 }

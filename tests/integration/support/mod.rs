@@ -221,3 +221,21 @@ pub fn fill_in(arg: &str, sim: &sim::TestSim, authority: &str) -> String {
         .replace("{client_id}", &sim.info().client_id)
         .replace("{account}", &sim.info().account)
 }
+
+/// `Command::output` with [`CHILD_DEADLINE`]: stdin empty, stdout and stderr captured, and a
+/// child that runs past the deadline is killed and fails the test instead of hanging the suite.
+pub trait OutputWithin {
+    fn output_within(&mut self) -> std::io::Result<std::process::Output>;
+}
+
+impl OutputWithin for std::process::Command {
+    fn output_within(&mut self) -> std::io::Result<std::process::Output> {
+        use std::process::Stdio;
+        let child = self
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        Ok(Reaped::new(child).wait_with_output())
+    }
+}
