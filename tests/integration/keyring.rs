@@ -29,7 +29,7 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     let run = invite_json_with(on_bus(bus, &dir), &sim_target(&sim), |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let events = run.events();
@@ -87,7 +87,7 @@ fn without_a_keyring_invite_ends_with_exit_7_and_the_file_store_way_out() {
         on_bus("unix:path=/nonexistent/onboard-test-bus", &dir),
         &sim_target(&sim),
         |code, _| {
-            sim.approve(&code);
+            sim.approve(code);
         },
     );
     assert_eq!(run.code, Some(7), "{}", run.describe());

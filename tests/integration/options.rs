@@ -10,9 +10,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::network::{ConnectProxy, TlsFront, test_ca};
+use crate::support::onboard;
 use crate::support::onboarded::{Run, invite_json_with, onboard_at, run, run_ok, sim_target};
 use crate::support::sim::TestSim;
-use crate::support::{Reaped, onboard};
 
 /// `invite --non-interactive --json` for `authority`, approving every code; more `extra`
 /// arguments (global ones included) and `env` on the command.
@@ -29,7 +29,7 @@ fn invite_at(
     args[1] = authority.to_owned();
     args.extend(["--profile".to_owned(), "p".to_owned()]);
     invite_json_with(command, &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     })
 }
 
@@ -145,7 +145,7 @@ fn cloud_usgov_and_china_sign_in_at_their_own_hosts() {
         let mut args = sim_target(&sim);
         args.splice(0..2, ["--cloud".to_owned(), cloud.to_owned()]);
         let run = invite_json_with(command, &args, |code, _| {
-            sim.approve(&code);
+            sim.approve(code);
         });
         assert_eq!(run.code, Some(0), "--cloud {cloud}: {}", run.describe());
         assert_eq!(run.event("validated").unwrap()["valid"], true);
@@ -255,7 +255,7 @@ fn sigint_to_a_non_interactive_sign_in_is_exit_130_and_saves_nothing() {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let child = Reaped::new(command.spawn().expect("onboard starts"));
+    let child = crate::support::Reaped::new(command.spawn().expect("onboard starts"));
     let stdout = child.take_stdout().expect("piped stdout");
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().expect("a first event").expect("a line");
@@ -319,7 +319,7 @@ fn a_tenant_given_by_its_guid_signs_in_there() {
     let at = args.iter().position(|a| a == "--tenant").unwrap();
     args[at + 1] = tenant_id.clone();
     let run = invite_json_with(onboard_at(dir.path()), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").unwrap();

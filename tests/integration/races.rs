@@ -132,7 +132,7 @@ fn twenty_validates_of_one_profile_in_the_keyring_all_succeed() {
     let mut args = sim_target(&sim);
     args.extend(["--profile".into(), "race".into()]);
     let run = invite_json_with(on_bus(), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert!(run.code == Some(0), "{}", run.stderr.as_str());
     sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));

@@ -23,7 +23,7 @@ fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
     let mut args = sim_target(&sim);
     args.extend(["--profile".into(), "acme".into()]);
     let run = invite_json(dir.path(), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(2));
     let error = run.events().last().cloned().unwrap();
@@ -45,7 +45,7 @@ fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
 
     args.push("--force".into());
     let run = invite_json(dir.path(), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert!(run.code == Some(0), "{}", run.stderr.as_str());
     assert_ne!(saved_token(dir.path(), "acme").unwrap(), before, "replaced");
@@ -77,7 +77,7 @@ fn the_timeout_never_cuts_into_the_save_and_the_validation_after_it() {
     command.env("ONBOARD_HTTP_TIMEOUT", "300s");
     let started = std::time::Instant::now();
     let run = invite_json_with(command, &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     let elapsed = started.elapsed();
     releasing.join().expect("the release");
@@ -110,7 +110,7 @@ fn a_keyring_that_fails_hands_the_token_to_the_file_store_with_store_fallback() 
 
     // Without the fallback: exit 7, and the hint says how to keep the next sign-in's token.
     let run = invite_json_with(without_keyring(), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(7));
     let error = run.events().last().cloned().unwrap();
@@ -121,7 +121,7 @@ fn a_keyring_that_fails_hands_the_token_to_the_file_store_with_store_fallback() 
 
     args.extend(["--store-fallback".into(), "file".into()]);
     let run = invite_json_with(without_keyring(), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     let stderr = run.stderr.as_str();
     assert!(run.code == Some(0), "{stderr}");

@@ -95,7 +95,7 @@ fn user_code(code: &Value) -> String {
 /// Device code, approval through the control API, redemption: the tokens.
 fn sign_in_with(sim: &TestSim, scope: &str) -> Value {
     let code = device_code_with(sim, scope);
-    sim.approve(&user_code(&code));
+    sim.approve(user_code(&code));
     let (status, tokens) = poll(sim, &code);
     assert_eq!(status, 200, "{tokens}");
     tokens
@@ -312,7 +312,7 @@ fn an_approved_code_yields_tokens_once() {
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 
-    sim.approve(&user_code(&code));
+    sim.approve(user_code(&code));
     let (status, tokens) = poll_after_interval(&sim, &code);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
@@ -401,7 +401,7 @@ fn approving_another_domains_account_is_aadsts50020() {
     );
     // Another user of the tenant may sign in.
     sim.approve_as(
-        &user_code(&code).to_lowercase(),
+        user_code(&code).to_lowercase(),
         "Ann@CONTOSO.onmicrosoft.com",
     );
     let (_, tokens) = poll(&sim, &code);
@@ -415,7 +415,7 @@ fn approving_another_domains_account_is_aadsts50020() {
 fn a_declined_code_is_authorization_declined_65004() {
     let sim = TestSim::start();
     let code = device_code(&sim);
-    sim.deny(&user_code(&code));
+    sim.deny(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004]);
 }
@@ -453,14 +453,14 @@ fn approval_required_then_declined_outcome() {
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 
-    sim.request_approval(&user_code(&code));
+    sim.request_approval(user_code(&code));
     std::thread::sleep(Duration::from_millis(1_050));
     // Microsoft documents no answer that tells "Request approval" from a plain decline: by
     // default the simulated tenant gives none either.
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004]);
     let plain = device_code(&sim);
-    sim.deny(&user_code(&plain));
+    sim.deny(user_code(&plain));
     let (plain_status, plain_body) = poll(&sim, &plain);
     let first_line = |b: &Value| {
         let d = b["error_description"].as_str().unwrap_or("");
@@ -484,7 +484,7 @@ fn approval_required_then_declined_outcome() {
     // The shape that would tell them apart stays available as a setting.
     sim.control("/tenant", json!({"approval_outcome": "declined_90094"}));
     let code = device_code(&sim);
-    sim.request_approval(&user_code(&code));
+    sim.request_approval(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
     assert!(
@@ -505,7 +505,7 @@ fn approval_required_then_pending_outcome_until_expiry() {
     );
     // 10 s: the first poll comes well before the code expires, however loaded the machine.
     let code = device_code(&sim);
-    sim.request_approval(&user_code(&code));
+    sim.request_approval(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
     std::thread::sleep(Duration::from_millis(10_050));
@@ -521,7 +521,7 @@ fn after_the_reviewer_approves_a_new_sign_in_succeeds() {
         ..Settings::default()
     });
     let first = device_code(&sim);
-    sim.request_approval(&user_code(&first));
+    sim.request_approval(user_code(&first));
     let (status, body) = sim.control("/reviewer/approve", json!({}));
     assert_eq!(status, 200, "{body}");
     let (status, settings) = sim.control("/tenant", json!({}));
@@ -661,7 +661,7 @@ fn a_guest_signs_in_with_its_home_address_and_graph_names_it_ext() {
     );
     assert_eq!(status, 400, "not invited yet: AADSTS50020");
     sim.control("/tenant", json!({"guests": [guest]}));
-    sim.approve_as(&user_code(&code), &guest);
+    sim.approve_as(user_code(&code), guest);
     let (status, tokens) = poll_after_interval(&sim, &code);
     assert_eq!(status, 200, "{tokens}");
     let id_token = claims(tokens["id_token"].as_str().unwrap());
@@ -884,7 +884,7 @@ fn withdrawn_consent_is_65001_consent_required() {
     assert_eq!(body["suberror"], "consent_required");
 
     let code = device_code(&sim);
-    sim.approve(&user_code(&code));
+    sim.approve(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "invalid_grant", &[65001]);
 }

@@ -106,7 +106,7 @@ fn a_profile_onboarded_without_user_read_is_checked_with_it_or_says_why_it_canno
     let mut args = crate::support::onboarded::sim_target(&sim);
     args.extend(["--profile", "p", "--scope", "Mail.Read"].map(String::from));
     let run = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     // Saved, but the wizard's own validation cannot check it, and says so.
     assert_eq!(run.code, Some(6), "{}", run.describe());
@@ -547,7 +547,7 @@ fn a_guest_account_is_onboarded_and_validated_by_its_object_id() {
     let at = args.iter().position(|a| a == "--account").unwrap();
     args[at + 1] = guest.into();
     let run = crate::support::onboarded::invite_json(dir.path(), &args, |code, _| {
-        sim.approve_as(&code, &guest);
+        sim.approve_as(code, guest);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").unwrap();

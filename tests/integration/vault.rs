@@ -22,7 +22,7 @@ fn invite(sim: &TestSim, vault: &TestVault, machine: &Path) -> Value {
     args.extend(["--profile".to_string(), PROFILE.to_string()]);
     let control = sim.control_client();
     let run = invite_json_with(vault.onboard(machine), &args, |code, _| {
-        control.approve(&code);
+        control.approve(code);
     });
     assert_eq!(
         run.code,
@@ -326,7 +326,7 @@ fn invite_ok(sim: &TestSim, command: std::process::Command) {
     let mut args = sim_target(sim);
     args.extend(["--profile".to_string(), PROFILE.to_string()]);
     let invited = invite_json_with(command, &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(invited.code, Some(0), "{}", invited.describe());
 }

@@ -133,7 +133,7 @@ impl Wine {
         args.extend(["--profile".to_string(), profile.to_string()]);
         args.extend(extra.iter().map(|s| s.to_string()));
         let run = invite_json_with(self.onboard(config_dir), &args, |code, _| {
-            sim.approve(&code);
+            sim.approve(code);
         });
         assert_eq!(run.code, Some(0), "invite under Wine: {}", run.describe());
         assert!(
@@ -348,7 +348,7 @@ fn the_file_store_lives_in_appdata(wine: &Wine) {
         },
         &[sim_target(&sim), vec!["--profile".into(), "file".into()]].concat(),
         |code, _| {
-            sim.approve(&code);
+            sim.approve(code);
         },
     );
     let stderr = &run.stderr;

@@ -365,7 +365,7 @@ fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
     target.drain(at..at + 2);
     let other = format!("someone@{}", sim.info().tenant);
     let run = invite_json(dir.path(), &target, |code, _| {
-        sim.approve_as(&code, &other);
+        sim.approve_as(code, &other);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").unwrap();
@@ -383,8 +383,8 @@ fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_
     sim.control("/tenant", json!({"require_admin_approval": true}));
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
-        sim.approve_meets_approval_required(&code);
-        sim.request_approval(&code);
+        sim.approve_meets_approval_required(code);
+        sim.request_approval(code);
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);
@@ -412,8 +412,8 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     target.extend(["--redirect-uri".into(), redirect.into()]);
     let run = invite_json(dir.path(), &target, |code, attempt| {
         if attempt == 1 {
-            sim.approve_meets_approval_required(&code);
-            sim.request_approval(&code);
+            sim.approve_meets_approval_required(code);
+            sim.request_approval(code);
         } else {
             sim.control("/reviewer/approve", json!({}));
             approve(&sim, code);
@@ -461,7 +461,7 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     // Declined by the user: exit 4.
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
-        sim.deny(&code);
+        sim.deny(code);
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);

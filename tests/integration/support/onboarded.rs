@@ -182,7 +182,7 @@ pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str])
     args.extend(["--profile".to_string(), name.to_string()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     let run = invite_json(config_dir, &args, |code, _| {
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(0), "invite failed: {}", run.describe());
     run.event("signed_in").expect("a signed_in event")
