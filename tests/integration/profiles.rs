@@ -3,8 +3,8 @@
 use serde_json::Value;
 use tempfile::TempDir;
 
-#[cfg(unix)]
 use crate::support::OutputWithin;
+#[cfg(unix)]
 use crate::support::onboarded::credential_file;
 use crate::support::onboarded::{onboard_at, onboard_profile};
 #[cfg(unix)]

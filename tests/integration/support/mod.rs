@@ -113,6 +113,8 @@ impl Reaped {
         self.lock().stderr.take()
     }
 
+    /// Its process id (to signal it).
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub fn id(&self) -> u32 {
         self.lock().id()
     }
