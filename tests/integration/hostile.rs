@@ -35,7 +35,7 @@ fn validate(authority: &str) -> (Run, TempDir) {
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
-        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
         .env("ONBOARD_CREDENTIAL", credential(authority))
         .arg("--config-dir")
         .arg(dir.path())
@@ -48,7 +48,7 @@ fn invite(authority: &str, extra: &[&str]) -> (Run, TempDir) {
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
-        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
         .args(["--store", "file", "--config-dir"])
         .arg(dir.path())
         .args([
