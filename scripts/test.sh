@@ -12,6 +12,9 @@ bash tests/vault/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
+# The fuzz targets are their own workspace, which nothing else builds: check that they still
+# compile (on stable; running them needs nightly and cargo-fuzz), so that they cannot rot.
+cargo check --locked --manifest-path fuzz/Cargo.toml --bins
 cargo clippy --locked --all-targets --target x86_64-pc-windows-gnu -- -D warnings
 # No Apple SDK here: the macOS target is checked, not linked. ring's build script still compiles
 # C for it, with zig (scripts/zig-cc-macos).

@@ -30,6 +30,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/reviewer/approve", post(reviewer_approve))
         .route("/_sim/revoke", post(revoke))
         .route("/_sim/fault", post(fault))
+        .route("/_sim/release", post(release))
         .route("/_sim/reset", post(reset))
         .route("/_sim/requests", get(requests))
         .route("/_sim/tokens", get(tokens))
@@ -369,10 +370,33 @@ async fn fault(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<
     json_response(StatusCode::OK, &json!({"queued": state.faults.len()}))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Release {
+    count: Option<u32>,
+}
+
+/// Lets `count` answers held by a `hold` fault go: those waiting now, then later ones.
+async fn release(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let request: Release = match body(&bytes) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let count = request.count.unwrap_or(1);
+    if count == 0 || count > 1000 {
+        return error(StatusCode::BAD_REQUEST, "count must be from 1 to 1000");
+    }
+    shared.released.add_permits(count as usize);
+    json_response(StatusCode::OK, &json!({"released": count}))
+}
+
 /// Forgets codes, tokens, consent, faults, settings and the request log: back to how the
 /// simulator started.
 async fn reset(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
     *shared.lock() = State::new(&shared.settings);
+    shared
+        .released
+        .forget_permits(shared.released.available_permits());
     json_response(StatusCode::OK, &json!({"reset": true}))
 }
 
@@ -411,7 +435,7 @@ async fn requests(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
         .lock()
         .requests
         .iter()
-        .map(|r| json!({"method": r.method, "path": r.path, "at_ms": r.at_ms}))
+        .map(|r| json!({"method": r.method, "path": r.path, "at_ms": r.at_ms, "fault": r.fault}))
         .collect();
     json_response(StatusCode::OK, &log)
 }

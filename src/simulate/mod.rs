@@ -57,10 +57,12 @@
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
 //! the request and then serves it normally; one with `hold_ms` serves it at once (a token is
-//! rotated, a code redeemed) and then holds the reply that long; a fault's `repeat` (default 1) sends its body that
-//! many times over, for oversized answers. GET `/_sim/tokens` answers every secret handed out
-//! (`access_tokens`, `refresh_tokens`, `id_tokens`, `device_codes`, `authorization_codes`;
-//! the most recent 10,000),
+//! rotated, a code redeemed) and then holds the reply that long; a fault's `repeat` (default 1)
+//! sends its body that many times over, for oversized answers; a fault with `hold` keeps the
+//! request back, unserved, until `/_sim/release` (`{"count"?}`, default 1) lets that many held
+//! requests go, so a test can act while a request is provably in flight instead of racing a
+//! delay. GET `/_sim/tokens` answers every secret handed out (`access_tokens`,
+//! `refresh_tokens`, `id_tokens`, `device_codes`, `authorization_codes`; the most recent 10,000),
 //! so tests can prove that none leaks.
 
 mod authorize;
@@ -154,6 +156,8 @@ pub(crate) struct Shared {
     started: Instant,
     signer: Signer,
     state: Mutex<State>,
+    /// One permit per held answer that `/_sim/release` lets go (kept if none is held yet).
+    released: tokio::sync::Semaphore,
 }
 
 impl Shared {
@@ -248,6 +252,7 @@ impl Simulator {
             settings,
             started: Instant::now(),
             signer: Signer::new(),
+            released: tokio::sync::Semaphore::new(0),
         });
         let router = router(shared.clone());
         let (stop, stopped) = watch::channel(false);
@@ -427,12 +432,14 @@ async fn serve(
         let fault = {
             let mut state = shared.lock();
             let at_ms = u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let fault = state.take_fault(&path);
             state.record(RequestRecord {
                 method: request.method().to_string(),
                 path: path.clone(),
                 at_ms,
+                fault: fault.is_some(),
             });
-            state.take_fault(&path)
+            fault
         };
         let latency = shared.settings.latency_ms + fault.as_ref().map_or(0, |f| f.delay_ms);
         if latency > 0 {
@@ -440,6 +447,11 @@ async fn serve(
         }
         if let Some(fault) = fault {
             hold = Duration::from_millis(fault.hold_ms);
+            if fault.hold
+                && let Ok(permit) = shared.released.acquire().await
+            {
+                permit.forget();
+            }
             if fault.drop {
                 return Err(Dropped);
             }

@@ -242,6 +242,9 @@ pub struct Fault {
     pub drop: bool,
     #[serde(default)]
     pub slow_down: bool,
+    /// The answer waits until `/_sim/release` lets it go (after `delay_ms`, before the rest).
+    #[serde(default)]
+    pub hold: bool,
     /// The body is sent this many times over (a 10 MiB answer from a short body).
     #[serde(default = "one")]
     pub repeat: u32,
@@ -258,6 +261,8 @@ pub struct RequestRecord {
     pub method: String,
     pub path: String,
     pub at_ms: u64,
+    /// Whether a queued fault was applied to this request.
+    pub fault: bool,
 }
 
 /// The log keeps the most recent requests only, so a long demo cannot grow it without bound.
@@ -528,6 +533,7 @@ mod tests {
             hold_ms: 0,
             drop: false,
             slow_down: false,
+            hold: false,
             repeat: 1,
             count,
         }

@@ -342,7 +342,7 @@ fn a_blocked_device_code_sign_in_names_the_browser_road() {
         .args(sim_target(&sim));
     let run = crate::support::onboarded::run_with_user(command, |event| {
         let code = event["user_code"].as_str().unwrap();
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(&code);
     });
     assert_eq!(run.code, Some(6), "{}", run.describe());
     let error = run.event("error").unwrap();
@@ -520,7 +520,7 @@ fn b_switches_a_blocked_device_code_sign_in_to_the_browser() {
     t.expect("Start the sign-in?");
     t.type_line("y");
     let code = t.user_code();
-    sim.control("/approve", json!({"user_code": code}));
+    sim.approve(&code);
     t.expect("Conditional Access refused the device-code sign-in");
     t.expect("[b] continue in a browser");
     t.send("b");

@@ -6,11 +6,12 @@ use std::process::{Command, Stdio};
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
+use crate::support::OutputWithin;
 use crate::support::onboard;
 
 #[test]
 fn help_lists_only_commands_that_work() {
-    let out = onboard().arg("--help").output().unwrap();
+    let out = onboard().arg("--help").output_within().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     let commands: Vec<&str> = help
@@ -27,7 +28,7 @@ fn help_lists_only_commands_that_work() {
 fn unknown_flags_are_usage_errors_with_exit_2() {
     let out = onboard()
         .args(["simulate", "--no-such-flag"])
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
@@ -36,7 +37,7 @@ fn unknown_flags_are_usage_errors_with_exit_2() {
 fn simulate_rejects_a_malformed_tenant_with_exit_2_and_a_hint() {
     let out = onboard()
         .args(["simulate", "--tenant", "not a domain"])
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -46,7 +47,7 @@ fn simulate_rejects_a_malformed_tenant_with_exit_2_and_a_hint() {
 
 #[test]
 fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
-    let mut child = Command::new(cargo_bin("onboard"))
+    let child = Command::new(cargo_bin("onboard"))
         .args([
             "simulate",
             "--port",
@@ -59,8 +60,9 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let child = crate::support::Reaped::new(child);
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.take_stdout().unwrap())
         .read_line(&mut first)
         .unwrap();
     let info: Value = serde_json::from_str(&first).unwrap();
@@ -88,6 +90,5 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
         .unwrap();
     assert!(document["device_authorization_endpoint"].is_string());
     assert!(document["msgraph_host"].is_string());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 }

@@ -1,5 +1,5 @@
 //! `onboard completions SHELL` and the committed scripts: bash completes commands, flags and
-//! saved profile names; zsh and fish accept the scripts; fish completes profile names.
+//! saved profile names; zsh and fish accept the scripts and complete commands or profile names.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,6 +8,7 @@ use assert_cmd::cargo::cargo_bin;
 use clap::ValueEnum;
 use clap_complete::{Generator, Shell};
 
+use crate::support::OutputWithin;
 use crate::support::onboard;
 
 fn script(name: &str) -> PathBuf {
@@ -75,12 +76,8 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
     if let Some(dir) = config_dir {
         command.env("ONBOARD_CONFIG_DIR", dir);
     }
-    let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = command.output_within().unwrap();
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -132,7 +129,7 @@ fn profile_names_command_lists_profiles_json_only() {
     let out = onboard()
         .arg("__profiles")
         .env("ONBOARD_CONFIG_DIR", dir.path())
-        .output()
+        .output_within()
         .unwrap();
     assert!(out.status.success());
     assert_eq!(
@@ -143,38 +140,83 @@ fn profile_names_command_lists_profiles_json_only() {
     let out = onboard()
         .args(["__profiles", "--config-dir"])
         .arg(empty.path())
-        .output()
+        .output_within()
         .unwrap();
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
 }
 
+/// Fails the test unless `shell -n` accepts the committed script `name`.
+fn assert_shell_accepts(shell: &str, name: &str) {
+    let out = Command::new(shell)
+        .arg("-n")
+        .arg(script(name))
+        .output_within()
+        .unwrap_or_else(|e| panic!("{shell} is installed (scripts/install-test-deps.sh): {e}"));
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+}
+
 #[test]
 fn zsh_accepts_its_script() {
-    let out = Command::new("zsh")
-        .arg("-n")
-        .arg(script("_onboard"))
-        .output()
+    assert_shell_accepts("zsh", "_onboard");
+}
+
+/// What zsh's completion makes of the command line `line` after one Tab: the committed `_onboard`
+/// on `fpath`, compinit, and an interactive zsh in a pseudo-terminal (`zpty`) that has a key
+/// run `complete-word` and write the resulting line to a file.
+fn zsh_complete(line: &str, config_dir: Option<&Path>) -> String {
+    const PROBE: &str = r#"zmodload zsh/zpty || exit 3
+zpty z zsh -f -i
+zpty -w z "fpath=(${(q)COMPDIR} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z 'probe() { zle complete-word; print -r -- "[$BUFFER]" > $OUT; }; zle -N probe; bindkey "^T" probe'
+zpty -w -n z "$LINE"$'\x14'
+for i in {1..1200}; do [[ -s $OUT ]] && break; sleep 0.1; done
+zpty -d z
+cat $OUT
+"#;
+    let work = tempfile::tempdir().unwrap();
+    let out_file = work.path().join("line");
+    let mut command = Command::new("zsh");
+    command
+        .args(["-f", "-c", PROBE])
+        .env("COMPDIR", script(""))
+        .env("LINE", line)
+        .env("OUT", &out_file)
+        .env("PATH", path_with_onboard())
+        .env_remove("ONBOARD_CONFIG_DIR")
+        .env_remove("ONBOARD_PROFILE");
+    if let Some(dir) = config_dir {
+        command.env("ONBOARD_CONFIG_DIR", dir);
+    }
+    let out = command
+        .output_within()
         .expect("zsh is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert!(out.status.success(), "{}", crate::support::stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("no completed line from zsh: {text:?}"))
+        .to_owned()
+}
+
+#[test]
+fn zsh_completes_a_command_from_its_first_letters() {
+    assert_eq!(zsh_complete("onboard inv", None), "onboard invite ");
+}
+
+#[test]
+fn zsh_completes_saved_profile_names_after_profile() {
+    let dir = config_dir_with(&["contoso.com", "fabrikam.com"]);
+    assert_eq!(
+        zsh_complete("onboard validate --profile fab", Some(dir.path())),
+        "onboard validate --profile fabrikam.com "
     );
 }
 
 #[test]
 fn fish_accepts_its_script_and_completes_profile_names() {
-    let out = Command::new("fish")
-        .arg("-n")
-        .arg(script("onboard.fish"))
-        .output()
-        .expect("fish is installed (scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_shell_accepts("fish", "onboard.fish");
     let dir = config_dir_with(&["contoso.com", "fabrikam.com"]);
     let out = Command::new("fish")
         .args(["--no-config", "-c"])
@@ -184,7 +226,7 @@ fn fish_accepts_its_script_and_completes_profile_names() {
         ))
         .env("PATH", path_with_onboard())
         .env("ONBOARD_CONFIG_DIR", dir.path())
-        .output()
+        .output_within()
         .unwrap();
     let candidates = String::from_utf8_lossy(&out.stdout);
     assert_eq!(candidates.trim(), "fabrikam.com", "{candidates}");
@@ -195,7 +237,7 @@ fn completions_command_prints_the_committed_scripts() {
     for &shell in Shell::value_variants() {
         let out = onboard()
             .args(["completions", &shell.to_string()])
-            .output()
+            .output_within()
             .unwrap();
         assert!(out.status.success(), "{shell}");
         assert_eq!(

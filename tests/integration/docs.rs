@@ -9,6 +9,7 @@ use std::process::Command;
 use assert_cmd::cargo::cargo_bin;
 use serde_json::{Value, json};
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{onboard_at, onboard_profile, run};
 use crate::support::sim::TestSim;
 
@@ -99,7 +100,7 @@ fn run_step(step: &Step, credential: &str) -> (i32, String, PathBuf) {
         .env("NO_COLOR", "1")
         .env_remove("ONBOARD_PROFILE")
         .env_remove("ONBOARD_STORE")
-        .output()
+        .output_within()
         .unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);

@@ -6,6 +6,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
+use crate::support::OutputWithin;
 use crate::support::onboard;
 use crate::support::sim::TestSim;
 
@@ -20,7 +21,7 @@ fn doctor(sim: &TestSim, authority: &str, store: &str, extra_env: &[(&str, &str)
     for (key, value) in extra_env {
         command.env(key, value);
     }
-    command.output().unwrap()
+    command.output_within().unwrap()
 }
 
 fn checks(out: &Output) -> Vec<(String, String, Value)> {
@@ -135,7 +136,7 @@ fn an_unreachable_keyring_is_exit_7_in_text_with_a_fix() {
             "DBUS_SESSION_BUS_ADDRESS",
             "unix:path=/nonexistent/onboard-test/bus",
         )
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(out.status.code(), Some(7));
     let text = String::from_utf8_lossy(&out.stdout);

@@ -8,17 +8,17 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::onboard;
-use crate::support::onboarded::{Run, run, run_with_user};
+use crate::support::onboarded::{Run, onboard_at, run, run_with_user};
 use crate::support::sim::TestSim;
+use crate::support::{INVITE_NON_INTERACTIVE, fill_in};
 
-/// The HTTP timeout the commands get here (the default is 30 s).
-const HTTP_TIMEOUT: &str = "2s";
+/// The HTTP timeout the commands get here (the default is 30 s): long enough for every honest
+/// answer on a loaded machine, short enough for the cell whose answer never comes.
+const HTTP_TIMEOUT: &str = "10s";
 
 /// A command under test: how to run it, and which endpoint its faults hit.
 struct Cmd {
@@ -36,18 +36,7 @@ struct Cmd {
 const COMMANDS: &[Cmd] = &[
     Cmd {
         name: "invite",
-        args: &[
-            "invite",
-            "--non-interactive",
-            "--authority",
-            "{authority}",
-            "--client-id",
-            "{client_id}",
-            "--account",
-            "{account}",
-            "--timeout",
-            "60s",
-        ],
+        args: &INVITE_NON_INTERACTIVE,
         onboarded: false,
         fault_path: "/devicecode",
         fault_count: 3,
@@ -188,7 +177,8 @@ const FAULTS: &[Fault] = &[
     },
     Fault {
         name: "slower than the timeout",
-        inject: Inject::Sim(|| json!({"delay_ms": 4000, "status": 200})),
+        // Never answers within any timeout: no load on the machine can make it look fast.
+        inject: Inject::Sim(|| json!({"delay_ms": 600_000, "status": 200})),
         exit: 5,
         says: "did not answer in time",
     },
@@ -223,32 +213,11 @@ const DNS_HOST: &str = "login.onboard-tests.invalid";
 /// A loopback TLS server with the self-signed certificate in fixtures/: every handshake fails
 /// at the client. Runs until the test process ends.
 fn self_signed_tls_server() -> u16 {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/fixtures");
-    let cert = CertificateDer::from_pem_file(fixtures.join("self-signed.cert.pem")).unwrap();
-    let key = PrivateKeyDer::from_pem_file(fixtures.join("self-signed.key.pem")).unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = Arc::new(
-        rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .unwrap(),
-    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let config = config.clone();
-            std::thread::spawn(move || {
-                let Ok(connection) = rustls::ServerConnection::new(config) else {
-                    return;
-                };
-                let mut tls = rustls::StreamOwned::new(connection, stream);
-                let mut buf = [0u8; 1024];
-                let _ = tls.read(&mut buf);
-            });
-        }
+    crate::support::network::tls_server(listener, "self-signed", |mut tls| {
+        let mut buf = [0u8; 1024];
+        let _ = tls.read(&mut buf);
     });
     port
 }
@@ -294,11 +263,9 @@ fn broken_authority(inject: &Inject) -> Option<(String, String)> {
 }
 
 fn onboard_in(dir: &Path) -> std::process::Command {
-    let mut command = onboard();
+    let mut command = onboard_at(dir);
     command
         .env("ONBOARD_HTTP_TIMEOUT", HTTP_TIMEOUT)
-        .args(["--store", "file", "--config-dir"])
-        .arg(dir)
         .args(["--profile", "faults"]);
     command
 }
@@ -306,11 +273,7 @@ fn onboard_in(dir: &Path) -> std::process::Command {
 fn command(cmd: &Cmd, dir: &Path, sim: &TestSim, authority: &str) -> std::process::Command {
     let mut command = onboard_in(dir);
     for arg in cmd.args {
-        command.arg(
-            arg.replace("{authority}", authority)
-                .replace("{client_id}", &sim.info().client_id)
-                .replace("{account}", &sim.info().account),
-        );
+        command.arg(fill_in(arg, sim, authority));
     }
     command
 }
@@ -322,7 +285,7 @@ fn onboard_profile(sim: &TestSim, dir: &Path) {
     signing_in.arg("--json");
     let control = sim.control_client();
     let run = run_with_user(signing_in, |event| {
-        control.post("/approve", json!({"user_code": event["user_code"]}));
+        control.approve(&event["user_code"]);
     });
     assert_eq!(run.code, Some(0), "setting up: {}", run.describe());
 }
@@ -374,8 +337,7 @@ fn cell(cmd: &Cmd, fault: &Fault) -> Result<(), String> {
         let mut body = body();
         body["path"] = json!(cmd.fault_path);
         body["count"] = json!(cmd.fault_count);
-        let (status, answer) = sim.control("/fault", body);
-        assert_eq!(status, 200, "{answer}");
+        sim.fault(body);
     }
     let before = snapshot(dir.path());
     let run: Run = run(command(cmd, dir.path(), &sim, &authority));
@@ -403,6 +365,9 @@ fn cell(cmd: &Cmd, fault: &Fault) -> Result<(), String> {
     }
     if before != after {
         problems.push("a saved credential changed".to_owned());
+    }
+    if matches!(fault.inject, Inject::Sim(_)) && sim.fault_hits(cmd.fault_path) == 0 {
+        problems.push(format!("no request to *{} met the fault", cmd.fault_path));
     }
     if !cmd.onboarded && dir.path().join("profiles.json").exists() {
         problems.push("a profile was saved".to_owned());

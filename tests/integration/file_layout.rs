@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{
     credential_file, credentials_dir, many, onboard_at, profiles_json, run_ok, saved_token,
 };
@@ -38,7 +39,7 @@ fn validate_all_leaves_profiles_json_and_the_other_credentials_alone() {
     );
     let list = onboard_at(dir.path())
         .args(["list", "--json"])
-        .output()
+        .output_within()
         .unwrap();
     let list: Value = serde_json::from_slice(&list.stdout).unwrap();
     for profile in list["profiles"].as_array().unwrap() {
@@ -55,7 +56,7 @@ fn the_single_credentials_file_of_earlier_versions_is_migrated_on_first_use() {
     // first token came from redeeming old-a's).
     let out = onboard_at(dir.path())
         .args(["validate", "--all"])
-        .output()
+        .output_within()
         .unwrap();
     assert!(out.status.success());
     // Back to the earlier layout: every token in credentials.json, no credential files.
@@ -74,7 +75,7 @@ fn the_single_credentials_file_of_earlier_versions_is_migrated_on_first_use() {
     for round in 1..=2 {
         let out = onboard_at(dir.path())
             .args(["validate", "--all"])
-            .output()
+            .output_within()
             .unwrap();
         assert!(
             out.status.success(),

@@ -12,14 +12,8 @@ use onboard::secret::Secret;
 use serde_json::json;
 use url::Url;
 
+use crate::support::runtime;
 use crate::support::sim::TestSim;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn client() -> reqwest::Client {
     build_client(&HttpOptions::default()).unwrap()
@@ -91,14 +85,18 @@ fn token_polls(sim: &TestSim) -> Vec<u64> {
         .collect()
 }
 
-/// Approve after `delay` from another thread, as a person signing in elsewhere would.
-fn approve_later(sim: &TestSim, user_code: &str, delay: Duration) -> std::thread::JoinHandle<()> {
+/// Approve from another thread once the client has polled `polls` times, as a person signing in
+/// elsewhere would: the client is provably waiting, whatever the machine's load.
+fn approve_after_polls(
+    sim: &TestSim,
+    user_code: &str,
+    polls: usize,
+) -> std::thread::JoinHandle<()> {
     let control = sim.control_client();
     let user_code = user_code.to_string();
     std::thread::spawn(move || {
-        std::thread::sleep(delay);
-        let (status, body) = control.post("/approve", json!({"user_code": user_code}));
-        assert_eq!(status, 200, "{body}");
+        control.wait_for_requests("/oauth2/v2.0/token", polls);
+        control.approve(&user_code);
     })
 }
 
@@ -117,7 +115,7 @@ fn sign_in_approved_through_the_control_api_yields_tokens_for_the_service_accoun
     let code = device_code(&sim, &endpoints).unwrap();
     assert!(!code.user_code.is_empty());
     assert_eq!(code.interval, Duration::from_secs(1));
-    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(1500));
+    let approver = approve_after_polls(&sim, &code.user_code, 1);
     let (tokens, events) = poll(&sim, &endpoints, &code);
     approver.join().unwrap();
     let tokens = tokens.unwrap();
@@ -136,14 +134,7 @@ fn sign_in_approved_through_the_control_api_yields_tokens_for_the_service_accoun
             .iter()
             .all(|e| e.remaining <= Duration::from_secs(30))
     );
-    let identity = runtime()
-        .block_on(flow::whoami(
-            &client(),
-            &endpoints,
-            &tokens.access_token,
-            quick_retries(),
-        ))
-        .unwrap();
+    let identity = whoami(&endpoints, &tokens);
     assert_eq!(
         identity.account.as_deref(),
         Some(sim.info().account.as_str())
@@ -208,8 +199,7 @@ fn a_declined_sign_in_stops_with_exit_4_and_the_ids_for_support() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
-    let (status, _) = sim.control("/deny", json!({"user_code": code.user_code}));
-    assert_eq!(status, 200);
+    sim.deny(&code.user_code);
     let error = assert_fails(
         poll(&sim, &endpoints, &code).0,
         4,
@@ -230,68 +220,36 @@ fn an_expired_code_stops_with_exit_4() {
     assert_fails(result, 4, "expired_token", "onboard invite");
 }
 
+/// After "Request approval" the tenant's answer decides: a plain decline (exit 4), a decline
+/// with AADSTS90094 (exit 6), or pending until the code expires (exit 4); the declines name
+/// `consent-url`.
 #[test]
-fn approval_requested_then_declined_like_a_plain_decline_is_exit_4_naming_consent_url() {
-    let sim = quick_sim();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
-    sim.control("/approve", json!({"user_code": code.user_code}));
-    sim.control("/request-approval", json!({"user_code": code.user_code}));
-    assert_fails(
-        poll(&sim, &endpoints, &code).0,
-        4,
-        "authorization_declined",
-        "consent-url",
-    );
+fn approval_requested_ends_as_the_tenant_answers() {
+    for (outcome, exit, error, hint) in [
+        ("declined", 4, "authorization_declined", "consent-url"),
+        ("declined_90094", 6, "authorization_declined", "consent-url"),
+        ("pending", 4, "expired_token", "onboard invite"),
+    ] {
+        let sim = TestSim::start();
+        // 10 s: the person acts well before the code expires, however loaded the machine.
+        sim.tenant(json!({"interval": 1, "expires_in": 10, "require_admin_approval": true, "approval_outcome": outcome}));
+        let endpoints = endpoints(&sim);
+        let code = device_code(&sim, &endpoints).unwrap();
+        sim.approve_meets_approval_required(&code.user_code);
+        sim.request_approval(&code.user_code);
+        assert_fails(poll(&sim, &endpoints, &code).0, exit, error, hint);
+    }
 }
 
 #[test]
-fn approval_requested_then_declined_with_90094_is_exit_6_with_the_consent_hint() {
+fn after_the_reviewer_approves_a_fresh_sign_in_needs_no_consent() {
     let sim = quick_sim();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
-    );
+    sim.tenant(json!({"require_admin_approval": true}));
+    sim.control("/reviewer/approve", json!({}));
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
-    let (status, body) = sim.control("/approve", json!({"user_code": code.user_code}));
-    assert_eq!(status, 409, "the account meets 'Approval required': {body}");
-    let (status, _) = sim.control("/request-approval", json!({"user_code": code.user_code}));
-    assert_eq!(status, 200);
-    assert_fails(
-        poll(&sim, &endpoints, &code).0,
-        6,
-        "authorization_declined",
-        "consent-url",
-    );
-
-    // The reviewer approves; a fresh sign-in then succeeds without a consent prompt.
-    let (status, _) = sim.control("/reviewer/approve", json!({}));
-    assert_eq!(status, 200);
-    let code = device_code(&sim, &endpoints).unwrap();
-    let (status, _) = sim.control("/approve", json!({"user_code": code.user_code}));
-    assert_eq!(status, 200);
+    sim.approve(&code.user_code);
     assert!(poll(&sim, &endpoints, &code).0.is_ok());
-}
-
-#[test]
-fn approval_requested_and_left_pending_ends_when_the_code_expires() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"interval": 1, "expires_in": 3, "require_admin_approval": true, "approval_outcome": "pending"}),
-    );
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
-    sim.control("/approve", json!({"user_code": code.user_code}));
-    sim.control("/request-approval", json!({"user_code": code.user_code}));
-    assert_fails(
-        poll(&sim, &endpoints, &code).0,
-        4,
-        "expired_token",
-        "onboard invite",
-    );
 }
 
 #[test]
@@ -314,19 +272,12 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1.5", "count": 1}),
     );
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}),
-    );
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "drop": true, "count": 1}),
-    );
-    sim.control("/approve", json!({"user_code": code.user_code}));
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}));
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "drop": true, "count": 1}));
+    sim.approve(&code.user_code);
     let (tokens, events) = poll(&sim, &endpoints, &code);
     assert!(tokens.is_ok(), "{:?}", tokens.err());
     let retries = events
@@ -334,6 +285,7 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
         .filter(|e| matches!(e.kind, flow::PollEventKind::Retrying { .. }))
         .count();
     assert_eq!(retries, 3, "{events:?}");
+    sim.assert_fault_hits("/token", 3);
     let polls = token_polls(&sim);
     assert!(
         polls[1] - polls[0] >= 1500,
@@ -346,12 +298,12 @@ fn a_retry_after_beyond_the_deadline_ends_polling_at_once_with_exit_5() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
-    sim.control(
-        "/fault",
+    sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "40", "count": 1}),
     );
     let started = std::time::Instant::now();
-    let deadline = started + Duration::from_secs(10);
+    // The code lives 300 s more: a client that waited 40 s would still be in time.
+    let deadline = started + Duration::from_secs(300);
     let result = runtime().block_on(poll_for_tokens(
         &client(),
         &endpoints,
@@ -361,7 +313,8 @@ fn a_retry_after_beyond_the_deadline_ends_polling_at_once_with_exit_5() {
         Some(deadline),
         &mut |_: &PollEvent| {},
     ));
-    assert!(started.elapsed() < Duration::from_secs(5), "no waiting");
+    assert!(started.elapsed() < Duration::from_secs(30), "no 40 s wait");
+    sim.assert_fault_hits("/token", 1);
     let error = assert_fails(result, 5, "throttled", "wait 40 s");
     assert!(error.message.contains("wait 40 s"), "{}", error.message);
     assert_eq!(token_polls(&sim).len(), 1, "never retried early");
@@ -374,23 +327,28 @@ fn an_interval_of_0_is_polled_once_a_second() {
     let endpoints = endpoints(&sim);
     let code = device_code(&sim, &endpoints).unwrap();
     assert_eq!(code.interval, Duration::from_secs(1));
-    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(3500));
+    let approver = approve_after_polls(&sim, &code.user_code, 3);
     let (tokens, _) = poll(&sim, &endpoints, &code);
     approver.join().unwrap();
     assert!(tokens.is_ok());
     let polls = token_polls(&sim);
-    assert!((3..=5).contains(&polls.len()), "{polls:?}");
+    assert!(polls.len() >= 4, "{polls:?}");
+    // Never sooner than a second apart (a slow machine can only make them further apart).
+    let gaps: Vec<u64> = polls.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|&gap| gap >= 990), "{gaps:?}");
 }
 
 #[test]
 fn polling_faster_than_the_interval_earns_the_simulators_slow_down() {
     // A client that ignores the interval (as if it read 0 and did not correct it) is told to
     // slow down by the simulated tenant itself, without an injected fault.
-    let sim = quick_sim();
+    let sim = TestSim::start();
+    // The tenant expects 10 s between polls: a poll 100 ms after the last one is provably too soon.
+    sim.tenant(json!({"interval": 10, "expires_in": 300}));
     let endpoints = endpoints(&sim);
     let mut code = device_code(&sim, &endpoints).unwrap();
     code.interval = Duration::from_millis(100);
-    let approver = approve_later(&sim, &code.user_code, Duration::from_millis(1500));
+    let approver = approve_after_polls(&sim, &code.user_code, 2);
     let (tokens, events) = poll(&sim, &endpoints, &code);
     approver.join().unwrap();
     assert!(tokens.is_ok(), "{:?}", tokens.err());
@@ -402,9 +360,21 @@ fn polling_faster_than_the_interval_earns_the_simulators_slow_down() {
     );
 }
 
+/// Who the access token acts for, as the client asks Graph (or userinfo).
+fn whoami(endpoints: &Endpoints, tokens: &TokenSet) -> flow::Identity {
+    runtime()
+        .block_on(flow::whoami(
+            &client(),
+            endpoints,
+            &tokens.access_token,
+            quick_retries(),
+        ))
+        .unwrap()
+}
+
 fn signed_in(sim: &TestSim, endpoints: &Endpoints) -> TokenSet {
     let code = device_code(sim, endpoints).unwrap();
-    sim.control("/approve", json!({"user_code": code.user_code}));
+    sim.approve(&code.user_code);
     poll(sim, endpoints, &code).0.unwrap()
 }
 
@@ -454,16 +424,12 @@ fn refresh_survives_a_503_and_gives_up_after_the_retries() {
     let sim = quick_sim();
     let endpoints = endpoints(&sim);
     let token = signed_in(&sim, &endpoints).refresh_token.unwrap();
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 1}));
     assert!(refresh(&sim, &endpoints, &token).is_ok());
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
-    );
+    sim.assert_fault_hits("/token", 1);
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}));
     let error = refresh(&sim, &endpoints, &token).unwrap_err();
+    sim.assert_fault_hits("/token", 1 + 3);
     assert_eq!(error.exit_code(), 5);
     assert!(error.message.contains("127.0.0.1"), "{}", error.message);
 }
@@ -474,14 +440,7 @@ fn identity_comes_from_userinfo_when_the_authority_is_not_microsofts() {
     let mut endpoints = endpoints(&sim);
     let tokens = signed_in(&sim, &endpoints);
     endpoints.graph = None;
-    let identity = runtime()
-        .block_on(flow::whoami(
-            &client(),
-            &endpoints,
-            &tokens.access_token,
-            quick_retries(),
-        ))
-        .unwrap();
+    let identity = whoami(&endpoints, &tokens);
     assert_eq!(identity.source, "userinfo");
     assert!(identity.id.is_some());
 }
@@ -525,7 +484,7 @@ fn device_code_request_faults_end_with_their_exit_codes() {
         (json!({"status": 502, "body": ""}), 5, "failing"),
         (json!({"drop": true}), 5, "127.0.0.1"),
     ];
-    for (fault, exit, words) in cases {
+    for (hits, (fault, exit, words)) in (1..).zip(cases) {
         let mut fault = fault;
         fault["path"] = json!("/oauth2/v2.0/devicecode");
         fault["count"] = json!(1);
@@ -539,6 +498,7 @@ fn device_code_request_faults_end_with_their_exit_codes() {
             error.message
         );
         assert!(error.hint.is_some(), "{fault}");
+        sim.assert_fault_hits("/devicecode", hits);
     }
 }
 

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use onboard::generate;
 
+use crate::support::OutputWithin;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -123,7 +125,7 @@ fn man_pages_pass_mandoc_lint_without_warnings() {
         .args(["-T", "lint", "-W", "warning"])
         .args(man_paths())
         .current_dir(root())
-        .output()
+        .output_within()
         .expect("mandoc is installed (scripts/install-test-deps.sh)");
     let report =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
@@ -145,7 +147,7 @@ fn man_pages_pass_groff_warnings() {
             .args(["-ww", "-man", "-z"])
             .arg(&page)
             .current_dir(root())
-            .output()
+            .output_within()
             .expect("groff is installed");
         let report = String::from_utf8_lossy(&out.stderr);
         assert!(

@@ -3,6 +3,8 @@
 
 use onboard::cli::command;
 
+use crate::support::OutputWithin;
+
 /// The visible commands: the root and every subcommand, depth first.
 fn visible_commands() -> Vec<clap::Command> {
     fn walk(command: &clap::Command, out: &mut Vec<clap::Command>) {
@@ -95,7 +97,7 @@ fn every_example_uses_a_command_that_exists() {
 fn help_and_readme_name_the_config_directory_of_each_system() {
     let help = crate::support::onboard()
         .arg("--help")
-        .output()
+        .output_within()
         .expect("onboard --help");
     let help = String::from_utf8_lossy(&help.stdout).replace('\n', " ");
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");

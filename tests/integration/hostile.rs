@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT};
 use crate::support::onboard;
 use crate::support::onboarded::{Run, run, run as finish};
@@ -34,7 +35,7 @@ fn validate(authority: &str) -> (Run, TempDir) {
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
-        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
         .env("ONBOARD_CREDENTIAL", credential(authority))
         .arg("--config-dir")
         .arg(dir.path())
@@ -47,7 +48,7 @@ fn invite(authority: &str, extra: &[&str]) -> (Run, TempDir) {
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
-        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
         .args(["--store", "file", "--config-dir"])
         .arg(dir.path())
         .args([
@@ -897,14 +898,10 @@ fn jwt(claims: &Value) -> String {
     )
 }
 
-/// Before an ID token's claims decide who signed in, its issuer, audience, expiry and tenant
-/// are checked: a token endpoint that hands out another client's, another issuer's, an
-/// expired or another tenant's ID token is refused, and nothing is saved.
-#[test]
-fn id_tokens_that_are_not_this_sign_ins_are_refused() {
-    let issuer = Hostile::issuer();
+/// The claims of an ID token that `issuer` honestly issued for this sign-in.
+fn honest_claims(issuer: &Hostile) -> Value {
     let now = jiff::Timestamp::now().as_second();
-    let honest = json!({
+    json!({
         "iss": format!("{}/{TENANT}/v2.0", issuer.base()),
         "aud": CLIENT_ID,
         "exp": now + 3600,
@@ -912,7 +909,39 @@ fn id_tokens_that_are_not_this_sign_ins_are_refused() {
         "tid": TENANT,
         "oid": "o-1",
         "preferred_username": "svc@contoso.example",
-    });
+    })
+}
+
+/// A sign-in whose token answer carries no refresh token (offline_access not granted) has
+/// nothing to save: exit 6, one line saying so, a hint, and nothing saved.
+#[test]
+fn a_sign_in_without_a_refresh_token_saves_nothing_and_says_why() {
+    let issuer = Hostile::issuer();
+    let mut answer = tokens();
+    answer.as_object_mut().unwrap().remove("refresh_token");
+    answer["scope"] = json!("openid");
+    answer["id_token"] = json!(jwt(&honest_claims(&issuer)));
+    issuer.route("/token", Canned::json(200, answer));
+    let (run, dir) = invite(&issuer.authority(), &[]);
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    assert!(
+        run.stderr
+            .contains("onboard: error: the server gave no refresh token; nothing was saved"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("offline_access"), "{}", run.describe());
+    assert!(!dir.path().join("profiles.json").exists());
+}
+
+/// Before an ID token's claims decide who signed in, its issuer, audience, expiry and tenant
+/// are checked: a token endpoint that hands out another client's, another issuer's, an
+/// expired or another tenant's ID token is refused, and nothing is saved.
+#[test]
+fn id_tokens_that_are_not_this_sign_ins_are_refused() {
+    let issuer = Hostile::issuer();
+    let now = jiff::Timestamp::now().as_second();
+    let honest = honest_claims(&issuer);
     let other_tenant = "11111111-2222-3333-4444-555555555555";
     let cases = [
         ("iss", json!("https://login.evil.example/v2.0"), 2, "issuer"),
@@ -1031,26 +1060,58 @@ fn quiet_never_hides_where_to_sign_in() {
     assert!(!run.stderr.contains("Step 1"), "{}", run.describe());
 }
 
-/// A panic is a bug: one error line saying so and exit 1, in every build (the release build
-/// aborts on panic, which would otherwise end with SIGABRT and no word). The test runs itself
-/// again as a child that installs the binary's hook and panics.
+/// A panic is a bug: one error line saying so and exit 1, in every build. The release build
+/// aborts on panic (`panic = "abort"`), which would otherwise end with SIGABRT and no word, so
+/// the hook is proven in a program built that way: a few lines that install the binary's hook
+/// and panic, compiled by rustc with `-C panic=abort` against this build of the library.
 #[test]
-fn a_panic_exits_1_with_the_report_line() {
-    if std::env::var_os("ONBOARD_TEST_PANIC_CHILD").is_some() {
-        ::onboard::ui::term::install_panic_hook();
-        panic!("deliberately, token {}", "[not a secret]");
-    }
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "hostile::a_panic_exits_1_with_the_report_line",
-            "--nocapture",
-        ])
-        .env("ONBOARD_TEST_PANIC_CHILD", "1")
-        .output()
+fn a_panic_exits_1_with_the_report_line_in_a_panic_abort_build() {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .expect("target/…/deps")
+        .to_path_buf();
+    let library = std::fs::read_dir(&deps)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonboard-") && n.ends_with(".rlib"))
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .expect("the onboard library this test binary was built with");
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("panics.rs");
+    std::fs::write(
+        &source,
+        "fn main() {\n    onboard::ui::term::install_panic_hook();\n    panic!(\"deliberately, token {}\", \"[not a secret]\");\n}\n",
+    )
+    .unwrap();
+    let program = work.path().join("panics");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let built = std::process::Command::new(rustc)
+        .args(["--edition", "2024", "-C", "panic=abort", "-o"])
+        .arg(&program)
+        .arg("-L")
+        .arg(format!("dependency={}", deps.display()))
+        .arg("--extern")
+        .arg(format!("onboard={}", library.display()))
+        .arg(&source)
+        .output_within()
+        .expect("rustc runs");
+    assert!(built.status.success(), "{}", crate::support::stderr(&built));
+    let output = std::process::Command::new(&program)
+        .output_within()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{:?}: {stderr}",
+        output.status
+    );
     assert!(
         stderr.contains("onboard: error: internal error in onboard")
             && stderr.contains("deliberately")

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::keyring::{keyring_services, secret_service};
 use crate::support::onboard;
 use crate::support::onboarded::{invite_json_with, sim_target};
@@ -28,7 +29,7 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     let run = invite_json_with(on_bus(bus, &dir), &sim_target(&sim), |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let events = run.events();
@@ -50,7 +51,7 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
     for round in 1..=2 {
         let out = on_bus(bus, &dir)
             .args(["validate", "--json"])
-            .output()
+            .output_within()
             .unwrap();
         assert!(
             out.status.success(),
@@ -61,14 +62,14 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
         assert_eq!(result["valid"], true);
     }
 
-    let exported = on_bus(bus, &dir).arg("export").output().unwrap();
+    let exported = on_bus(bus, &dir).arg("export").output_within().unwrap();
     assert!(exported.status.success());
     let credential: Value = serde_json::from_slice(&exported.stdout).unwrap();
     assert_eq!(credential["profile"], profile.as_str());
 
     let removed = on_bus(bus, &dir)
         .args(["remove", &profile, "--yes"])
-        .output()
+        .output_within()
         .unwrap();
     assert!(removed.status.success());
     assert!(
@@ -86,7 +87,7 @@ fn without_a_keyring_invite_ends_with_exit_7_and_the_file_store_way_out() {
         on_bus("unix:path=/nonexistent/onboard-test-bus", &dir),
         &sim_target(&sim),
         |code, _| {
-            sim.control("/approve", json!({"user_code": code}));
+            sim.approve(code);
         },
     );
     assert_eq!(run.code, Some(7), "{}", run.describe());

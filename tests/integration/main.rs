@@ -20,6 +20,7 @@ mod hygiene;
 mod interop;
 mod keyring;
 mod layers;
+mod options;
 mod permissions;
 mod profiles;
 mod properties;

@@ -4,11 +4,10 @@
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::Value;
-
-use crate::support::onboard;
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite, invite_with};
 use crate::support::sim::TestSim;
+use crate::support::{json_of, onboard};
 
 fn permissions(config_dir: &Path, json: bool) -> Output {
     let mut command = onboard();
@@ -19,12 +18,7 @@ fn permissions(config_dir: &Path, json: bool) -> Output {
     if json {
         command.arg("--json");
     }
-    command.output().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    command.output_within().unwrap()
 }
 
 #[test]

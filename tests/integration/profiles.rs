@@ -3,19 +3,17 @@
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 #[cfg(unix)]
 use crate::support::onboarded::credential_file;
 use crate::support::onboarded::{onboard_at, onboard_profile};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
+use crate::support::stdout;
 
 fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
-    onboard_at(dir.path()).args(args).output().unwrap()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    onboard_at(dir.path()).args(args).output_within().unwrap()
 }
 
 #[test]
@@ -53,7 +51,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
     assert!(
         exported.status.success(),
         "{}",
-        String::from_utf8_lossy(&exported.stderr)
+        crate::support::stderr(&exported)
     );
     let credential = stdout(&exported);
     let parsed: Value = serde_json::from_str(&credential).unwrap();
@@ -65,12 +63,12 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
         .args(["validate", "--json", "--config-dir"])
         .arg(elsewhere.path())
         .env("ONBOARD_CREDENTIAL", credential.trim())
-        .output()
+        .output_within()
         .unwrap();
     assert!(
         validated.status.success(),
         "{}",
-        String::from_utf8_lossy(&validated.stderr)
+        crate::support::stderr(&validated)
     );
     let result: Value = serde_json::from_slice(&validated.stdout).unwrap();
     assert_eq!(result["valid"], true);

@@ -31,17 +31,19 @@ fn refusing_tenant() -> TestSim {
 fn all_at_once(command: impl Fn() -> Command) -> Vec<Output> {
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
-            command()
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("onboard starts")
+            crate::support::Reaped::new(
+                command()
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("onboard starts"),
+            )
         })
         .collect();
     children
         .into_iter()
-        .map(|c| c.wait_with_output().expect("onboard ends"))
+        .map(crate::support::Reaped::wait_with_output)
         .collect()
 }
 
@@ -130,7 +132,7 @@ fn twenty_validates_of_one_profile_in_the_keyring_all_succeed() {
     let mut args = sim_target(&sim);
     args.extend(["--profile".into(), "race".into()]);
     let run = invite_json_with(on_bus(), &args, |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(code);
     });
     assert!(run.code == Some(0), "{}", run.stderr.as_str());
     sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));

@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboard;
-use crate::support::onboarded::{invite, invite_json, invite_json_with, saved_token, sim_target};
+use crate::support::onboarded::{
+    invite, invite_json, invite_json_with, onboard_at, saved_token, sim_target,
+};
 use crate::support::sim::TestSim;
-use onboard::simulate::Settings;
 
 #[test]
 fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
@@ -22,7 +23,7 @@ fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
     let mut args = sim_target(&sim);
     args.extend(["--profile".into(), "acme".into()]);
     let run = invite_json(dir.path(), &args, |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(2));
     let error = run.events().last().cloned().unwrap();
@@ -44,7 +45,7 @@ fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
 
     args.push("--force".into());
     let run = invite_json(dir.path(), &args, |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(code);
     });
     assert!(run.code == Some(0), "{}", run.stderr.as_str());
     assert_ne!(saved_token(dir.path(), "acme").unwrap(), before, "replaced");
@@ -52,38 +53,44 @@ fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
 
 #[test]
 fn the_timeout_never_cuts_into_the_save_and_the_validation_after_it() {
-    // Every response takes 1 s: signing in takes about 5 s (discovery, device code, a poll
-    // after the 1 s interval, the token), validating about 4 s more (discovery, token, Graph
-    // /me and /organization). A 7 s timeout falls inside the validation.
-    let sim = TestSim::with(Settings {
-        interval_secs: 1,
-        latency_ms: 1000,
-        ..Settings::default()
-    });
+    // The validation after the save asks Graph for the organization's name; that answer is held
+    // until the --timeout has long passed, so the run provably outlives it.
+    let timeout = std::time::Duration::from_secs(20);
+    let sim = TestSim::start();
+    sim.fault(json!({"path": "/v1.0/organization", "hold": true}));
     let dir = TempDir::new().unwrap();
     let mut args = sim_target(&sim);
     args.extend([
         "--profile".into(),
         "slow".into(),
         "--timeout".into(),
-        "7s".into(),
+        format!("{}s", timeout.as_secs()),
     ]);
     let control = sim.control_client();
+    let releasing = std::thread::spawn(move || {
+        control.wait_for_fault_hits("/v1.0/organization", 1);
+        std::thread::sleep(timeout + std::time::Duration::from_secs(1));
+        control.release();
+    });
+    let mut command = onboard_at(dir.path());
+    // The held answer must outlast the --timeout, not the HTTP timeout.
+    command.env("ONBOARD_HTTP_TIMEOUT", "300s");
     let started = std::time::Instant::now();
-    let run = invite_json(dir.path(), &args, |code, _| {
-        control.post("/approve", json!({"user_code": code}));
+    let run = invite_json_with(command, &args, |code, _| {
+        sim.approve(code);
     });
     let elapsed = started.elapsed();
-    assert!(
-        run.code == Some(0),
-        "after {elapsed:?}: {}",
-        run.stderr.as_str()
-    );
+    releasing.join().expect("the release");
+    assert_eq!(run.code, Some(0), "after {elapsed:?}: {}", run.describe());
     let validated = run.event("validated").unwrap();
     assert_eq!(validated["valid"], true, "{validated}");
     assert!(saved_token(dir.path(), "slow").is_some());
     // The point of the test: the run outlived its --timeout and still finished.
-    println!("invite with --timeout 7s took {elapsed:?}");
+    assert!(
+        elapsed > timeout,
+        "the run took {elapsed:?}, within its --timeout"
+    );
+    sim.assert_fault_hits("/v1.0/organization", 1);
 }
 
 #[test]
@@ -103,7 +110,7 @@ fn a_keyring_that_fails_hands_the_token_to_the_file_store_with_store_fallback() 
 
     // Without the fallback: exit 7, and the hint says how to keep the next sign-in's token.
     let run = invite_json_with(without_keyring(), &args, |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(7));
     let error = run.events().last().cloned().unwrap();
@@ -114,7 +121,7 @@ fn a_keyring_that_fails_hands_the_token_to_the_file_store_with_store_fallback() 
 
     args.extend(["--store-fallback".into(), "file".into()]);
     let run = invite_json_with(without_keyring(), &args, |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
+        sim.approve(code);
     });
     let stderr = run.stderr.as_str();
     assert!(run.code == Some(0), "{stderr}");

@@ -95,8 +95,7 @@ fn user_code(code: &Value) -> String {
 /// Device code, approval through the control API, redemption: the tokens.
 fn sign_in_with(sim: &TestSim, scope: &str) -> Value {
     let code = device_code_with(sim, scope);
-    let (status, body) = sim.control("/approve", json!({"user_code": user_code(&code)}));
-    assert_eq!(status, 200, "{body}");
+    sim.approve(user_code(&code));
     let (status, tokens) = poll(sim, &code);
     assert_eq!(status, 200, "{tokens}");
     tokens
@@ -313,8 +312,7 @@ fn an_approved_code_yields_tokens_once() {
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 
-    let (status, body) = sim.control("/approve", json!({"user_code": user_code(&code)}));
-    assert_eq!(status, 200, "{body}");
+    sim.approve(user_code(&code));
     let (status, tokens) = poll_after_interval(&sim, &code);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
@@ -369,7 +367,7 @@ fn refresh_tokens_are_as_long_as_the_tenant_says_and_still_work() {
     let (status, tokens) = refresh(&sim, &long);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["refresh_token"].as_str().unwrap().len(), 6000);
-    let (status, _) = sim.control("/tenant", json!({"refresh_token_length": 3}));
+    let (status, _) = sim.control_refused("/tenant", json!({"refresh_token_length": 3}));
     assert_eq!(status, 400);
     let (status, settings) = sim.control("/tenant", json!({"refresh_token_length": null}));
     assert_eq!(
@@ -391,7 +389,7 @@ fn without_offline_access_and_openid_there_is_neither_refresh_nor_id_token() {
 fn approving_another_domains_account_is_aadsts50020() {
     let sim = TestSim::start();
     let code = device_code(&sim);
-    let (status, body) = sim.control(
+    let (status, body) = sim.control_refused(
         "/approve",
         json!({"user_code": user_code(&code), "account": "eve@fabrikam.com"}),
     );
@@ -402,11 +400,10 @@ fn approving_another_domains_account_is_aadsts50020() {
             .is_some_and(|e| e.starts_with("AADSTS50020"))
     );
     // Another user of the tenant may sign in.
-    let (status, body) = sim.control(
-        "/approve",
-        json!({"user_code": user_code(&code).to_lowercase(), "account": "Ann@CONTOSO.onmicrosoft.com"}),
+    sim.approve_as(
+        user_code(&code).to_lowercase(),
+        "Ann@CONTOSO.onmicrosoft.com",
     );
-    assert_eq!(status, 200, "{body}");
     let (_, tokens) = poll(&sim, &code);
     assert_eq!(
         claims(tokens["id_token"].as_str().unwrap_or(""))["preferred_username"],
@@ -418,8 +415,7 @@ fn approving_another_domains_account_is_aadsts50020() {
 fn a_declined_code_is_authorization_declined_65004() {
     let sim = TestSim::start();
     let code = device_code(&sim);
-    let (status, body) = sim.control("/deny", json!({"user_code": user_code(&code)}));
-    assert_eq!(status, 200, "{body}");
+    sim.deny(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004]);
 }
@@ -434,7 +430,7 @@ fn a_code_past_expires_in_is_expired_token_70019() {
     std::thread::sleep(Duration::from_millis(1_050));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "expired_token", &[70019]);
-    let (status, _) = sim.control("/approve", json!({"user_code": user_code(&code)}));
+    let (status, _) = sim.control_refused("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!(status, 400);
 }
 
@@ -443,7 +439,7 @@ fn an_unknown_device_code_is_bad_verification_code_70018() {
     let sim = TestSim::start();
     let (status, body) = poll(&sim, &json!({"device_code": "DAQABnope"}));
     assert_entra_error(status, &body, "bad_verification_code", &[70018]);
-    let (status, body) = sim.control("/approve", json!({"user_code": "ZZZZZZZZZ"}));
+    let (status, body) = sim.control_refused("/approve", json!({"user_code": "ZZZZZZZZZ"}));
     assert_eq!(status, 404, "{body}");
 }
 
@@ -452,20 +448,19 @@ fn approval_required_then_declined_outcome() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"require_admin_approval": true}));
     let code = device_code(&sim);
-    let (status, body) = sim.control("/approve", json!({"user_code": user_code(&code)}));
+    let (status, body) = sim.control_refused("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!((status, body), (409, json!({"state": "approval_required"})));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 
-    let (status, body) = sim.control("/request-approval", json!({"user_code": user_code(&code)}));
-    assert_eq!(status, 200, "{body}");
+    sim.request_approval(user_code(&code));
     std::thread::sleep(Duration::from_millis(1_050));
     // Microsoft documents no answer that tells "Request approval" from a plain decline: by
     // default the simulated tenant gives none either.
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004]);
     let plain = device_code(&sim);
-    sim.control("/deny", json!({"user_code": user_code(&plain)}));
+    sim.deny(user_code(&plain));
     let (plain_status, plain_body) = poll(&sim, &plain);
     let first_line = |b: &Value| {
         let d = b["error_description"].as_str().unwrap_or("");
@@ -489,7 +484,7 @@ fn approval_required_then_declined_outcome() {
     // The shape that would tell them apart stays available as a setting.
     sim.control("/tenant", json!({"approval_outcome": "declined_90094"}));
     let code = device_code(&sim);
-    sim.control("/request-approval", json!({"user_code": user_code(&code)}));
+    sim.request_approval(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
     assert!(
@@ -506,13 +501,14 @@ fn approval_required_then_pending_outcome_until_expiry() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "pending", "expires_in": 1}),
+        json!({"require_admin_approval": true, "approval_outcome": "pending", "expires_in": 10}),
     );
+    // 10 s: the first poll comes well before the code expires, however loaded the machine.
     let code = device_code(&sim);
-    sim.control("/request-approval", json!({"user_code": user_code(&code)}));
+    sim.request_approval(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
-    std::thread::sleep(Duration::from_millis(1_050));
+    std::thread::sleep(Duration::from_millis(10_050));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "expired_token", &[70019]);
 }
@@ -525,7 +521,7 @@ fn after_the_reviewer_approves_a_new_sign_in_succeeds() {
         ..Settings::default()
     });
     let first = device_code(&sim);
-    sim.control("/request-approval", json!({"user_code": user_code(&first)}));
+    sim.request_approval(user_code(&first));
     let (status, body) = sim.control("/reviewer/approve", json!({}));
     assert_eq!(status, 200, "{body}");
     let (status, settings) = sim.control("/tenant", json!({}));
@@ -659,17 +655,13 @@ fn a_guest_signs_in_with_its_home_address_and_graph_names_it_ext() {
     let sim = TestSim::start();
     let guest = "svc@partner.example";
     let code = device_code(&sim);
-    let (status, _) = sim.control(
+    let (status, _) = sim.control_refused(
         "/approve",
         json!({"user_code": user_code(&code), "account": guest}),
     );
     assert_eq!(status, 400, "not invited yet: AADSTS50020");
     sim.control("/tenant", json!({"guests": [guest]}));
-    let (status, body) = sim.control(
-        "/approve",
-        json!({"user_code": user_code(&code), "account": guest}),
-    );
-    assert_eq!(status, 200, "{body}");
+    sim.approve_as(user_code(&code), guest);
     let (status, tokens) = poll_after_interval(&sim, &code);
     assert_eq!(status, 200, "{tokens}");
     let id_token = claims(tokens["id_token"].as_str().unwrap());
@@ -892,7 +884,7 @@ fn withdrawn_consent_is_65001_consent_required() {
     assert_eq!(body["suberror"], "consent_required");
 
     let code = device_code(&sim);
-    sim.control("/approve", json!({"user_code": user_code(&code)}));
+    sim.approve(user_code(&code));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "invalid_grant", &[65001]);
 }
@@ -914,11 +906,7 @@ fn granted_scopes_restrict_what_tokens_get() {
 #[test]
 fn a_status_fault_answers_with_a_proxy_page_and_retry_after() {
     let sim = TestSim::start();
-    let (status, _) = sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "retry_after": "2"}),
-    );
-    assert_eq!(status, 200);
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "retry_after": "2"}));
     let code = device_code(&sim);
     let response = sim
         .client()
@@ -935,11 +923,12 @@ fn a_status_fault_answers_with_a_proxy_page_and_retry_after() {
         Some("2")
     );
     assert!(response.text().unwrap_or_default().contains("<html>"));
+    sim.assert_fault_hits("/token", 1);
     // count 1: the next request is served normally.
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 
-    sim.control("/fault", json!({"path": "/v1.0/me", "status": 429, "body": "{\"error\":{\"code\":\"TooManyRequests\"}}", "count": 2}));
+    sim.fault(json!({"path": "/v1.0/me", "status": 429, "body": "{\"error\":{\"code\":\"TooManyRequests\"}}", "count": 2}));
     for _ in 0..2 {
         let (status, body) = get(&sim, "/v1.0/me", None);
         assert_eq!(
@@ -949,12 +938,13 @@ fn a_status_fault_answers_with_a_proxy_page_and_retry_after() {
     }
     let (status, _) = get(&sim, "/v1.0/me", None);
     assert_eq!(status, 401);
+    sim.assert_fault_hits("/v1.0/me", 2);
 }
 
 #[test]
 fn a_drop_fault_closes_the_connection_without_an_answer() {
     let sim = TestSim::start();
-    sim.control("/fault", json!({"path": "/devicecode", "drop": true}));
+    sim.fault(json!({"path": "/devicecode", "drop": true}));
     let client_id = sim.info().client_id.clone();
     let result = sim
         .client()
@@ -962,6 +952,7 @@ fn a_drop_fault_closes_the_connection_without_an_answer() {
         .form(&[("client_id", client_id.as_str()), ("scope", "openid")])
         .send();
     assert!(result.is_err(), "{result:?}");
+    sim.assert_fault_hits("/devicecode", 1);
     device_code(&sim);
 }
 
@@ -995,8 +986,10 @@ fn scopes_of_two_resources_in_one_request_are_700022() {
 #[test]
 fn a_poll_sooner_than_the_interval_earns_slow_down() {
     let sim = TestSim::start();
+    // 10 s: the second poll comes well within it, however loaded the machine.
+    sim.tenant(json!({"interval": 10}));
     let code = device_code(&sim);
-    assert_eq!(code["interval"], 1);
+    assert_eq!(code["interval"], 10);
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
     let (status, body) = poll(&sim, &code);
@@ -1010,11 +1003,37 @@ fn a_poll_sooner_than_the_interval_earns_slow_down() {
 fn a_slow_down_fault_answers_rfc_8628_slow_down() {
     let sim = TestSim::start();
     let code = device_code(&sim);
-    sim.control("/fault", json!({"path": "/token", "slow_down": true}));
+    sim.fault(json!({"path": "/token", "slow_down": true}));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "slow_down", &[]);
+    sim.assert_fault_hits("/token", 1);
     let (status, _) = poll(&sim, &code);
     assert_eq!(status, 400);
+}
+
+#[test]
+fn a_held_answer_waits_for_the_release_and_is_then_served() {
+    let sim = TestSim::start();
+    sim.fault(json!({"path": "/v1.0/me", "hold": true}));
+    let url = sim.url("/v1.0/me");
+    let client = sim.client().clone();
+    let asking = std::thread::spawn(move || client.get(url).send().map(|r| r.status().as_u16()));
+    sim.wait_for_fault_hits("/v1.0/me", 1);
+    // The request has arrived and met its fault: nothing but the release can answer it.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!asking.is_finished(), "answered before the release");
+    sim.release();
+    let status = asking
+        .join()
+        .expect("the asking thread")
+        .expect("an answer");
+    assert_eq!(status, 401, "served normally after the release");
+    // A release given before the request arrives lets it through when it comes.
+    sim.fault(json!({"path": "/v1.0/me", "hold": true}));
+    sim.release();
+    let (status, _) = get(&sim, "/v1.0/me", None);
+    assert_eq!(status, 401);
+    sim.assert_fault_hits("/v1.0/me", 2);
 }
 
 /// Whether `path` answers before the client's `patience` runs out.
@@ -1034,20 +1053,15 @@ const FOREVER_MS: u64 = 600_000;
 fn a_delay_fault_slows_one_answer_down_and_then_serves_it() {
     let sim = TestSim::start();
     let path = tenant_path(&sim, "/v2.0/.well-known/openid-configuration");
-    sim.control(
-        "/fault",
-        json!({"path": "/openid-configuration", "delay_ms": 300}),
-    );
+    sim.fault(json!({"path": "/openid-configuration", "delay_ms": 300}));
     let started = Instant::now();
     let (status, document) = get(&sim, &path, None);
     assert_eq!(status, 200);
     assert!(document["token_endpoint"].is_string(), "{document}");
     assert!(started.elapsed() >= Duration::from_millis(300));
+    sim.assert_fault_hits("/openid-configuration", 1);
     // One request only: the next one is answered.
-    sim.control(
-        "/fault",
-        json!({"path": "/openid-configuration", "delay_ms": FOREVER_MS}),
-    );
+    sim.fault(json!({"path": "/openid-configuration", "delay_ms": FOREVER_MS}));
     assert!(!answers_within(&sim, &path, Duration::from_secs(1)));
     let (status, _) = get(&sim, &path, None);
     assert_eq!(status, 200, "the fault delayed one request only");
@@ -1175,7 +1189,7 @@ fn graph_lists_the_service_principal_and_its_grants_with_directory_scopes() {
 #[test]
 fn the_request_log_lists_tenant_requests_but_not_control_calls() {
     let sim = TestSim::start();
-    sim.control("/fault", json!({"path": "/devicecode", "status": 500}));
+    sim.fault(json!({"path": "/devicecode", "status": 500}));
     let client_id = sim.info().client_id.clone();
     post_form(
         &sim,
@@ -1205,6 +1219,12 @@ fn the_request_log_lists_tenant_requests_but_not_control_calls() {
         ]
     );
     assert!(log.iter().all(|r| r["at_ms"].is_u64()));
+    let faulted: Vec<bool> = log.iter().map(|r| r["fault"] == true).collect();
+    assert_eq!(
+        faulted,
+        [true, false, false],
+        "only the first met the fault"
+    );
 
     sim.control("/reset", json!({}));
     assert!(sim.requests().is_empty());
@@ -1246,11 +1266,13 @@ fn bad_input_gets_error_json_not_a_crash() {
     let body: Value = response.json().unwrap_or_default();
     assert!(body["error"].is_string());
 
-    let (status, body) = sim.control("/tenant", json!({"no_such_setting": 1}));
+    let (status, body) = sim.control_refused("/tenant", json!({"no_such_setting": 1}));
     assert_eq!(status, 400, "{body}");
-    let (status, _) = sim.control("/fault", json!({"count": 0}));
+    let (status, _) = sim.control_refused("/fault", json!({"count": 0}));
     assert_eq!(status, 400);
-    let (status, _) = sim.control("/nope", json!({}));
+    let (status, _) = sim.control_refused("/release", json!({"count": 0}));
+    assert_eq!(status, 400);
+    let (status, _) = sim.control_refused("/nope", json!({}));
     assert_eq!(status, 404);
     // Still serving.
     device_code(&sim);
@@ -1258,25 +1280,66 @@ fn bad_input_gets_error_json_not_a_crash() {
 
 #[test]
 fn a_dropped_connection_carries_no_bytes_at_all() {
-    use std::io::{Read, Write};
+    use std::io::{ErrorKind, Read, Write};
     let sim = TestSim::start();
-    sim.control("/fault", json!({"path": "/v1.0/me", "drop": true}));
+    sim.fault(json!({"path": "/v1.0/me", "drop": true}));
     let address = sim.url("").trim_start_matches("http://").to_owned();
     let mut stream = std::net::TcpStream::connect(&address).expect("a connection");
+    // A hung connection would run into this; a dropped one ends long before.
     stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(120)))
         .expect("a read timeout");
     stream
         .write_all(format!("GET /v1.0/me HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
         .expect("the request is sent");
     let mut received = Vec::new();
-    // EOF (Ok) or a reset (Err) both mean closed; either way nothing may have arrived.
-    let _ = stream.read_to_end(&mut received);
+    match stream.read_to_end(&mut received) {
+        // EOF or a reset: closed by the server, as a crashed proxy closes it.
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+            ) => {}
+        Err(e) => panic!("the connection was not closed but {e} (hung?)"),
+    }
     assert!(
         received.is_empty(),
         "{}",
         String::from_utf8_lossy(&received)
     );
+    sim.assert_fault_hits("/v1.0/me", 1);
+}
+
+#[test]
+fn a_held_connection_is_not_a_dropped_one() {
+    use std::io::{ErrorKind, Read, Write};
+    let sim = TestSim::start();
+    sim.fault(json!({"path": "/v1.0/me", "hold": true}));
+    let address = sim.url("").trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).expect("a connection");
+    stream
+        .write_all(format!("GET /v1.0/me HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .expect("the request is sent");
+    sim.wait_for_fault_hits("/v1.0/me", 1);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("a read timeout");
+    let mut byte = [0u8; 1];
+    let waited = stream.read(&mut byte);
+    assert!(
+        matches!(&waited, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "a held answer is neither sent nor closed: {waited:?}"
+    );
+    sim.release();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("a read timeout");
+    let mut answer = [0u8; 12];
+    stream
+        .read_exact(&mut answer)
+        .expect("the answer after the release");
+    assert_eq!(&answer, b"HTTP/1.1 401");
 }
 
 #[test]

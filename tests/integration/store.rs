@@ -19,6 +19,7 @@ use onboard::store::{
 use crate::support::keyring::{
     child_command, keyring_services, private_secret_service, run_child, secret_service,
 };
+use crate::support::{Reaped, runtime};
 
 fn profile(tenant: &str) -> Profile {
     Profile {
@@ -48,13 +49,6 @@ fn token(len: usize, seed: u8) -> Secret {
         .map(|i| ALPHABET[(i * 7 + usize::from(seed) * 13) % ALPHABET.len()] as char)
         .collect();
     Secret::new(text)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
 }
 
 #[cfg(unix)]
@@ -570,12 +564,14 @@ fn a_writer_killed_before_its_rename_leaves_the_previous_file_intact() {
         .unwrap();
     let before = std::fs::read(profiles.path()).unwrap();
 
-    let mut child = child_command("store::child::writer_pauses_before_rename", dir.path(), &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let child = Reaped::new(
+        child_command("store::child::writer_pauses_before_rename", dir.path(), &[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.take_stdout().unwrap();
     let ready = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
@@ -590,8 +586,7 @@ fn a_writer_killed_before_its_rename_leaves_the_previous_file_intact() {
             .count()
     };
     assert_eq!(temps(), 1);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 
     assert_eq!(std::fs::read(profiles.path()).unwrap(), before);
     assert!(profiles.load().unwrap().profiles.contains_key("old"));
@@ -615,17 +610,19 @@ fn a_writer_killed_before_its_rename_leaves_the_previous_file_intact() {
 fn a_credential_save_killed_at_any_moment_loses_nothing_saved_before() {
     for round in 0..12 {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = child_command(
-            "store::child::credential_writer_saves_until_killed",
-            dir.path(),
-            &[],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        let child = Reaped::new(
+            child_command(
+                "store::child::credential_writer_saves_until_killed",
+                dir.path(),
+                &[],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        );
         let saved_index = |line: &str| line.strip_prefix("SAVED ")?.trim().parse::<u64>().ok();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut lines = BufReader::new(child.take_stdout().unwrap()).lines();
         let wanted = 1 + round * 7;
         let mut last_saved = None;
         for line in lines.by_ref().map_while(Result::ok) {
@@ -636,8 +633,7 @@ fn a_credential_save_killed_at_any_moment_loses_nothing_saved_before() {
                 }
             }
         }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.kill(); // SIGKILL
         // Saves it reported between our last read and the kill.
         for line in lines.map_while(Result::ok) {
             last_saved = saved_index(&line).or(last_saved);

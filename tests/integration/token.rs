@@ -8,6 +8,7 @@ use onboard::profiles::Profiles;
 use onboard::store::ExportedCredential;
 use serde_json::json;
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite, saved_token};
 use crate::support::sim::TestSim;
 use crate::support::{http, onboard};
@@ -18,7 +19,7 @@ fn token(config_dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .arg("--config-dir")
         .arg(config_dir)
-        .output()
+        .output_within()
         .unwrap()
 }
 
@@ -91,7 +92,7 @@ fn token_works_from_onboard_credential_without_any_store() {
             "DBUS_SESSION_BUS_ADDRESS",
             "unix:path=/nonexistent/onboard-test/bus",
         )
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -5,12 +5,13 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite_json_with, sim_target};
 use crate::support::sim::TestSim;
+use crate::support::stderr;
 use crate::support::vault::TestVault;
 
 const PROFILE: &str = "contoso";
@@ -21,8 +22,7 @@ fn invite(sim: &TestSim, vault: &TestVault, machine: &Path) -> Value {
     args.extend(["--profile".to_string(), PROFILE.to_string()]);
     let control = sim.control_client();
     let run = invite_json_with(vault.onboard(machine), &args, |code, _| {
-        let (status, answer) = control.post("/approve", json!({ "user_code": code }));
-        assert_eq!(status, 200, "{answer}");
+        control.approve(code);
     });
     assert_eq!(
         run.code,
@@ -33,12 +33,17 @@ fn invite(sim: &TestSim, vault: &TestVault, machine: &Path) -> Value {
     run.event("signed_in").expect("a signed_in event")
 }
 
-fn run(mut command: std::process::Command, args: &[&str]) -> Output {
-    command.args(args).output().expect("onboard runs")
+/// A simulated tenant, a vault, and a machine whose profile [`PROFILE`] is saved in the vault.
+fn onboarded() -> (TestSim, TestVault, tempfile::TempDir) {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    invite(&sim, &vault, dir.path());
+    (sim, vault, dir)
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn run(mut command: std::process::Command, args: &[&str]) -> Output {
+    command.args(args).output_within().expect("onboard runs")
 }
 
 /// The policy README tells administrators to grant.
@@ -161,10 +166,7 @@ fn two_machines_validating_one_profile_at_once_lose_no_token() {
 
 #[test]
 fn a_policy_that_forbids_writes_is_exit_7_and_leaves_the_credential() {
-    let sim = TestSim::start();
-    let vault = TestVault::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, &vault, dir.path());
+    let (sim, vault, dir) = onboarded();
     let before = vault.credential(PROFILE).unwrap();
     let read_only = vault.token_with_policy(
         "onboard-read-only",
@@ -201,36 +203,23 @@ fn a_policy_that_forbids_writes_is_exit_7_and_leaves_the_credential() {
 
 #[test]
 fn a_vault_restarted_mid_run_is_named_as_such() {
-    let sim = TestSim::start();
-    let mut vault = TestVault::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, &vault, dir.path());
-    // The token request takes 4 s; the vault restarts (and forgets) meanwhile.
-    sim.control(
-        "/fault",
-        json!({ "path": "/oauth2/v2.0/token", "delay_ms": 4000, "count": 1 }),
-    );
-    let before = sim.requests().len();
+    let (sim, mut vault, dir) = onboarded();
+    // The token answer is held until the vault has restarted (and forgotten).
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
     let child = vault
         .onboard(dir.path())
+        // Longer than any restart on a loaded machine: the held answer must not time out.
+        .env("ONBOARD_HTTP_TIMEOUT", "300s")
         .args(["validate", "--profile", PROFILE])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !sim.requests()[before..]
-        .iter()
-        .any(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/token")))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "validate never asked for a token"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let child = crate::support::Reaped::new(child);
+    sim.wait_for_fault_hits("/token", 1);
     vault.restart();
-    let output = child.wait_with_output().unwrap();
+    sim.release();
+    let output = child.wait_with_output();
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     let text = stderr(&output) + &String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("lost its data"), "{text}");
@@ -398,4 +387,160 @@ fn a_vault_profile_at_a_server_this_machine_does_not_allow_is_refused() {
     command.env("ONBOARD_ALLOW_AUTHORITY", "idp.example.com,127.0.0.1:1");
     let output = run(command, &["validate", "--profile", PROFILE]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+/// `onboard --store vault` with only `env` naming the vault (no VAULT_* variable).
+fn onboard_with_env<V: AsRef<std::ffi::OsStr>>(
+    vault: &TestVault,
+    machine: &Path,
+    env: &[(&str, V)],
+) -> std::process::Command {
+    let mut command = vault.onboard(machine);
+    command.env_remove("VAULT_ADDR").env_remove("VAULT_TOKEN");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// `invite` of [`PROFILE`] through `command`, which must succeed.
+fn invite_ok(sim: &TestSim, command: std::process::Command) {
+    let mut args = sim_target(sim);
+    args.extend(["--profile".to_string(), PROFILE.to_string()]);
+    let invited = invite_json_with(command, &args, |code, _| {
+        sim.approve(code);
+    });
+    assert_eq!(invited.code, Some(0), "{}", invited.describe());
+}
+
+#[test]
+fn bao_addr_and_bao_token_name_the_vault_as_vault_addr_and_vault_token_do() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = vault.addr();
+    let bao = [
+        ("BAO_ADDR", addr.as_str()),
+        ("BAO_TOKEN", crate::support::vault::ROOT_TOKEN),
+    ];
+    invite_ok(&sim, onboard_with_env(&vault, dir.path(), &bao));
+    assert!(vault.credential(PROFILE).is_some(), "saved in the vault");
+    // With neither spelling, the store is unavailable and the hint names both.
+    let output = run(
+        onboard_with_env::<&str>(&vault, dir.path(), &[]),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("set VAULT_ADDR (or BAO_ADDR)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The vault by its usual variables, with `ONBOARD_VAULT_PREFIX=teams/msp/`.
+fn prefixed(vault: &TestVault) -> [(&'static str, String); 3] {
+    [
+        ("VAULT_ADDR", vault.addr()),
+        ("VAULT_TOKEN", crate::support::vault::ROOT_TOKEN.to_owned()),
+        ("ONBOARD_VAULT_PREFIX", "teams/msp/".to_owned()),
+    ]
+}
+
+#[test]
+fn onboard_vault_prefix_moves_every_entry_under_it() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    invite_ok(
+        &sim,
+        onboard_with_env(&vault, dir.path(), &prefixed(&vault)),
+    );
+    let (status, body) = vault.api(
+        "GET",
+        &format!("secret/data/teams/msp/credentials/{PROFILE}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["data"]["refresh_token"].is_string());
+    assert!(
+        vault.credential(PROFILE).is_none(),
+        "nothing under the default prefix"
+    );
+    // A run without the prefix does not see the profile.
+    let output = run(
+        vault.onboard(dir.path()),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let output = run(
+        onboard_with_env(&vault, dir.path(), &prefixed(&vault)),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn vault_namespace_puts_the_entries_in_that_namespace() {
+    let sim = TestSim::start();
+    let vault = TestVault::start();
+    let (status, body) = vault.api("POST", "sys/namespaces/team", Some(json!({})));
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (status, body) = vault.api_in(
+        "team",
+        "POST",
+        "sys/mounts/secret",
+        Some(json!({"type": "kv", "options": {"version": "2"}})),
+    );
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = vault.onboard(dir.path());
+    command.env("VAULT_NAMESPACE", "team");
+    invite_ok(&sim, command);
+    let (status, body) = vault.api_in(
+        "team",
+        "GET",
+        &format!("secret/data/onboard/credentials/{PROFILE}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        vault.credential(PROFILE).is_none(),
+        "nothing in the root namespace"
+    );
+}
+
+/// Another run saves a newer token while this one is redeeming its own: the check-and-set
+/// write fails, and the newer token is kept, not overwritten.
+#[test]
+fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
+    let (sim, vault, dir) = onboarded();
+    let (_, version) = vault.credential(PROFILE).unwrap();
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
+    let mut command = vault.onboard(dir.path());
+    command
+        .args(["-v", "validate", "--profile", PROFILE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/token", 1);
+    let (status, body) = vault.api(
+        "POST",
+        &format!("secret/data/onboard/credentials/{PROFILE}"),
+        Some(json!({"data": {"refresh_token": "newer-from-another-run"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    sim.release();
+    let output = child.wait_with_output();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("newer refresh token"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        vault.credential(PROFILE),
+        Some(("newer-from-another-run".to_owned(), version + 1)),
+        "the other run's token is kept"
+    );
 }

@@ -16,9 +16,11 @@ use std::process::{Command, Output};
 use std::time::SystemTime;
 
 use assert_cmd::cargo::cargo_bin;
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
+use crate::support::json_of;
 use crate::support::onboarded::{invite_json_with, sim_target};
 use crate::support::pty::Terminal;
 use crate::support::sim::TestSim;
@@ -45,7 +47,7 @@ impl Wine {
         let created = wine
             .command("wine")
             .args(["cmd", "/c", "exit"])
-            .output()
+            .output_within()
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot run wine ({e}): install Debian's wine and wine64 \
@@ -74,7 +76,7 @@ impl Wine {
             .arg(root.join(SHIM_SOURCE))
             .arg(root.join(SHIM_EXPORTS))
             .arg("-ladvapi32")
-            .output()
+            .output_within()
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot run {MINGW_GCC} ({e}): install Debian's gcc-mingw-w64-x86-64 \
@@ -120,7 +122,7 @@ impl Wine {
     fn run(&self, config_dir: Option<&Path>, args: &[&str]) -> Output {
         self.onboard(config_dir)
             .args(args)
-            .output()
+            .output_within()
             .expect("wine runs onboard.exe")
     }
 
@@ -131,8 +133,7 @@ impl Wine {
         args.extend(["--profile".to_string(), profile.to_string()]);
         args.extend(extra.iter().map(|s| s.to_string()));
         let run = invite_json_with(self.onboard(config_dir), &args, |code, _| {
-            let (status, body) = sim.control("/approve", json!({"user_code": code}));
-            assert_eq!(status, 200, "{body}");
+            sim.approve(code);
         });
         assert_eq!(run.code, Some(0), "invite under Wine: {}", run.describe());
         assert!(
@@ -148,7 +149,7 @@ impl Wine {
         let out = self
             .command("wine")
             .args(["reg", "query", r"HKCU\Software\Wine\Credential Manager"])
-            .output()
+            .output_within()
             .expect("wine runs reg");
         let prefix = format!(r"\Generic: {profile}.");
         text(&out.stdout)
@@ -237,11 +238,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&out.stdout), text(&out.stderr)))
 }
 
 fn assert_exit(out: &Output, code: i32, what: &str) {
@@ -359,7 +355,7 @@ fn the_file_store_lives_in_appdata(wine: &Wine) {
         },
         &[sim_target(&sim), vec!["--profile".into(), "file".into()]].concat(),
         |code, _| {
-            sim.control("/approve", json!({"user_code": code}));
+            sim.approve(code);
         },
     );
     let stderr = &run.stderr;
@@ -387,12 +383,10 @@ fn revoked_is_4_and_a_failing_server_is_5(wine: &Wine) {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     wine.invite(&sim, Some(dir.path()), "codes", &["--store", "file"]);
-    sim.control(
-        "/fault",
-        json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}),
-    );
+    sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 503, "count": 3}));
     let out = wine.run(Some(dir.path()), &["validate", "--profile", "codes"]);
     assert_exit(&out, 5, "validate while the server fails");
+    sim.assert_fault_hits("/token", 3);
     sim.control("/revoke", json!({}));
     let out = wine.run(Some(dir.path()), &["validate", "--profile", "codes"]);
     assert_exit(&out, 4, "validate after revocation");
@@ -430,9 +424,17 @@ fn a_damaged_profiles_file_is_named_by_its_windows_path(wine: &Wine) {
     std::fs::write(dir.path().join("profiles.json"), "{ not json").unwrap();
     let out = wine.run(Some(dir.path()), &["list"]);
     let stderr = text(&out.stderr);
-    let expected = format!(r"{}\profiles.json", windows_path(dir.path()));
+    let expected = format!(
+        r"onboard: error: {}\profiles.json is not a file onboard can read: invalid JSON at line 1",
+        windows_path(dir.path())
+    );
     assert!(stderr.contains(&expected), "{expected} in: {stderr}");
-    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("fix or move"), "the hint: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a damaged file is exit 2: {stderr}"
+    );
 }
 
 /// A named check run against the shared prefix.

@@ -4,6 +4,7 @@
 use serde_json::json;
 use tempfile::TempDir;
 
+use crate::support::OutputWithin;
 use crate::support::onboarded::{invite_json, onboard_at, sim_target};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
@@ -18,8 +19,22 @@ fn saved_profiles(dir: &TempDir) -> serde_json::Value {
 }
 
 fn approve(sim: &TestSim, code: &str) {
-    let (status, body) = sim.control("/approve", json!({"user_code": code}));
-    assert_eq!(status, 200, "{body}");
+    sim.approve(code);
+}
+
+/// On the reviewer's screen of the wizard: the reviewer approves, Enter starts a second
+/// sign-in with a new code, which the person approves; the wizard ends onboarded. Returns the
+/// second code.
+#[cfg(unix)]
+fn the_reviewer_approves_and_a_second_sign_in_succeeds(sim: &TestSim, mut t: Terminal) -> String {
+    sim.control("/reviewer/approve", json!({}));
+    t.send("\r");
+    t.expect("attempt 2");
+    let second = t.user_code();
+    approve(sim, &second);
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+    second
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -122,18 +137,13 @@ fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_r
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
-    sim.control("/approve", json!({"user_code": code}));
-    sim.control("/request-approval", json!({"user_code": code}));
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
     t.expect("Did the account see \"Approval required\"");
     t.type_line("y");
     t.expect("Admin approval");
     t.expect("[Enter] the reviewer has approved");
-    sim.control("/reviewer/approve", json!({}));
-    t.send("\r");
-    t.expect("attempt 2");
-    approve(&sim, &t.user_code());
-    t.expect("Onboarded");
-    assert_eq!(t.exit_code(), 0);
+    the_reviewer_approves_and_a_second_sign_in_succeeds(&sim, t);
 }
 
 #[test]
@@ -147,22 +157,15 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
-    let (status, _) = sim.control("/approve", json!({"user_code": code}));
-    assert_eq!(status, 409, "the account meets Approval required");
-    sim.control("/request-approval", json!({"user_code": code}));
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
     t.expect("Admin approval");
     t.expect("Enterprise applications → Admin consent requests");
     // No redirect URI was given: no link that would end at an AADSTS error, and why.
     t.expect("No direct link: Microsoft's admin consent link works only with a redirect URI");
     t.expect("[Enter] the reviewer has approved");
-    sim.control("/reviewer/approve", json!({}));
-    t.send("\r");
-    t.expect("attempt 2");
-    let second = t.user_code();
+    let second = the_reviewer_approves_and_a_second_sign_in_succeeds(&sim, t);
     assert_ne!(second, code);
-    approve(&sim, &second);
-    t.expect("Onboarded");
-    assert_eq!(t.exit_code(), 0);
 }
 
 /// README's first command. The default simulated tenant lets the account sign in at once, yet
@@ -204,6 +207,38 @@ fn the_default_demo_takes_the_approval_detour_when_r_is_pressed() {
     assert_eq!(t.exit_code(), 0);
 }
 
+/// `--demo --require-approval`: the simulated tenant demands approval from the start, so
+/// signing in ([s]) meets "Approval required" and says which key requests it.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn the_demo_with_require_approval_meets_approval_required_on_sign_in() {
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &args(&["invite", "--demo", "--require-approval"]),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    t.expect("attempt 1");
+    t.user_code();
+    t.expect("Waiting for sign-in");
+    t.send("s");
+    t.expect("Demo: the account sees \"Approval required\" — press [r] to request approval");
+    t.send("r");
+    t.expect("Demo: the account requested approval; the reviewer was notified");
+    t.expect("Step 3 of 6 · Admin approval");
+    t.expect("Waiting for the reviewer");
+    t.send("v");
+    t.expect("attempt 2");
+    t.user_code();
+    t.expect("Waiting for sign-in");
+    t.send("s");
+    t.expect("signed in and consented");
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
@@ -215,17 +250,12 @@ fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
-    sim.control("/approve", json!({"user_code": code}));
-    sim.control("/request-approval", json!({"user_code": code}));
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
     t.expect("Waiting for sign-in");
     t.send("a");
     t.expect("Admin approval");
-    sim.control("/reviewer/approve", json!({}));
-    t.send("\r");
-    t.expect("attempt 2");
-    approve(&sim, &t.user_code());
-    t.expect("Onboarded");
-    assert_eq!(t.exit_code(), 0);
+    the_reviewer_approves_and_a_second_sign_in_succeeds(&sim, t);
 }
 
 #[test]
@@ -236,8 +266,7 @@ fn the_wrong_account_is_refused_and_nothing_is_saved() {
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
     let other = format!("someone@{}", sim.info().tenant);
-    let (status, _) = sim.control("/approve", json!({"user_code": code, "account": other}));
-    assert_eq!(status, 200);
+    sim.approve_as(&code, &other);
     t.expect(&format!(
         "signed in as {other}, but the service account is {}",
         sim.info().account
@@ -341,7 +370,7 @@ fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
     target.drain(at..at + 2);
     let other = format!("someone@{}", sim.info().tenant);
     let run = invite_json(dir.path(), &target, |code, _| {
-        sim.control("/approve", json!({"user_code": code, "account": other}));
+        sim.approve_as(code, &other);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").unwrap();
@@ -359,8 +388,8 @@ fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_
     sim.control("/tenant", json!({"require_admin_approval": true}));
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
-        sim.control("/approve", json!({"user_code": code}));
-        sim.control("/request-approval", json!({"user_code": code}));
+        sim.approve_meets_approval_required(code);
+        sim.request_approval(code);
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);
@@ -388,8 +417,8 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     target.extend(["--redirect-uri".into(), redirect.into()]);
     let run = invite_json(dir.path(), &target, |code, attempt| {
         if attempt == 1 {
-            sim.control("/approve", json!({"user_code": code}));
-            sim.control("/request-approval", json!({"user_code": code}));
+            sim.approve_meets_approval_required(code);
+            sim.request_approval(code);
         } else {
             sim.control("/reviewer/approve", json!({}));
             approve(&sim, code);
@@ -426,7 +455,7 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     // The profile keeps the redirect URI: `consent-url` gives the same link later.
     let later = onboard_at(dir.path())
         .args(["consent-url"])
-        .output()
+        .output_within()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&later.stdout).trim(), link);
 }
@@ -437,7 +466,7 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     // Declined by the user: exit 4.
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
-        sim.control("/deny", json!({"user_code": code}));
+        sim.deny(code);
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event_names(), ["device_code", "error"]);

@@ -21,6 +21,8 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::OutputWithin;
+
 /// Set in the environment of child test processes; its value is the temp dir for the child.
 pub const CHILD_MARKER: &str = "ONBOARD_TEST_CHILD";
 
@@ -138,7 +140,7 @@ impl SecretService {
                 "array:objpath:/org/freedesktop/secrets/collection/login",
             ])
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
-            .output()
+            .output_within()
             .unwrap_or_else(|e| panic!("dbus-send: {e}"));
         assert!(out.status.success(), "{out:?}");
     }
@@ -150,7 +152,7 @@ pub fn secret_tool_on(bus_address: &str, args: &[&str]) -> Output {
         .args(args)
         .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
         .stdin(Stdio::null())
-        .output()
+        .output_within()
         .unwrap_or_else(|e| panic!("secret-tool: {e} (run scripts/install-test-deps.sh)"))
 }
 

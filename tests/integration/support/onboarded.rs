@@ -16,11 +16,11 @@ use onboard::http::{HttpOptions, RetryPolicy, build_client};
 use onboard::profiles::Profiles;
 use onboard::secret::Secret;
 use onboard::store::{CredentialStore, FileStore, TimedStore, save_onboarding};
-use serde_json::{Value, json};
+use serde_json::Value;
 use url::Url;
 
-use super::onboard;
 use super::sim::TestSim;
+use super::{Reaped, onboard};
 
 /// How a command ended, with everything it printed.
 pub struct Run {
@@ -74,21 +74,23 @@ pub fn run_with_user(command: Command, mut user: impl FnMut(&Value)) -> Run {
 
 /// Runs `command`, calling `on_event` with each JSON event on stdout as it happens.
 pub fn run_with_events(mut command: Command, mut on_event: impl FnMut(&Value)) -> Run {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("onboard starts");
+    let child = Reaped::new(
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("onboard starts"),
+    );
     // Read on a thread of its own, so that a chatty stderr cannot fill its pipe and stall.
-    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+    let mut stderr_pipe = child.take_stderr().expect("piped stderr");
     let stderr = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stderr_pipe.read_to_string(&mut text);
         text
     });
     let mut stdout = String::new();
-    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+    for line in BufReader::new(child.take_stdout().expect("piped stdout")).lines() {
         let Ok(line) = line else { break };
         if let Ok(event) = serde_json::from_str::<Value>(&line) {
             on_event(&event);
@@ -96,7 +98,7 @@ pub fn run_with_events(mut command: Command, mut on_event: impl FnMut(&Value)) -
         stdout.push_str(&line);
         stdout.push('\n');
     }
-    let status = child.wait().expect("onboard ends");
+    let status = child.wait();
     Run {
         code: status.code(),
         stdout,
@@ -187,8 +189,7 @@ pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str])
     args.extend(["--profile".to_string(), name.to_string()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     let run = invite_json(config_dir, &args, |code, _| {
-        let (status, answer) = sim.control("/approve", json!({"user_code": code}));
-        assert_eq!(status, 200, "{answer}");
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(0), "invite failed: {}", run.describe());
     run.event("signed_in").expect("a signed_in event")
@@ -206,10 +207,7 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
     let profile = profiles.get(first).expect("the invited profile");
     let file = FileStore::at(config_dir);
     let token = file.load(first).unwrap().expect("the invited token");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = super::runtime();
     let client = build_client(&HttpOptions::default()).unwrap();
     let authority = Authority::custom(Url::parse(&profile.connection.authority).unwrap());
     let store = TimedStore::new(std::sync::Arc::new(file));

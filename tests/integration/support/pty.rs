@@ -9,7 +9,7 @@ use expectrl::{Expect, Regex};
 use super::onboarded::onboard_at;
 
 /// How long a test waits for text it expects.
-const EXPECT_TIMEOUT: Duration = Duration::from_secs(30);
+const EXPECT_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Terminal {
     pub session: OsSession,

@@ -9,12 +9,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use onboard::simulate::{Settings, SimInfo, Simulator};
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 
 pub struct TestSim {
     info: SimInfo,
     sign_in_url: String,
     client: reqwest::blocking::Client,
+    api: ControlClient,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -61,10 +63,15 @@ impl TestSim {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("a reqwest client");
+        let api = ControlClient {
+            client: client.clone(),
+            control: info.control.clone(),
+        };
         TestSim {
             info,
             sign_in_url,
             client,
+            api,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
@@ -88,33 +95,44 @@ impl TestSim {
         format!("{base}{path}")
     }
 
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url("")
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("http://127.0.0.1:PORT")
+    }
+
     /// A client that does not follow redirects (the admin consent test reads them).
     pub fn client(&self) -> &reqwest::blocking::Client {
         &self.client
     }
 
-    /// POSTs `body` to `/_sim{path}`; returns the status and the JSON answer.
+    /// POSTs `body` to `/_sim{path}` and fails the test, showing the answer, unless the control
+    /// API took it (2xx): a misspelt setting or a refused action cannot pass unnoticed.
     pub fn control(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.info.control))
-            .json(&body)
-            .send()
-            .expect("the control API answers");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().expect("the control API answers JSON"),
-        )
+        self.api.post(path, body)
     }
 
-    /// The requests the simulator received (control API excluded).
-    pub fn requests(&self) -> Vec<Value> {
-        self.client
-            .get(format!("{}/requests", self.info.control))
-            .send()
-            .and_then(|r| r.json())
-            .expect("the request log")
+    /// POSTs `body` to `/_sim{path}` for a test that expects the control API to refuse it:
+    /// fails the test on 2xx; returns the status and the answer.
+    pub fn control_refused(&self, path: &str, body: Value) -> (u16, Value) {
+        self.api.post_refused(path, body)
+    }
+
+    /// The control API, to hand to another thread (a person signing in while the test polls).
+    pub fn control_client(&self) -> ControlClient {
+        self.api.clone()
+    }
+}
+
+/// `sim.approve(code)`, `sim.requests()` and the rest of [`ControlClient`] on the simulator.
+impl std::ops::Deref for TestSim {
+    type Target = ControlClient;
+
+    fn deref(&self) -> &ControlClient {
+        &self.api
     }
 }
 
@@ -129,7 +147,8 @@ impl Drop for TestSim {
     }
 }
 
-/// The control API from another thread (a person signing in while the test polls).
+/// The simulator's control API (`/_sim`): every call fails the test unless the simulator did
+/// what it was asked, so a setup that silently did nothing cannot turn into a passing test.
 #[derive(Clone)]
 pub struct ControlClient {
     client: reqwest::blocking::Client,
@@ -137,23 +156,152 @@ pub struct ControlClient {
 }
 
 impl ControlClient {
-    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    fn send(&self, path: &str, body: &Value) -> (u16, Value) {
         let response = self
             .client
             .post(format!("{}{path}", self.control))
-            .json(&body)
+            .json(body)
             .send()
-            .expect("the control API answers");
+            .unwrap_or_else(|e| panic!("the control API answers {path}: {e}"));
         let status = response.status().as_u16();
-        (status, response.json().unwrap_or(Value::Null))
+        let text = response.text().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
-}
 
-impl TestSim {
-    pub fn control_client(&self) -> ControlClient {
-        ControlClient {
-            client: self.client.clone(),
-            control: self.info.control.clone(),
+    /// POSTs `body` to `/_sim{path}`; fails the test with the answer unless it is 2xx.
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let (status, answer) = self.send(path, &body);
+        assert!(
+            (200..300).contains(&status),
+            "the simulator refused POST /_sim{path} {body}: {status} {answer}"
+        );
+        (status, answer)
+    }
+
+    /// POSTs `body` to `/_sim{path}`, expecting a refusal: fails the test on 2xx.
+    pub fn post_refused(&self, path: &str, body: Value) -> (u16, Value) {
+        let (status, answer) = self.send(path, &body);
+        assert!(
+            !(200..300).contains(&status),
+            "the simulator took POST /_sim{path} {body}, expected a refusal: {status} {answer}"
+        );
+        (status, answer)
+    }
+
+    /// The person signs in with `user_code` as the service account and consents.
+    pub fn approve(&self, user_code: impl Serialize) -> Value {
+        self.post("/approve", json!({"user_code": user_code})).1
+    }
+
+    /// The person signs in with `user_code` as `account` and consents.
+    pub fn approve_as(&self, user_code: impl Serialize, account: &str) -> Value {
+        self.post(
+            "/approve",
+            json!({"user_code": user_code, "account": account}),
+        )
+        .1
+    }
+
+    /// The person signs in with `user_code` and meets "Approval required" (409): the tenant
+    /// demands an admin's approval first.
+    pub fn approve_meets_approval_required(&self, user_code: impl Serialize) {
+        let (status, answer) = self.post_refused("/approve", json!({"user_code": user_code}));
+        assert_eq!(status, 409, "approval required: {answer}");
+        assert_eq!(answer["state"], "approval_required", "{answer}");
+    }
+
+    /// The person declines the sign-in.
+    pub fn deny(&self, user_code: impl Serialize) {
+        self.post("/deny", json!({"user_code": user_code}));
+    }
+
+    /// The person meets "Approval required" and requests an admin's approval.
+    pub fn request_approval(&self, user_code: impl Serialize) {
+        self.post("/request-approval", json!({"user_code": user_code}));
+    }
+
+    /// Changes tenant settings; answers all of them.
+    pub fn tenant(&self, settings: Value) -> Value {
+        self.post("/tenant", settings).1
+    }
+
+    /// Queues a fault (see README's control API table).
+    pub fn fault(&self, fault: Value) {
+        self.post("/fault", fault);
+    }
+
+    /// Lets one answer held by a `hold` fault go.
+    pub fn release(&self) {
+        self.post("/release", json!({}));
+    }
+
+    /// The requests the simulator received (control API excluded).
+    pub fn requests(&self) -> Vec<Value> {
+        self.client
+            .get(format!("{}/requests", self.control))
+            .send()
+            .and_then(|r| r.json())
+            .expect("the request log")
+    }
+
+    /// How many requests whose path ends with `suffix` a fault was applied to.
+    pub fn fault_hits(&self, suffix: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r["fault"] == true)
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+            .count()
+    }
+
+    /// Fails the test unless a fault was applied to exactly `count` requests ending in `suffix`.
+    pub fn assert_fault_hits(&self, suffix: &str, count: usize) {
+        let hits = self.fault_hits(suffix);
+        assert_eq!(
+            hits,
+            count,
+            "requests to *{suffix} that met a fault; the log: {:?}",
+            self.requests()
+        );
+    }
+
+    /// Waits until the simulator has received `count` requests whose path ends with `suffix`;
+    /// fails the test after [`WAIT`].
+    pub fn wait_for_requests(&self, suffix: &str, count: usize) {
+        let deadline = std::time::Instant::now() + WAIT;
+        let seen = || {
+            self.requests()
+                .iter()
+                .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+                .count()
+        };
+        while seen() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fewer than {count} requests to *{suffix} within {WAIT:?}: {:?}",
+                self.requests()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until a fault has been applied to `count` requests ending in `suffix` (a held
+    /// answer is then provably in flight); fails the test after [`WAIT`].
+    pub fn wait_for_fault_hits(&self, suffix: &str, count: usize) {
+        let deadline = std::time::Instant::now() + WAIT;
+        while self.fault_hits(suffix) < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no request to *{suffix} met its fault within {WAIT:?}: {:?}",
+                self.requests()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
+
+/// How long a test waits for something the simulator must see: long enough that only a hang
+/// reaches it, on a loaded machine too.
+pub const WAIT: Duration = Duration::from_secs(120);

@@ -50,7 +50,7 @@ impl TestVault {
             client: super::http(),
             tls_dir: None,
         };
-        vault.spawn();
+        vault.spawn_on_a_free_port();
         vault
     }
 
@@ -63,11 +63,23 @@ impl TestVault {
             client: super::http(),
             tls_dir: Some(dir),
         };
-        vault.spawn();
+        vault.spawn_on_a_free_port();
         vault
     }
 
-    fn spawn(&mut self) {
+    /// bao cannot be handed a bound socket, so the port is free when chosen but another process
+    /// may take it before bao binds it: then bao ends at once, and it tries another port.
+    fn spawn_on_a_free_port(&mut self) {
+        for _ in 0..5 {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(_) => self.port = free_port(),
+            }
+        }
+        self.spawn();
+    }
+
+    fn start_bao(&mut self) {
         let mut command = Command::new(bao_binary());
         command
             .args(["server", "-dev", "-dev-no-store-token"])
@@ -85,10 +97,20 @@ impl TestVault {
                 .arg(format!("-dev-tls-cert-dir={}", dir.path().display()));
         }
         self.child = Some(command.spawn().expect("bao starts"));
-        self.wait_ready();
     }
 
-    fn wait_ready(&mut self) {
+    fn spawn(&mut self) {
+        if let Err(status) = self.try_spawn() {
+            panic!("bao server -dev exited at start: {status}");
+        }
+    }
+
+    fn try_spawn(&mut self) -> Result<(), std::process::ExitStatus> {
+        self.start_bao();
+        self.wait_ready()
+    }
+
+    fn wait_ready(&mut self) -> Result<(), std::process::ExitStatus> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self
@@ -96,7 +118,8 @@ impl TestVault {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!("bao server -dev exited at start: {status}");
+                self.child = None;
+                return Err(status);
             }
             if self.tls_dir.is_some() && self.ca_file().is_file() {
                 // Trust the dev CA for the test's own calls once bao has written it.
@@ -114,7 +137,7 @@ impl TestVault {
                 .send()
                 .is_ok_and(|r| r.status().is_success());
             if ok {
-                return;
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
@@ -168,11 +191,36 @@ impl TestVault {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        self.call(token, None, method, path, body)
+    }
+
+    /// An API call as root in `namespace`.
+    pub fn api_in(
+        &self,
+        namespace: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.call(ROOT_TOKEN, Some(namespace), method, path, body)
+    }
+
+    fn call(
+        &self,
+        token: &str,
+        namespace: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self
             .client
             .request(method, format!("{}/v1/{path}", self.addr()))
             .header("X-Vault-Token", token);
+        if let Some(namespace) = namespace {
+            request = request.header("X-Vault-Namespace", namespace);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

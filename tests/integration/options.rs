@@ -1,0 +1,328 @@
+//! Flags and settings that only the binary can prove, each through the real `onboard` against
+//! the simulated tenant: an extra trusted root (`--ca-cert`, `ONBOARD_CA_CERT`), a proxy
+//! (`HTTPS_PROXY`, `NO_PROXY`), Microsoft's other clouds (`--cloud usgov|china`), `remove --all`,
+//! a damaged `ONBOARD_CREDENTIAL`, `simulate --port` on a taken port and an interrupted run.
+//! Each asserts the exit code and what the user reads.
+
+use std::path::Path;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::network::{ConnectProxy, TlsFront, test_ca};
+use crate::support::onboard;
+use crate::support::onboarded::{Run, invite_json_with, onboard_at, run, run_ok, sim_target};
+use crate::support::sim::TestSim;
+
+/// `invite --non-interactive --json` for `authority`, approving every code; more `extra`
+/// arguments (global ones included) and `env` on the command.
+fn invite_at(
+    sim: &TestSim,
+    dir: &Path,
+    authority: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let mut command = onboard_at(dir);
+    command.args(extra).envs(env.iter().copied());
+    let mut args = sim_target(sim);
+    args[1] = authority.to_owned();
+    args.extend(["--profile".to_owned(), "p".to_owned()]);
+    invite_json_with(command, &args, |code, _| {
+        sim.approve(code);
+    })
+}
+
+/// The one `onboard: error:` line of a failed run.
+fn error_line(run: &Run) -> String {
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("onboard: error:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one error line: {}", run.describe());
+    lines[0].to_owned()
+}
+
+/// The simulated tenant behind an https front, and its authority through the front.
+fn behind_tls() -> (TestSim, TlsFront, String) {
+    let sim = TestSim::start();
+    let front = TlsFront::start(sim.port());
+    let authority = front.authority(&sim.info().authority);
+    (sim, front, authority)
+}
+
+#[test]
+fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is() {
+    let (sim, front, authority) = behind_tls();
+    let host = format!("127.0.0.1:{}", front.port());
+    let dir = TempDir::new().unwrap();
+
+    // Without the root: the certificate is refused, with a hint that names the flag.
+    let refused = invite_at(&sim, dir.path(), &authority, &[], &[]);
+    assert_eq!(refused.code, Some(5), "{}", refused.describe());
+    let line = error_line(&refused);
+    assert!(line.contains(&host), "{line}");
+    assert!(
+        refused.stderr.contains("--ca-cert"),
+        "{}",
+        refused.describe()
+    );
+    assert!(!dir.path().join("profiles.json").exists());
+
+    // With --ca-cert: the whole sign-in and its validation go through the https front.
+    let ca = test_ca();
+    let ca = ca.to_str().unwrap();
+    let signed_in = invite_at(&sim, dir.path(), &authority, &["--ca-cert", ca], &[]);
+    assert_eq!(signed_in.code, Some(0), "{}", signed_in.describe());
+    assert_eq!(signed_in.event("validated").unwrap()["valid"], true);
+
+    // ONBOARD_CA_CERT does the same for a later run.
+    let mut validate = onboard_at(dir.path());
+    validate
+        .args(["--json", "validate", "--profile", "p"])
+        .env("ONBOARD_CA_CERT", ca);
+    let validated = run_ok(validate);
+    let answer: Value = serde_json::from_str(validated.stdout.trim()).unwrap();
+    assert_eq!(answer["valid"], true, "{answer}");
+    let mut untrusted = onboard_at(dir.path());
+    untrusted.args(["validate", "--profile", "p"]);
+    let untrusted = run(untrusted);
+    assert_eq!(untrusted.code, Some(5), "{}", untrusted.describe());
+}
+
+#[test]
+fn https_proxy_carries_every_request_unless_no_proxy_names_the_host() {
+    let (sim, front, authority) = behind_tls();
+    let host = format!("127.0.0.1:{}", front.port());
+    let ca = test_ca();
+    let ca = ca.to_str().unwrap();
+    let proxy = ConnectProxy::start();
+    let dir = TempDir::new().unwrap();
+    let proxied = [("HTTPS_PROXY", proxy.url()), ("NO_PROXY", String::new())];
+    let proxied: Vec<(&str, &str)> = proxied.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = invite_at(&sim, dir.path(), &authority, &["--ca-cert", ca], &proxied);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let through = proxy.targets();
+    assert!(!through.is_empty(), "nothing went through the proxy");
+    assert!(through.iter().all(|t| *t == host), "{through:?}");
+
+    // NO_PROXY names the host: the next run goes direct.
+    let before = proxy.targets().len();
+    let mut validate = onboard_at(dir.path());
+    validate
+        .args(["validate", "--profile", "p", "--ca-cert", ca])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("NO_PROXY", "127.0.0.1");
+    run_ok(validate);
+    assert_eq!(proxy.targets().len(), before, "{:?}", proxy.targets());
+}
+
+/// `--cloud usgov` and `--cloud china` name Microsoft's hosts; a proxy that sends every tunnel
+/// to an https front of the simulated tenant (whose certificate, from a private CA, names those
+/// hosts) lets the whole sign-in run against them.
+#[test]
+fn cloud_usgov_and_china_sign_in_at_their_own_hosts() {
+    for (cloud, login, graph) in [
+        ("usgov", "login.microsoftonline.us", "graph.microsoft.us"),
+        (
+            "china",
+            "login.chinacloudapi.cn",
+            "microsoftgraph.chinacloudapi.cn",
+        ),
+    ] {
+        let sim = TestSim::start();
+        let front = TlsFront::start_as_cloud(sim.port(), login, graph);
+        let proxy = ConnectProxy::redirecting(front.port());
+        let dir = TempDir::new().unwrap();
+        let ca = test_ca();
+        let mut command = onboard_at(dir.path());
+        command
+            .args(["--ca-cert", ca.to_str().unwrap()])
+            .env("HTTPS_PROXY", proxy.url())
+            .env("NO_PROXY", "");
+        // The simulated tenant's arguments, with the cloud in place of its authority.
+        let mut args = sim_target(&sim);
+        args.splice(0..2, ["--cloud".to_owned(), cloud.to_owned()]);
+        let run = invite_json_with(command, &args, |code, _| {
+            sim.approve(code);
+        });
+        assert_eq!(run.code, Some(0), "--cloud {cloud}: {}", run.describe());
+        assert_eq!(run.event("validated").unwrap()["valid"], true);
+        let hosts = proxy.targets();
+        assert!(
+            hosts.contains(&format!("{login}:443")) && hosts.contains(&format!("{graph}:443")),
+            "--cloud {cloud} reached {hosts:?}"
+        );
+        assert!(
+            hosts
+                .iter()
+                .all(|h| *h == format!("{login}:443") || *h == format!("{graph}:443")),
+            "--cloud {cloud} reached {hosts:?}"
+        );
+        let profiles: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("profiles.json")).unwrap())
+                .unwrap();
+        let saved = profiles["profiles"][&sim.info().tenant]["authority"].to_string();
+        assert!(saved.contains(login), "{profiles}");
+    }
+}
+
+#[test]
+fn remove_all_removes_every_profile_and_its_credential() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    crate::support::onboarded::many(&sim, dir.path(), &["one", "two", "three"]);
+    let mut remove = onboard_at(dir.path());
+    remove.args(["remove", "--all", "--yes"]);
+    let removed = run_ok(remove);
+    for name in ["one", "two", "three"] {
+        assert!(
+            removed.stderr.contains(name) || removed.stdout.contains(name),
+            "{name} is named: {}",
+            removed.describe()
+        );
+        assert!(
+            crate::support::onboarded::saved_token(dir.path(), name).is_none(),
+            "{name}'s credential is gone"
+        );
+    }
+    let mut list = onboard_at(dir.path());
+    list.args(["list", "--json"]);
+    let listed = run_ok(list);
+    let listed: Value = serde_json::from_str(listed.stdout.trim()).unwrap();
+    assert_eq!(listed["profiles"], serde_json::json!([]), "{listed}");
+}
+
+#[test]
+fn a_damaged_onboard_credential_is_exit_2_without_quoting_it() {
+    for (value, says) in [
+        ("", "it is empty"),
+        (
+            "{\"version\":1,\"refresh_token\":\"SECRETPART",
+            "ends too early",
+        ),
+        ("not json SECRETPART", "invalid JSON"),
+    ] {
+        let dir = TempDir::new().unwrap();
+        let mut validate = onboard_at(dir.path());
+        validate.arg("validate").env("ONBOARD_CREDENTIAL", value);
+        let run = run(validate);
+        assert_eq!(run.code, Some(2), "{value:?}: {}", run.describe());
+        let line = error_line(&run);
+        assert!(
+            line.contains("ONBOARD_CREDENTIAL is not a credential onboard can use")
+                && line.contains(says),
+            "{value:?}: {line}"
+        );
+        assert!(
+            run.stderr.contains("onboard export"),
+            "the hint: {}",
+            run.describe()
+        );
+        assert!(!run.stderr.contains("SECRETPART"), "{}", run.describe());
+    }
+}
+
+#[test]
+fn simulate_on_a_port_in_use_is_one_error_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let run = run(onboard_with(&["simulate", "--port", &port]));
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    let line = error_line(&run);
+    assert!(line.contains(&port), "{line}");
+    drop(taken);
+}
+
+fn onboard_with(args: &[&str]) -> std::process::Command {
+    let mut command = onboard();
+    command.args(args);
+    command
+}
+
+/// SIGINT to `invite --non-interactive` waiting for the person: exit 130, one line, nothing saved.
+#[cfg(unix)]
+#[test]
+fn sigint_to_a_non_interactive_sign_in_is_exit_130_and_saves_nothing() {
+    use std::io::{BufRead, BufReader};
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let mut command = onboard_at(dir.path());
+    command
+        .args(["invite", "--non-interactive", "--json"])
+        .args(sim_target(&sim))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().expect("onboard starts"));
+    let stdout = child.take_stdout().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a first event").expect("a line");
+    assert!(first.contains("\"device_code\""), "{first}");
+    // It is polling now: the person never signs in.
+    sim.wait_for_requests("/oauth2/v2.0/token", 1);
+    // SAFETY: kill(2) on our own child, which the Reaped guard has not reaped yet.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let output = child.wait_with_output();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}\n{rest:?}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("onboard: error:"))
+        .collect();
+    assert_eq!(
+        errors,
+        ["onboard: error: interrupted; nothing was saved"],
+        "{stderr}"
+    );
+    assert!(!dir.path().join("profiles.json").exists(), "nothing saved");
+    assert!(rest.is_empty(), "no event after the interruption: {rest:?}");
+}
+
+/// Ctrl-C in the wizard once the credential is saved (its validation is held on the Graph
+/// request after the save): exit 130, a message that says the credential was saved, and the
+/// credential is still there.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_after_the_save_keeps_the_credential_and_says_so() {
+    let sim = TestSim::start();
+    sim.fault(serde_json::json!({"path": "/v1.0/organization", "hold": true}));
+    let dir = TempDir::new().unwrap();
+    let mut args = vec!["invite".to_string()];
+    args.extend(sim_target(&sim));
+    args.extend(["--profile".to_string(), "p".to_string()]);
+    let mut t = crate::support::pty::Terminal::start(dir.path(), &args, &[]);
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    let code = t.user_code();
+    sim.approve(&code);
+    sim.wait_for_fault_hits("/v1.0/organization", 1);
+    t.send("\x03");
+    t.expect("interrupted after the credential was saved");
+    assert_eq!(t.exit_code(), 130);
+    assert!(
+        crate::support::onboarded::saved_token(dir.path(), "p").is_some(),
+        "the saved credential is kept"
+    );
+}
+
+/// `--tenant` takes the tenant's GUID as well as a domain: the sign-in goes to that tenant,
+/// and the profile is named after the GUID.
+#[test]
+fn a_tenant_given_by_its_guid_signs_in_there() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let tenant_id = sim.info().tenant_id.clone();
+    let mut args = sim_target(&sim);
+    let at = args.iter().position(|a| a == "--tenant").unwrap();
+    args[at + 1] = tenant_id.clone();
+    let run = invite_json_with(onboard_at(dir.path()), &args, |code, _| {
+        sim.approve(code);
+    });
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let signed_in = run.event("signed_in").unwrap();
+    assert_eq!(signed_in["tenant_id"], tenant_id.as_str());
+    assert_eq!(signed_in["profile"], tenant_id.as_str());
+}
