@@ -95,7 +95,7 @@ _onboard() {
 
     case "${cmd}" in
         onboard)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version invite validate token permissions list export remove consent-url doctor simulate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,6 +121,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -137,7 +141,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__completions)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +167,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -179,7 +187,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__consent__subcmd__url)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +233,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -241,7 +253,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__doctor)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +295,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -299,7 +315,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__export)
-            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --force --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +338,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -523,7 +543,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__invite)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --flow --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --flow --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -589,6 +609,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -605,7 +629,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__list)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,6 +652,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -647,7 +675,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__permissions)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -670,6 +698,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -689,7 +721,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__remove)
-            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-y -p -v -q -h -V --all --yes --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,6 +747,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -731,7 +767,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__simulate)
-            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -777,6 +813,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -793,7 +833,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__token)
-            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --scope --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -823,6 +863,10 @@ _onboard() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -839,7 +883,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__validate)
-            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -870,6 +914,10 @@ _onboard() {
                     return 0
                     ;;
                 --vault-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-authority)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_onboard_global_optspecs
-    string join \n p/profile= config-dir= store= vault-mount= json v/verbose q/quiet color= ca-cert= h/help V/version
+    string join \n p/profile= config-dir= store= vault-mount= allow-authority= json v/verbose q/quiet color= ca-cert= h/help V/version
 end
 
 function __fish_onboard_needs_command
@@ -30,6 +30,7 @@ complete -c onboard -n "__fish_onboard_needs_command" -l store -d 'Where refresh
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_needs_command" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_needs_command" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_needs_command" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -62,7 +63,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l scope -d 'A s
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l redirect-uri -d 'A redirect URI registered on the app; without one Microsoft\'s admin consent link does not work and the reviewer is shown the Entra admin center route instead' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l flow -d 'How the service account signs in: `device` (a code entered at the sign-in page) or `browser` (for tenants whose Conditional Access blocks the device code flow; the app needs http://localhost registered on its "Mobile and desktop applications" platform) [default: device]' -r -f -a "device\t'A one-time code entered at the sign-in page (OAuth 2.0 device authorization grant)'
 browser\t'A browser sign-in whose answer comes back to this machine, or is pasted from another (authorization code with PKCE), for tenants that block the device code flow'"
-complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'Give up on the wizard after this long, e.g. 90s, 15m, 1h30m; once the credential is being saved, the save and the final validation always finish' -r
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l timeout -d 'Give up on the wizard after this long, e.g. 90s, 15m, 1h30m (at most 24h); once the credential is being saved, the save and the final validation always finish' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l store-fallback -d 'Where to save the sign-in\'s credential when the keyring cannot take it, instead of losing it (`file`: the plaintext file store, with its warning)' -r -f -a "file\t'The plaintext file store in the config directory, mode 0600'"
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
@@ -70,6 +71,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l store -d 'Whe
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -94,6 +96,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand validate" -l store -d 'W
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand validate" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -111,6 +114,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand token" -l store -d 'Wher
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand token" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand token" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -126,6 +130,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l store -d
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -141,6 +146,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand list" -l store -d 'Where
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand list" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -156,6 +162,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand export" -l store -d 'Whe
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand export" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand export" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand export" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -172,6 +179,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand remove" -l store -d 'Whe
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand remove" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand remove" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -196,6 +204,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l store -d
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -217,6 +226,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l store -d 'Whe
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand doctor" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -237,6 +247,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l store -d 'W
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -253,6 +264,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand completions" -l store -d
 file\t'A plaintext file in the config directory, mode 0600'
 vault\t'A team\'s OpenBao or HashiCorp Vault (KV version 2), profiles included'"
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -l vault-mount -d 'With --store vault: the KV version 2 mount that holds onboard\'s entries' -r
+complete -c onboard -n "__fish_onboard_using_subcommand completions" -l allow-authority -d 'A sign-in server that is not one of Microsoft\'s clouds (HOST, or HOST:PORT for one port) whose profiles in the vault this machine may use (repeatable; comma separated in the variable). A vault profile at any other such server is refused before its refresh token is sent: whoever can write the vault\'s profiles could otherwise point one at a server of their own' -r
 complete -c onboard -n "__fish_onboard_using_subcommand completions" -l color -d 'When to colour output; NO_COLOR turns colour off for `auto`' -r -f -a "auto\t'Colour when stderr is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
