@@ -274,7 +274,7 @@ fn sigint_to_a_non_interactive_sign_in_is_exit_130_and_saves_nothing() {
         .collect();
     assert_eq!(
         errors,
-        ["onboard: error: interrupted; nothing was saved"],
+        ["onboard: error: interrupted (Ctrl-C); nothing was saved"],
         "{stderr}"
     );
     assert!(!dir.path().join("profiles.json").exists(), "nothing saved");
@@ -300,7 +300,7 @@ fn ctrl_c_after_the_save_keeps_the_credential_and_says_so() {
     sim.approve(&code);
     sim.wait_for_fault_hits("/v1.0/organization", 1);
     t.send("\x03");
-    t.expect("interrupted after the credential was saved");
+    t.expect("interrupted (Ctrl-C) after the credential was saved");
     assert_eq!(t.exit_code(), 130);
     assert!(
         crate::support::onboarded::saved_token(dir.path(), "p").is_some(),
