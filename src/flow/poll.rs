@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Client;
 
+use super::classify::Grant;
 use super::device::DeviceCode;
 use super::tokens::{TokenReply, TokenSet, post_token};
 use crate::authority::Endpoints;
@@ -238,7 +239,7 @@ fn observe(reply: Result<TokenReply>) -> (Observation, Option<TokenSet>) {
         Ok(TokenReply::OAuth { body, .. }) if body.error == OAuthError::SlowDown => {
             (Observation::SlowDown, None)
         }
-        Ok(reply) => match reply.into_result() {
+        Ok(reply) => match reply.into_result_for(Grant::DeviceCode) {
             Ok(tokens) => (Observation::Tokens, Some(tokens)),
             Err(Failure { error, retry_after }) => {
                 if error.kind == Kind::Unreachable {
@@ -404,7 +405,11 @@ mod tests {
         // even when it falls past `expires_in`, so a sign-in finished meanwhile is not lost.
         for (elapsed, interval) in [(896, 5), (899, 5), (895, 30)] {
             assert_eq!(
-                decide(&mut state(interval, 900), Observation::Pending, secs(elapsed)),
+                decide(
+                    &mut state(interval, 900),
+                    Observation::Pending,
+                    secs(elapsed)
+                ),
                 Decision::PollAfter(secs(interval)),
                 "{elapsed}"
             );
@@ -655,6 +660,20 @@ mod tests {
         )
         .await;
         assert_eq!(ended.result.unwrap_err().code, "expired_token");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_device_code_with_an_unknown_code_says_where_to_look_it_up() {
+        // No refresh token exists yet: the hint must not speak of one.
+        let refused = r#"{"error":"invalid_grant","error_description":"AADSTS9999999: Something new.","error_codes":[9999999]}"#;
+        let run = run(&device_code(5, 900), vec![answer(400, refused, None)]).await;
+        let error = run.result.unwrap_err();
+        let hint = error.hint.unwrap_or_default();
+        assert!(
+            hint.contains("https://login.microsoftonline.com/error?code=9999999"),
+            "{hint}"
+        );
+        assert!(!hint.contains("refresh token"), "{hint}");
     }
 
     #[tokio::test(start_paused = true)]

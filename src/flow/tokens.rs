@@ -166,8 +166,12 @@ pub fn parse_tokens(body: &[u8], requested_scopes: &[String]) -> Option<TokenSet
 }
 
 impl TokenReply {
-    /// Tokens, or the failure (transient ones carry their `Retry-After`).
-    pub(crate) fn into_result(self) -> std::result::Result<TokenSet, Failure> {
+    /// Tokens, or the failure (transient ones carry their `Retry-After`), for the answer to a
+    /// `grant` request: the same bare `error` means different things in each.
+    pub(crate) fn into_result_for(
+        self,
+        grant: classify::Grant,
+    ) -> std::result::Result<TokenSet, Failure> {
         match self {
             TokenReply::Tokens(tokens) => Ok(tokens),
             TokenReply::OAuth {
@@ -176,7 +180,7 @@ impl TokenReply {
                 host,
                 retry_after,
             } => Err(Failure {
-                error: classify::oauth_error(status, &body, &host),
+                error: classify::oauth_error_for(grant, status, &body, &host),
                 retry_after,
             }),
             TokenReply::Other(reply) => Err(Failure {
@@ -210,7 +214,7 @@ pub async fn refresh(
     let mut tokens = with_retries(retries, || async {
         post_token(client, endpoints, client_id, &form, scopes)
             .await?
-            .into_result()
+            .into_result_for(classify::Grant::RefreshToken)
     })
     .await?;
     if tokens.refresh_token.is_none() {
