@@ -6,6 +6,7 @@
 use reqwest::StatusCode;
 use serde::Deserialize;
 
+use crate::authority::Endpoints;
 use crate::error::{Error, Kind};
 use crate::http::{self, Reply};
 use crate::oauth::{OAuthError, OAuthErrorBody};
@@ -17,6 +18,29 @@ const APPROVAL_CODES: [u32; 5] = [65001, 90094, 90095, 900941, 900981];
 /// Microsoft's lookup page for one AADSTS code, as its error code reference describes it.
 pub fn lookup_url(code: u32) -> String {
     format!("https://login.microsoftonline.com/error?code={code}")
+}
+
+/// At a Microsoft authority (`endpoints.graph`: a Microsoft cloud or the simulated tenant), a
+/// refused sign-in is in the tenant's sign-in logs under this run's `client-request-id`; the
+/// hint says so, since it is the admin's one handle when polling only sees expiry.
+pub fn for_the_tenant_admin(mut error: Error, endpoints: &Endpoints) -> Error {
+    let Some(id) = crate::http::sent_request_id() else {
+        return error;
+    };
+    if endpoints.graph.is_none()
+        || !matches!(error.kind, Kind::SignInAgain | Kind::PermissionMissing)
+    {
+        return error;
+    }
+    let logs = format!(
+        "the tenant admin can find this sign-in in the Entra sign-in logs (Entra admin center → Sign-in logs) under client request ID {id}"
+    );
+    error.hint = Some(match error.hint.take() {
+        Some(hint) if hint.contains(id) => hint,
+        Some(hint) => format!("{hint}; {logs}"),
+        None => logs,
+    });
+    error
 }
 
 /// Which grant a token request made: the same bare `error` means different things in each.

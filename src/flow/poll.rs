@@ -171,6 +171,7 @@ pub async fn poll_for_tokens(
         on_event,
     )
     .await
+    .map_err(|error| super::classify::for_the_tenant_admin(error, endpoints))
 }
 
 /// The polling loop, with the request as a parameter so that tests can run it on tokio's paused

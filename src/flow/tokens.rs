@@ -216,7 +216,8 @@ pub async fn refresh(
             .await?
             .into_result_for(classify::Grant::RefreshToken)
     })
-    .await?;
+    .await
+    .map_err(|error| classify::for_the_tenant_admin(error, endpoints))?;
     if tokens.refresh_token.is_none() {
         tokens.refresh_token = Some(refresh_token.clone());
     }

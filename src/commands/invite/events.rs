@@ -20,6 +20,8 @@ pub enum Event<'a> {
         interval: u64,
         /// 1 for the first code, 2 after a fresh one, ...
         attempt: u32,
+        /// This run's `client-request-id`: the tenant admin finds the sign-in by it.
+        client_request_id: &'a str,
     },
     /// A reviewer must approve: the link to send, and the code that said so.
     ApprovalRequired {
@@ -70,11 +72,12 @@ mod tests {
             expires_in: 900,
             interval: 5,
             attempt: 1,
+            client_request_id: "0f1e2d3c-4b5a-4697-8877-665544332211",
         }
         .to_line();
         assert_eq!(
             line,
-            r#"{"event":"device_code","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"attempt":1}"#
+            r#"{"event":"device_code","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"attempt":1,"client_request_id":"0f1e2d3c-4b5a-4697-8877-665544332211"}"#
         );
         let line = Event::ApprovalRequired {
             admin_consent_url: None,
