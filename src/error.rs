@@ -212,7 +212,7 @@ impl Error {
     pub fn support_ids(&self) -> Option<String> {
         match (&self.correlation_id, &self.trace_id) {
             (None, None) => {
-                crate::http::sent_request_id().map(|r| format!("client request ID {r}"))
+                crate::request_id::sent_request_id().map(|r| format!("client request ID {r}"))
             }
             (c, t) => {
                 let mut parts = Vec::new();
@@ -222,7 +222,7 @@ impl Error {
                 if let Some(t) = t {
                     parts.push(format!("trace ID {t}"));
                 }
-                if let Some(r) = crate::http::sent_request_id() {
+                if let Some(r) = crate::request_id::sent_request_id() {
                     parts.push(format!("client request ID {r}"));
                 }
                 Some(parts.join(", "))
@@ -240,7 +240,7 @@ impl Error {
             "hint": self.hint,
             "correlation_id": self.correlation_id,
             "trace_id": self.trace_id,
-            "client_request_id": crate::http::sent_request_id(),
+            "client_request_id": crate::request_id::sent_request_id(),
         })
     }
 }

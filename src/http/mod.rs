@@ -8,8 +8,6 @@ mod retry;
 pub use retry::{Failure, Retries, RetryPolicy, Throttle, wait_longer, with_retries};
 
 use std::path::Path;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -17,6 +15,7 @@ use reqwest::{Client, StatusCode};
 use url::Url;
 
 use crate::error::{Error, Kind, Result};
+pub use crate::request_id::{client_request_id, sent_request_id};
 
 /// Larger than any real token response (≈ 5 KB) or Graph page we read, small enough to be harmless.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -27,41 +26,6 @@ pub const USER_AGENT: &str = concat!("onboard/", env!("CARGO_PKG_VERSION"));
 /// searched by it), and the one that asks for the echo.
 pub const CLIENT_REQUEST_ID: &str = "client-request-id";
 pub const RETURN_CLIENT_REQUEST_ID: &str = "return-client-request-id";
-
-/// One GUID per run, sent with every request as `client-request-id`.
-pub fn client_request_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let mut bytes = [0u8; 16];
-        if getrandom::fill(&mut bytes).is_err() {
-            // No system randomness: the clock and the process still make it this run's.
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
-        }
-        // A version 4 (random) GUID, as Microsoft's libraries send.
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
-    })
-}
-
-static REQUEST_SENT: AtomicBool = AtomicBool::new(false);
-
-/// This run's `client-request-id`, once a request has carried it: before that there is
-/// nothing to look up.
-pub fn sent_request_id() -> Option<&'static str> {
-    REQUEST_SENT.load(Ordering::Relaxed).then(client_request_id)
-}
 
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
@@ -276,7 +240,7 @@ pub fn is_loopback(url: &Url) -> bool {
 /// One request and its reply, read within the size limit.
 async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Reply> {
     let url = request.url().clone();
-    if !REQUEST_SENT.swap(true, Ordering::Relaxed) {
+    if crate::request_id::mark_sent() {
         tracing::info!(
             "this run's requests carry client-request-id {}: the tenant admin can find its sign-ins by it in the Entra sign-in logs",
             client_request_id()
