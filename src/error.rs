@@ -211,7 +211,9 @@ impl Error {
     /// The ids Microsoft support asks for, as one suffix for the message line.
     pub fn support_ids(&self) -> Option<String> {
         match (&self.correlation_id, &self.trace_id) {
-            (None, None) => None,
+            (None, None) => {
+                crate::request_id::sent_request_id().map(|r| format!("client request ID {r}"))
+            }
             (c, t) => {
                 let mut parts = Vec::new();
                 if let Some(c) = c {
@@ -219,6 +221,9 @@ impl Error {
                 }
                 if let Some(t) = t {
                     parts.push(format!("trace ID {t}"));
+                }
+                if let Some(r) = crate::request_id::sent_request_id() {
+                    parts.push(format!("client request ID {r}"));
                 }
                 Some(parts.join(", "))
             }
@@ -235,6 +240,7 @@ impl Error {
             "hint": self.hint,
             "correlation_id": self.correlation_id,
             "trace_id": self.trace_id,
+            "client_request_id": crate::request_id::sent_request_id(),
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod interrupt;
 mod json_file;
 pub mod oauth;
 pub mod profiles;
+pub mod request_id;
 pub mod secret;
 pub mod simulate;
 pub mod store;

@@ -103,14 +103,42 @@ impl OAuthErrorBody {
             .filter(|b| !b.error.as_str().is_empty())
     }
 
-    /// The description up to Microsoft's "Trace ID:" trailer, which is shown separately: its
-    /// first line with text, made fit to show ([`crate::text::one_line`]).
+    /// The description's first sentence, whole, made fit to show ([`crate::text::one_line`]).
+    /// Microsoft's trailer (`Trace ID: … Correlation ID: … Timestamp: …`, on lines of their
+    /// own before 2023 and separated by spaces since) is left out: the IDs are shown once,
+    /// from their own fields.
     pub fn summary(&self) -> Option<String> {
         let text = self.error_description.as_deref()?;
-        text.split(['\r', '\n'])
-            .map(|line| crate::text::one_line(line, crate::text::MAX_TEXT))
-            .find(|l| !l.is_empty())
+        let text = TRAILER
+            .iter()
+            .filter_map(|label| text.find(label))
+            .min()
+            .map_or(text, |at| &text[..at]);
+        let text = crate::text::one_line(text, MAX_DESCRIPTION);
+        let sentence = first_sentence(&text);
+        let sentence = crate::text::one_line(sentence, MAX_SENTENCE);
+        (!sentence.is_empty()).then_some(sentence)
     }
+}
+
+/// The labels of Microsoft's trailer, whichever comes first.
+const TRAILER: [&str; 3] = ["Trace ID:", "Correlation ID:", "Timestamp:"];
+/// How much of a description is read at all.
+const MAX_DESCRIPTION: usize = 4000;
+/// A first sentence longer than this is no longer a sentence: it is cut.
+const MAX_SENTENCE: usize = 600;
+
+/// Up to and including the first `.`, `!` or `?` that ends a sentence (followed by white
+/// space or the end), or all of `text`.
+fn first_sentence(text: &str) -> &str {
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if matches!(c, '.' | '!' | '?') && chars.peek().is_none_or(|(_, next)| next.is_whitespace())
+        {
+            return &text[..at + c.len_utf8()];
+        }
+    }
+    text
 }
 
 /// `error_codes` should be numbers; a broken server may send strings or other junk.
@@ -132,6 +160,51 @@ fn lenient_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn described(text: &str) -> Option<String> {
+        OAuthErrorBody::parse(
+            serde_json::json!({"error": "x", "error_description": text})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+        .summary()
+    }
+
+    #[test]
+    fn the_summary_is_the_whole_first_sentence_without_microsofts_trailer() {
+        // Before 2023: the trailer on lines of its own.
+        assert_eq!(
+            described("AADSTS70011: The provided value for the input parameter 'scope' isn't valid. The scope https://example.contoso.com/activity.read isn't valid.\r\nTrace ID: 0000aaaa-11bb\r\nCorrelation ID: aaaa0000-bb11\r\nTimestamp: 2016-01-09 02:02:12Z").as_deref(),
+            Some("AADSTS70011: The provided value for the input parameter 'scope' isn't valid.")
+        );
+        // Since 2023: one line, the IDs separated by spaces; each ID is shown once, elsewhere.
+        let long = "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was originally issued on '2023-01-01T00:00:00.0000000Z' and the TokensValidFrom date (before which tokens are not valid) for this user is '2023-06-01T00:00:00.0000000Z'. Trace ID: 3f2c1d0e-aaaa-bbbb-cccc-0123456789ab Correlation ID: 9a8b7c6d-1111-2222-3333-444455556666 Timestamp: 2023-06-02 10:00:00Z";
+        let summary = described(long).unwrap();
+        assert_eq!(
+            summary,
+            "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed."
+        );
+        // A first sentence longer than the old 300-character cut is shown whole.
+        let sentence = format!(
+            "AADSTS50076: {}.",
+            "Due to a configuration change made by the admin ".repeat(7)
+        );
+        let summary =
+            described(&format!("{sentence} Second. Trace ID: t Correlation ID: c")).unwrap();
+        assert_eq!(summary, sentence.trim_end_matches(' '));
+        assert!(summary.chars().count() > 300);
+        // No sentence end: all of it, up to the trailer; nothing left: no summary.
+        assert_eq!(
+            described("AADSTS1: no period Trace ID: t").as_deref(),
+            Some("AADSTS1: no period")
+        );
+        assert_eq!(described("Trace ID: t Correlation ID: c"), None);
+        assert_eq!(
+            described("v2.0 e.g.x is fine. Next"),
+            Some("v2.0 e.g.x is fine.".into())
+        );
+    }
 
     #[test]
     fn error_codes_are_read_leniently() {

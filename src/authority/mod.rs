@@ -298,18 +298,24 @@ pub fn from_flags(
         .transpose()
 }
 
-/// A tenant as Entra names it: a GUID or a verified domain. `common` and `consumers` are
-/// refused as Entra refuses device code there (AADSTS90133); `organizations` is allowed by
-/// Entra but signs in whichever work account comes, so onboard refuses it too, for its own
-/// reason.
+/// A tenant as Entra names it: a GUID or a verified domain. `common`, `consumers` and
+/// `organizations` are valid at Entra, but onboarding connects one customer's tenant: `common`
+/// signs in any account, `consumers` only personal accounts (no customer tenant), and
+/// `organizations` any organisation's; onboard refuses them for that reason.
 pub fn parse_tenant(text: &str) -> Result<String> {
     let tenant = text.trim();
     let lower = tenant.to_ascii_lowercase();
-    if ["common", "consumers"].contains(&lower.as_str()) {
+    if lower == "common" {
         return Err(Error::usage(format!(
-            "'{tenant}' is not a customer tenant"
+            "'{tenant}' is not a customer tenant: it lets any work, school or personal account sign in"
         ))
-        .with_hint("give the customer's tenant GUID or domain, e.g. --tenant contoso.onmicrosoft.com (device code is refused on /common and /consumers, AADSTS90133)"));
+        .with_hint("onboarding connects one customer's tenant: give its tenant GUID or domain, e.g. --tenant contoso.onmicrosoft.com"));
+    }
+    if lower == "consumers" {
+        return Err(Error::usage(format!(
+            "'{tenant}' is not a customer tenant: it is for personal Microsoft accounts, which belong to no organisation"
+        ))
+        .with_hint("onboarding connects one customer's tenant: give its tenant GUID or domain, e.g. --tenant contoso.onmicrosoft.com"));
     }
     if lower == "organizations" {
         return Err(Error::usage(format!(
@@ -460,11 +466,17 @@ mod tests {
             let e = parse_tenant(bad).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");
             let hint = e.hint.clone().unwrap_or_default();
-            assert_eq!(
-                hint.contains("AADSTS90133"),
-                bad == "common" || bad == "consumers",
-                "{bad}: {hint}"
-            );
+            // The reserved tenants are valid at Entra: onboard refuses them for its own
+            // reason, not for an AADSTS code.
+            if ["common", "consumers", "organizations"].contains(&bad) {
+                assert!(!hint.contains("AADSTS"), "{bad}: {hint}");
+                assert!(hint.contains("one customer's tenant"), "{bad}: {hint}");
+                assert!(
+                    e.message.contains("not a customer tenant: "),
+                    "{bad}: {}",
+                    e.message
+                );
+            }
             assert!(e.hint.is_some(), "{bad}");
         }
     }

@@ -248,7 +248,7 @@ pub async fn redeem_code(
     // No retries: a code is redeemed once, and a second try would meet "already redeemed".
     let tokens = post_token(client, endpoints, client_id, &form, scopes)
         .await?
-        .into_result()
+        .into_result_for(classify::Grant::Other)
         .map_err(|failure| failure.error)?;
     if tokens.has_id_token() && tokens.claims.nonce.as_deref() != Some(request.nonce.as_str()) {
         return Err(Error::new(

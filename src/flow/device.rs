@@ -74,7 +74,10 @@ pub async fn request_device_code(
         .map_err(|e| Error::unexpected(e.to_string()))?;
     let reply = http::execute(client, request).await?;
     if reply.status != StatusCode::OK {
-        return Err(classify::unexpected_reply(&reply));
+        return Err(classify::for_the_tenant_admin(
+            classify::unexpected_reply(&reply),
+            endpoints,
+        ));
     }
     parse_device_code(&reply.body).map_err(|reason| {
         Error::new(

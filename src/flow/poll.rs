@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Client;
 
+use super::classify::Grant;
 use super::device::DeviceCode;
 use super::tokens::{TokenReply, TokenSet, post_token};
 use crate::authority::Endpoints;
@@ -88,10 +89,14 @@ pub fn decide(state: &mut PollState, observation: Observation, elapsed: Duration
             // Never sooner than the interval, whatever Retry-After says; never sooner than
             // Retry-After either, however long it is.
             let wait = retry_after.unwrap_or(backoff).max(state.interval);
-            let limit = state
-                .budget
-                .map_or(state.expires_in, |b| b.min(state.expires_in));
-            if elapsed + wait >= limit {
+            // The caller's budget ends the wait; so does a code that will be dead when the
+            // server lets onboard back (Retry-After), or is already.
+            let past_budget = state.budget.is_some_and(|b| elapsed + wait >= b);
+            let past_code = match retry_after {
+                Some(_) => elapsed + wait >= state.expires_in,
+                None => elapsed >= state.expires_in,
+            };
+            if past_budget || past_code {
                 return Decision::Stop(match retry_after {
                     Some(after) => wait_longer(error, after),
                     None => error,
@@ -100,7 +105,11 @@ pub fn decide(state: &mut PollState, observation: Observation, elapsed: Duration
             wait
         }
     };
-    if elapsed + wait >= state.expires_in {
+    // RFC 8628 leaves expiry to the server (`expired_token`). A code that was alive at this
+    // poll gets one more, even when that one falls past `expires_in`: a sign-in finished in
+    // the last interval (longer after `slow_down`) is not lost. The grace is that one
+    // interval; a code still pending at or past its lifetime gets no further poll.
+    if elapsed >= state.expires_in {
         return Decision::Stop(code_expired());
     }
     Decision::PollAfter(wait)
@@ -137,7 +146,8 @@ pub enum PollEventKind {
     Retrying { reason: String },
 }
 
-/// Polls until tokens arrive, the server gives a final answer, or the code expires. The first
+/// Polls until tokens arrive, the server gives a final answer, or the code expires (the server
+/// says so, or one poll past `expires_in` still finds it pending). The first
 /// poll waits one interval, like every later one: no request is ever sent faster. A server
 /// that asks (Retry-After) for a wait beyond `deadline` ends the polling at once.
 pub async fn poll_for_tokens(
@@ -161,6 +171,7 @@ pub async fn poll_for_tokens(
         on_event,
     )
     .await
+    .map_err(|error| super::classify::for_the_tenant_admin(error, endpoints))
 }
 
 /// The polling loop, with the request as a parameter so that tests can run it on tokio's paused
@@ -229,7 +240,7 @@ fn observe(reply: Result<TokenReply>) -> (Observation, Option<TokenSet>) {
         Ok(TokenReply::OAuth { body, .. }) if body.error == OAuthError::SlowDown => {
             (Observation::SlowDown, None)
         }
-        Ok(reply) => match reply.into_result() {
+        Ok(reply) => match reply.into_result_for(Grant::DeviceCode) {
             Ok(tokens) => (Observation::Tokens, Some(tokens)),
             Err(Failure { error, retry_after }) => {
                 if error.kind == Kind::Unreachable {
@@ -390,12 +401,40 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_sent_after_the_code_expires() {
-        let mut s = state(5, 900);
-        match decide(&mut s, Observation::Pending, secs(896)) {
-            Decision::Stop(e) => assert_eq!((e.code.as_str(), e.exit_code()), ("expired_token", 4)),
-            other => panic!("{other:?}"),
+    fn a_code_alive_at_this_poll_gets_one_more_and_none_after_its_lifetime() {
+        // RFC 8628 leaves expiry to the server: the poll after the last interval is sent,
+        // even when it falls past `expires_in`, so a sign-in finished meanwhile is not lost.
+        for (elapsed, interval) in [(896, 5), (899, 5), (895, 30)] {
+            assert_eq!(
+                decide(
+                    &mut state(interval, 900),
+                    Observation::Pending,
+                    secs(elapsed)
+                ),
+                Decision::PollAfter(secs(interval)),
+                "{elapsed}"
+            );
         }
+        // After slow_down, the longer interval is the grace.
+        let mut s = state(5, 900);
+        assert_eq!(
+            decide(&mut s, Observation::SlowDown, secs(898)),
+            Decision::PollAfter(secs(10))
+        );
+        // Still pending at or past its lifetime: the code is dead, nothing more is sent.
+        for elapsed in [900, 903, 1000] {
+            match decide(&mut state(5, 900), Observation::Pending, secs(elapsed)) {
+                Decision::Stop(e) => {
+                    assert_eq!((e.code.as_str(), e.exit_code()), ("expired_token", 4))
+                }
+                other => panic!("{elapsed}: {other:?}"),
+            }
+        }
+        // A dropped connection just before expiry also gets its one more poll.
+        assert_eq!(
+            decide(&mut state(5, 900), transient(None), secs(898)),
+            Decision::PollAfter(secs(5))
+        );
         // A server outage that outlives the code reports the outage, not a bare expiry.
         match decide(&mut state(5, 900), transient(Some(30.0)), secs(880)) {
             Decision::Stop(e) => assert_eq!(e.exit_code(), 5),
@@ -562,11 +601,15 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_driver_stops_when_the_code_expires_without_another_poll() {
+    async fn the_driver_stops_after_one_poll_past_the_codes_lifetime() {
         let code = device_code(5, 12);
         let run = run(
             &code,
-            vec![answer(400, PENDING, None), answer(400, PENDING, None)],
+            vec![
+                answer(400, PENDING, None),
+                answer(400, PENDING, None),
+                answer(400, PENDING, None),
+            ],
         )
         .await;
         let error = run.result.unwrap_err();
@@ -574,12 +617,64 @@ mod tests {
             (error.code.as_str(), error.exit_code()),
             ("expired_token", 4)
         );
-        assert_eq!(run.polls, [secs(5), secs(10)]);
-        assert_eq!(
-            run.ended,
-            secs(10),
-            "no wait for a poll that cannot be sent"
+        assert_eq!(run.polls, [secs(5), secs(10), secs(15)]);
+        assert_eq!(run.ended, secs(15), "no wait after the last poll");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sign_in_finished_in_the_last_interval_is_not_lost() {
+        // Code of 12 s, interval 5: polls at 5 and 10 are pending; the person finishes at 11.
+        let last = run(
+            &device_code(5, 12),
+            vec![
+                answer(400, PENDING, None),
+                answer(400, PENDING, None),
+                answer(200, TOKENS, None),
+            ],
+        )
+        .await;
+        assert!(last.result.is_ok(), "{:?}", last.result.err());
+        assert_eq!(last.polls, [secs(5), secs(10), secs(15)]);
+        // Longer after slow_down: code of 22 s; slow_down at 10 makes the interval 10, so the
+        // poll at 20 is pending and the last one, at 30, brings the tokens.
+        let slowed = run(
+            &device_code(5, 22),
+            vec![
+                answer(400, PENDING, None),
+                answer(400, SLOW_DOWN, None),
+                answer(400, PENDING, None),
+                answer(200, TOKENS, None),
+            ],
+        )
+        .await;
+        assert!(slowed.result.is_ok(), "{:?}", slowed.result.err());
+        assert_eq!(slowed.polls, [secs(5), secs(10), secs(20), secs(30)]);
+        // The server has the last word: its expired_token ends the polling as it is.
+        let expired = r#"{"error":"expired_token","error_codes":[70019]}"#;
+        let ended = run(
+            &device_code(5, 12),
+            vec![
+                answer(400, PENDING, None),
+                answer(400, PENDING, None),
+                answer(400, expired, None),
+            ],
+        )
+        .await;
+        assert_eq!(ended.result.unwrap_err().code, "expired_token");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_device_code_with_an_unknown_code_says_where_to_look_it_up() {
+        // No refresh token exists yet: the hint must not speak of one.
+        let refused = r#"{"error":"invalid_grant","error_description":"AADSTS9999999: Something new.","error_codes":[9999999]}"#;
+        let run = run(&device_code(5, 900), vec![answer(400, refused, None)]).await;
+        let error = run.result.unwrap_err();
+        let hint = error.hint.unwrap_or_default();
+        assert!(
+            hint.contains("https://login.microsoftonline.com/error?code=9999999"),
+            "{hint}"
         );
+        assert!(!hint.contains("refresh token"), "{hint}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -171,8 +171,12 @@ pub fn parse_tokens(body: &[u8], requested_scopes: &[String]) -> Option<TokenSet
 }
 
 impl TokenReply {
-    /// Tokens, or the failure (transient ones carry their `Retry-After`).
-    pub(crate) fn into_result(self) -> std::result::Result<TokenSet, Failure> {
+    /// Tokens, or the failure (transient ones carry their `Retry-After`), for the answer to a
+    /// `grant` request: the same bare `error` means different things in each.
+    pub(crate) fn into_result_for(
+        self,
+        grant: classify::Grant,
+    ) -> std::result::Result<TokenSet, Failure> {
         match self {
             TokenReply::Tokens(tokens) => Ok(tokens),
             TokenReply::OAuth {
@@ -181,7 +185,7 @@ impl TokenReply {
                 host,
                 retry_after,
             } => Err(Failure {
-                error: classify::oauth_error(status, &body, &host),
+                error: classify::oauth_error_for(grant, status, &body, &host),
                 retry_after,
             }),
             TokenReply::Other(reply) => Err(Failure {
@@ -215,9 +219,10 @@ pub async fn refresh(
     let mut tokens = with_retries(retries, || async {
         post_token(client, endpoints, client_id, &form, scopes)
             .await?
-            .into_result()
+            .into_result_for(classify::Grant::RefreshToken)
     })
-    .await?;
+    .await
+    .map_err(|error| classify::for_the_tenant_admin(error, endpoints))?;
     if tokens.refresh_token.is_none() {
         tokens.refresh_token = Some(refresh_token.clone());
     }

@@ -16,11 +16,17 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Kind, Result};
+pub use crate::request_id::{client_request_id, sent_request_id};
 
 /// Larger than any real token response (≈ 5 KB) or Graph page we read, small enough to be harmless.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub const USER_AGENT: &str = concat!("onboard/", env!("CARGO_PKG_VERSION"));
+
+/// The header that names this run's requests (Entra echoes it, and its sign-in logs can be
+/// searched by it), and the one that asks for the echo.
+pub const CLIENT_REQUEST_ID: &str = "client-request-id";
+pub const RETURN_CLIENT_REQUEST_ID: &str = "return-client-request-id";
 
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
@@ -60,8 +66,17 @@ pub fn build_client(options: &HttpOptions) -> Result<Client> {
     // 100 s to a clean build and 1 MB to the binary. Installing it twice is harmless, so the
     // result is ignored.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = HeaderMap::new();
+    if let Ok(id) = reqwest::header::HeaderValue::from_str(client_request_id()) {
+        headers.insert(CLIENT_REQUEST_ID, id);
+        headers.insert(
+            RETURN_CLIENT_REQUEST_ID,
+            reqwest::header::HeaderValue::from_static("true"),
+        );
+    }
     let mut builder = Client::builder()
         .user_agent(USER_AGENT)
+        .default_headers(headers)
         .connect_timeout(options.connect_timeout)
         .timeout(options.timeout)
         // Redirects are followed by `execute`, which knows the method: reqwest's policy would
@@ -236,7 +251,13 @@ pub fn is_loopback(url: &Url) -> bool {
 /// One request and its reply, read within the size limit.
 async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Reply> {
     let url = request.url().clone();
-    tracing::debug!(method = %request.method(), url = %redact_query(&url), "sending");
+    if crate::request_id::mark_sent() {
+        tracing::info!(
+            "this run's requests carry client-request-id {}: the tenant admin can find its sign-ins by it in the Entra sign-in logs",
+            client_request_id()
+        );
+    }
+    tracing::debug!(method = %request.method(), url = %redact_query(&url), client_request_id = client_request_id(), "sending");
     let mut response = client
         .execute(request)
         .await

@@ -193,3 +193,36 @@ fn the_readme_starts_with_the_command_ci_runs() {
         "README.md's first code block {block:?} lacks the demo"
     );
 }
+
+/// The words match the code: Microsoft's device code page lists `/common` and `/consumers` as
+/// valid tenants, so the docs give onboard's own reason for refusing them (not AADSTS90133);
+/// and they say that a Conditional Access block of device code (AADSTS53003) also stops the
+/// refreshes of tokens a device-code sign-in gave (protocol tracking).
+#[test]
+fn the_docs_give_onboards_reason_for_reserved_tenants_and_say_53003_stops_refreshes() {
+    for path in ["README.md", "docs/protocol.md"] {
+        let text = read(path).split_whitespace().collect::<Vec<_>>().join(" ");
+        let sentences: Vec<&str> = text.split(". ").collect();
+        let refusing: Vec<&&str> = sentences
+            .iter()
+            .filter(|s| s.contains("refuses") && s.contains("`/consumers`"))
+            .collect();
+        assert!(
+            !refusing.is_empty(),
+            "{path} does not say onboard refuses /consumers"
+        );
+        for sentence in refusing {
+            assert!(
+                sentence.contains("one customer's tenant") && !sentence.contains("because of"),
+                "{path}: {sentence}"
+            );
+        }
+        assert!(
+            sentences
+                .iter()
+                .any(|s| s.contains("AADSTS53003") && s.contains("refreshes")),
+            "{path} does not say that AADSTS53003 also stops refreshes"
+        );
+        assert!(text.contains("protocol tracking"), "{path}");
+    }
+}

@@ -1123,3 +1123,115 @@ fn a_panic_exits_1_with_the_report_line_in_a_panic_abort_build() {
         "the default hook ran too: {stderr}"
     );
 }
+
+/// One `client-request-id` per run: every request carries the same GUID with
+/// `return-client-request-id: true`, and the failure names it (text, JSON and `-v`), with the
+/// hint that the tenant admin finds the sign-in under it in the Entra sign-in logs. The issuer
+/// names `msgraph_host`, as Microsoft's clouds and the simulated tenant do.
+#[test]
+fn one_client_request_id_per_run_is_sent_and_named_in_the_error() {
+    let issuer = Hostile::start();
+    issuer.route(
+        "/.well-known/openid-configuration",
+        Canned::json(
+            200,
+            issuer.discovery(json!({"msgraph_host": issuer.base().trim_start_matches("http://")})),
+        ),
+    );
+    issuer.route(
+        "/token",
+        Canned::json(
+            400,
+            json!({
+                "error": "invalid_grant",
+                "error_description": "AADSTS50173: The provided grant has expired due to it being revoked. Trace ID: t-1 Correlation ID: c-1 Timestamp: 2023-05-02 10:00:00Z",
+                "error_codes": [50173],
+                "trace_id": "t-1",
+                "correlation_id": "c-1",
+            }),
+        ),
+    );
+    let guid = |id: &str| {
+        id.len() == 36
+            && id.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    };
+    let mut ids = Vec::new();
+    for json in [true, false] {
+        let dir = TempDir::new().unwrap();
+        let mut command = onboard();
+        command
+            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(["-v", "validate"]);
+        if json {
+            command.arg("--json");
+        }
+        let run = finish(command);
+        assert_eq!(run.code, Some(4), "{}", run.describe());
+        let seen = issuer.seen();
+        let header = |s: &crate::support::hostile::Seen, name: &str| {
+            s.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let sent: Vec<String> = seen
+            .iter()
+            .filter_map(|s| header(s, "client-request-id"))
+            .collect();
+        assert!(!sent.is_empty(), "{seen:?}");
+        let id = sent.last().cloned().unwrap();
+        assert!(guid(&id), "{id}");
+        let this_run: Vec<_> = seen
+            .iter()
+            .filter(|s| header(s, "client-request-id").as_deref() == Some(&id))
+            .collect();
+        assert!(this_run.len() >= 2, "discovery and token: {seen:?}");
+        assert!(
+            this_run
+                .iter()
+                .all(|s| header(s, "return-client-request-id").as_deref() == Some("true")),
+            "{seen:?}"
+        );
+        if json {
+            let out: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+            let error = &out["profiles"][0]["error"];
+            let error = if error.is_object() {
+                error
+            } else {
+                &out["error"]
+            };
+            assert_eq!(error["client_request_id"], id.as_str(), "{}", run.stdout);
+            assert!(
+                error["hint"].as_str().unwrap_or("").contains(&format!(
+                    "sign-in logs (Entra admin center → Sign-in logs) under client request ID {id}"
+                )),
+                "{}",
+                run.stdout
+            );
+        } else {
+            let all = format!("{}\n{}", run.stdout, run.stderr);
+            assert!(
+                all.contains(&format!("client request ID {id}")),
+                "{}",
+                run.describe()
+            );
+            assert_eq!(all.matches("c-1").count(), 1, "{}", run.describe());
+        }
+        // `-v` names it before the first request.
+        assert!(
+            run.stderr.contains(&format!("client-request-id {id}")),
+            "{}",
+            run.describe()
+        );
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "one GUID per run, not per installation");
+}

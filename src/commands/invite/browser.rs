@@ -53,6 +53,7 @@ impl Wizard<'_> {
                 url: request.url.as_str(),
                 redirect_uri: &request.redirect_uri,
                 attempt,
+                client_request_id: crate::http::client_request_id(),
             });
             self.screen.show_authorize(&request, inputs, self.microsoft);
             match self

@@ -20,6 +20,8 @@ pub enum Event<'a> {
         interval: u64,
         /// 1 for the first code, 2 after a fresh one, ...
         attempt: u32,
+        /// This run's `client-request-id`: the tenant admin finds the sign-in by it.
+        client_request_id: &'a str,
     },
     /// The browser road's sign-in link, and where the browser is sent after sign-in.
     AuthorizeUrl {
@@ -28,6 +30,8 @@ pub enum Event<'a> {
         redirect_uri: &'a str,
         /// 1 for the first link, 2 after a fresh one, ...
         attempt: u32,
+        /// This run's `client-request-id`, as on the device road.
+        client_request_id: &'a str,
     },
     /// A reviewer must approve: the link to send, and the code that said so.
     ApprovalRequired {
@@ -79,11 +83,12 @@ mod tests {
             expires_in: 900,
             interval: 5,
             attempt: 1,
+            client_request_id: "0f1e2d3c-4b5a-4697-8877-665544332211",
         }
         .to_line();
         assert_eq!(
             line,
-            r#"{"event":"device_code","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"attempt":1}"#
+            r#"{"event":"device_code","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"attempt":1,"client_request_id":"0f1e2d3c-4b5a-4697-8877-665544332211"}"#
         );
         let line = Event::ApprovalRequired {
             admin_consent_url: None,
@@ -112,11 +117,12 @@ mod tests {
             url: "https://login.example/t/oauth2/v2.0/authorize?x=1",
             redirect_uri: "http://localhost:50123",
             attempt: 1,
+            client_request_id: "0f1e2d3c-4b5a-4697-8877-665544332211",
         }
         .to_line();
         assert_eq!(
             line,
-            r#"{"event":"authorize_url","url":"https://login.example/t/oauth2/v2.0/authorize?x=1","redirect_uri":"http://localhost:50123","attempt":1}"#
+            r#"{"event":"authorize_url","url":"https://login.example/t/oauth2/v2.0/authorize?x=1","redirect_uri":"http://localhost:50123","attempt":1,"client_request_id":"0f1e2d3c-4b5a-4697-8877-665544332211"}"#
         );
         let error = crate::error::Error::usage("bad");
         let line = Event::Error(fields(error.to_json())).to_line();

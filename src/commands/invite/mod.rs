@@ -259,6 +259,7 @@ impl Wizard<'_> {
                 expires_in: code.expires_in.as_secs(),
                 interval: code.interval.as_secs(),
                 attempt,
+                client_request_id: crate::http::client_request_id(),
             });
             self.screen
                 .show_code(&code, inputs, &inputs.authority, microsoft);
