@@ -356,7 +356,7 @@ fn a_blocked_device_code_sign_in_names_the_browser_road() {
         .args(sim_target(&sim));
     let run = crate::support::onboarded::run_with_user(command, |event| {
         let code = event["user_code"].as_str().unwrap();
-        sim.approve(&code);
+        sim.approve(code);
     });
     assert_eq!(run.code, Some(6), "{}", run.describe());
     let error = run.event("error").unwrap();
