@@ -13,7 +13,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         url,
         status: reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY),
         headers: Default::default(),
-        body: body.to_vec(),
+        body: body.to_vec().into(),
     };
     let error = onboard::flow::classify::unexpected_reply(&reply);
     assert!(!error.message.contains('\n'));
