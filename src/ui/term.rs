@@ -129,9 +129,10 @@ pub fn set_colors(enabled: bool) {
 pub fn restore_terminal() {
     use std::io::IsTerminal;
     let _ = crossterm::terminal::disable_raw_mode();
-    let stderr = Term::stderr();
-    let _ = stderr.show_cursor();
+    // Only a terminal has a cursor: a log or a pipe gets no escape sequence.
     if std::io::stderr().is_terminal() {
+        let stderr = Term::stderr();
+        let _ = stderr.show_cursor();
         let _ = stderr.write_line("");
     }
 }
