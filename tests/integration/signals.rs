@@ -12,26 +12,6 @@ use tempfile::TempDir;
 use crate::support::onboarded::{onboard_at, onboard_profile, run_ok};
 use crate::support::sim::TestSim;
 
-/// Waits until the simulator has received a token request beyond the first `seen` requests.
-fn token_request_arrived(sim: &TestSim, seen: usize) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let requests = sim.requests();
-        if requests
-            .iter()
-            .skip(seen)
-            .any(|r| r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/token"))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no token request came: {requests:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Sends `signal` to `validate` while the rotated token's answer is held in flight, then checks
 /// the ending and that the next run still validates.
 fn signal_while_the_rotated_token_is_in_flight(signal: i32, said: &str) {
@@ -39,23 +19,22 @@ fn signal_while_the_rotated_token_is_in_flight(signal: i32, said: &str) {
     let dir = TempDir::new().unwrap();
     onboard_profile(&sim, dir.path());
     sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));
-    // The next token request is served at once (the token rotates) and answered 2 s later.
-    let (status, answer) = sim.control("/fault", json!({"path": "/token", "hold_ms": 2000}));
-    assert_eq!(status, 200, "{answer}");
-    let seen = sim.requests().len();
+    // The next token request is served at once (the token rotates) and its answer held until
+    // the signal has been sent.
+    sim.fault(json!({"path": "/token", "hold": true}));
     let mut command = onboard_at(dir.path());
     command
         .arg("validate")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let child = command.spawn().unwrap();
-    token_request_arrived(&sim, seen);
-    std::thread::sleep(Duration::from_millis(300));
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/token", 1);
     // SAFETY: kill with a pid this test started and has not reaped.
     let sent = unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) };
     assert_eq!(sent, 0);
-    let out = child.wait_with_output().unwrap();
+    sim.release();
+    let out = child.wait_with_output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{said}: {stderr}");
     assert!(stderr.contains(said), "{stderr}");
