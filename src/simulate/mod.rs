@@ -56,12 +56,11 @@
 //! object id under a new name) and answers every setting plus `admin_consent_granted`
 //! (GET reads them); `/_sim/reviewer/approve` takes an optional `scope`; GET `/_sim` answers the
 //! [`SimInfo`]; `/_sim/reset` also empties the request log. A fault with only `delay_ms` delays
-//! the request and then serves it normally; one with `hold_ms` serves it at once (a token is
-//! rotated, a code redeemed) and then holds the reply that long; a fault's `repeat` (default 1)
-//! sends its body that many times over, for oversized answers; a fault with `hold` keeps the
-//! request back, unserved, until `/_sim/release` (`{"count"?}`, default 1) lets that many held
-//! requests go, so a test can act while a request is provably in flight instead of racing a
-//! delay. GET `/_sim/tokens` answers every secret handed out (`access_tokens`,
+//! the request and then serves it normally; a fault's `repeat` (default 1) sends its body that
+//! many times over, for oversized answers; a fault with `hold` serves the request (a token is
+//! rotated, a code redeemed) and keeps its answer back until `/_sim/release` (`{"count"?}`,
+//! default 1) lets that many held answers go, so a test can act while an answer is provably in
+//! flight instead of racing a delay. GET `/_sim/tokens` answers every secret handed out (`access_tokens`,
 //! `refresh_tokens`, `id_tokens`, `device_codes`, `authorization_codes`; the most recent 10,000),
 //! so tests can prove that none leaks.
 
@@ -76,7 +75,6 @@ mod scopes;
 mod state;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -427,7 +425,8 @@ async fn serve(
 ) -> Result<Response<Body>, Dropped> {
     let path = request.uri().path().to_owned();
     let control = path == "/_sim" || path.starts_with("/_sim/");
-    let mut hold = Duration::ZERO;
+    let mut hold = false;
+    let mut answer = None;
     if !control {
         let fault = {
             let mut state = shared.lock();
@@ -446,33 +445,31 @@ async fn serve(
             tokio::time::sleep(Duration::from_millis(latency)).await;
         }
         if let Some(fault) = fault {
-            hold = Duration::from_millis(fault.hold_ms);
-            if fault.hold
-                && let Ok(permit) = shared.released.acquire().await
-            {
-                permit.forget();
-            }
             if fault.drop {
                 return Err(Dropped);
             }
+            hold = fault.hold;
             if fault.slow_down {
-                return Ok(entra::slow_down(&shared));
+                answer = Some(entra::slow_down(&shared));
+            } else if let Some(status) = fault.status {
+                answer = Some(fault_response(&fault, status));
             }
-            if let Some(status) = fault.status {
-                return Ok(fault_response(&fault, status));
-            }
-            // A fault with only `delay_ms` slows the request down and then serves it.
+            // A fault with only `delay_ms` (or `hold`) lets the request be served.
         }
     }
-    let response: Result<Response<Body>, Infallible> = router.oneshot(request).await;
-    // Served (its effect is done), the reply held back: an answer in flight.
-    if !hold.is_zero() {
-        tokio::time::sleep(hold).await;
+    let response = match answer {
+        Some(response) => response,
+        None => match router.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+    };
+    // Served (its effect is done: a token rotated, a code redeemed), the answer held back until
+    // /_sim/release: an answer provably in flight.
+    if hold && let Ok(permit) = shared.released.acquire().await {
+        permit.forget();
     }
-    match response {
-        Ok(response) => Ok(response),
-        Err(never) => match never {},
-    }
+    Ok(response)
 }
 
 /// A fault's answer: its body (JSON or text as given) or a proxy's HTML error page.

@@ -234,15 +234,12 @@ pub struct Fault {
     pub retry_after: Option<String>,
     #[serde(default)]
     pub delay_ms: u64,
-    /// The request is served (a token rotated, a code redeemed), then its reply is held this
-    /// long: an answer in flight, for tests that interrupt the client at that moment.
-    #[serde(default)]
-    pub hold_ms: u64,
     #[serde(default)]
     pub drop: bool,
     #[serde(default)]
     pub slow_down: bool,
-    /// The answer waits until `/_sim/release` lets it go (after `delay_ms`, before the rest).
+    /// The request is served (a token rotated, a code redeemed), then its answer waits until
+    /// `/_sim/release` lets it go: an answer in flight, for tests that act at that moment.
     #[serde(default)]
     pub hold: bool,
     /// The body is sent this many times over (a 10 MiB answer from a short body).
@@ -530,7 +527,6 @@ mod tests {
             body: None,
             retry_after: None,
             delay_ms: 0,
-            hold_ms: 0,
             drop: false,
             slow_down: false,
             hold: false,

@@ -137,13 +137,7 @@ fn the_browser_road_signs_in_and_records_how() {
         "-vvv logs requests: {}",
         run.stderr
     );
-    let issued: Value = sim
-        .client()
-        .get(sim.url("/_sim/tokens"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let issued = sim.issued();
     for kind in [
         "authorization_codes",
         "refresh_tokens",

@@ -7,28 +7,12 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::OutputWithin;
-use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT};
+use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT, credential};
 use crate::support::onboard;
 use crate::support::onboarded::{Run, run, run as finish};
 
 const REFRESH_TOKEN: &str = "refresh-token-secret-0815";
 const DEVICE_CODE: &str = "device-code-secret-4711";
-
-/// `ONBOARD_CREDENTIAL` for a profile at `authority`.
-fn credential(authority: &str) -> String {
-    json!({
-        "version": 1,
-        "profile": "hostile",
-        "authority": authority,
-        "tenant": TENANT,
-        "tenant_id": TENANT,
-        "client_id": CLIENT_ID,
-        "account": "svc@contoso.example",
-        "scopes": ["openid", "offline_access"],
-        "refresh_token": REFRESH_TOKEN,
-    })
-    .to_string()
-}
 
 /// `onboard validate --json` with the exported credential, in an empty config directory.
 fn validate(authority: &str) -> (Run, TempDir) {
@@ -36,7 +20,7 @@ fn validate(authority: &str) -> (Run, TempDir) {
     let mut command = onboard();
     command
         .env("ONBOARD_HTTP_TIMEOUT", "30s")
-        .env("ONBOARD_CREDENTIAL", credential(authority))
+        .env("ONBOARD_CREDENTIAL", credential(authority, REFRESH_TOKEN))
         .arg("--config-dir")
         .arg(dir.path())
         .args(["validate", "--json"]);
@@ -241,7 +225,10 @@ fn enter_opens_the_checked_page_and_never_a_foreign_complete_uri() {
         .map(String::from),
         &[
             ("BROWSER", browser.to_str().unwrap()),
-            ("ONBOARD_CREDENTIAL", &credential(&issuer.authority())),
+            (
+                "ONBOARD_CREDENTIAL",
+                &credential(&issuer.authority(), REFRESH_TOKEN),
+            ),
         ],
     );
     t.expect("Start the sign-in?");
@@ -310,7 +297,10 @@ fn escape_sequences_from_servers_never_reach_the_terminal() {
         let dir = TempDir::new().unwrap();
         let mut command = onboard();
         command
-            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .env(
+                "ONBOARD_CREDENTIAL",
+                credential(&issuer.authority(), REFRESH_TOKEN),
+            )
             .arg("--config-dir")
             .arg(dir.path())
             .args(["--color", colour, "validate"]);
@@ -335,7 +325,10 @@ fn escape_sequences_from_servers_never_reach_the_terminal() {
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
-        .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+        .env(
+            "ONBOARD_CREDENTIAL",
+            credential(&issuer.authority(), REFRESH_TOKEN),
+        )
         .arg("--config-dir")
         .arg(dir.path())
         .arg("validate");
@@ -510,7 +503,10 @@ fn server_ids_cannot_forge_a_line_or_conceal_the_hint() {
         let dir = TempDir::new().unwrap();
         let mut command = onboard();
         command
-            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .env(
+                "ONBOARD_CREDENTIAL",
+                credential(&issuer.authority(), REFRESH_TOKEN),
+            )
             .arg("--config-dir")
             .arg(dir.path())
             .args(["--color", "always", "validate"]);
@@ -863,7 +859,8 @@ fn an_msgraph_host_with_an_at_sign_is_refused() {
 #[test]
 fn saved_authorities_are_checked_like_typed_ones() {
     let issuer = Hostile::issuer();
-    let mut exported: Value = serde_json::from_str(&credential(&issuer.authority())).unwrap();
+    let mut exported: Value =
+        serde_json::from_str(&credential(&issuer.authority(), REFRESH_TOKEN)).unwrap();
     exported["cloud"] = json!("global");
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
@@ -1166,7 +1163,10 @@ fn one_client_request_id_per_run_is_sent_and_named_in_the_error() {
         let dir = TempDir::new().unwrap();
         let mut command = onboard();
         command
-            .env("ONBOARD_CREDENTIAL", credential(&issuer.authority()))
+            .env(
+                "ONBOARD_CREDENTIAL",
+                credential(&issuer.authority(), REFRESH_TOKEN),
+            )
             .arg("--config-dir")
             .arg(dir.path())
             .args(["-v", "validate"]);

@@ -185,12 +185,7 @@ fn leaks() -> Vec<String> {
             },
         });
     }
-    let issued: Value = sim
-        .client()
-        .get(format!("{}/tokens", sim.info().control))
-        .send()
-        .and_then(|r| r.json())
-        .unwrap();
+    let issued = sim.issued();
     let mut leaks = Vec::new();
     let mut refresh_saved = false;
     for (kind, key) in KINDS {

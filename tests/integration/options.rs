@@ -241,47 +241,6 @@ fn onboard_with(args: &[&str]) -> std::process::Command {
     command
 }
 
-/// SIGINT to `invite --non-interactive` waiting for the person: exit 130, one line, nothing saved.
-#[cfg(unix)]
-#[test]
-fn sigint_to_a_non_interactive_sign_in_is_exit_130_and_saves_nothing() {
-    use std::io::{BufRead, BufReader};
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    let mut command = onboard_at(dir.path());
-    command
-        .args(["invite", "--non-interactive", "--json"])
-        .args(sim_target(&sim))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = crate::support::Reaped::new(command.spawn().expect("onboard starts"));
-    let stdout = child.take_stdout().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a first event").expect("a line");
-    assert!(first.contains("\"device_code\""), "{first}");
-    // It is polling now: the person never signs in.
-    sim.wait_for_requests("/oauth2/v2.0/token", 1);
-    // SAFETY: kill(2) on our own child, which the Reaped guard has not reaped yet.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let output = child.wait_with_output();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}\n{rest:?}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("onboard: error:"))
-        .collect();
-    // One error line; it ends with the run's client request ID, as every error does.
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(
-        errors[0].starts_with("onboard: error: interrupted (Ctrl-C); nothing was saved"),
-        "{stderr}"
-    );
-    assert!(!dir.path().join("profiles.json").exists(), "nothing saved");
-    assert!(rest.is_empty(), "no event after the interruption: {rest:?}");
-}
-
 /// Ctrl-C in the wizard once the credential is saved (its validation is held on the Graph
 /// request after the save): exit 130, a message that says the credential was saved, and the
 /// credential is still there.

@@ -73,13 +73,7 @@ fn assert_all_valid(outputs: &[Output]) {
 
 /// The refresh token the tenant issued last.
 fn newest_issued(sim: &TestSim) -> String {
-    let tokens: Value = sim
-        .client()
-        .get(sim.url("/_sim/tokens"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let tokens = sim.issued();
     tokens["refresh_tokens"]
         .as_array()
         .and_then(|t| t.last())

@@ -542,12 +542,7 @@ fn the_sign_in_pages_work_with_plain_form_posts() {
     let code = device_code(&sim);
     let user_code = user_code(&code);
 
-    let page = sim
-        .client()
-        .get(sim.sign_in_url())
-        .send()
-        .and_then(|r| r.text())
-        .unwrap_or_default();
+    let page = sim.page(sim.sign_in_url());
     assert!(page.contains("name=\"user_code\""), "{page}");
 
     let (status, page) = post_page(&sim, "/devicelogin", &[("user_code", "NOPE<b>")]);
@@ -744,12 +739,7 @@ fn the_admin_consent_link_grants_consent_and_redirects() {
         ("state", "s1"),
     ];
     let link = url::Url::parse_with_params(&sim.url(&path), &query).expect("a consent link");
-    let page = sim
-        .client()
-        .get(link)
-        .send()
-        .and_then(|r| r.text())
-        .unwrap_or_default();
+    let page = sim.page(link);
     assert!(
         page.contains("Permissions requested") && page.contains("Accept"),
         "{page}"

@@ -445,12 +445,7 @@ fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
     );
     assert_eq!(events[2]["attempt"], 2);
     // The link works on the simulated tenant, which has that redirect URI registered.
-    let page = sim
-        .client()
-        .get(link)
-        .send()
-        .and_then(|r| r.text())
-        .unwrap_or_default();
+    let page = sim.page(link);
     assert!(page.contains("Permissions requested"), "{page}");
     // The profile keeps the redirect URI: `consent-url` gives the same link later.
     let later = onboard_at(dir.path())

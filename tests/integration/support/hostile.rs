@@ -69,6 +69,23 @@ pub const TENANT: &str = "0b8f4c35-7d34-4e8b-9f2a-6a1f5c3e2d10";
 /// The client ID the tests pass.
 pub const CLIENT_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
 
+/// `ONBOARD_CREDENTIAL` for a profile at `authority` (a [`Hostile`] issuer's, usually), holding
+/// `refresh_token`.
+pub fn credential(authority: &str, refresh_token: &str) -> String {
+    serde_json::json!({
+        "version": 1,
+        "profile": "hostile",
+        "authority": authority,
+        "tenant": TENANT,
+        "tenant_id": TENANT,
+        "client_id": CLIENT_ID,
+        "account": "svc@contoso.example",
+        "scopes": ["openid", "offline_access"],
+        "refresh_token": refresh_token,
+    })
+    .to_string()
+}
+
 impl Hostile {
     /// A server that answers 404 to everything until routes are added.
     pub fn start() -> Hostile {

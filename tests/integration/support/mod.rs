@@ -189,6 +189,16 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `command` (with the usual deadline), which must end with a usage error (exit 2) and
+/// no panic; returns its stderr. `what` names the case in a failure.
+pub fn usage_error(command: &mut std::process::Command, what: impl std::fmt::Display) -> String {
+    let out = command.output_within().expect("onboard runs");
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{what}: {said}");
+    assert!(!said.contains("panic"), "{what}: {said}");
+    said
+}
+
 /// A finished command's stdout as one JSON value; fails the test with both streams otherwise.
 pub fn json_of(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)

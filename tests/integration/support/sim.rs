@@ -247,6 +247,24 @@ impl ControlClient {
             .expect("the request log")
     }
 
+    /// The page at `url` as a browser would show it (empty when it does not answer).
+    pub fn page(&self, url: impl reqwest::IntoUrl) -> String {
+        self.client
+            .get(url)
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default()
+    }
+
+    /// Every secret the simulator handed out, by kind (GET /_sim/tokens).
+    pub fn issued(&self) -> Value {
+        self.client
+            .get(format!("{}/tokens", self.control))
+            .send()
+            .and_then(|r| r.json())
+            .expect("the issued secrets")
+    }
+
     /// How many requests whose path ends with `suffix` a fault was applied to.
     pub fn fault_hits(&self, suffix: &str) -> usize {
         self.requests()
