@@ -128,19 +128,23 @@ impl KeyringStore {
 }
 
 /// Deletes the parts of `generation` from `from` on, up to the first one missing (parts are
-/// written from 2 upwards, so a gap ends them); `true` when one was deleted.
+/// written from 2 upwards, so a gap ends them); `true` when one was deleted. They are deleted
+/// from the last one down, so a sweep killed half-way leaves the rest still contiguous from
+/// `from`, where the next sweep finds them (deleting upwards would leave a gap that hid them).
 fn sweep(
     backend: &Arc<KeyringBackend>,
     generation: Option<u64>,
     from: usize,
     profile: &str,
 ) -> Result<bool> {
+    let from = from.max(2);
+    let mut end = from;
+    while end <= MAX_PARTS && read(backend, &part_service(generation, end), profile)?.is_some() {
+        end += 1;
+    }
     let mut deleted = false;
-    for part in from.max(2)..=MAX_PARTS {
-        if !delete_entry(backend, &part_service(generation, part), profile)? {
-            break;
-        }
-        deleted = true;
+    for part in (from..end).rev() {
+        deleted |= delete_entry(backend, &part_service(generation, part), profile)?;
     }
     Ok(deleted)
 }
