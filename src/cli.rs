@@ -412,6 +412,7 @@ pub struct TargetArgs {
   onboard validate --profile contoso.onmicrosoft.com
   onboard validate --json --require-scope Mail.Read
   onboard validate --all --jobs 16
+  onboard validate --all --shard 2/4 --junit junit.xml --metrics onboard.prom
   ONBOARD_CREDENTIAL=\"$SECRET\" onboard validate --json")]
 pub struct ValidateArgs {
     /// Fail with exit code 6 when this scope was not granted (repeatable)
@@ -436,9 +437,9 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE", value_parser = parse_report_path, requires = "all")]
     pub metrics: Option<PathBuf>,
 
-    /// With --all: validate only shard K of N (1 ≤ K ≤ N), the profiles whose name hashes to
-    /// it, so that N CI jobs sharing a vault validate each profile exactly once
-    #[arg(long, value_name = "K/N", value_parser = parse_shard, requires = "all")]
+    /// With --all: validate only shard K of N, written K/N (1 ≤ K ≤ N): the profiles whose
+    /// name hashes to it, so that N CI jobs sharing a vault validate each profile exactly once
+    #[arg(long, value_name = "SHARD", value_parser = parse_shard, requires = "all")]
     pub shard: Option<Shard>,
 }
 
