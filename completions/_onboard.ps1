@@ -92,6 +92,9 @@ Register-ArgumentCompleter -Native -CommandName 'onboard' -ScriptBlock {
         'onboard;validate' {
             [CompletionResult]::new('--require-scope', '--require-scope', [CompletionResultType]::ParameterName, 'Fail with exit code 6 when this scope was not granted (repeatable)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'With --all: how many profiles to validate at the same time')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --all: also write a JUnit XML report to FILE, one test case per profile (replaced atomically)')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'With --all: also write OpenMetrics text to FILE, for node exporter''s textfile collector (replaced atomically)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'With --all: validate only shard K of N, written K/N (1 ≤ K ≤ N): the profiles whose name hashes to it, so that N CI jobs sharing a vault validate each profile exactly once')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Which saved profile to use [default: the only one saved]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Which saved profile to use [default: the only one saved]')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\onboard on Windows]')
@@ -154,6 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'onboard' -ScriptBlock {
             break
         }
         'onboard;list' {
+            [CompletionResult]::new('--lapsing-within', '--lapsing-within', [CompletionResultType]::ParameterName, 'Only the profiles whose credential lapses within DURATION unless refreshed (e.g. 7d, 2w, 36h): the ones to validate this week')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Which saved profile to use [default: the only one saved]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Which saved profile to use [default: the only one saved]')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\onboard on Windows]')

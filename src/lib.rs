@@ -31,7 +31,7 @@ use error::{Error, Result};
 pub fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
     match &cli.command {
         // With `--store vault` the profiles are read over HTTP, which needs the runtime.
-        Command::List(_) if !deps.profiles_are_remote() => commands::list::run(deps),
+        Command::List(args) if !deps.profiles_are_remote() => commands::list::run(args, deps),
         Command::Completions(args) => commands::completions::run(args, deps),
         Command::ProfileNames => commands::completions::profile_names(deps),
         _ => tokio::runtime::Builder::new_multi_thread()
@@ -55,7 +55,7 @@ async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
             Command::Token(args) => commands::token::run(args, profile, deps).await,
             Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
             Command::Simulate(args) => commands::simulate::run(args, deps).await,
-            Command::List(_) => commands::list::run(deps),
+            Command::List(args) => commands::list::run(args, deps),
             Command::Completions(_) | Command::ProfileNames => run(cli, deps),
         }
     };

@@ -206,6 +206,26 @@ pub struct Validation {
     pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// RFC 3339: the last time the refresh token was redeemed (and so renewed), which may be
+    /// older than `at` when this validation failed before redeeming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshed_at: Option<String>,
+    /// RFC 3339: when the credential lapses if nothing refreshes it; absent where the issuer's
+    /// policy is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapses_at: Option<String>,
+}
+
+impl Validation {
+    /// The last successful refresh: recorded, or (for a record older versions wrote) the time
+    /// of a successful validation, which refreshed.
+    pub fn refreshed_at(&self) -> Option<jiff::Timestamp> {
+        match &self.refreshed_at {
+            Some(at) => at.parse().ok(),
+            None if self.valid => self.at.parse().ok(),
+            None => None,
+        }
+    }
 }
 
 /// `profiles.json` in one config dir, or the profiles in a team's vault. Cheap to create;
@@ -602,6 +622,8 @@ mod tests {
             exit_code: 4,
             code: Some("invalid_grant".into()),
             message: Some("refresh token expired".into()),
+            refreshed_at: None,
+            lapses_at: None,
         };
         let before = std::fs::read(profiles.path()).unwrap();
         profiles

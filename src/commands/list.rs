@@ -1,13 +1,20 @@
-//! `onboard list`: the saved profiles and their last validation, from the config dir only.
+//! `onboard list`: the saved profiles, their last validation and when their credentials lapse
+//! unless refreshed, from the config dir only.
 
 use serde_json::{Value, json};
 
+use super::validate::{date_of, lapse_of, lapses_within};
+use crate::cli::ListArgs;
 use crate::deps::Deps;
 use crate::error::Result;
 use crate::profiles::Profile;
 
-pub fn run(deps: &mut Deps) -> Result<()> {
-    let file = deps.profiles()?.load_with_validations()?;
+pub fn run(args: &ListArgs, deps: &mut Deps) -> Result<()> {
+    let mut file = deps.profiles()?.load_with_validations()?;
+    if let Some(window) = args.lapsing_within {
+        file.profiles
+            .retain(|_, profile| lapses_within(lapse_of(profile).1, window));
+    }
     if deps.json {
         let profiles: Vec<Value> = file
             .profiles
@@ -18,13 +25,20 @@ pub fn run(deps: &mut Deps) -> Result<()> {
         return Ok(());
     }
     if file.profiles.is_empty() {
-        deps.out.info("No profiles saved. Onboard a tenant with `onboard invite` (or try `onboard invite --demo`).");
+        if args.lapsing_within.is_some() {
+            deps.out
+                .info("No saved credential lapses within that time.");
+        } else {
+            deps.out.info("No profiles saved. Onboard a tenant with `onboard invite` (or try `onboard invite --demo`).");
+        }
         return Ok(());
     }
-    let rows: Vec<[String; 6]> = file
+    let now = jiff::Timestamp::now();
+    let rows: Vec<[String; 8]> = file
         .profiles
         .iter()
         .map(|(name, p)| {
+            let (refreshed, lapses) = lapse_of(p);
             [
                 name.clone(),
                 p.connection.account.clone().unwrap_or_else(|| "-".into()),
@@ -35,6 +49,8 @@ pub fn run(deps: &mut Deps) -> Result<()> {
                 p.store.to_string(),
                 p.connection.sign_in_flow.describe().to_owned(),
                 last_validation(p),
+                refreshed.map_or_else(|| "never".into(), |at| ago(now, at)),
+                lapses.map_or_else(|| "-".into(), date_of),
             ]
         })
         .collect();
@@ -45,6 +61,8 @@ pub fn run(deps: &mut Deps) -> Result<()> {
         "STORE",
         "SIGN-IN",
         "LAST VALIDATION",
+        "REFRESHED",
+        "LAPSES",
     ]
     .map(String::from);
     let widths: Vec<usize> = (0..header.len())
@@ -67,6 +85,17 @@ pub fn run(deps: &mut Deps) -> Result<()> {
     Ok(())
 }
 
+/// How long ago `at` was, in its largest whole unit: "just now", "5m ago", "3h ago", "12d ago".
+fn ago(now: jiff::Timestamp, at: jiff::Timestamp) -> String {
+    let secs = now.duration_since(at).as_secs();
+    match secs {
+        ..60 => "just now".into(),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
 fn last_validation(profile: &Profile) -> String {
     match &profile.last_validation {
         None => "never".into(),
@@ -84,6 +113,7 @@ fn last_validation(profile: &Profile) -> String {
 }
 
 fn to_json(name: &str, profile: &Profile) -> Value {
+    let (refreshed, lapses) = lapse_of(profile);
     json!({
         "profile": name,
         "tenant": profile.connection.tenant,
@@ -97,5 +127,7 @@ fn to_json(name: &str, profile: &Profile) -> Value {
         "sign_in_flow": profile.connection.sign_in_flow.as_str(),
         "created_at": profile.created_at,
         "last_validation": profile.last_validation,
+        "refreshed_at": refreshed.map(|t| t.to_string()),
+        "lapses_at": lapses.map(|t| t.to_string()),
     })
 }

@@ -17,6 +17,43 @@ use crate::flow;
 use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind, Validation};
 use crate::store::TimedStore;
 
+/// How long Entra keeps a refresh token that nothing uses: 90 days of inactivity ("Refresh
+/// tokens in the Microsoft identity platform"). Each refresh replaces the token, so a
+/// credential lives as long as something refreshes it within that window.
+pub const LAPSE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
+
+/// `validate --all` counts and names the credentials that lapse within this.
+pub const LAPSING_SOON: jiff::SignedDuration = jiff::SignedDuration::from_hours(14 * 24);
+
+/// The profile's last successful refresh and the date its credential lapses if unused, from
+/// its last validation record. The lapse is known for Microsoft authorities and the simulated
+/// tenant (a record written after a refresh there says so); other issuers' policies are not.
+pub fn lapse_of(profile: &Profile) -> (Option<jiff::Timestamp>, Option<jiff::Timestamp>) {
+    let Some(validation) = &profile.last_validation else {
+        return (None, None);
+    };
+    let refreshed = validation.refreshed_at();
+    let known = validation.lapses_at.is_some()
+        || (validation.refreshed_at.is_none() && is_microsoft(profile));
+    (refreshed, lapses_from(refreshed, known))
+}
+
+fn lapses_from(refreshed: Option<jiff::Timestamp>, known: bool) -> Option<jiff::Timestamp> {
+    refreshed
+        .filter(|_| known)
+        .and_then(|at| at.checked_add(LAPSE_AFTER).ok())
+}
+
+fn is_microsoft(profile: &Profile) -> bool {
+    authority_of(profile).is_ok_and(|a| a.is_microsoft())
+}
+
+/// True when `lapses_at` falls within [`LAPSING_SOON`] of now (or has passed).
+pub fn lapses_within(lapses_at: Option<jiff::Timestamp>, within: jiff::SignedDuration) -> bool {
+    let now = jiff::Timestamp::now();
+    lapses_at.is_some_and(|at| now.checked_add(within).is_ok_and(|limit| at <= limit))
+}
+
 /// One profile's validation, as `validate --json` shows it.
 #[derive(Debug)]
 pub struct Checked {
@@ -31,12 +68,17 @@ pub struct Checked {
     pub checked_with: &'static str,
     /// How the credential's sign-in was made.
     pub sign_in_flow: SignInFlow,
+    /// The last successful refresh: now after a redeem, else the recorded one.
+    pub refreshed_at: Option<jiff::Timestamp>,
+    /// Whether the issuer's lapse policy is known (Microsoft, the simulated tenant).
+    pub lapse_known: bool,
     pub error: Option<Error>,
 }
 
 impl Checked {
     /// Before the check: what the profile says.
     fn new(name: &str, profile: &Profile) -> Checked {
+        let (refreshed_at, lapses_at) = lapse_of(profile);
         Checked {
             profile: name.to_string(),
             tenant_id: profile.connection.tenant_id.clone(),
@@ -47,6 +89,8 @@ impl Checked {
             checked_at: jiff::Timestamp::now(),
             checked_with: "",
             sign_in_flow: profile.connection.sign_in_flow,
+            refreshed_at,
+            lapse_known: lapses_at.is_some() || (refreshed_at.is_none() && is_microsoft(profile)),
             error: None,
         }
     }
@@ -79,6 +123,11 @@ impl Checked {
         self.error.is_none()
     }
 
+    /// When the credential lapses if nothing refreshes it; `None` where that is unknown.
+    pub fn lapses_at(&self) -> Option<jiff::Timestamp> {
+        lapses_from(self.refreshed_at, self.lapse_known)
+    }
+
     pub fn to_json(&self) -> Value {
         json!({
             "profile": self.profile,
@@ -89,6 +138,8 @@ impl Checked {
             "access_token_expires_at": self.access_token_expires_at.map(|t| t.to_string()),
             "checked_at": self.checked_at.to_string(),
             "sign_in_flow": self.sign_in_flow.as_str(),
+            "refreshed_at": self.refreshed_at.map(|t| t.to_string()),
+            "lapses_at": self.lapses_at().map(|t| t.to_string()),
             "error": self.error.as_ref().map(Error::to_json),
         })
     }
@@ -159,6 +210,9 @@ async fn prove(
         .redeem(store, name, profile, &scopes)
         .await
         .map_err(|error| device_code_blocked(cannot_check(error, name, profile), name, profile))?;
+    // The redeem renewed the credential: its lapse starts again from now.
+    checked.refreshed_at = Some(jiff::Timestamp::now());
+    checked.lapse_known = endpoints.graph.is_some();
     checked.access_token_expires_at = Some(tokens.expires_at);
     checked.scopes = tokens.scopes.clone();
     if let Some(tid) = tokens.claims.tid.clone() {
@@ -254,6 +308,8 @@ fn record(profiles: &Profiles, results: &[Checked]) {
             exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
             code: checked.error.as_ref().map(|e| e.code.clone()),
             message: checked.error.as_ref().map(|e| e.message.clone()),
+            refreshed_at: checked.refreshed_at.map(|t| t.to_string()),
+            lapses_at: checked.lapses_at().map(|t| t.to_string()),
         };
         let granted = checked.valid().then(|| checked.scopes.clone());
         (checked.profile.as_str(), validation, granted)
@@ -278,14 +334,24 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
         let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
         vec![check_selected(&session, &selected, args, deps).await]
     };
-    report(&results, args.all, deps);
-    match results
+    report(&results, args, deps);
+    // The validations are saved: a report that cannot be written fails the run, losing nothing.
+    let written = super::reports::write(&results, args);
+    let worst = results
         .iter()
         .filter_map(|c| c.error.as_ref())
-        .max_by_key(|e| e.kind)
-    {
-        Some(worst) => Err(worst.clone().mark_reported()),
-        None => Ok(()),
+        .max_by_key(|e| e.kind);
+    match (written, worst) {
+        (Err(error), None) => Err(error),
+        (Err(error), Some(worst)) => {
+            deps.out.info(&format!("onboard: error: {error}"));
+            if let Some(hint) = &error.hint {
+                deps.out.info(&format!("  hint: {hint}"));
+            }
+            Err(worst.clone().mark_reported())
+        }
+        (Ok(()), Some(worst)) => Err(worst.clone().mark_reported()),
+        (Ok(()), None) => Ok(()),
     }
 }
 
@@ -319,9 +385,14 @@ async fn check_selected(
 /// store takes them all in one update at the end.
 async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
-    let file = profiles.load()?;
+    // With their validation records: a check that fails before it refreshes keeps the last
+    // refresh's date.
+    let mut file = profiles.load_with_validations()?;
     if file.profiles.is_empty() {
         return Err(session::no_profile());
+    }
+    if let Some(shard) = args.shard {
+        file.profiles.retain(|name, _| shard.holds(name));
     }
     let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
     let mut stores: HashMap<StoreKind, Result<TimedStore>> = HashMap::new();
@@ -404,7 +475,12 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
 }
 
 /// One line (or JSON object) per profile, then a summary.
-fn report(results: &[Checked], all: bool, deps: &mut Deps) {
+fn report(results: &[Checked], args: &ValidateArgs, deps: &mut Deps) {
+    let all = args.all;
+    let lapsing: Vec<&Checked> = results
+        .iter()
+        .filter(|c| lapses_within(c.lapses_at(), LAPSING_SOON))
+        .collect();
     let valid = results.iter().filter(|c| c.valid()).count();
     let invalid = results.len() - valid;
     let device_code_born = results
@@ -413,12 +489,17 @@ fn report(results: &[Checked], all: bool, deps: &mut Deps) {
         .count();
     if deps.json {
         let value = if all {
-            json!({
+            let mut summary = json!({
                 "results": results.iter().map(Checked::to_json).collect::<Vec<_>>(),
                 "valid": valid,
                 "invalid": invalid,
+                "lapsing": lapsing.len(),
                 "device_code_born": device_code_born,
-            })
+            });
+            if let Some(shard) = args.shard {
+                summary["shard"] = json!(shard.to_string());
+            }
+            summary
         } else {
             results.first().map(Checked::to_json).unwrap_or(Value::Null)
         };
@@ -440,6 +521,20 @@ fn report(results: &[Checked], all: bool, deps: &mut Deps) {
             results.len()
         ),
     });
+    if all && !lapsing.is_empty() {
+        let named: Vec<String> = lapsing
+            .iter()
+            .map(|c| match c.lapses_at() {
+                Some(at) => format!("{} ({})", c.profile, date_of(at)),
+                None => c.profile.clone(),
+            })
+            .collect();
+        deps.out.data(&format!(
+            "{} lapsing within 14 days unless refreshed: {}",
+            lapsing.len(),
+            named.join(", ")
+        ));
+    }
     // The exposure to a tenant blocking the device code flow, for a person reading the run; the
     // stdout summary line keeps its shape for scripts (`--json` has `device_code_born`).
     if all && device_code_born > 0 {
@@ -447,5 +542,67 @@ fn report(results: &[Checked], all: bool, deps: &mut Deps) {
             "{device_code_born} of {} signed in with a device code: where a tenant blocks the device code flow they stop refreshing (`onboard invite --flow browser --force --profile NAME` moves one to the browser road)",
             results.len()
         ));
+    }
+}
+
+/// The calendar date (UTC) of a timestamp, as `list` and the summary show a lapse.
+pub fn date_of(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(authority: &str, validation: serde_json::Value) -> Profile {
+        serde_json::from_value(json!({
+            "authority": authority, "tenant": "contoso", "client_id": "c",
+            "store": "file", "created_at": "2026-01-01T00:00:00Z",
+            "last_validation": validation,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_lapse_is_90_days_after_the_last_refresh_where_the_policy_is_known() {
+        let refreshed: jiff::Timestamp = "2026-10-01T12:00:00Z".parse().unwrap();
+        let lapses: jiff::Timestamp = "2026-12-30T12:00:00Z".parse().unwrap();
+        let recorded = json!({
+            "at": "2026-11-01T00:00:00Z", "valid": false, "exit_code": 5,
+            "refreshed_at": "2026-10-01T12:00:00Z", "lapses_at": "2026-12-30T12:00:00Z",
+        });
+        // Recorded after a refresh at a Microsoft authority or the simulated tenant.
+        let p = profile("http://127.0.0.1:1/tenant/v2.0", recorded.clone());
+        assert_eq!(lapse_of(&p), (Some(refreshed), Some(lapses)));
+        // Another issuer: the refresh is known, its lapse is not.
+        let mut other = recorded;
+        other.as_object_mut().unwrap().remove("lapses_at");
+        let p = profile("https://idp.example.com", other.clone());
+        assert_eq!(lapse_of(&p), (Some(refreshed), None));
+        // An older record, without either date: a valid validation refreshed; Microsoft's
+        // authority says the policy.
+        let old = json!({ "at": "2026-10-01T12:00:00Z", "valid": true, "exit_code": 0 });
+        let p = profile(
+            "https://login.microsoftonline.com/contoso/v2.0",
+            old.clone(),
+        );
+        assert_eq!(lapse_of(&p), (Some(refreshed), Some(lapses)));
+        let p = profile("https://idp.example.com", old);
+        assert_eq!(lapse_of(&p), (Some(refreshed), None));
+        let never = profile(
+            "https://login.microsoftonline.com/contoso/v2.0",
+            json!(null),
+        );
+        assert_eq!(lapse_of(&never), (None, None));
+    }
+
+    #[test]
+    fn lapsing_within_counts_the_past_and_the_window_but_not_beyond() {
+        let now = jiff::Timestamp::now();
+        let day = jiff::SignedDuration::from_hours(24);
+        assert!(lapses_within(Some(now - day), LAPSING_SOON));
+        assert!(lapses_within(Some(now + day * 13), LAPSING_SOON));
+        assert!(!lapses_within(Some(now + day * 15), LAPSING_SOON));
+        assert!(!lapses_within(None, LAPSING_SOON));
     }
 }

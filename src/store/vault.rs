@@ -1100,6 +1100,8 @@ mod tests {
             exit_code: 0,
             code: None,
             message: None,
+            refreshed_at: None,
+            lapses_at: None,
         });
         validated.connection.scopes = vec!["User.Read".into()];
         assert!(only_validation_differs(&profile, &validated));

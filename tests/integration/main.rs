@@ -11,6 +11,7 @@ mod doctor;
 mod facts;
 mod faults;
 mod file_layout;
+mod fleet;
 mod flow;
 mod generated;
 mod hardening;

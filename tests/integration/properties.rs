@@ -181,6 +181,8 @@ fn profile() -> impl Strategy<Value = Profile> {
                         exit_code,
                         code: None,
                         message,
+                        refreshed_at: None,
+                        lapses_at: None,
                     }),
                     extra: Default::default(),
                 }

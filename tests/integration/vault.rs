@@ -544,3 +544,124 @@ fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
         "the other run's token is kept"
     );
 }
+
+/// Profiles `names` in the vault beside [`PROFILE`], each a copy of it with a refresh token of
+/// its own (one refresh grant each at the simulated tenant); [`PROFILE`] gets a fresh one too,
+/// its own having been used for these grants.
+fn more_profiles(vault: &TestVault, names: &[String]) {
+    use onboard::authority::{Authority, discover};
+    use onboard::http::{HttpOptions, RetryPolicy, build_client};
+    use onboard::secret::Secret;
+
+    let (status, body) = vault.api(
+        "GET",
+        &format!("secret/data/onboard/profiles/{PROFILE}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let seed = body["data"]["data"].clone();
+    let token = Secret::new(vault.credential(PROFILE).unwrap().0);
+    let client = build_client(&HttpOptions::default()).unwrap();
+    let authority =
+        Authority::custom(url::Url::parse(seed["authority"].as_str().unwrap()).unwrap());
+    let client_id = seed["client_id"].as_str().unwrap().to_owned();
+    let tokens: Vec<Secret> = crate::support::runtime().block_on(async {
+        let endpoints = discover(&client, &authority).await.unwrap();
+        let mut tokens = Vec::new();
+        for _ in 0..=names.len() {
+            let tokens_set = onboard::flow::refresh(
+                &client,
+                &endpoints,
+                &client_id,
+                &token,
+                &[],
+                RetryPolicy::default(),
+            )
+            .await
+            .unwrap();
+            tokens.push(tokens_set.refresh_token.expect("a rotated refresh token"));
+        }
+        tokens
+    });
+    for (name, own) in names.iter().chain([&PROFILE.to_owned()]).zip(tokens) {
+        let credential = [("credentials", json!({ "refresh_token": own.expose() }))];
+        let profile = (name != PROFILE).then(|| ("profiles", seed.clone()));
+        for (kind, data) in credential.into_iter().chain(profile) {
+            let (status, body) = vault.api(
+                "POST",
+                &format!("secret/data/onboard/{kind}/{name}"),
+                Some(json!({ "data": data })),
+            );
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+}
+
+#[test]
+fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
+    let (sim, vault, dir) = onboarded();
+    let mut names: Vec<String> = (1..=23).map(|i| format!("tenant-{i:02}")).collect();
+    more_profiles(&vault, &names);
+    names.push(PROFILE.to_owned());
+    names.sort();
+    let versions: Vec<u64> = names
+        .iter()
+        .map(|n| vault.credential(n).unwrap().1)
+        .collect();
+    // A refresh token used twice is refused: a profile validated by two shards would fail.
+    sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
+
+    let machines: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let children: Vec<_> = machines
+        .iter()
+        .enumerate()
+        .map(|(i, machine)| {
+            let shard = format!("{}/4", i + 1);
+            let child = vault
+                .onboard(machine.path())
+                .args([
+                    "validate", "--all", "--jobs", "4", "--json", "--shard", &shard,
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("onboard starts");
+            (shard, crate::support::Reaped::new(child))
+        })
+        .collect();
+    let mut validated = Vec::new();
+    for (shard, child) in children {
+        let output = child.wait_with_output();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "shard {shard}: {}{}",
+            crate::support::stdout(&output),
+            stderr(&output)
+        );
+        let all: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(all["shard"], shard.as_str());
+        let results = all["results"].as_array().unwrap();
+        assert!(results.len() < names.len(), "shard {shard} took everything");
+        assert_eq!(all["valid"].as_u64(), Some(results.len() as u64), "{all}");
+        validated.extend(
+            results
+                .iter()
+                .map(|r| r["profile"].as_str().unwrap().to_owned()),
+        );
+    }
+    validated.sort();
+    assert_eq!(validated, names, "each profile in exactly one shard");
+    // Each credential rotated exactly once and saved; each profile's validation recorded.
+    for (name, version) in names.iter().zip(versions) {
+        assert_eq!(vault.credential(name).unwrap().1, version + 1, "{name}");
+    }
+    let list = run(vault.onboard(dir.path()), &["list", "--json"]);
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let profiles = list["profiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), names.len());
+    for profile in profiles {
+        assert_eq!(profile["last_validation"]["valid"], true, "{profile}");
+        assert!(profile["lapses_at"].is_string(), "{profile}");
+    }
+}
