@@ -67,6 +67,8 @@ pub enum Problem {
     Unknown,
     Finished,
     NotAMember(String),
+    /// "Request approval" while the admin consent workflow is off: the page has no such button.
+    NoWorkflow,
 }
 
 /// Whether `uri` matches a redirect URI registered on the app. For `http://localhost` (and
@@ -355,6 +357,9 @@ fn problem_page(shared: &Shared, problem: Problem) -> Response<Body> {
         Problem::Finished => error_page(
             "This sign-in request was already answered: start the sign-in again from the app.",
         ),
+        Problem::NoWorkflow => error_page(
+            "Need admin approval: ask an admin to grant permission to this app before you can use it.",
+        ),
         Problem::NotAMember(account) => error_page(&format!(
             "AADSTS50020: User account '{account}' from identity provider does not exist in tenant '{}' and cannot access the application '{CLIENT_ID}' in that tenant.",
             shared.domain()
@@ -405,6 +410,9 @@ pub fn act(
             if state.admin_consent.is_some() {
                 return Err(Problem::Finished);
             }
+            if !state.tenant.admin_consent_workflow {
+                return Err(Problem::NoWorkflow);
+            }
             state.tenant.require_admin_approval = true;
             match outcome_setting {
                 ApprovalOutcome::Pending => {
@@ -418,15 +426,6 @@ pub fn act(
                         "access_denied",
                         65004,
                         "User declined to consent to access the app.",
-                    )))
-                }
-                ApprovalOutcome::DeclinedWithApprovalCode => {
-                    finish(&mut state);
-                    Ok(Outcome::Redirect(error_redirect(
-                        &request,
-                        "consent_required",
-                        90094,
-                        "Admin approval was requested and awaits the tenant's admin consent reviewers. Sign in again after a reviewer approves.",
                     )))
                 }
             }
