@@ -218,6 +218,44 @@ fn a_multi_tenant_authority_is_refused_before_the_sign_in() {
     );
 }
 
+/// The reviewer denies the request: the next sign-in meets approval again, the account may
+/// request it again, and the wizard says that no reviewer approved; the second request is
+/// approved and the third sign-in onboards.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn a_denied_request_can_be_made_again_and_the_wizard_says_so() {
+    let sim = TestSim::start();
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut t = start_wizard(&sim, &dir);
+    for attempt in 1..=2 {
+        let code = t.user_code();
+        sim.approve_meets_approval_required(&code);
+        sim.request_approval(&code);
+        t.expect("Did the account see \"Approval required\"");
+        t.type_line("y");
+        if attempt == 2 {
+            t.expect("Approval is still needed: no reviewer has approved");
+        }
+        t.expect("[Enter] the reviewer has approved");
+        if attempt == 1 {
+            let (status, body) = sim.control("/reviewer/deny", json!({}));
+            assert_eq!((status, &body["request"]), (200, &json!("denied")));
+            t.send("\r");
+        }
+    }
+    sim.control("/reviewer/approve", json!({}));
+    t.send("\r");
+    t.expect("attempt 3");
+    let third = t.user_code();
+    approve(&sim, &third);
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
 /// A wait for the reviewer that runs out ends with exit 6 and the error that began it (its
 /// AADSTS code), not as an unused code's expiry.
 #[test]
