@@ -181,7 +181,10 @@ async fn authorize(
         let account = Some(field("account")).filter(|a| !a.is_empty());
         return match act(&shared, field("request"), action, account) {
             Ok(Outcome::Redirect(location)) => redirect(&location),
-            Ok(Outcome::ApprovalRequired) => approval_required_page(field("request"), account),
+            Ok(Outcome::ApprovalRequired) => {
+                let workflow = shared.lock().tenant.admin_consent_workflow;
+                approval_required_page(field("request"), account, workflow)
+            }
             Ok(Outcome::ApprovalRequested) => page(
                 StatusCode::OK,
                 "Request sent",
@@ -333,7 +336,15 @@ fn sign_in_page(shared: &Shared, id: &str, requested: &[String], hint: &str) -> 
     )
 }
 
-fn approval_required_page(id: &str, account: Option<&str>) -> Response<Body> {
+fn approval_required_page(id: &str, account: Option<&str>, workflow: bool) -> Response<Body> {
+    // The admin consent workflow off (a new tenant's default): no button, nobody is told.
+    if !workflow {
+        return page(
+            StatusCode::OK,
+            "Need admin approval",
+            "<p><b>Onboard (simulated registration)</b> needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.</p>",
+        );
+    }
     page(
         StatusCode::OK,
         "Approval required",

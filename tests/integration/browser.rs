@@ -789,3 +789,42 @@ fn consent_required_without_a_terminal_names_the_link_when_there_is_one() {
     );
     nothing_saved(dir.path(), &run);
 }
+
+/// With the admin consent workflow off (a new tenant's default), the browser's page says
+/// *Need admin approval* with no *Request approval* button, and no request can be filed.
+#[test]
+fn without_the_admin_consent_workflow_the_page_has_no_request_button() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"require_admin_approval": true}));
+    let dir = TempDir::new().unwrap();
+    let mut seen = false;
+    let run = browser_invite(&sim, dir.path(), &["--timeout", "3s"], |event| {
+        if event["event"] != "authorize_url" {
+            return;
+        }
+        let url = event["url"].as_str().unwrap();
+        open_page(&sim, url);
+        let page = sim
+            .client()
+            .post(url)
+            .form(&[
+                ("request", query(url, "state").as_str()),
+                ("action", "approve"),
+            ])
+            .send()
+            .and_then(|r| r.text())
+            .unwrap();
+        assert!(
+            page.contains("Need admin approval") && !page.contains("Request approval"),
+            "{page}"
+        );
+        let (status, _) = sim.control_refused(
+            "/authorize",
+            json!({"state": query(url, "state"), "action": "request_approval"}),
+        );
+        assert_eq!(status, 409);
+        seen = true;
+    });
+    assert!(seen, "{}", run.describe());
+    nothing_saved(dir.path(), &run);
+}
