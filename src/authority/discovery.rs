@@ -69,6 +69,17 @@ pub async fn discover(client: &Client, authority: &Authority) -> Result<Endpoint
     discover_once(client, authority).await.map_err(|f| f.error)
 }
 
+/// Discovery with retries (network trouble, 5xx, 429 with its `Retry-After`), telling
+/// `waiting` about each wait.
+pub async fn discover_retrying(
+    client: &Client,
+    authority: &Authority,
+    retries: impl Into<Retries>,
+    waiting: impl FnMut(&Error, std::time::Duration),
+) -> Result<Endpoints> {
+    crate::http::with_retries_told(retries, || discover_once(client, authority), waiting).await
+}
+
 /// Discovery results by discovery URL, shared by concurrent checks: the first asks (with
 /// retries), the others wait for its answer, success or failure alike.
 #[derive(Debug, Default)]

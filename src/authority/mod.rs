@@ -7,7 +7,7 @@ mod discovery;
 
 pub use crate::http::is_loopback;
 pub use consent::{ADMIN_CENTER_ROUTE, NO_LINK_REASON, admin_consent_url, has_admin_consent};
-pub use discovery::{DiscoveryCache, Endpoints, discover};
+pub use discovery::{DiscoveryCache, Endpoints, discover, discover_retrying};
 
 use url::Url;
 
@@ -286,7 +286,9 @@ pub fn from_flags(
     cloud: Option<Cloud>,
 ) -> Result<Option<Authority>> {
     if let Some(url) = authority {
-        return Ok(Some(Authority::from_url(parse_url(url, "--authority")?)));
+        let url = parse_url(url, "--authority")?;
+        refuse_multi_tenant(&url)?;
+        return Ok(Some(Authority::from_url(url)));
     }
     tenant
         .map(|t| {
@@ -296,6 +298,37 @@ pub fn from_flags(
             ))
         })
         .transpose()
+}
+
+/// An Entra-shaped authority (`https://login.microsoftonline.com/organizations/v2.0`, or the
+/// simulated tenant's `…/organizations/v2.0`) whose tenant is `common`, `consumers` or
+/// `organizations`: its discovery names no tenant, so the check that the sign-in was for the
+/// customer's tenant could not run. Refused as `--tenant` refuses them.
+fn refuse_multi_tenant(url: &Url) -> Result<()> {
+    let mut segments = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty());
+    let (Some(first), rest) = (segments.next(), segments.collect::<Vec<_>>()) else {
+        return Ok(());
+    };
+    let entra_shaped = Cloud::of_login_url(url).is_some() || rest == ["v2.0"];
+    if entra_shaped
+        && ["common", "consumers", "organizations"]
+            .iter()
+            .any(|t| first.eq_ignore_ascii_case(t))
+    {
+        let error = match parse_tenant(first) {
+            Err(error) => error,
+            Ok(_) => Error::usage(format!("'{first}' is not a customer tenant")),
+        };
+        return Err(error.with_hint(format!(
+            "onboarding connects one customer's tenant, and with `{first}` nothing checks that the sign-in was for it: put the tenant's GUID or domain in its place, e.g. --authority {}",
+            url.as_str().replacen(first, "contoso.onmicrosoft.com", 1)
+        )));
+    }
+    Ok(())
 }
 
 /// A tenant as Entra names it: a GUID or a verified domain. `common`, `consumers` and
@@ -701,6 +734,32 @@ mod tests {
         }
         let e = from_invitation("https://idp.example/realms/acme").unwrap_err();
         assert!(e.hint.unwrap().contains("--authority"));
+    }
+
+    #[test]
+    fn a_multi_tenant_authority_is_refused_like_the_tenant() {
+        for bad in [
+            "https://login.microsoftonline.com/organizations/v2.0",
+            "https://login.microsoftonline.com/Common/v2.0",
+            "https://login.microsoftonline.com/consumers",
+            "http://127.0.0.1:9/organizations/v2.0",
+        ] {
+            let e = from_flags(Some(bad), None, None).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(
+                e.hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("contoso.onmicrosoft.com")),
+                "{bad}"
+            );
+        }
+        for good in [
+            "https://login.microsoftonline.com/contoso.com/v2.0",
+            "https://idp.example/realms/organizations",
+            "http://127.0.0.1:9/common-tenant/v2.0",
+        ] {
+            assert!(from_flags(Some(good), None, None).is_ok(), "{good}");
+        }
     }
 
     #[test]

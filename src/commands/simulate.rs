@@ -11,6 +11,7 @@ pub async fn run(args: &SimulateArgs, deps: &mut Deps) -> Result<()> {
         interval_secs: args.interval,
         expires_in_secs: args.expires_in,
         require_approval: args.require_approval,
+        admin_consent_workflow: false,
         latency_ms: args.latency_ms,
     };
     let simulator = Simulator::start(args.port, settings).await.map_err(|e| {

@@ -62,6 +62,35 @@ pub async fn request_device_code(
     client_id: &str,
     scopes: &[String],
 ) -> Result<DeviceCode> {
+    request_once(client, endpoints, client_id, scopes)
+        .await
+        .map_err(|f| f.error)
+}
+
+/// The device authorization request with retries (network trouble, 5xx, 429 with its
+/// `Retry-After`), telling `waiting` about each wait.
+pub async fn request_device_code_retrying(
+    client: &Client,
+    endpoints: &Endpoints,
+    client_id: &str,
+    scopes: &[String],
+    retries: impl Into<http::Retries>,
+    waiting: impl FnMut(&Error, Duration),
+) -> Result<DeviceCode> {
+    http::with_retries_told(
+        retries,
+        || request_once(client, endpoints, client_id, scopes),
+        waiting,
+    )
+    .await
+}
+
+async fn request_once(
+    client: &Client,
+    endpoints: &Endpoints,
+    client_id: &str,
+    scopes: &[String],
+) -> std::result::Result<DeviceCode, http::Failure> {
     let url = endpoints.device_authorization()?.clone();
     let form = [
         ("client_id", client_id.to_string()),
@@ -74,10 +103,10 @@ pub async fn request_device_code(
         .map_err(|e| Error::unexpected(e.to_string()))?;
     let reply = http::execute(client, request).await?;
     if reply.status != StatusCode::OK {
-        return Err(classify::for_the_tenant_admin(
-            classify::unexpected_reply(&reply),
-            endpoints,
-        ));
+        return Err(http::Failure {
+            retry_after: reply.retry_after(),
+            error: classify::for_the_tenant_admin(classify::unexpected_reply(&reply), endpoints),
+        });
     }
     parse_device_code(&reply.body).map_err(|reason| {
         Error::new(
@@ -86,6 +115,7 @@ pub async fn request_device_code(
             format!("unexpected response from {}: {reason}", reply.host()),
         )
         .with_hint("the server's device authorization endpoint did not answer as RFC 8628 says; check --authority and HTTPS_PROXY")
+        .into()
     })
 }
 

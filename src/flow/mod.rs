@@ -14,7 +14,9 @@ pub mod poll;
 mod tokens;
 mod wire;
 
-pub use device::{DeviceCode, parse_device_code, request_device_code};
+pub use device::{
+    DeviceCode, parse_device_code, request_device_code, request_device_code_retrying,
+};
 pub use grants::{Grant, permission_grants};
 pub use identity::{Identity, organization_name, whoami};
 pub use poll::{PollEvent, PollEventKind, poll_for_tokens};

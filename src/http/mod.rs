@@ -5,7 +5,9 @@
 
 mod retry;
 
-pub use retry::{Failure, Retries, RetryPolicy, Throttle, wait_longer, with_retries};
+pub use retry::{
+    Failure, Retries, RetryPolicy, Throttle, wait_longer, with_retries, with_retries_told,
+};
 
 use std::path::Path;
 use std::time::Duration;

@@ -181,9 +181,20 @@ impl Retries {
 /// Runs `attempt` until it succeeds, fails for good, or the attempts run out. With a shared
 /// throttle, each attempt first waits for the host's turn, and a `Retry-After` holds the host
 /// back for everyone.
-pub async fn with_retries<T, F, Fut>(
+pub async fn with_retries<T, F, Fut>(retries: impl Into<Retries>, attempt: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    with_retries_told(retries, attempt, |_, _| {}).await
+}
+
+/// [`with_retries`], telling `waiting` about each wait (the failure and how long) before it
+/// begins, for a command whose person should see why nothing happens.
+pub async fn with_retries_told<T, F, Fut>(
     retries: impl Into<Retries>,
     mut attempt: F,
+    mut waiting: impl FnMut(&Error, Duration),
 ) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
@@ -224,6 +235,7 @@ where
                     failure.error.message,
                     delay.as_secs_f64()
                 );
+                waiting(&failure.error, delay);
                 tokio::time::sleep(delay).await;
             }
         }

@@ -67,6 +67,8 @@ pub enum Problem {
     Unknown,
     Finished,
     NotAMember(String),
+    /// "Request approval" while the admin consent workflow is off: the page has no such button.
+    NoWorkflow,
 }
 
 /// Whether `uri` matches a redirect URI registered on the app. For `http://localhost` (and
@@ -179,7 +181,10 @@ async fn authorize(
         let account = Some(field("account")).filter(|a| !a.is_empty());
         return match act(&shared, field("request"), action, account) {
             Ok(Outcome::Redirect(location)) => redirect(&location),
-            Ok(Outcome::ApprovalRequired) => approval_required_page(field("request"), account),
+            Ok(Outcome::ApprovalRequired) => {
+                let workflow = shared.lock().tenant.admin_consent_workflow;
+                approval_required_page(field("request"), account, workflow)
+            }
             Ok(Outcome::ApprovalRequested) => page(
                 StatusCode::OK,
                 "Request sent",
@@ -331,7 +336,15 @@ fn sign_in_page(shared: &Shared, id: &str, requested: &[String], hint: &str) -> 
     )
 }
 
-fn approval_required_page(id: &str, account: Option<&str>) -> Response<Body> {
+fn approval_required_page(id: &str, account: Option<&str>, workflow: bool) -> Response<Body> {
+    // The admin consent workflow off (a new tenant's default): no button, nobody is told.
+    if !workflow {
+        return page(
+            StatusCode::OK,
+            "Need admin approval",
+            "<p><b>Onboard (simulated registration)</b> needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.</p>",
+        );
+    }
     page(
         StatusCode::OK,
         "Approval required",
@@ -354,6 +367,9 @@ fn problem_page(shared: &Shared, problem: Problem) -> Response<Body> {
         ),
         Problem::Finished => error_page(
             "This sign-in request was already answered: start the sign-in again from the app.",
+        ),
+        Problem::NoWorkflow => error_page(
+            "Need admin approval: ask an admin to grant permission to this app before you can use it.",
         ),
         Problem::NotAMember(account) => error_page(&format!(
             "AADSTS50020: User account '{account}' from identity provider does not exist in tenant '{}' and cannot access the application '{CLIENT_ID}' in that tenant.",
@@ -405,6 +421,9 @@ pub fn act(
             if state.admin_consent.is_some() {
                 return Err(Problem::Finished);
             }
+            if !state.tenant.admin_consent_workflow {
+                return Err(Problem::NoWorkflow);
+            }
             state.tenant.require_admin_approval = true;
             match outcome_setting {
                 ApprovalOutcome::Pending => {
@@ -418,15 +437,6 @@ pub fn act(
                         "access_denied",
                         65004,
                         "User declined to consent to access the app.",
-                    )))
-                }
-                ApprovalOutcome::DeclinedWithApprovalCode => {
-                    finish(&mut state);
-                    Ok(Outcome::Redirect(error_redirect(
-                        &request,
-                        "consent_required",
-                        90094,
-                        "Admin approval was requested and awaits the tenant's admin consent reviewers. Sign in again after a reviewer approves.",
                     )))
                 }
             }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::authorize::{self, Action, Outcome, Problem};
 use super::state::{
-    ApprovalOutcome, CodeProblem, DeviceCodePolicy, Fault, Issued, Reuse, SignIn, State,
+    ApprovalOutcome, CodeProblem, DeviceCodePolicy, Fault, Issued, Reuse, Review, SignIn, State,
 };
 use super::{Shared, json_response, scopes};
 
@@ -28,6 +28,9 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/tenant", get(tenant).post(tenant))
         .route("/_sim/request-approval", post(request_approval))
         .route("/_sim/reviewer/approve", post(reviewer_approve))
+        .route("/_sim/reviewer/deny", post(reviewer_deny))
+        .route("/_sim/reviewer/block", post(reviewer_block))
+        .route("/_sim/reviewer/expire", post(reviewer_expire))
         .route("/_sim/revoke", post(revoke))
         .route("/_sim/fault", post(fault))
         .route("/_sim/release", post(release))
@@ -53,6 +56,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, String> {
 fn code_error(problem: CodeProblem) -> Response<Body> {
     let status = match problem {
         CodeProblem::Unknown => StatusCode::NOT_FOUND,
+        CodeProblem::NoWorkflow | CodeProblem::Blocked => StatusCode::CONFLICT,
         _ => StatusCode::BAD_REQUEST,
     };
     error(status, problem.describe())
@@ -164,6 +168,10 @@ async fn authorize_action(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -
             StatusCode::BAD_REQUEST,
             "this authorization request was already answered",
         ),
+        Err(Problem::NoWorkflow) => error(
+            StatusCode::CONFLICT,
+            "the tenant's admin consent workflow is off: the page says \"Need admin approval\" and has no \"Request approval\" button",
+        ),
         Err(Problem::NotAMember(account)) => error(
             StatusCode::BAD_REQUEST,
             format!(
@@ -192,6 +200,7 @@ struct TenantPatch {
     #[serde(default, deserialize_with = "present")]
     granted_scopes: Option<Option<Vec<String>>>,
     consent_withdrawn: Option<bool>,
+    admin_consent_workflow: Option<bool>,
     public_client: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     refresh_token_length: Option<Option<usize>>,
@@ -250,6 +259,9 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
     if let Some(v) = granted_scopes {
         t.granted_scopes = v;
     }
+    if let Some(v) = patch.admin_consent_workflow {
+        t.admin_consent_workflow = v;
+    }
     if let Some(v) = patch.consent_withdrawn {
         t.consent_withdrawn = v;
     }
@@ -288,6 +300,29 @@ async fn tenant(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response
 struct ReviewerApprove {
     /// Space separated; default: see `State::default_admin_scopes`.
     scope: Option<String>,
+}
+
+async fn reviewer_deny(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    review(&shared, Review::Deny, "denied")
+}
+
+async fn reviewer_block(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    review(&shared, Review::Block, "blocked")
+}
+
+async fn reviewer_expire(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
+    review(&shared, Review::Expire, "expired")
+}
+
+fn review(shared: &Shared, decision: Review, word: &str) -> Response<Body> {
+    if shared.lock().review(decision) {
+        json_response(StatusCode::OK, &json!({"request": word}))
+    } else {
+        error(
+            StatusCode::CONFLICT,
+            "no admin consent request is pending (the account requests approval first)",
+        )
+    }
 }
 
 async fn reviewer_approve(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {

@@ -138,6 +138,9 @@ pub fn slow_down(shared: &Shared) -> Response<Body> {
     slow_down_failure().respond(shared)
 }
 
+/// RFC 8628 §3.5: after `slow_down` the interval grows by 5 s.
+const SLOW_DOWN_STEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn slow_down_failure() -> Failure {
     failure(
         "slow_down",
@@ -246,6 +249,14 @@ fn check_client(
                 "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
                 shared.domain()
             ),
+        ));
+    }
+    // A reviewer chose Block: the app's service principal is disabled in the tenant.
+    if state.tenant.app_disabled {
+        return Err(failure(
+            "unauthorized_client",
+            &[7000112],
+            format!("Application '{CLIENT_ID}'(Onboard (simulated registration)) is disabled."),
         ));
     }
     if !state.tenant.public_client {
@@ -421,7 +432,6 @@ fn redeem_device_code(
         return Err(missing("device_code"));
     };
     let outcome = state.tenant.approval_outcome;
-    let consent_withdrawn = state.tenant.consent_withdrawn;
     let policy = state.tenant.device_code_policy;
     let Some(code) = state
         .code_by_device_code(device_code)
@@ -448,8 +458,10 @@ fn redeem_device_code(
             "Verification code expired.",
         ));
     }
-    // A poll sooner than the interval earns slow_down, as RFC 8628 §3.5 allows.
+    // A poll sooner than the interval earns slow_down, as RFC 8628 §3.5 allows; the client
+    // must then add 5 s to its interval for this and every later poll, and the code expects it.
     if !code.poll_in_time(now) {
+        code.interval += SLOW_DOWN_STEP;
         return Err(slow_down_failure());
     }
     let pending = || {
@@ -472,20 +484,12 @@ fn redeem_device_code(
             return Err(match outcome {
                 super::state::ApprovalOutcome::Pending => pending(),
                 super::state::ApprovalOutcome::Declined => declined(),
-                super::state::ApprovalOutcome::DeclinedWithApprovalCode => failure(
-                    "authorization_declined",
-                    &[65004, 90094],
-                    "User declined to consent to access the app: admin approval was requested (AADSTS90094) and awaits the tenant's admin consent reviewers. Sign in again after a reviewer approves.",
-                ),
             });
         }
         CodeState::Declined => return Err(declined()),
         CodeState::Approved { account } => account.clone(),
         CodeState::Redeemed => return Err(pending()),
     };
-    if consent_withdrawn {
-        return Err(Failure::consent_required(client_id));
-    }
     // Conditional Access blocking the device code flow: the person got through the page, the
     // token is refused.
     if policy == DeviceCodePolicy::On {

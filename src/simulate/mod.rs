@@ -12,15 +12,17 @@
 //! Where Microsoft is silent, these are the simulator's choices (tests rely on them):
 //! - a device code redeemed twice: `invalid_grant` [70000] ("already been redeemed");
 //! - after "Request approval": `authorization_declined` [65004] by default, exactly like a plain
-//!   decline; tenant `approval_outcome: "declined_90094"` adds AADSTS90094, and `"pending"`
-//!   answers `authorization_pending` until `expired_token`;
+//!   decline; tenant `approval_outcome: "pending"` answers `authorization_pending` until
+//!   `expired_token`;
 //! - a used refresh token with tenant `reuse_refresh_token: "refuse"`: `invalid_grant` [70000];
 //!   an unknown refresh token: `invalid_grant` [9002313]; revoked: `invalid_grant` [50173];
 //! - `consent_withdrawn` (and a refresh asking for scopes beyond the original ones):
-//!   `invalid_grant` [65001] with `suberror: consent_required`, on both grants;
+//!   `invalid_grant` [65001] with `suberror: consent_required` on a refresh and on the browser
+//!   road's code redemption; never when a device code is redeemed (Entra settles consent on the
+//!   page, so a device-page sign-in consents again and clears the setting);
 //! - a poll sooner than the code's interval after the previous one (and the `slow_down` fault):
-//!   `error: slow_down` with `error_codes: []` (Entra has no code for it); the interval it
-//!   expects stays the one it issued (the client adds 5 s, as RFC 8628 says);
+//!   `error: slow_down` with `error_codes: []` (Entra has no code for it); the interval the
+//!   code expects grows by 5 s with each `slow_down`, as RFC 8628 §3.5 has the client do;
 //! - the v2 admin consent link without `redirect_uri`: AADSTS500113 when the app has no
 //!   registered redirect URI (tenant `redirect_uris`, none by default), else AADSTS900144; one
 //!   not registered: AADSTS50011 (v1 shows its confirmation page without one);
@@ -39,8 +41,8 @@
 //!   [9002313]; a `redirect_uri` other than the authorize request's but registered:
 //!   `invalid_grant` with no code (RFC 6749 §4.1.3; Microsoft documents none); a challenge of
 //!   the wrong size or method: an `invalid_request` redirect [501491]. Decline and "Request
-//!   approval" redirect with `access_denied` [65004] (tenant `approval_outcome:
-//!   "declined_90094"`: `consent_required` [90094]; `"pending"`: no redirect);
+//!   approval" redirect with `access_denied` [65004] (tenant `approval_outcome: "pending"`: no
+//!   redirect);
 //! - `device_code_policy: "on"`: a device-code sign-in's token request and a refresh of a
 //!   token born from one answer `invalid_grant` [53003] (Microsoft documents the code, not the
 //!   `error` word).
@@ -117,6 +119,8 @@ pub struct Settings {
     pub expires_in_secs: u64,
     /// Whether the service account needs a reviewer's admin consent.
     pub require_approval: bool,
+    /// Whether the tenant's admin consent workflow is on (off in a new tenant, as on Entra).
+    pub admin_consent_workflow: bool,
     /// Added to every response except the control API's.
     pub latency_ms: u64,
 }
@@ -128,6 +132,7 @@ impl Default for Settings {
             interval_secs: 5,
             expires_in_secs: 900,
             require_approval: false,
+            admin_consent_workflow: false,
             latency_ms: 0,
         }
     }

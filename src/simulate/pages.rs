@@ -13,7 +13,7 @@ use axum::routing::get;
 
 use super::entra::unknown_tenant;
 use super::ids::html_escape as esc;
-use super::state::{CodeProblem, SignIn};
+use super::state::{CodeProblem, SignIn, State};
 use super::{CLIENT_ID, Shared, TENANT_ID, TenantRef, params, resolve_tenant, scopes};
 
 const APP_NAME: &str = "Onboard (simulated registration)";
@@ -85,7 +85,10 @@ fn code_problem_page(problem: CodeProblem) -> Response<Body> {
             "Code expired",
             "That code has expired (AADSTS70019). Go back to your device for a new code.",
         ),
-        CodeProblem::Finished | CodeProblem::NoApprovalNeeded => (
+        CodeProblem::Finished
+        | CodeProblem::NoApprovalNeeded
+        | CodeProblem::NoWorkflow
+        | CodeProblem::Blocked => (
             "Code already used",
             "That code has already been used. Go back to your device for a new code.",
         ),
@@ -154,12 +157,14 @@ async fn account_entered(Shared_(shared): Shared_<Arc<Shared>>, body: Bytes) -> 
         Err(problem) => return code_problem_page(problem),
     };
     if approval_needed {
-        return approval_required_page(user_code, account, &requested);
+        return approval_required_page(&state, user_code, account, &requested);
     }
     if admin_consented {
         return match state.sign_in(user_code, account) {
             Ok(SignIn::Approved) => signed_in_page(),
-            Ok(SignIn::ApprovalRequired) => approval_required_page(user_code, account, &requested),
+            Ok(SignIn::ApprovalRequired) => {
+                approval_required_page(&state, user_code, account, &requested)
+            }
             Err(problem) => code_problem_page(problem),
         };
     }
@@ -195,7 +200,25 @@ fn not_a_member(shared: &Shared, account: &str) -> Response<Body> {
     )
 }
 
-fn approval_required_page(user_code: &str, account: &str, requested: &[String]) -> Response<Body> {
+fn approval_required_page(
+    state: &State,
+    user_code: &str,
+    account: &str,
+    requested: &[String],
+) -> Response<Body> {
+    // The admin consent workflow off (a new tenant's default): Microsoft's page has no button
+    // and nobody is told.
+    if !state.tenant.admin_consent_workflow {
+        return page(
+            StatusCode::OK,
+            "Need admin approval",
+            &format!(
+                "<p><b>{app}</b> needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.</p>{list}",
+                app = esc(APP_NAME),
+                list = scope_list(requested),
+            ),
+        );
+    }
     page(
         StatusCode::OK,
         "Approval required",
@@ -264,7 +287,7 @@ async fn consent_decided(Shared_(shared): Shared_<Arc<Shared>>, body: Bytes) -> 
             match state.sign_in(user_code, account) {
                 Ok(SignIn::Approved) => signed_in_page(),
                 Ok(SignIn::ApprovalRequired) => {
-                    approval_required_page(user_code, account, &requested)
+                    approval_required_page(&state, user_code, account, &requested)
                 }
                 Err(problem) => code_problem_page(problem),
             }

@@ -15,10 +15,6 @@ pub enum ApprovalOutcome {
     /// `authorization_declined` with AADSTS65004 alone, like a plain decline.
     #[serde(rename = "declined")]
     Declined,
-    /// `authorization_declined` with AADSTS65004 and 90094 (admin approval requested): a shape
-    /// that would tell the two apart, kept to test the client's detour.
-    #[serde(rename = "declined_90094")]
-    DeclinedWithApprovalCode,
     /// `authorization_pending` until the code expires.
     #[serde(rename = "pending")]
     Pending,
@@ -57,6 +53,9 @@ pub enum Born {
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantSettings {
     pub require_admin_approval: bool,
+    /// The admin consent workflow (off by default, as in a new Entra tenant): off, the page
+    /// says "Need admin approval" with no "Request approval" button, and nobody is told.
+    pub admin_consent_workflow: bool,
     pub approval_outcome: ApprovalOutcome,
     pub reuse_refresh_token: Reuse,
     pub interval: u64,
@@ -84,6 +83,12 @@ pub struct TenantSettings {
     pub renamed: BTreeMap<String, String>,
     /// Read-only here: set by the reviewer's consent.
     pub admin_consent_granted: bool,
+    /// Read-only here: a reviewer chose *Block*, which disables the app's service principal
+    /// in the tenant; every sign-in and token request then fails with AADSTS7000112.
+    pub app_disabled: bool,
+    /// Read-only here: an admin consent request awaits the reviewers (filed by "Request
+    /// approval"; gone once approved, denied, blocked or expired).
+    pub request_pending: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,10 +119,9 @@ pub struct DeviceCode {
 }
 
 impl DeviceCode {
-    /// Records a poll at `now`; false when it came sooner than the interval after the last one.
-    /// The expectation stays the interval at issue: the client adds 5 s after `slow_down`, and
-    /// a server that raised its own would keep a client that started too low in `slow_down`
-    /// forever. Loopback scheduling may deliver a poll a little early.
+    /// Records a poll at `now`; false when it came sooner than the interval after the last one
+    /// (each `slow_down` answered raises the interval by 5 s, as RFC 8628 §3.5 has the client
+    /// do). Loopback scheduling may deliver a poll a little early.
     pub fn poll_in_time(&mut self, now: Instant) -> bool {
         const SLACK: Duration = Duration::from_millis(50);
         let early = self
@@ -141,6 +145,10 @@ pub enum CodeProblem {
     Finished,
     /// "Request approval" where the tenant demands none (or a reviewer already approved).
     NoApprovalNeeded,
+    /// "Request approval" where the admin consent workflow is off: the page has no such button.
+    NoWorkflow,
+    /// "Request approval" for an app a reviewer blocked: no request can be made for it again.
+    Blocked,
 }
 
 impl CodeProblem {
@@ -152,8 +160,22 @@ impl CodeProblem {
             CodeProblem::NoApprovalNeeded => {
                 "the tenant does not require admin approval (or a reviewer already approved)"
             }
+            CodeProblem::Blocked => {
+                "a reviewer blocked this app: no admin consent request can be made for it again"
+            }
+            CodeProblem::NoWorkflow => {
+                "the tenant's admin consent workflow is off: the page says \"Need admin approval\" and has no \"Request approval\" button"
+            }
         }
     }
+}
+
+/// What the reviewers did with a pending admin consent request, short of approving it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Review {
+    Deny,
+    Block,
+    Expire,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,6 +322,7 @@ impl State {
         State {
             tenant: TenantSettings {
                 require_admin_approval: settings.require_approval,
+                admin_consent_workflow: settings.admin_consent_workflow,
                 approval_outcome: ApprovalOutcome::Declined,
                 reuse_refresh_token: Reuse::Allow,
                 interval: settings.interval_secs,
@@ -315,6 +338,8 @@ impl State {
                 guests: Vec::new(),
                 renamed: BTreeMap::new(),
                 admin_consent_granted: false,
+                app_disabled: false,
+                request_pending: false,
             },
             admin_consent: None,
             user_consents: BTreeMap::new(),
@@ -419,6 +444,9 @@ impl State {
                 consented.push(scope);
             }
         }
+        // Entra settles consent on the page before it approves a device code: whoever signs
+        // in there consents again, and the code's redemption never meets AADSTS65001.
+        self.tenant.consent_withdrawn = false;
         Ok(SignIn::Approved)
     }
 
@@ -432,7 +460,14 @@ impl State {
         if !self.approval_needed() {
             return Err(CodeProblem::NoApprovalNeeded);
         }
+        if !self.tenant.admin_consent_workflow {
+            return Err(CodeProblem::NoWorkflow);
+        }
+        if self.tenant.app_disabled {
+            return Err(CodeProblem::Blocked);
+        }
         self.open_code(user_code)?.state = CodeState::ApprovalRequested;
+        self.tenant.request_pending = true;
         Ok(())
     }
 
@@ -445,6 +480,21 @@ impl State {
             }
         }
         self.admin_consent = Some(granted);
+        self.tenant.request_pending = false;
+    }
+
+    /// The reviewers act on the pending admin consent request without approving it: *Deny*
+    /// (the account may request again), *Block* (the app's service principal is disabled and no
+    /// request can be made again), or the request expires (the account may request again).
+    /// False when no request is pending.
+    pub fn review(&mut self, decision: Review) -> bool {
+        if !std::mem::take(&mut self.tenant.request_pending) {
+            return false;
+        }
+        if decision == Review::Block {
+            self.tenant.app_disabled = true;
+        }
+        true
     }
 
     /// What the reviewer consents to when not told: the tenant's granted scopes, else every

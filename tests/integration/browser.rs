@@ -282,50 +282,44 @@ fn an_unregistered_redirect_uri_is_aadsts50011_and_saves_nothing() {
     nothing_saved(dir.path(), &run);
 }
 
-/// The approval detour on the browser road: "Request approval" comes back as an error
-/// redirect (as a decline does), the reviewer approves, a fresh link signs in.
+/// "Request approval" on the browser road comes back as the decline's error redirect
+/// (`access_denied`, AADSTS65004: Microsoft documents no other shape); without a terminal
+/// nobody can say which it was, so the run ends 4 with both ways out and saves nothing.
 #[test]
-fn the_approval_detour_on_the_browser_road() {
+fn request_approval_on_the_browser_road_is_answered_like_a_decline() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
     );
     let dir = TempDir::new().unwrap();
     let run = browser_invite(&sim, dir.path(), &[], |event| {
-        match event["event"].as_str() {
-            Some("authorize_url") if event["attempt"] == 1 => {
-                let url = event["url"].as_str().unwrap();
-                act_meets_approval_required(&sim, url);
-                let answer = act_again(&sim, url, "request_approval");
-                let redirect = answer["redirect"].as_str().unwrap();
-                assert_eq!(query(redirect, "error"), "consent_required");
-                follow(redirect, "localhost:PORT");
-            }
-            Some("approval_required") => {
-                sim.control("/reviewer/approve", json!({}));
-            }
-            Some("authorize_url") => {
-                let answer = act(&sim, event["url"].as_str().unwrap(), "approve");
-                follow(answer["redirect"].as_str().unwrap(), "localhost:PORT");
-            }
-            _ => {}
+        if event["event"] == "authorize_url" {
+            let url = event["url"].as_str().unwrap();
+            act_meets_approval_required(&sim, url);
+            let answer = act_again(&sim, url, "request_approval");
+            let redirect = answer["redirect"].as_str().unwrap();
+            assert_eq!(query(redirect, "error"), "access_denied");
+            follow(redirect, "localhost:PORT");
         }
     });
-    assert_eq!(run.code, Some(0), "{}", run.describe());
-    let names = run.event_names();
+    assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(
-        names,
-        [
-            "authorize_url",
-            "approval_required",
-            "authorize_url",
-            "signed_in",
-            "validated"
-        ],
+        run.event_names(),
+        ["authorize_url", "error"],
         "{}",
         run.describe()
     );
+    let error = run.event("error").unwrap();
+    assert_eq!(error["code"], "declined_or_approval_requested", "{error}");
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("onboard consent-url"),
+        "{error}"
+    );
+    nothing_saved(dir.path(), &run);
 }
 
 /// The page is open already: act without opening it again.
@@ -695,4 +689,136 @@ fn the_simulated_token_endpoint_checks_pkce_the_code_and_the_redirect_uri() {
     let location = answer.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(query(&location, "error"), "invalid_request");
     assert!(query(&location, "error_description").starts_with("AADSTS501491:"));
+}
+
+/// AADSTS65001 at the code's redemption without a terminal: nobody can have requested approval,
+/// so the run ends at once (one attempt) with exit 6, the code, the correlation ID, the run's
+/// client request ID, and, with no redirect URI registered, the reviewer's admin center route.
+#[test]
+fn consent_required_without_a_terminal_ends_at_once_with_exit_6() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"consent_withdrawn": true}));
+    let dir = TempDir::new().unwrap();
+    let run = browser_invite(&sim, dir.path(), &["--timeout", "20s"], |event| {
+        if event["event"] == "authorize_url" {
+            let answer = act(&sim, event["url"].as_str().unwrap(), "approve");
+            follow(answer["redirect"].as_str().unwrap(), "localhost:PORT");
+        }
+    });
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    assert_eq!(
+        run.event_names(),
+        ["authorize_url", "approval_required", "error"],
+        "{}",
+        run.describe()
+    );
+    let error = run.event("error").unwrap();
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("AADSTS65001"), "{error}");
+    assert!(
+        error["correlation_id"]
+            .as_str()
+            .is_some_and(|c| c.len() == 36),
+        "{error}"
+    );
+    assert!(
+        error["client_request_id"]
+            .as_str()
+            .is_some_and(|c| c.len() == 36),
+        "{error}"
+    );
+    let hint = error["hint"].as_str().unwrap();
+    assert!(hint.contains("Enterprise applications"), "{hint}");
+    assert!(!hint.contains("onboard consent-url"), "{hint}");
+    assert!(run.stderr.contains("AADSTS65001"), "{}", run.describe());
+    nothing_saved(dir.path(), &run);
+}
+
+/// The same with a redirect URI registered: the `approval_required` event carries the admin
+/// consent link (which works on the simulated tenant) and the hint names `onboard consent-url`.
+#[test]
+fn consent_required_without_a_terminal_names_the_link_when_there_is_one() {
+    let sim = TestSim::start();
+    let redirect = "https://provider.example/consented";
+    sim.control(
+        "/tenant",
+        json!({"consent_withdrawn": true, "redirect_uris": [redirect]}),
+    );
+    let dir = TempDir::new().unwrap();
+    let run = browser_invite(&sim, dir.path(), &["--redirect-uri", redirect], |event| {
+        if event["event"] == "authorize_url" {
+            let answer = act(&sim, event["url"].as_str().unwrap(), "approve");
+            follow(answer["redirect"].as_str().unwrap(), "localhost:PORT");
+        }
+    });
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    let events = run.events();
+    assert_eq!(
+        events[1]["event"],
+        "approval_required",
+        "{}",
+        run.describe()
+    );
+    assert_eq!(events[1]["code"], "AADSTS65001");
+    let link = events[1]["admin_consent_url"].as_str().unwrap();
+    assert!(link.contains("/adminconsent?client_id="), "{link}");
+    assert!(
+        link.contains("redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented"),
+        "{link}"
+    );
+    let page = sim
+        .client()
+        .get(link)
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    assert!(page.contains("Permissions requested"), "{page}");
+    let error = run.event("error").unwrap();
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("onboard consent-url"),
+        "{error}"
+    );
+    nothing_saved(dir.path(), &run);
+}
+
+/// With the admin consent workflow off (a new tenant's default), the browser's page says
+/// *Need admin approval* with no *Request approval* button, and no request can be filed.
+#[test]
+fn without_the_admin_consent_workflow_the_page_has_no_request_button() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"require_admin_approval": true}));
+    let dir = TempDir::new().unwrap();
+    let mut seen = false;
+    let run = browser_invite(&sim, dir.path(), &["--timeout", "3s"], |event| {
+        if event["event"] != "authorize_url" {
+            return;
+        }
+        let url = event["url"].as_str().unwrap();
+        open_page(&sim, url);
+        let page = sim
+            .client()
+            .post(url)
+            .form(&[
+                ("request", query(url, "state").as_str()),
+                ("action", "approve"),
+            ])
+            .send()
+            .and_then(|r| r.text())
+            .unwrap();
+        assert!(
+            page.contains("Need admin approval") && !page.contains("Request approval"),
+            "{page}"
+        );
+        let (status, _) = sim.control_refused(
+            "/authorize",
+            json!({"state": query(url, "state"), "action": "request_approval"}),
+        );
+        assert_eq!(status, 409);
+        seen = true;
+    });
+    assert!(seen, "{}", run.describe());
+    nothing_saved(dir.path(), &run);
 }

@@ -446,7 +446,10 @@ fn an_unknown_device_code_is_bad_verification_code_70018() {
 #[test]
 fn approval_required_then_declined_outcome() {
     let sim = TestSim::start();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
     let code = device_code(&sim);
     let (status, body) = sim.control_refused("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!((status, body), (409, json!({"state": "approval_required"})));
@@ -481,19 +484,12 @@ fn approval_required_then_declined_outcome() {
         )
     );
 
-    // The shape that would tell them apart stays available as a setting.
-    sim.control("/tenant", json!({"approval_outcome": "declined_90094"}));
-    let code = device_code(&sim);
-    sim.request_approval(user_code(&code));
-    let (status, body) = poll(&sim, &code);
-    assert_entra_error(status, &body, "authorization_declined", &[65004, 90094]);
-    assert!(
-        body["error_description"]
-            .as_str()
-            .is_some_and(|d| d.contains("admin approval was requested"))
-    );
+    // A shape that would tell them apart (AADSTS90094 beside 65004) is not Microsoft's: the
+    // simulator refuses to invent it.
+    let (status, _) = sim.control_refused("/tenant", json!({"approval_outcome": "declined_90094"}));
+    assert_eq!(status, 400);
     let (_, settings) = sim.control("/tenant", json!({}));
-    assert_eq!(settings["approval_outcome"], "declined_90094");
+    assert_eq!(settings["approval_outcome"], "declined");
 }
 
 #[test]
@@ -501,7 +497,7 @@ fn approval_required_then_pending_outcome_until_expiry() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "pending", "expires_in": 10}),
+        json!({"require_admin_approval": true, "admin_consent_workflow": true, "approval_outcome": "pending", "expires_in": 10}),
     );
     // 10 s: the first poll comes well before the code expires, however loaded the machine.
     let code = device_code(&sim);
@@ -518,6 +514,7 @@ fn after_the_reviewer_approves_a_new_sign_in_succeeds() {
     let sim = TestSim::with(Settings {
         interval_secs: 1,
         require_approval: true,
+        admin_consent_workflow: true,
         ..Settings::default()
     });
     let first = device_code(&sim);
@@ -594,7 +591,10 @@ fn the_sign_in_pages_work_with_plain_form_posts() {
 #[test]
 fn the_approval_required_page_requests_approval() {
     let sim = TestSim::start();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
     let code = device_code(&sim);
     let user_code = user_code(&code);
     let account = sim.info().account.clone();
@@ -624,6 +624,82 @@ fn the_approval_required_page_requests_approval() {
     );
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_declined", &[65004]);
+}
+
+/// The reviewers may deny a request or let it expire (the account may request again), or block
+/// the app: its service principal is disabled, no request can be made again, and every token
+/// request for it fails with AADSTS7000112, as Entra documents for a disabled app.
+#[test]
+fn reviewers_deny_block_or_let_a_request_expire() {
+    let sim = TestSim::start();
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
+    let (status, _) = sim.control_refused("/reviewer/deny", json!({}));
+    assert_eq!(status, 409, "nothing pending, nothing to deny");
+    for (action, word) in [
+        ("/reviewer/deny", "denied"),
+        ("/reviewer/expire", "expired"),
+    ] {
+        let code = device_code(&sim);
+        sim.request_approval(user_code(&code));
+        let (_, settings) = sim.control("/tenant", json!({}));
+        assert_eq!(settings["request_pending"], true);
+        let (status, body) = sim.control(action, json!({}));
+        assert_eq!((status, &body["request"]), (200, &json!(word)));
+        let (_, settings) = sim.control("/tenant", json!({}));
+        assert_eq!(settings["request_pending"], false);
+        assert_eq!(settings["admin_consent_granted"], false);
+    }
+    let code = device_code(&sim);
+    sim.request_approval(user_code(&code));
+    let (status, body) = sim.control("/reviewer/block", json!({}));
+    assert_eq!((status, &body["request"]), (200, &json!("blocked")));
+    let (_, settings) = sim.control("/tenant", json!({}));
+    assert_eq!(settings["app_disabled"], true);
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "unauthorized_client", &[7000112]);
+    let client_id = sim.info().client_id.clone();
+    let (status, body) = post_form(
+        &sim,
+        &tenant_path(&sim, "/oauth2/v2.0/devicecode"),
+        &[("client_id", &client_id), ("scope", DEFAULT_SCOPE)],
+    );
+    assert_entra_error(status, &body, "unauthorized_client", &[7000112]);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("is disabled")),
+        "{body}"
+    );
+}
+
+/// The admin consent workflow is off in a new tenant: the page says "Need admin approval"
+/// with no button, nobody is told, and no request can be filed; polling sees nothing but
+/// `authorization_pending`.
+#[test]
+fn without_the_admin_consent_workflow_the_page_has_no_request_button() {
+    let sim = TestSim::start();
+    let (_, settings) = sim.control("/tenant", json!({"require_admin_approval": true}));
+    assert_eq!(settings["admin_consent_workflow"], false);
+    let code = device_code(&sim);
+    let user_code = user_code(&code);
+    let account = sim.info().account.clone();
+    let (status, page) = post_page(
+        &sim,
+        "/devicelogin/account",
+        &[("user_code", &user_code), ("account", &account)],
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Need admin approval") && !page.contains("Request approval"),
+        "{page}"
+    );
+    let (status, body) = sim.control_refused("/request-approval", json!({"user_code": user_code}));
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = poll(&sim, &code);
+    assert_entra_error(status, &body, "authorization_pending", &[70016]);
 }
 
 #[test]
@@ -728,7 +804,7 @@ fn the_admin_consent_link_grants_consent_and_redirects() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "redirect_uris": ["http://localhost:9/done"]}),
+        json!({"require_admin_approval": true, "admin_consent_workflow": true, "redirect_uris": ["http://localhost:9/done"]}),
     );
     let info = sim.info().clone();
     let path = format!("/{}/v2.0/adminconsent", info.tenant);
@@ -864,7 +940,7 @@ fn revoked_refresh_tokens_are_aadsts50173() {
 }
 
 #[test]
-fn withdrawn_consent_is_65001_consent_required() {
+fn withdrawn_consent_is_65001_on_a_refresh_never_at_device_code_redemption() {
     let sim = TestSim::start();
     let tokens = sign_in(&sim);
     let rt = tokens["refresh_token"].as_str().unwrap_or("").to_owned();
@@ -873,10 +949,13 @@ fn withdrawn_consent_is_65001_consent_required() {
     assert_entra_error(status, &body, "invalid_grant", &[65001]);
     assert_eq!(body["suberror"], "consent_required");
 
+    // Entra settles consent on the sign-in page before it approves a device code: the account
+    // consents again there, and the redemption never meets AADSTS65001.
     let code = device_code(&sim);
     sim.approve(user_code(&code));
     let (status, body) = poll(&sim, &code);
-    assert_entra_error(status, &body, "invalid_grant", &[65001]);
+    assert_eq!(status, 200, "{body}");
+    assert!(body["refresh_token"].is_string());
 }
 
 #[test]
@@ -977,15 +1056,20 @@ fn scopes_of_two_resources_in_one_request_are_700022() {
 fn a_poll_sooner_than_the_interval_earns_slow_down() {
     let sim = TestSim::start();
     // 10 s: the second poll comes well within it, however loaded the machine.
-    sim.tenant(json!({"interval": 10}));
+    sim.tenant(json!({"interval": 3}));
     let code = device_code(&sim);
-    assert_eq!(code["interval"], 10);
+    assert_eq!(code["interval"], 3);
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "slow_down", &[]);
-    // A poll in time after that is answered normally.
+    // RFC 8628 §3.5: the interval is now 5 s longer; a client that keeps the old one is told
+    // again (and the interval grows again).
     let (status, body) = poll_after_interval(&sim, &code);
+    assert_entra_error(status, &body, "slow_down", &[]);
+    // A poll after the grown interval (3 + 5 + 5 s) is answered normally.
+    std::thread::sleep(Duration::from_millis(13_050));
+    let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 }
 

@@ -129,11 +129,175 @@ fn start_wizard(sim: &TestSim, dir: &TempDir) -> Terminal {
     t
 }
 
+/// A new tenant's admin consent workflow is off: the account sees "Need admin approval" with no
+/// button and nobody is told. [a] takes the detour, whose words say so and who must act.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn without_the_admin_consent_workflow_the_detour_says_nobody_is_told() {
+    let sim = TestSim::start();
+    sim.control("/tenant", json!({"require_admin_approval": true}));
+    let dir = TempDir::new().unwrap();
+    let mut t = start_wizard(&sim, &dir);
+    let code = t.user_code();
+    sim.approve_meets_approval_required(&code);
+    let (status, _) = sim.control_refused("/request-approval", json!({"user_code": code}));
+    assert_eq!(status, 409);
+    t.expect("\"Need admin approval\"");
+    t.send("a");
+    t.expect("Admin approval");
+    t.expect("If it says \"Need admin approval\" with no such button, the tenant's admin consent workflow is off");
+    t.expect("and nobody is told: send a Global Administrator");
+    t.expect("[Enter] the reviewer has approved");
+    t.send("q");
+    assert_eq!(t.exit_code(), 130);
+}
+
+/// A reviewer chose *Block*: the app is disabled, and the wizard ends at its first request
+/// with AADSTS7000112 and the way to enable the app, exit 6.
+#[test]
+fn a_blocked_app_ends_the_wizard_with_aadsts7000112() {
+    let sim = TestSim::start();
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
+    let client = sim.control_client();
+    let dir = TempDir::new().unwrap();
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
+        client.approve_meets_approval_required(code);
+        client.request_approval(code);
+        client.post("/reviewer/block", json!({}));
+    });
+    assert_eq!(run.code, Some(6), "{}", run.describe());
+    let error = run.event("error").unwrap();
+    assert!(
+        error["message"].as_str().unwrap().contains("AADSTS7000112"),
+        "{error}"
+    );
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Enabled for users to sign in"),
+        "{error}"
+    );
+}
+
+/// `--authority …/organizations/v2.0` names no tenant, so nothing could check that the sign-in
+/// was for the customer's: refused before anything is sent, exit 2.
+#[test]
+fn a_multi_tenant_authority_is_refused_before_the_sign_in() {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let authority = sim.url("/organizations/v2.0");
+    let output = onboard_at(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--authority",
+            &authority,
+            "--client-id",
+            &sim.info().client_id,
+            "--account",
+            &sim.info().account,
+        ])
+        .output_within()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("organizations") && stderr.contains("contoso.onmicrosoft.com"),
+        "{stderr}"
+    );
+    assert!(
+        !sim.requests().iter().any(|r| r["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("organizations"))),
+        "{:?}",
+        sim.requests()
+    );
+}
+
+/// The reviewer denies the request: the next sign-in meets approval again, the account may
+/// request it again, and the wizard says that no reviewer approved; the second request is
+/// approved and the third sign-in onboards.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn a_denied_request_can_be_made_again_and_the_wizard_says_so() {
+    let sim = TestSim::start();
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut t = start_wizard(&sim, &dir);
+    for attempt in 1..=2 {
+        let code = t.user_code();
+        sim.approve_meets_approval_required(&code);
+        sim.request_approval(&code);
+        t.expect("Did the account see \"Approval required\"");
+        t.type_line("y");
+        if attempt == 2 {
+            t.expect("Approval is still needed: no reviewer has approved");
+        }
+        t.expect("[Enter] the reviewer has approved");
+        if attempt == 1 {
+            let (status, body) = sim.control("/reviewer/deny", json!({}));
+            assert_eq!((status, &body["request"]), (200, &json!("denied")));
+            t.send("\r");
+        }
+    }
+    sim.control("/reviewer/approve", json!({}));
+    t.send("\r");
+    t.expect("attempt 3");
+    let third = t.user_code();
+    approve(&sim, &third);
+    t.expect("Onboarded");
+    assert_eq!(t.exit_code(), 0);
+}
+
+/// A wait for the reviewer that runs out ends with exit 6 and the error that began it (its
+/// AADSTS code), not as an unused code's expiry.
+#[test]
+#[cfg(unix)] // through a Unix pty
+fn a_wait_for_the_reviewer_that_times_out_ends_6_with_its_cause() {
+    let sim = TestSim::start();
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
+    let dir = TempDir::new().unwrap();
+    let mut t = Terminal::start(
+        dir.path(),
+        &[
+            vec!["invite".to_string()],
+            sim_target(&sim),
+            vec!["--timeout".into(), "15s".into()],
+        ]
+        .concat(),
+        &[],
+    );
+    t.expect("Start the sign-in?");
+    t.type_line("y");
+    let code = t.user_code();
+    sim.approve_meets_approval_required(&code);
+    sim.request_approval(&code);
+    t.expect("Did the account see \"Approval required\"");
+    t.type_line("y");
+    t.expect("[Enter] the reviewer has approved");
+    t.expect("admin approval is still pending");
+    t.expect("AADSTS65004");
+    assert_eq!(t.exit_code(), 6);
+}
+
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_reviewer() {
     let sim = TestSim::start();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
@@ -152,13 +316,15 @@ fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined_90094"}),
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
     );
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
     sim.approve_meets_approval_required(&code);
     sim.request_approval(&code);
+    t.expect("Did the account see \"Approval required\"");
+    t.type_line("y");
     t.expect("Admin approval");
     t.expect("Enterprise applications → Admin consent requests");
     // No redirect URI was given: no link that would end at an AADSTS error, and why.
@@ -245,7 +411,7 @@ fn approval_left_pending_is_taken_to_the_reviewer_with_a_key() {
     let sim = TestSim::start();
     sim.control(
         "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "pending"}),
+        json!({"require_admin_approval": true, "admin_consent_workflow": true, "approval_outcome": "pending"}),
     );
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
@@ -385,7 +551,10 @@ fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
 #[test]
 fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_code() {
     let sim = TestSim::start();
-    sim.control("/tenant", json!({"require_admin_approval": true}));
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
+    );
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
         sim.approve_meets_approval_required(code);
@@ -402,57 +571,6 @@ fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_
         "{}",
         events[1]
     );
-}
-
-#[test]
-fn non_interactive_approval_required_emits_the_event_then_a_second_attempt() {
-    let sim = TestSim::start();
-    let redirect = "https://provider.example/consented";
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "approval_outcome": "declined_90094", "redirect_uris": [redirect]}),
-    );
-    let dir = TempDir::new().unwrap();
-    let mut target = sim_target(&sim);
-    target.extend(["--redirect-uri".into(), redirect.into()]);
-    let run = invite_json(dir.path(), &target, |code, attempt| {
-        if attempt == 1 {
-            sim.approve_meets_approval_required(code);
-            sim.request_approval(code);
-        } else {
-            sim.control("/reviewer/approve", json!({}));
-            approve(&sim, code);
-        }
-    });
-    assert_eq!(run.code, Some(0), "{}", run.describe());
-    assert_eq!(
-        run.event_names(),
-        [
-            "device_code",
-            "approval_required",
-            "device_code",
-            "signed_in",
-            "validated"
-        ]
-    );
-    let events = run.events();
-    assert_eq!(events[1]["code"], "AADSTS90094");
-    let link = events[1]["admin_consent_url"].as_str().unwrap();
-    assert!(link.contains("/adminconsent?client_id="), "{link}");
-    assert!(
-        link.contains("redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented"),
-        "{link}"
-    );
-    assert_eq!(events[2]["attempt"], 2);
-    // The link works on the simulated tenant, which has that redirect URI registered.
-    let page = sim.page(link);
-    assert!(page.contains("Permissions requested"), "{page}");
-    // The profile keeps the redirect URI: `consent-url` gives the same link later.
-    let later = onboard_at(dir.path())
-        .args(["consent-url"])
-        .output_within()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&later.stdout).trim(), link);
 }
 
 #[test]
@@ -489,4 +607,48 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     let run = invite_json(dir.path(), &args(&["--tenant", "contoso.com"]), |_, _| {});
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(run.stderr.contains("--client-id"), "{}", run.stderr);
+}
+
+/// Discovery and the device-code request are retried as `validate` retries: a 429 with
+/// Retry-After on each is waited out (and the wait is said), and the wizard signs in.
+#[test]
+fn the_wizard_waits_out_a_429_with_retry_after_and_says_so() {
+    let sim = TestSim::start();
+    for path in ["/.well-known/openid-configuration", "/devicecode"] {
+        sim.fault(json!({"path": path, "status": 429, "retry_after": "2", "count": 1}));
+    }
+    let dir = TempDir::new().unwrap();
+    let started = std::time::Instant::now();
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, _| approve(&sim, code));
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    sim.assert_fault_hits("/.well-known/openid-configuration", 1);
+    sim.assert_fault_hits("/devicecode", 1);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "Retry-After honoured"
+    );
+    assert_eq!(
+        run.stderr.matches("trying again in 2 s").count(),
+        2,
+        "{}",
+        run.describe()
+    );
+}
+
+/// Throttling that outlasts the retries ends with exit 5 and a hint for the wizard, not for
+/// `validate --all`.
+#[test]
+fn throttling_beyond_the_retries_ends_5_without_a_jobs_hint() {
+    let sim = TestSim::start();
+    sim.fault(json!({"path": "/devicecode", "status": 429, "count": 3}));
+    let dir = TempDir::new().unwrap();
+    let run = invite_json(dir.path(), &sim_target(&sim), |code, _| approve(&sim, code));
+    assert_eq!(run.code, Some(5), "{}", run.describe());
+    sim.assert_fault_hits("/devicecode", 3);
+    let error = run.event("error").unwrap();
+    let hint = error["hint"].as_str().unwrap();
+    assert!(
+        !hint.contains("--jobs") && hint.contains("--timeout"),
+        "{hint}"
+    );
 }

@@ -33,6 +33,8 @@ impl Demo {
             // Quicker than Entra's 5 s, so the demo feels alive.
             interval_secs: 2,
             require_approval,
+            // The demo shows the detour with its "Request approval" button.
+            admin_consent_workflow: true,
             ..Settings::default()
         };
         let simulator = Simulator::start(0, settings).await.map_err(|e| {
@@ -246,6 +248,10 @@ fn refused(problem: CodeProblem) -> String {
         CodeProblem::Expired => "Demo: this code has expired: press [n] for a fresh one",
         CodeProblem::Finished => {
             "Demo: this code was used already: wait for the wizard, or press [n] for a fresh one"
+        }
+        CodeProblem::Blocked => "Demo: a reviewer blocked the app: no request can be made",
+        CodeProblem::NoWorkflow => {
+            "Demo: the tenant's admin consent workflow is off, so there is no request to send"
         }
         CodeProblem::Unknown | CodeProblem::NoApprovalNeeded => {
             "Demo: the simulated tenant does not know this code: press [n] for a fresh one"

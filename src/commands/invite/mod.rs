@@ -48,6 +48,8 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         deadline: Instant::now() + args.timeout,
         microsoft: true,
         road: args.flow.unwrap_or(Flow::Device),
+        approval_cause: None,
+        detours: 0,
     };
     let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
@@ -68,6 +70,11 @@ struct Wizard<'a> {
     microsoft: bool,
     /// The sign-in road: `--flow`, the invitation's `flow=`, or `[b]` after a refusal.
     road: Flow,
+    /// The approval error that began the wait for a reviewer, if one did: a wait that runs
+    /// out ends with it.
+    approval_cause: Option<Error>,
+    /// Approval detours taken so far: a second one means the reviewers did not approve.
+    detours: u32,
 }
 
 /// How one sign-in attempt ended.
@@ -102,7 +109,11 @@ impl Wizard<'_> {
             account,
         } = match signed_in {
             Ok(signed_in) => signed_in?,
-            Err(_) => return Err(self.timed_out(args.timeout)),
+            Err(_) => {
+                // A wait for the reviewer ends as one, with the error that began it when known.
+                let pending = self.detours > 0;
+                return Err(self.timed_out(args.timeout, pending));
+            }
         };
         self.screen.step(5, "Save the credential");
         self.save(args, &inputs, &endpoints, &tokens, &account)
@@ -144,7 +155,14 @@ impl Wizard<'_> {
         self.screen.banner(self.demo.as_ref().map(|d| d.describe()));
         let inputs = self.gather(args, profile_flag)?;
         self.confirm_replace(&inputs.profile, args.force)?;
-        let endpoints = authority::discover(&self.http, &inputs.authority).await?;
+        let http = self.http.clone();
+        let retries = self.retries();
+        let screen = &mut self.screen;
+        let endpoints = authority::discover_retrying(&http, &inputs.authority, retries, |e, d| {
+            screen.note(&retry_note(e, d));
+        })
+        .await
+        .map_err(for_the_wizard)?;
         match self.road {
             Flow::Device => endpoints.device_authorization().map(|_| ())?,
             Flow::Browser => endpoints.authorization().map(|_| ())?,
@@ -243,9 +261,19 @@ impl Wizard<'_> {
                 2,
                 &format!("Sign in as the service account (attempt {attempt})"),
             );
-            let code =
-                flow::request_device_code(&self.http, endpoints, &inputs.client_id, &inputs.scopes)
-                    .await?;
+            let http = self.http.clone();
+            let retries = self.retries();
+            let screen = &mut self.screen;
+            let code = flow::request_device_code_retrying(
+                &http,
+                endpoints,
+                &inputs.client_id,
+                &inputs.scopes,
+                retries,
+                |e, d| screen.note(&retry_note(e, d)),
+            )
+            .await
+            .map_err(for_the_wizard)?;
             // The phishing guard, before the code is shown anywhere: without a person to
             // confirm an unexpected sign-in page, a run without a terminal stops here.
             if !self.screen.is_interactive()
@@ -444,16 +472,28 @@ impl Wizard<'_> {
                 None => error.code.clone(),
             }),
         });
-        self.screen.step(3, "Admin approval");
-        self.screen
-            .explain_approval(inputs, link.as_ref(), microsoft);
+        if let Some(cause) = cause {
+            self.approval_cause = Some(cause.clone());
+        }
         if !self.screen.is_interactive() {
             // Nobody is there to press a key: in the demo the reviewer approves at once.
             if let Some(demo) = &self.demo {
+                self.screen.step(3, "Admin approval");
+                self.screen
+                    .explain_approval(inputs, link.as_ref(), microsoft);
                 self.screen.note(&demo.reviewer_approves());
+                return Ok(());
             }
-            return Ok(());
+            // Without a terminal nobody can have requested approval: waiting gains nothing.
+            return Err(approval_without_terminal(cause.cloned(), inputs));
         }
+        self.screen.step(3, "Admin approval");
+        if self.detours > 0 {
+            self.screen.note("Approval is still needed: no reviewer has approved. A request that was denied or expired can be made again from the sign-in page (a blocked app fails with AADSTS7000112 instead).");
+        }
+        self.detours += 1;
+        self.screen
+            .explain_approval(inputs, link.as_ref(), microsoft);
         let mut keys = self.screen.keys();
         loop {
             self.screen.waiting_for_reviewer();
@@ -676,6 +716,14 @@ impl Wizard<'_> {
         Ok(())
     }
 
+    /// Retries as `validate` makes them, within what is left of `--timeout`.
+    fn retries(&self) -> RetryPolicy {
+        RetryPolicy {
+            budget: self.deadline.saturating_duration_since(Instant::now()),
+            ..RetryPolicy::default()
+        }
+    }
+
     fn sign_in_flow(&self) -> SignInFlow {
         match self.road {
             Flow::Device => SignInFlow::DeviceCode,
@@ -685,8 +733,20 @@ impl Wizard<'_> {
 
     fn gave_up(&self, approval_pending: bool) -> Error {
         if approval_pending {
-            Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
-                .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again")
+            let mut error = Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
+                .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again");
+            // The error that began the wait is the cause: its code and IDs are the handles.
+            if let Some(cause) = &self.approval_cause {
+                error.message = format!(
+                    "admin approval is still pending ({}); nothing was saved",
+                    cause.message
+                );
+                error.oauth = cause.oauth.clone();
+                error.aadsts = cause.aadsts;
+                error.correlation_id = cause.correlation_id.clone();
+                error.trace_id = cause.trace_id.clone();
+            }
+            error
         } else {
             let error = Error::new(
                 Kind::SignInAgain,
@@ -701,9 +761,12 @@ impl Wizard<'_> {
         }
     }
 
-    fn timed_out(&mut self, timeout: Duration) -> Error {
+    fn timed_out(&mut self, timeout: Duration, approval_pending: bool) -> Error {
         self.screen.stop_waiting();
-        let mut error = self.gave_up(false);
+        let mut error = self.gave_up(approval_pending);
+        if approval_pending {
+            return error;
+        }
         error.message = format!(
             "the wizard timed out after {}; nothing was saved",
             screen::clock(timeout)
@@ -730,6 +793,55 @@ fn declined_or_approval_requested(cause: Error) -> Error {
     error.aadsts = cause.aadsts;
     error.correlation_id = cause.correlation_id;
     error.trace_id = cause.trace_id;
+    error
+}
+
+/// The wait before a retry, said.
+fn retry_note(error: &Error, delay: Duration) -> String {
+    format!(
+        "{}; trying again in {} s",
+        error.message,
+        delay.as_secs_f64().ceil()
+    )
+}
+
+/// A failure after the retries: `--jobs` is `validate --all`'s, not the wizard's.
+fn for_the_wizard(mut error: Error) -> Error {
+    if let Some(hint) = &error.hint
+        && hint.contains("--jobs")
+    {
+        error.hint = Some(hint.replace(
+            "retry later; with --all lower --jobs",
+            "run `onboard invite` again later, or allow more time with --timeout",
+        ));
+    }
+    error
+}
+
+/// An approval error with nobody at a terminal: no approval request can have been filed, so
+/// the run ends at once with the error's code and IDs and the way to the reviewer.
+fn approval_without_terminal(cause: Option<Error>, inputs: &Inputs) -> Error {
+    let mut error = cause.unwrap_or_else(|| {
+        Error::new(
+            Kind::PermissionMissing,
+            "consent_required",
+            "the tenant wants admin consent for this registration",
+        )
+    });
+    error.kind = Kind::PermissionMissing;
+    error.message = format!(
+        "{}; without a terminal no approval request can be filed, nothing was saved",
+        error.message
+    );
+    error.hint = Some(match &inputs.redirect_uri {
+        Some(_) => "send the tenant's Admin Consent Reviewer the link from `onboard consent-url` (with this run's --tenant, --client-id and --redirect-uri), then run `onboard invite` again once they approved".to_owned(),
+        // Without a registered redirect URI there is no link: the reviewer's route instead.
+        None => format!(
+            "ask the tenant's Admin Consent Reviewer to grant consent to the application (client) ID {}: {}; then run `onboard invite` again",
+            inputs.client_id,
+            authority::ADMIN_CENTER_ROUTE
+        ),
+    });
     error
 }
 

@@ -253,7 +253,7 @@ impl<'a> Screen<'a> {
         let mut keys = vec![
             enter.as_str(),
             if microsoft {
-                "[a] the account sees \"Approval required\"  [n] new code  [q] quit"
+                "[a] the account sees \"Approval required\" or \"Need admin approval\"  [n] new code  [q] quit"
             } else {
                 "[n] new code  [q] quit"
             },
@@ -385,11 +385,13 @@ impl<'a> Screen<'a> {
                 inputs.client_id,
                 inputs.account_label()
             ),
-            "1. On the sign-in page the account enters a reason and clicks \"Request approval\"".into(),
-            "   (skip this if it was done already). The tenant's Admin Consent Reviewers get an email.".into(),
+            "1. If the page says \"Approval required\", the account enters a reason and clicks \"Request approval\"".into(),
+            "   (skip this if it was done already): the tenant's Admin Consent Reviewers get an email.".into(),
+            "   If it says \"Need admin approval\" with no such button, the tenant's admin consent workflow is off".into(),
+            "   and nobody is told: send a Global Administrator (or Cloud Application Administrator) step 2 yourself.".into(),
             "2. A reviewer opens Entra admin center → Enterprise applications → Admin consent requests,".into(),
             "   picks the request, clicks \"Review permissions and consent\" and accepts".into(),
-            "   (or: Enterprise applications → the app → Permissions → \"Grant admin consent\").".into(),
+            "   (or, with no request: Enterprise applications → the app → Permissions → \"Grant admin consent\").".into(),
         ];
         for line in lines {
             self.note(&line);
@@ -549,7 +551,7 @@ impl Screen<'_> {
         let mut keys = vec![
             "[Enter] open the link in this machine's browser  [c] copy the link again".to_owned(),
             if microsoft {
-                "[a] the account sees \"Approval required\"  [n] new link  [q] quit  (or paste the address)"
+                "[a] the account sees \"Approval required\" or \"Need admin approval\"  [n] new link  [q] quit  (or paste the address)"
             } else {
                 "[n] new link  [q] quit  (or paste the address)"
             }
