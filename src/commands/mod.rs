@@ -8,7 +8,6 @@ pub mod invite;
 pub mod list;
 pub mod permissions;
 pub mod remove;
-pub mod reports;
 pub mod session;
 pub mod simulate;
 pub mod token;

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::validate::Checked;
+use super::Checked;
 use crate::cli::ValidateArgs;
 use crate::error::{Error, Kind, Result, SUCCESS};
 use crate::json_file;

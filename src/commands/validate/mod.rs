@@ -2,6 +2,8 @@
 //! access token works and check the required scopes, for one profile or (`--all`) for every
 //! profile, concurrently within `--jobs`. The wizard's last step runs the same `check`.
 
+mod reports;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -336,7 +338,7 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
     };
     report(&results, args, deps);
     // The validations are saved: a report that cannot be written fails the run, losing nothing.
-    let written = super::reports::write(&results, args);
+    let written = reports::write(&results, args);
     let worst = results
         .iter()
         .filter_map(|c| c.error.as_ref())
