@@ -261,7 +261,7 @@ fn a_sigquit_mid_refresh_writes_no_core_file() {
         .arg("validate")
         .current_dir(cwd.path())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     // SAFETY: setrlimit between fork and exec touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
@@ -273,7 +273,7 @@ fn a_sigquit_mid_refresh_writes_no_core_file() {
             Ok(())
         });
     }
-    let mut child = command.spawn().unwrap();
+    let child = command.spawn().unwrap();
     let pid = child.id();
     sim.wait_for_fault_hits("/token", 1);
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
@@ -288,8 +288,13 @@ fn a_sigquit_mid_refresh_writes_no_core_file() {
         unsafe { libc::kill(i32::try_from(pid).unwrap(), libc::SIGQUIT) },
         0
     );
-    let status = child.wait().unwrap();
-    assert!(!status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
     // With a plain pattern the kernel would write the file into the working directory.
     if !pattern.starts_with('|') {
