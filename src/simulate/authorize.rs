@@ -16,7 +16,7 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::entra::{Failure, failure, unknown_tenant};
+use super::failure::{Failure, failure, unknown_tenant};
 use super::ids::{self, html_escape as esc};
 use super::state::{ApprovalOutcome, AuthCode, AuthRequest, AuthState, Issued, State};
 use super::{CLIENT_ID, Shared, TenantRef, params, resolve_tenant, scopes};

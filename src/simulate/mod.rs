@@ -69,6 +69,7 @@
 mod authorize;
 mod control;
 mod entra;
+mod failure;
 mod graph;
 mod ids;
 mod jwt;

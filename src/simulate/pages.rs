@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State as Shared_};
 use axum::http::{HeaderValue, Response, StatusCode, Uri, header};
 use axum::routing::get;
 
-use super::entra::unknown_tenant;
+use super::failure::unknown_tenant;
 use super::ids::html_escape as esc;
 use super::state::{CodeProblem, SignIn, State};
 use super::{CLIENT_ID, Shared, TENANT_ID, TenantRef, params, resolve_tenant, scopes};
