@@ -396,31 +396,10 @@ fn http_timeout_override() -> Result<Option<std::time::Duration>> {
 /// one is created 0700 when first written.
 #[cfg(unix)]
 fn check_config_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::metadata(dir) else {
         return Ok(());
     };
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    let problem = if meta.uid() != me {
-        Some((
-            format!("is owned by user {}, not by you", meta.uid()),
-            format!(
-                "use a directory of your own (--config-dir), or `chown $(id -u) {}` if it is yours",
-                dir.display()
-            ),
-        ))
-    } else if meta.mode() & 0o022 != 0 {
-        Some((
-            "can be written by other users".to_string(),
-            format!(
-                "run `chmod go-w {}`, or use another --config-dir",
-                dir.display()
-            ),
-        ))
-    } else {
-        None
-    };
+    let problem = crate::json_file::shared_dir_problem(dir, &meta);
     match problem {
         None => Ok(()),
         Some((what, hint)) => Err(Error::new(

@@ -233,20 +233,38 @@ pub(crate) fn replace_locked(path: &Path, bytes: &[u8]) -> Result<()> {
 /// or plant a file where the next save writes. A missing one is fine (created 0700 on first use).
 #[cfg(unix)]
 pub(crate) fn check_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let meta = match fs::symlink_metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_error("inspect", dir, &e)),
     };
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
     let problem = if !meta.is_dir() {
         Some((
             "is not a directory (a symlink?)".to_string(),
             format!("move {} aside; onboard creates it again", dir.display()),
         ))
-    } else if meta.uid() != me {
+    } else {
+        shared_dir_problem(dir, &meta)
+    };
+    match problem {
+        None => Ok(()),
+        Some((what, hint)) => Err(Error::new(
+            Kind::StoreUnavailable,
+            "unsafe_dir",
+            format!("{} {what}", dir.display()),
+        )
+        .with_hint(hint)),
+    }
+}
+
+/// Whether someone else could change what `dir` holds: it is owned by another user, or group
+/// or others may write to it. `(what is wrong, what to do)`, or `None` when it is the user's alone.
+#[cfg(unix)]
+pub(crate) fn shared_dir_problem(dir: &Path, meta: &fs::Metadata) -> Option<(String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
         Some((
             format!("is owned by user {}, not by you", meta.uid()),
             format!(
@@ -261,15 +279,6 @@ pub(crate) fn check_private_dir(dir: &Path) -> Result<()> {
         ))
     } else {
         None
-    };
-    match problem {
-        None => Ok(()),
-        Some((what, hint)) => Err(Error::new(
-            Kind::StoreUnavailable,
-            "unsafe_dir",
-            format!("{} {what}", dir.display()),
-        )
-        .with_hint(hint)),
     }
 }
 
