@@ -540,11 +540,7 @@ pub fn redeem(
         ));
     }
     let Some(grant) = state.auth_codes.get_mut(code.as_str()) else {
-        return Err(failure(
-            "invalid_grant",
-            &[9002313],
-            "Invalid request. Request is malformed or invalid.",
-        ));
+        return Err(Failure::unknown_grant());
     };
     if grant.client_id != client_id {
         return Err(failure(

@@ -447,11 +447,7 @@ fn redeem_refresh_token(
         )
         .collect();
     let Some(grant) = state.refresh.get_mut(presented) else {
-        return Err(failure(
-            "invalid_grant",
-            &[9002313],
-            "Invalid request. Request is malformed or invalid.",
-        ));
+        return Err(Failure::unknown_grant());
     };
     if grant.client_id != client_id {
         return Err(failure(

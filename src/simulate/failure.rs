@@ -40,6 +40,15 @@ pub fn failure(error: &'static str, codes: &[u32], message: impl Into<String>) -
 }
 
 impl Failure {
+    /// AADSTS9002313: a code or refresh token the tenant never issued.
+    pub(super) fn unknown_grant() -> Failure {
+        failure(
+            "invalid_grant",
+            &[9002313],
+            "Invalid request. Request is malformed or invalid.",
+        )
+    }
+
     pub(super) fn consent_required(client_id: &str) -> Failure {
         Failure {
             suberror: Some("consent_required"),
