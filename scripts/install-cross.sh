@@ -19,17 +19,7 @@ done
 packages=(gcc-mingw-w64-x86-64 wine wine64 musl-tools)
 # pip, for ziglang, when this python3 comes without it (Debian's own python3).
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "Installing cross-build packages: ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-install-missing.sh" "cross-build packages" "${packages[@]}"
 
 zig_dir="${ONBOARD_ZIG_DIR:-$HOME/.cache/onboard-cross/ziglang}"
 if ! PYTHONPATH="$zig_dir" python3 -m ziglang version >/dev/null 2>&1; then

@@ -17,17 +17,7 @@ set -euo pipefail
 
 packages=(bash-completion man-db tmux ruby openssh-client binutils)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "Installing packaging tools: ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-install-missing.sh" "packaging tools" "${packages[@]}"
 
 auditable_version=0.7.7
 if ! cargo install --list | grep -qx "cargo-auditable v$auditable_version:"; then

@@ -14,18 +14,7 @@
 set -euo pipefail
 
 packages=(dbus-daemon gnome-keyring libsecret-tools xvfb xauth xclip tmux zsh fish mandoc groff-base python3-pip prometheus)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "Installing test packages: ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  # With recommends, as on the machines the suite was written on (gnome-keyring, Xvfb fonts).
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-install-missing.sh" "test packages" "${packages[@]}"
 
 py_dir="${ONBOARD_TEST_PY_DIR:-$HOME/.cache/onboard-test/python}"
 if ! PYTHONPATH="$py_dir" python3 -c 'import junitparser' 2>/dev/null; then
