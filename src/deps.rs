@@ -14,7 +14,7 @@ use reqwest::Client;
 
 use crate::cli::{ColorChoice, GlobalArgs, StoreChoice};
 use crate::environment::Var;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::http::{HttpOptions, build_client};
 use crate::profiles::{Profiles, StoreKind, default_config_dir};
 use crate::secret::Secret;
@@ -179,12 +179,11 @@ impl Deps {
         if let Some(vault) = self.vault.get() {
             return Ok(Arc::clone(vault));
         }
-        let store_error = |code: &str, message: String, hint: &str| {
-            Error::new(Kind::StoreUnavailable, code, message).with_hint(hint)
-        };
+        let store_error =
+            |code: Code, message: String, hint: &str| Error::new(code, message).with_hint(hint);
         let addr = Var::VaultAddr.text().ok_or_else(|| {
             store_error(
-                "vault_config",
+                Code::VaultConfig,
                 "--store vault needs the vault's address, and VAULT_ADDR is not set".into(),
                 "set VAULT_ADDR (or BAO_ADDR) to the vault's URL, e.g. https://vault.example.com:8200",
             )
@@ -197,7 +196,7 @@ impl Deps {
             .map(str::to_owned)
             .ok_or_else(|| {
             store_error(
-                "vault_config",
+                Code::VaultConfig,
                 "--store vault needs a vault token, and VAULT_TOKEN is not set".into(),
                 "log in (`bao login` or `vault login`) and set VAULT_TOKEN (or BAO_TOKEN) to the token; in CI use the pipeline's vault login",
             )
@@ -216,14 +215,14 @@ impl Deps {
         if let Some(path) = Var::VaultCaCert.text() {
             let pem = std::fs::read(&path).map_err(|e| {
                 store_error(
-                    "vault_config",
+                    Code::VaultConfig,
                     format!("cannot read VAULT_CACERT {path}: {e}"),
                     "set VAULT_CACERT to the PEM file of the CA that signed the vault's certificate",
                 )
             })?;
             if reqwest::Certificate::from_pem_bundle(&pem).map_or(true, |c| c.is_empty()) {
                 return Err(store_error(
-                    "vault_config",
+                    Code::VaultConfig,
                     format!("VAULT_CACERT {path} holds no PEM certificate"),
                     "set VAULT_CACERT to a PEM file (-----BEGIN CERTIFICATE-----)",
                 ));
@@ -266,8 +265,7 @@ impl Deps {
             }
             StoreKind::Vault => Ok(TimedStore::new(Arc::new(VaultStore::new(self.vault()?)))),
             StoreKind::Environment => Err(Error::new(
-                Kind::StoreUnavailable,
-                "environment_store",
+                Code::EnvironmentStore,
                 "this profile's credential came from ONBOARD_CREDENTIAL, which is not set now",
             )
             .with_hint(format!(
@@ -403,8 +401,7 @@ fn check_config_dir(dir: &Path) -> Result<()> {
     match problem {
         None => Ok(()),
         Some((what, hint)) => Err(Error::new(
-            Kind::StoreUnavailable,
-            "unsafe_config_dir",
+            Code::UnsafeConfigDir,
             format!("the config directory {} {what}", dir.display()),
         )
         .with_hint(hint)),

@@ -129,13 +129,197 @@ pub fn exit_codes_summary() -> String {
 pub const ALL_PROFILES_EXIT: &str =
     "With --all, the exit code is the highest of the failing profiles'.";
 
+/// Declares onboard's own failure codes once: the variant, its wire spelling and, where the code
+/// alone decides it, its kind (`_`: the place that builds the error decides).
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal => $kind:tt,)*) => {
+        /// The machine-readable `code` of a failure (the JSON outputs' `code`, JUnit's failure
+        /// `type`): onboard's own, or the word a server sent.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+            /// The OAuth `error` a server sent (`invalid_grant`, `expired_token`, ...), or that
+            /// word for the same failure found another way; `flow::classify` decides its kind.
+            OAuth(OAuthError),
+            /// Microsoft Graph's error `code` (`Authorization_RequestDenied`, ...).
+            Graph(String),
+        }
+
+        impl Code {
+            /// The code as the JSON outputs spell it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Code::$variant => $wire,)*
+                    Code::OAuth(error) => error.as_str(),
+                    Code::Graph(code) => code,
+                }
+            }
+
+            /// The kind this code always is; `None` where the failure's cause decides.
+            pub fn kind(&self) -> Option<Kind> {
+                match self {
+                    $(Code::$variant => codes!(@kind $kind),)*
+                    Code::OAuth(_) | Code::Graph(_) => None,
+                }
+            }
+        }
+    };
+    (@kind _) => { None };
+    (@kind $kind:ident) => { Some(Kind::$kind) };
+}
+
+codes! {
+    /// Bad or missing arguments.
+    Usage = "usage" => Usage,
+    /// The ID token could not be read or was not for this sign-in.
+    BadIdToken = "bad_id_token" => Usage,
+    /// The terminal could not be used for a prompt.
+    Terminal = "terminal" => Usage,
+    /// A server redirected somewhere onboard does not follow.
+    RedirectRefused = "redirect_refused" => Usage,
+    /// The authority has no OpenID Connect discovery document.
+    NoDiscovery = "no_discovery" => Usage,
+    /// A file onboard wrote cannot be read back.
+    CorruptFile = "corrupt_file" => Usage,
+    /// `ONBOARD_CREDENTIAL` is not what `onboard export` prints.
+    BadCredential = "bad_credential" => Usage,
+    /// The simulated tenant cannot listen on the port asked for.
+    PortUnavailable = "port_unavailable" => Usage,
+    /// A saved profile names an authority this command line does not allow.
+    AuthorityNotAllowed = "authority_not_allowed" => Usage,
+    /// The profile exists and replacing it was not confirmed.
+    ProfileExists = "profile_exists" => Usage,
+    /// The account that signed in is not of the tenant.
+    UnknownAccount = "unknown_account" => Usage,
+    /// The server named a sign-in page onboard will not open.
+    UntrustedSignInPage = "untrusted_sign_in_page" => Usage,
+    /// A bug in onboard.
+    Internal = "internal" => Unexpected,
+    /// The HTTP client could not be built.
+    HttpClient = "http_client" => Unexpected,
+    /// A worker thread failed.
+    Thread = "thread" => Unexpected,
+    /// A report file (`--junit`, `--metrics`) could not be written.
+    ReportNotWritten = "report_not_written" => Unexpected,
+    /// No saved credential for the profile.
+    NotOnboarded = "not_onboarded" => NotOnboarded,
+    /// The sign-in was in another tenant.
+    WrongTenant = "wrong_tenant" => SignInAgain,
+    /// Another account signed in.
+    WrongAccount = "wrong_account" => SignInAgain,
+    /// The sign-in was declined, or the account requested admin approval (Entra answers both alike).
+    DeclinedOrApprovalRequested = "declined_or_approval_requested" => SignInAgain,
+    /// No answer: connection, DNS, TLS or timeout.
+    Network = "network" => Unreachable,
+    /// No loopback port for the browser sign-in.
+    LoopbackUnavailable = "loopback_unavailable" => Unreachable,
+    /// Something answered that is not the server onboard expected.
+    UnexpectedResponse = "unexpected_response" => Unreachable,
+    /// An answer larger than onboard reads.
+    ResponseTooLarge = "response_too_large" => Unreachable,
+    /// HTTP 429 after the retries.
+    Throttled = "throttled" => Unreachable,
+    /// The discovery document is malformed.
+    BadDiscovery = "bad_discovery" => Unreachable,
+    /// `doctor`: a host name does not resolve.
+    Dns = "dns" => Unreachable,
+    /// A `--require-scope` was not granted.
+    ScopeMissing = "scope_missing" => PermissionMissing,
+    /// The server gave no refresh token.
+    NoRefreshToken = "no_refresh_token" => PermissionMissing,
+    /// Admin approval is still pending.
+    ApprovalPending = "approval_pending" => PermissionMissing,
+    /// `ONBOARD_CREDENTIAL` is read-only.
+    EnvironmentStore = "environment_store" => StoreUnavailable,
+    /// Others could change the config directory.
+    UnsafeConfigDir = "unsafe_config_dir" => StoreUnavailable,
+    /// Another onboard process holds a file's lock.
+    Locked = "locked" => StoreUnavailable,
+    /// Others could change a private directory.
+    UnsafeDir = "unsafe_dir" => StoreUnavailable,
+    /// A file could not be read or written.
+    File = "file" => StoreUnavailable,
+    /// Another onboard process is using the profile.
+    ProfileLocked = "profile_locked" => StoreUnavailable,
+    /// A saved credential is damaged.
+    StoreDamaged = "store_damaged" => StoreUnavailable,
+    /// The credential store did not answer in time.
+    StoreTimeout = "store_timeout" => StoreUnavailable,
+    /// `doctor`: the credential store failed its probe.
+    StoreProbe = "store_probe" => StoreUnavailable,
+    /// No keyring is available.
+    NoKeyring = "no_keyring" => StoreUnavailable,
+    /// The keyring is locked or refused access.
+    KeyringLocked = "keyring_locked" => StoreUnavailable,
+    /// Several keyring entries match the profile.
+    KeyringAmbiguous = "keyring_ambiguous" => StoreUnavailable,
+    /// Any other keyring failure.
+    KeyringFailed = "keyring_failed" => StoreUnavailable,
+    /// The vault's settings are missing or wrong.
+    VaultConfig = "vault_config" => StoreUnavailable,
+    /// The vault does not answer.
+    VaultUnreachable = "vault_unreachable" => StoreUnavailable,
+    /// The vault answered with a redirect.
+    VaultRedirect = "vault_redirect" => StoreUnavailable,
+    /// The vault refused the token.
+    VaultForbidden = "vault_forbidden" => StoreUnavailable,
+    /// No KV engine at the mount.
+    VaultNoRoute = "vault_no_route" => StoreUnavailable,
+    /// The vault is sealed.
+    VaultSealed = "vault_sealed" => StoreUnavailable,
+    /// The vault is throttling.
+    VaultThrottled = "vault_throttled" => StoreUnavailable,
+    /// The vault is failing (5xx).
+    VaultFailing = "vault_failing" => StoreUnavailable,
+    /// Any other refusal by the vault.
+    VaultRefused = "vault_refused" => StoreUnavailable,
+    /// The mount is not a KV version 2 engine.
+    VaultNotKv2 = "vault_not_kv2" => StoreUnavailable,
+    /// An entry went missing while it was changed.
+    VaultLost = "vault_lost" => StoreUnavailable,
+    /// A vault entry is not what onboard wrote.
+    VaultEntry = "vault_entry" => StoreUnavailable,
+    /// Another writer changed the entry first.
+    VaultConflict = "vault_conflict" => StoreUnavailable,
+    /// Ctrl-C, a signal or a closed output.
+    Interrupted = "interrupted" => Interrupted,
+    /// A file written by a newer onboard (its kind depends on the file).
+    NewerFile = "newer_file" => _,
+    /// `invite --demo` could not set up its tenant or store.
+    Demo = "demo" => _,
+    /// `doctor`: checks failed (the worst one's kind).
+    Doctor = "doctor" => _,
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Tests and scripts hold the wire spelling: `assert_eq!(error.code, "invalid_grant")`.
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A failure as the user sees it. `message` is one line; `hint` says what to do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     pub kind: Kind,
     /// A stable machine-readable code: the OAuth `error` when a server gave one
     /// (`invalid_grant`, `expired_token`), otherwise onboard's own (`network`, `usage`, ...).
-    pub code: String,
+    pub code: Code,
     /// The OAuth `error` the server sent, if any: what code decides on, never `code`'s text.
     pub oauth: Option<OAuthError>,
     /// The first AADSTS number Microsoft sent, if any.
@@ -152,10 +336,17 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(kind: Kind, code: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A failure whose code decides its kind ([`Code::kind`]).
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        let kind = code.kind().unwrap_or(Kind::Unexpected);
+        Error::classified(kind, code, message)
+    }
+
+    /// A failure whose kind its cause decides: a server's answer, the file it is about.
+    pub fn classified(kind: Kind, code: Code, message: impl Into<String>) -> Self {
         Error {
             kind,
-            code: code.into(),
+            code,
             oauth: None,
             aadsts: None,
             message: one_line(&message.into()),
@@ -178,27 +369,22 @@ impl Error {
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        Error::new(Kind::Usage, "usage", message)
+        Error::new(Code::Usage, message)
     }
 
     pub fn unexpected(message: impl Into<String>) -> Self {
-        Error::new(Kind::Unexpected, "internal", message)
+        Error::new(Code::Internal, message)
             .with_hint("this is a bug in onboard: please report it with the command you ran")
     }
 
     pub fn interrupted() -> Self {
-        Error::new(
-            Kind::Interrupted,
-            "interrupted",
-            "interrupted; nothing was saved",
-        )
+        Error::new(Code::Interrupted, "interrupted; nothing was saved")
     }
 
     /// Interrupted after the wizard saved the credential: it stays saved.
     pub fn interrupted_after_save() -> Self {
         Error::new(
-            Kind::Interrupted,
-            "interrupted",
+            Code::Interrupted,
             "interrupted after the credential was saved",
         )
         .with_hint("check the saved profile with `onboard validate --profile NAME`")
@@ -314,15 +500,18 @@ mod tests {
 
     #[test]
     fn messages_are_one_line() {
-        let e =
-            Error::new(Kind::Unreachable, "x", "AADSTS1: a\r\nTrace ID: b\n").with_hint("do\nthis");
+        let e = Error::new(Code::Network, "AADSTS1: a\r\nTrace ID: b\n").with_hint("do\nthis");
         assert_eq!(e.message, "AADSTS1: a Trace ID: b");
         assert_eq!(e.hint.as_deref(), Some("do this"));
     }
 
     #[test]
     fn support_ids_are_shown_after_the_message() {
-        let mut e = Error::new(Kind::SignInAgain, "invalid_grant", "refresh token expired");
+        let mut e = Error::classified(
+            Kind::SignInAgain,
+            Code::OAuth(OAuthError::InvalidGrant),
+            "refresh token expired",
+        );
         e.correlation_id = Some("c-1".into());
         e.trace_id = Some("t-2".into());
         assert_eq!(

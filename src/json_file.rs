@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 
 /// A JSON file with a schema version at its top.
 pub(crate) trait Versioned: Serialize + DeserializeOwned {
@@ -56,9 +56,9 @@ pub(crate) fn update<F: Versioned, T>(
     let _lock = lock(path)?;
     let mut file = load::<F>(path)?.unwrap_or_else(F::empty);
     if file.version() > F::VERSION {
-        return Err(Error::new(
+        return Err(Error::classified(
             F::NEWER_KIND,
-            "newer_file",
+            Code::NewerFile,
             format!(
                 "{} was written by a newer onboard (schema version {}; this one knows {})",
                 path.display(),
@@ -115,8 +115,7 @@ fn lock(path: &Path) -> Result<Lock> {
     let lock_path = sibling(path, ".lock");
     lock_file(&lock_path, LOCK_WAIT).map_err(|e| match e {
         LockError::Busy => Error::new(
-            Kind::StoreUnavailable,
-            "locked",
+            Code::Locked,
             format!(
                 "{} is locked by another onboard process (waited {} s)",
                 path.display(),
@@ -248,12 +247,9 @@ pub(crate) fn check_private_dir(dir: &Path) -> Result<()> {
     };
     match problem {
         None => Ok(()),
-        Some((what, hint)) => Err(Error::new(
-            Kind::StoreUnavailable,
-            "unsafe_dir",
-            format!("{} {what}", dir.display()),
-        )
-        .with_hint(hint)),
+        Some((what, hint)) => {
+            Err(Error::new(Code::UnsafeDir, format!("{} {what}", dir.display())).with_hint(hint))
+        }
     }
 }
 
@@ -344,8 +340,7 @@ fn sync_dir(_dir: &Path) -> Result<()> {
 fn parse_error(path: &Path, e: &serde_json::Error) -> Error {
     let what = describe_json_error(e);
     Error::new(
-        Kind::Usage,
-        "corrupt_file",
+        Code::CorruptFile,
         format!("{} is not a file onboard can read: {what}", path.display()),
     )
     .with_hint(format!(
@@ -391,8 +386,7 @@ fn io_error(action: &str, path: &Path, e: &io::Error) -> Error {
         ),
     };
     Error::new(
-        Kind::StoreUnavailable,
-        "file",
+        Code::File,
         format!("could not {action} {}: {e}", path.display()),
     )
     .with_hint(hint)

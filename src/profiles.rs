@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::json_file::{self, BeforeRename, Edit, Versioned};
 
 /// The schema version this build writes. A file with a higher one is read but never rewritten.
@@ -449,8 +449,7 @@ impl Profiles {
 /// Exit 3: nothing saved under this name.
 pub fn not_onboarded(name: &str) -> Error {
     Error::new(
-        Kind::NotOnboarded,
-        "not_onboarded",
+        Code::NotOnboarded,
         format!("no saved profile named '{name}'"),
     )
     .with_hint("run `onboard list` to see the saved profiles, or `onboard invite` to onboard")

@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use super::{Authority, Cloud, is_guid, is_loopback};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::http::{self, Failure, Reply, Retries, with_retries};
 use crate::oauth::{OAuthError, OAuthErrorBody};
 
@@ -131,8 +131,7 @@ async fn discover_once(
     }
     let document: Document = serde_json::from_slice(&reply.body).map_err(|_| {
         Error::new(
-            Kind::Unreachable,
-            "unexpected_response",
+            Code::UnexpectedResponse,
             format!(
                 "unexpected response from {}: the discovery document is {}",
                 reply.host(),
@@ -150,8 +149,7 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
     let endpoint = |text: &str, name: &str| -> Result<Url> {
         let url = Url::parse(text).map_err(|_| {
             Error::new(
-                Kind::Unreachable,
-                "bad_discovery",
+                Code::BadDiscovery,
                 format!("the discovery document's {name} is not a URL"),
             )
             .with_hint("the identity provider is misconfigured; check --authority")
@@ -309,9 +307,9 @@ fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
             .and_then(|mut s| s.next())
             .unwrap_or_default()
             .to_string();
-        let mut e = Error::new(
+        let mut e = Error::classified(
             Kind::Usage,
-            OAuthError::InvalidTenant.as_str(),
+            Code::OAuth(OAuthError::InvalidTenant),
             format!("tenant '{tenant}' does not exist in {}", authority.describe()),
         )
         .with_hint(
@@ -325,8 +323,7 @@ fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
     }
     if reply.status == StatusCode::NOT_FOUND {
         return Error::new(
-            Kind::Usage,
-            "no_discovery",
+            Code::NoDiscovery,
             format!(
                 "{} has no OpenID discovery document at {}",
                 reply.host(),
@@ -340,9 +337,9 @@ fn discovery_failure(authority: &Authority, reply: &Reply) -> Error {
             let summary = body
                 .summary()
                 .unwrap_or_else(|| body.error.as_str().to_owned());
-            let mut e = Error::new(
+            let mut e = Error::classified(
                 Kind::Usage,
-                body.error.as_str(),
+                Code::OAuth(body.error.clone()),
                 format!("{} refused discovery: {summary}", reply.host()),
             )
             .with_hint("check --authority, --tenant and --cloud");

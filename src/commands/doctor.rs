@@ -14,7 +14,7 @@ use super::session::{self, authority_of};
 use crate::authority::{self, Authority, Cloud, Endpoints};
 use crate::cli::DoctorArgs;
 use crate::deps::{Deps, ProxyEnv};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::flow;
 use crate::http::{self, host_of};
 use crate::profiles::StoreKind;
@@ -240,9 +240,9 @@ fn report(checks: &[Check], deps: &mut Deps) -> Result<()> {
         });
     }
     match worst {
-        Some(kind) => Err(Error::new(
+        Some(kind) => Err(Error::classified(
             kind,
-            "doctor",
+            Code::Doctor,
             format!("{failed} of {} checks failed", checks.len()),
         )
         .mark_reported()),
@@ -336,7 +336,7 @@ async fn dns(url: &Url, proxied: bool) -> Check {
 }
 
 fn dns_error(host: &str) -> Error {
-    Error::new(Kind::Unreachable, "dns", format!("cannot resolve {host}")).with_hint(
+    Error::new(Code::Dns, format!("cannot resolve {host}")).with_hint(
         "check the host name (--tenant, --cloud, --authority) and DNS; behind a proxy set HTTPS_PROXY",
     )
 }
@@ -489,8 +489,7 @@ async fn probe(store: &TimedStore) -> Result<()> {
         Some(read) if read == value => {}
         _ => {
             return Err(Error::new(
-                Kind::StoreUnavailable,
-                "store_probe",
+                Code::StoreProbe,
                 "the credential store did not give back what was saved",
             )
             .with_hint("check the keyring (or use --store file)"));

@@ -3,7 +3,7 @@
 use crate::cli::ExportArgs;
 use crate::commands::session::saved;
 use crate::deps::Deps;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::store::ExportedCredential;
 
 /// How to write the credential to a file that only its owner can read: a plain `>` creates the
@@ -23,8 +23,7 @@ pub async fn run(args: &ExportArgs, profile_flag: Option<&str>, deps: &mut Deps)
     let store = deps.store_for(profile.store)?;
     let refresh_token = store.load(&name).await?.ok_or_else(|| {
         Error::new(
-            Kind::NotOnboarded,
-            "not_onboarded",
+            Code::NotOnboarded,
             format!("profile '{name}' has no saved credential"),
         )
         .with_hint(format!(

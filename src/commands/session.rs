@@ -9,7 +9,7 @@ use reqwest::Client;
 
 use crate::authority::{Authority, DiscoveryCache, Endpoints};
 use crate::deps::Deps;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::flow::{self, TokenSet};
 use crate::http::{Retries, RetryPolicy, Throttle};
 use crate::profiles::{Profile, Profiles, not_onboarded};
@@ -67,8 +67,7 @@ impl Session {
             return Ok(());
         }
         Err(Error::new(
-            Kind::Usage,
-            "authority_not_allowed",
+            Code::AuthorityNotAllowed,
             format!(
                 "profile '{name}' in the {} signs in at {host}, which is not a Microsoft cloud, \
                  and this machine does not allow that server",
@@ -106,8 +105,7 @@ impl Session {
         let _lock = store.lock(name).await?;
         let mut refresh_token = store.load(name).await?.ok_or_else(|| {
             Error::new(
-                Kind::NotOnboarded,
-                "not_onboarded",
+                Code::NotOnboarded,
                 format!(
                     "no saved credential for profile '{name}' in the {}",
                     store.kind().description()
@@ -268,6 +266,6 @@ pub fn only_profile(names: &[String]) -> Result<String> {
 
 /// Exit 3: nothing is saved here.
 pub fn no_profile() -> Error {
-    Error::new(Kind::NotOnboarded, "not_onboarded", "no profile is saved")
+    Error::new(Code::NotOnboarded, "no profile is saved")
         .with_hint("onboard a tenant with `onboard invite`, or set ONBOARD_CREDENTIAL in CI")
 }

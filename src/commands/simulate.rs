@@ -2,7 +2,7 @@
 
 use crate::cli::SimulateArgs;
 use crate::deps::Deps;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::simulate::{Settings, Simulator};
 
 pub async fn run(args: &SimulateArgs, deps: &mut Deps) -> Result<()> {
@@ -16,8 +16,7 @@ pub async fn run(args: &SimulateArgs, deps: &mut Deps) -> Result<()> {
     };
     let simulator = Simulator::start(args.port, settings).await.map_err(|e| {
         Error::new(
-            Kind::Usage,
-            "port_unavailable",
+            Code::PortUnavailable,
             format!("cannot listen on 127.0.0.1:{}: {e}", args.port),
         )
         .with_hint("pick another --port, or --port 0 for any free one")

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::classify;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::http::{self, Failure, Retries, with_retries};
 use crate::secret::Secret;
 
@@ -33,8 +33,7 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
         }
         serde_json::from_slice(&reply.body).map_err(|_| {
             Failure::from(Error::new(
-                Kind::Unreachable,
-                "unexpected_response",
+                Code::UnexpectedResponse,
                 format!(
                     "unexpected response from {}: {} is {}",
                     reply.host(),

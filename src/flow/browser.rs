@@ -12,7 +12,7 @@ use url::{Host, Url};
 use super::classify;
 use super::tokens::{TokenSet, post_token};
 use crate::authority::Endpoints;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::oauth::OAuthErrorBody;
 use crate::secret::Secret;
 
@@ -252,8 +252,7 @@ pub async fn redeem_code(
         .map_err(|failure| failure.error)?;
     if tokens.has_id_token() && tokens.claims.nonce.as_deref() != Some(request.nonce.as_str()) {
         return Err(Error::new(
-            Kind::Usage,
-            "bad_id_token",
+            Code::BadIdToken,
             "the ID token does not carry this sign-in's nonce; nothing from it was used",
         )
         .with_hint("the answer was not for this sign-in (replayed or mixed up): run `onboard invite` again"));

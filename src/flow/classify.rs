@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use crate::authority::Endpoints;
-use crate::error::{Error, Kind};
+use crate::error::{Code, Error, Kind};
 use crate::http::{self, Reply};
 use crate::oauth::{OAuthError, OAuthErrorBody};
 use crate::text;
@@ -230,7 +230,8 @@ pub fn oauth_error_for(
         .summary()
         .unwrap_or_else(|| body.error.as_str().to_owned());
     let message = format!("{host} refused: {summary}");
-    let mut error = Error::new(kind, body.error.as_str(), message).with_hint(hint);
+    let mut error =
+        Error::classified(kind, Code::OAuth(body.error.clone()), message).with_hint(hint);
     error.oauth = Some(body.error.clone());
     error.aadsts = deciding;
     error.correlation_id = body.correlation_id.clone();
@@ -353,7 +354,7 @@ fn graph_error(reply: &Reply) -> Option<Error> {
         status.as_u16(),
         text::one_line(&envelope.error.message, text::MAX_TEXT)
     );
-    let mut error = Error::new(kind, code, message).with_hint(hint);
+    let mut error = Error::classified(kind, Code::Graph(code), message).with_hint(hint);
     if let Some(inner) = envelope.error.inner {
         error.correlation_id = inner.client_request_id;
         error.trace_id = inner.request_id;

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::{classify, wire};
 use crate::authority::{Endpoints, parse_url};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::http;
 use crate::oauth::OAuthErrorBody;
 use crate::secret::Secret;
@@ -110,8 +110,7 @@ async fn request_once(
     }
     parse_device_code(&reply.body).map_err(|reason| {
         Error::new(
-            Kind::Unreachable,
-            "unexpected_response",
+            Code::UnexpectedResponse,
             format!("unexpected response from {}: {reason}", reply.host()),
         )
         .with_hint("the server's device authorization endpoint did not answer as RFC 8628 says; check --authority and HTTPS_PROXY")

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer};
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::text;
 
 /// The claims `onboard` reads, with Entra's names. Every text claim is made fit to show as it
@@ -82,8 +82,7 @@ const CLOCK_SKEW_SECS: i64 = 300;
 pub fn check_id_token(claims: &Claims, expected: &IdTokenExpectations) -> Result<()> {
     let refuse = |what: String, hint: &str| {
         Error::new(
-            Kind::Usage,
-            "bad_id_token",
+            Code::BadIdToken,
             format!("the ID token from the token endpoint {what}; nothing from it was used"),
         )
         .with_hint(hint.to_owned())
@@ -132,8 +131,7 @@ pub fn check_id_token(claims: &Claims, expected: &IdTokenExpectations) -> Result
         && !expected_tid.eq_ignore_ascii_case(tid)
     {
         return Err(Error::new(
-            Kind::SignInAgain,
-            "wrong_tenant",
+            Code::WrongTenant,
             format!("the sign-in was for tenant {tid}, but the authority is tenant {expected_tid}; nothing was saved"),
         )
         .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));

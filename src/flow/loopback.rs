@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 use super::browser::{Redirect, read_redirect};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 
 /// A request head larger than this is not a browser's redirect.
 const MAX_HEAD: usize = 16 * 1024;
@@ -35,8 +35,7 @@ impl Loopback {
     pub async fn bind_at(addr: SocketAddr) -> Result<Loopback> {
         let cannot = |e: std::io::Error| {
             Error::new(
-                Kind::Unreachable,
-                "loopback_unavailable",
+                Code::LoopbackUnavailable,
                 format!("cannot listen on {addr} for the browser's answer: {e}; nothing was saved"),
             )
             .with_hint("the browser sign-in needs a port on 127.0.0.1: check that loopback networking works and that no policy blocks listening sockets, or use --flow device")
@@ -179,6 +178,7 @@ fn page_refused(error: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Kind;
 
     async fn get(port: u16, target: &str, host: &str) -> Option<String> {
         let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await.ok()?;

@@ -12,7 +12,7 @@ use super::classify::Grant;
 use super::device::DeviceCode;
 use super::tokens::{TokenReply, TokenSet, post_token};
 use crate::authority::Endpoints;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::http::{Failure, wait_longer};
 use crate::oauth::OAuthError;
 
@@ -117,9 +117,9 @@ pub fn decide(state: &mut PollState, observation: Observation, elapsed: Duration
 
 /// The code ran out while polling: the same failure as the server's `expired_token`.
 fn code_expired() -> Error {
-    let mut error = Error::new(
+    let mut error = Error::classified(
         Kind::SignInAgain,
-        OAuthError::ExpiredToken.as_str(),
+        Code::OAuth(OAuthError::ExpiredToken),
         "the code expired before sign-in finished",
     )
     .with_hint("request a new code (run `onboard invite` again) and sign in within the time shown");
@@ -282,9 +282,9 @@ mod tests {
 
     fn transient(retry_after: Option<f64>) -> Observation {
         Observation::Transient {
-            error: Error::new(
+            error: Error::classified(
                 Kind::Unreachable,
-                "server_error",
+                Code::OAuth(OAuthError::ServerError),
                 "login.example is failing",
             ),
             retry_after: retry_after.map(Duration::from_secs_f64),
@@ -292,7 +292,7 @@ mod tests {
     }
 
     fn terminal(code: &str, kind: Kind) -> Observation {
-        Observation::Terminal(Error::new(kind, code, code))
+        Observation::Terminal(Error::classified(kind, Code::OAuth(code.into()), code))
     }
 
     /// Every polling answer of docs/protocol.md, row by row.
@@ -464,8 +464,7 @@ mod tests {
 
     fn connection_dropped() -> Result<Reply> {
         Err(Error::new(
-            Kind::Unreachable,
-            "network",
+            Code::Network,
             "login.example closed the connection",
         ))
     }

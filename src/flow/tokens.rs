@@ -11,7 +11,7 @@ use super::classify;
 use super::jwt::{self, Claims};
 use super::wire;
 use crate::authority::Endpoints;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::http::{self, Failure, Reply, Retries, with_retries};
 use crate::oauth::OAuthErrorBody;
 use crate::secret::Secret;
@@ -100,8 +100,7 @@ impl TokenSet {
         match self.id_token {
             IdToken::Absent => Ok(()),
             IdToken::Unreadable => Err(Error::new(
-                crate::error::Kind::Usage,
-                "bad_id_token",
+                Code::BadIdToken,
                 "the ID token from the token endpoint is not a JWT; nothing from it was used",
             )
             .with_hint("the identity provider is not speaking OpenID Connect as expected: check --authority")),

@@ -17,7 +17,8 @@ use reqwest::{Client, StatusCode};
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
+use crate::oauth::OAuthError;
 pub use crate::request_id::{client_request_id, sent_request_id};
 
 /// Larger than any real token response (≈ 5 KB) or Graph page we read, small enough to be harmless.
@@ -92,12 +93,8 @@ pub fn build_client(options: &HttpOptions) -> Result<Client> {
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().map_err(|e| {
-        Error::new(
-            Kind::Unexpected,
-            "http_client",
-            format!("cannot set up HTTPS: {e}"),
-        )
-        .with_hint("check --ca-cert and the proxy settings (HTTPS_PROXY, NO_PROXY)")
+        Error::new(Code::HttpClient, format!("cannot set up HTTPS: {e}"))
+            .with_hint("check --ca-cert and the proxy settings (HTTPS_PROXY, NO_PROXY)")
     })
 }
 
@@ -227,8 +224,7 @@ fn redirect_refused(method: &reqwest::Method, reply: &Reply, target: &Url, why: 
     // Not a passing failure to retry: the server will point elsewhere again (exit 2, as for a
     // discovery document that names plain-http endpoints).
     Error::new(
-        Kind::Usage,
-        "redirect_refused",
+        Code::RedirectRefused,
         format!(
             "{} answered the {method} to {} with a redirect (HTTP {}) to {}, which onboard did not follow: {why}",
             reply.host(),
@@ -272,8 +268,7 @@ async fn execute_once(client: &Client, request: reqwest::Request) -> Result<Repl
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(Error::new(
-                        Kind::Unreachable,
-                        "response_too_large",
+                        Code::ResponseTooLarge,
                         format!(
                             "unexpected response from {}: the body is larger than {} KiB",
                             host_of(&url),
@@ -357,7 +352,7 @@ fn transport_error(url: &Url, error: reqwest::Error) -> Error {
             "the server closed the connection or the network dropped it; retry later",
         )
     };
-    Error::new(Kind::Unreachable, "network", format!("{what}: {detail}")).with_hint(hint)
+    Error::new(Code::Network, format!("{what}: {detail}")).with_hint(hint)
 }
 
 /// reqwest's top-level message is generic ("error sending request"); the cause says why.
@@ -381,23 +376,21 @@ pub fn failed_reply(reply: &Reply) -> Error {
     let status = reply.status;
     if status == StatusCode::TOO_MANY_REQUESTS {
         return Error::new(
-            Kind::Unreachable,
-            "throttled",
+            Code::Throttled,
             format!("{host} is throttling requests (HTTP 429)"),
         )
         .with_hint("retry later; with --all lower --jobs");
     }
     if status.is_server_error() {
-        return Error::new(
+        return Error::classified(
             Kind::Unreachable,
-            "server_error",
+            Code::OAuth(OAuthError::ServerError),
             format!("{host} is failing (HTTP {})", status.as_u16()),
         )
         .with_hint("retry later; if it persists check the service's status page or your proxy");
     }
     Error::new(
-        Kind::Unreachable,
-        "unexpected_response",
+        Code::UnexpectedResponse,
         format!(
             "unexpected response from {host} (HTTP {}, {})",
             status.as_u16(),

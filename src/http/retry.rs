@@ -255,6 +255,7 @@ pub fn wait_longer(mut error: Error, retry_after: Duration) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     #[test]
     fn backoff_grows_and_is_capped() {
@@ -294,11 +295,7 @@ mod tests {
             calls += 1;
             async {
                 Err(Failure {
-                    error: Error::new(
-                        Kind::Unreachable,
-                        "throttled",
-                        "login.example is throttling",
-                    ),
+                    error: Error::new(Code::Throttled, "login.example is throttling"),
                     retry_after: Some(Duration::from_secs(40)),
                 })
             }
@@ -329,7 +326,7 @@ mod tests {
         let mut calls = 0;
         let r: Result<(), Error> = with_retries(policy, || {
             calls += 1;
-            async { Err(Error::new(Kind::Unreachable, "network", "down").into()) }
+            async { Err(Error::new(Code::Network, "down").into()) }
         })
         .await;
         assert_eq!((r.unwrap_err().exit_code(), calls), (5, 3));
@@ -349,7 +346,7 @@ mod tests {
             async move {
                 if first {
                     Err(Failure {
-                        error: Error::new(Kind::Unreachable, "throttled", "429"),
+                        error: Error::new(Code::Throttled, "429"),
                         retry_after: Some(Duration::from_millis(200)),
                     })
                 } else {

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::CredentialStore;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::profiles::{Connection, Profile, StoreKind};
 use crate::secret::Secret;
 
@@ -54,8 +54,7 @@ impl ExportedCredential {
     pub fn from_json(text: &str) -> Result<Self> {
         let bad = |what: String| {
             Error::new(
-                Kind::Usage,
-                "bad_credential",
+                Code::BadCredential,
                 format!("{CREDENTIAL_VAR} is not a credential onboard can use: {what}"),
             )
             .with_hint(format!(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{CredentialStore, ProfileLock, ProfileLocks};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::json_file::{self, Edit, Versioned};
 use crate::profiles::StoreKind;
 use crate::secret::Secret;
@@ -174,9 +174,9 @@ impl CredentialStore for FileStore {
             return Ok(None);
         };
         if file.version > CREDENTIALS_VERSION {
-            return Err(Error::new(
+            return Err(Error::classified(
                 Kind::StoreUnavailable,
-                "newer_file",
+                Code::NewerFile,
                 format!(
                     "{} was written by a newer onboard (schema version {}; this one knows {})",
                     path.display(),
@@ -188,8 +188,7 @@ impl CredentialStore for FileStore {
         }
         if file.profile != profile {
             return Err(Error::new(
-                Kind::StoreUnavailable,
-                "store_damaged",
+                Code::StoreDamaged,
                 format!(
                     "{} holds the credential of profile '{}', not of '{profile}'",
                     path.display(),

@@ -32,7 +32,7 @@ use keyring_core::{CredentialStore as KeyringBackend, Entry};
 use zeroize::Zeroizing;
 
 use super::{CredentialStore, ProfileLock, ProfileLocks};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::profiles::StoreKind;
 use crate::secret::Secret;
 
@@ -268,8 +268,7 @@ fn platform_store() -> Result<Arc<KeyringBackend>> {
 )))]
 fn platform_store() -> Result<Arc<KeyringBackend>> {
     Err(Error::new(
-        Kind::StoreUnavailable,
-        "no_keyring",
+        Code::NoKeyring,
         "onboard has no keyring support on this operating system",
     )
     .with_hint("use --store file"))
@@ -409,8 +408,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 fn damaged(profile: &str, why: &str) -> Error {
     Error::new(
-        Kind::StoreUnavailable,
-        "store_damaged",
+        Code::StoreDamaged,
         format!("the saved credential of profile '{profile}' in {KEYRING_NAME} is damaged: {why}"),
     )
     .with_hint(format!(
@@ -428,8 +426,7 @@ fn connect_error(e: keyring_core::Error) -> Error {
     #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
     let hint = "check that you are logged in to a desktop session, or use --store file";
     Error::new(
-        Kind::StoreUnavailable,
-        "no_keyring",
+        Code::NoKeyring,
         format!("{KEYRING_NAME} is not available: {detail}"),
     )
     .with_hint(hint)
@@ -441,7 +438,7 @@ fn map_error(e: keyring_core::Error, action: &str, profile: &str) -> Error {
     let detail = describe(&e);
     let (code, hint) = match &e {
         keyring_core::Error::NoStorageAccess(_) => (
-            "keyring_locked",
+            Code::KeyringLocked,
             format!(
                 "unlock {KEYRING_NAME} (on a desktop: log out and in, or unlock it in the \
                  passwords app; headless: `gnome-keyring-daemon --replace --unlock \
@@ -449,23 +446,22 @@ fn map_error(e: keyring_core::Error, action: &str, profile: &str) -> Error {
             ),
         ),
         keyring_core::Error::Ambiguous(_) => (
-            "keyring_ambiguous",
+            Code::KeyringAmbiguous,
             format!(
                 "several entries in {KEYRING_NAME} match service '{SERVICE}' and profile \
                  '{profile}': delete the extra ones (e.g. with secret-tool or the passwords app)"
             ),
         ),
         keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(..) => (
-            "store_damaged",
+            Code::StoreDamaged,
             format!("remove it with `onboard remove {profile}` and onboard again"),
         ),
         _ => (
-            "keyring_failed",
+            Code::KeyringFailed,
             format!("check that {KEYRING_NAME} is running and unlocked, or use --store file"),
         ),
     };
     Error::new(
-        Kind::StoreUnavailable,
         code,
         format!("could not {action} {KEYRING_NAME} (profile '{profile}'): {detail}"),
     )

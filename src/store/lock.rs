@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::json_file::{self, LockError};
 
 /// The lock dir's name inside the config dir.
@@ -51,8 +51,7 @@ impl ProfileLocks {
             Ok(held) => Ok(ProfileLock { _held: Some(held) }),
             Err(LockError::Failed(e)) => Err(e),
             Err(LockError::Busy) => Err(Error::new(
-                Kind::StoreUnavailable,
-                "profile_locked",
+                Code::ProfileLocked,
                 format!(
                     "profile '{profile}' stayed locked by another onboard process for {} s",
                     wait.as_secs()

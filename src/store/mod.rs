@@ -12,7 +12,7 @@ pub mod vault;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::profiles::{Profile, Profiles, StoreKind};
 use crate::secret::Secret;
 
@@ -116,7 +116,7 @@ impl TimedStore {
         })
         .await
         .map_err(|mut e| {
-            if e.code == "store_timeout" {
+            if e.code == Code::StoreTimeout {
                 e.message.push_str(
                     "; the save may still complete, and onboard waits for it before it ends",
                 );
@@ -171,8 +171,7 @@ impl TimedStore {
             })
             .map_err(|e| {
                 Error::new(
-                    Kind::Unexpected,
-                    "thread",
+                    Code::Thread,
                     format!("could not start a thread for the credential store: {e}"),
                 )
                 .with_hint("the system is out of threads or memory: close other programs and retry")
@@ -222,8 +221,7 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
         ),
     };
     Error::new(
-        Kind::StoreUnavailable,
-        "store_timeout",
+        Code::StoreTimeout,
         format!("{what} did not answer within {secs} s"),
     )
     .with_hint(hint)

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::{CredentialStore, StoreKind};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 use crate::http::{self, Reply};
 use crate::profiles::{Profile, ProfilesFile, SharedProfiles};
 use crate::secret::Secret;
@@ -330,8 +330,7 @@ impl Vault {
     /// A transport failure talking to the vault: the credential store is unavailable.
     fn unreachable(&self, e: Error) -> Error {
         Error::new(
-            Kind::StoreUnavailable,
-            "vault_unreachable",
+            Code::VaultUnreachable,
             format!("the vault at {}: {}", self.addr(), e.message),
         )
         .with_hint(
@@ -352,9 +351,8 @@ impl Vault {
         };
         let addr = self.addr();
         let status = reply.status;
-        let error = |code: &str, message: String, hint: &str| {
-            Error::new(Kind::StoreUnavailable, code, message).with_hint(hint)
-        };
+        let error =
+            |code: Code, message: String, hint: &str| Error::new(code, message).with_hint(hint);
         if status.is_redirection() {
             let to = reply
                 .headers
@@ -362,7 +360,7 @@ impl Vault {
                 .and_then(|l| l.to_str().ok())
                 .unwrap_or("elsewhere");
             return error(
-                "vault_redirect",
+                Code::VaultRedirect,
                 format!("the vault at {addr} redirected {what} to {to}"),
                 "set VAULT_ADDR to the address the vault redirects to (its active node); onboard \
                  does not follow redirects with the vault token",
@@ -370,7 +368,7 @@ impl Vault {
         }
         match status {
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => error(
-                "vault_forbidden",
+                Code::VaultForbidden,
                 format!("the vault at {addr} refused to {what}{said}"),
                 &format!(
                     "VAULT_TOKEN may have expired (log in again), or its policy lacks this path: \
@@ -381,7 +379,7 @@ impl Vault {
                 ),
             ),
             StatusCode::NOT_FOUND => error(
-                "vault_no_route",
+                Code::VaultNoRoute,
                 format!("the vault at {addr} has no such path to {what}{said}"),
                 &format!(
                     "check --vault-mount (now '{}'; it must be a KV version 2 mount, see `bao \
@@ -390,24 +388,24 @@ impl Vault {
                 ),
             ),
             StatusCode::SERVICE_UNAVAILABLE if self.sealed().await => error(
-                "vault_sealed",
+                Code::VaultSealed,
                 format!("the vault at {addr} is sealed"),
                 "ask the vault's operators to unseal it (`bao operator unseal` or `vault \
                  operator unseal`), then run onboard again",
             ),
             StatusCode::TOO_MANY_REQUESTS => error(
-                "vault_throttled",
+                Code::VaultThrottled,
                 format!("the vault at {addr} is rate-limiting requests ({status})"),
                 "lower --jobs, or ask the vault's operators to raise the rate limit quota for \
                  this path",
             ),
             s if s.is_server_error() => error(
-                "vault_failing",
+                Code::VaultFailing,
                 format!("the vault at {addr} failed to {what} ({status}){said}"),
                 "the vault has a problem or is in standby: retry later, or ask its operators",
             ),
             _ => error(
-                "vault_refused",
+                Code::VaultRefused,
                 format!("the vault at {addr} refused to {what} ({status}){said}"),
                 "check VAULT_ADDR, --vault-mount and ONBOARD_VAULT_PREFIX",
             ),
@@ -429,8 +427,7 @@ impl Vault {
 
     fn not_kv2(&self, what: &str) -> Error {
         Error::new(
-            Kind::StoreUnavailable,
-            "vault_not_kv2",
+            Code::VaultNotKv2,
             format!(
                 "the vault at {} answered {what} with something that is not KV version 2",
                 self.addr()
@@ -566,8 +563,7 @@ impl Vault {
     /// nothing, and a real one may have been restored from an older snapshot.
     fn vanished(&self, name: &str) -> Error {
         Error::new(
-            Kind::StoreUnavailable,
-            "vault_lost",
+            Code::VaultLost,
             format!(
                 "profile '{name}' was in the vault at {} earlier in this run and is gone now: \
                  the vault lost its data (was it restarted in dev mode, which keeps nothing in \
@@ -596,8 +592,7 @@ impl Vault {
             .and_then(Value::as_str)
             .ok_or_else(|| {
                 Error::new(
-                    Kind::StoreUnavailable,
-                    "vault_entry",
+                    Code::VaultEntry,
                     format!(
                         "{} in the vault has no refresh_token",
                         self.location(Folder::Credentials, name)
@@ -633,8 +628,7 @@ impl Vault {
                     Ok(())
                 }
                 Some(_) => Err(Error::new(
-                    Kind::StoreUnavailable,
-                    "vault_conflict",
+                    Code::VaultConflict,
                     format!(
                         "the vault refused to save profile '{name}': its version went back \
                          while onboard was using it"
@@ -695,8 +689,7 @@ impl Vault {
     fn parse_profile(&self, name: &str, data: serde_json::Map<String, Value>) -> Result<Profile> {
         let mut profile: Profile = serde_json::from_value(Value::Object(data)).map_err(|e| {
             Error::new(
-                Kind::StoreUnavailable,
-                "vault_entry",
+                Code::VaultEntry,
                 format!(
                     "{} in the vault is not a profile onboard can read: {}",
                     self.location(Folder::Profiles, name),
@@ -841,8 +834,7 @@ impl Vault {
 
     fn changed_meanwhile(&self, name: &str) -> Error {
         Error::new(
-            Kind::StoreUnavailable,
-            "vault_conflict",
+            Code::VaultConflict,
             format!("profile '{name}' was changed in the vault by another run meanwhile"),
         )
         .with_hint("look at it with `onboard list --store vault`, then run the command again")
@@ -946,7 +938,7 @@ impl CredentialStore for VaultStore {
 }
 
 fn config_error(message: impl Into<String>) -> Error {
-    Error::new(Kind::StoreUnavailable, "vault_config", message)
+    Error::new(Code::VaultConfig, message)
 }
 
 /// A profile name as one path segment: letters, digits and `-_.@` stay, every other byte is

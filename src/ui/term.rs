@@ -9,7 +9,7 @@ use dialoguer::theme::ColorfulTheme;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner, printable};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Result};
 
 pub struct TermOutput {
     pub quiet: bool,
@@ -145,12 +145,8 @@ fn prompt_error(error: dialoguer::Error) -> Error {
     if io.kind() == std::io::ErrorKind::Interrupted {
         Error::interrupted()
     } else {
-        Error::new(
-            Kind::Usage,
-            "terminal",
-            format!("cannot read the answer: {io}"),
-        )
-        .with_hint("run in a terminal, or pass every value as a flag with --non-interactive")
+        Error::new(Code::Terminal, format!("cannot read the answer: {io}"))
+            .with_hint("run in a terminal, or pass every value as a flag with --non-interactive")
     }
 }
 

@@ -181,7 +181,7 @@ impl Wizard<'_> {
     /// A device-code sign-in refused with AADSTS53003: Conditional Access, most likely a
     /// policy blocking the device code flow. Interactive, `[b]` continues on the browser road.
     pub(super) fn device_code_refused(&mut self, error: Error) -> Result<Attempt> {
-        let mut refused = Error::new(
+        let mut refused = Error::classified(
             Kind::PermissionMissing,
             error.code.clone(),
             "the tenant's Conditional Access refused the device-code sign-in (AADSTS53003); a policy blocking the device code flow is the likely cause; nothing was saved",

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tempfile::TempDir;
 
 use super::inputs::Known;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::flow::DeviceCode;
 use crate::flow::browser::AuthorizeRequest;
 use crate::profiles::Profiles;
@@ -38,9 +38,9 @@ impl Demo {
             ..Settings::default()
         };
         let simulator = Simulator::start(0, settings).await.map_err(|e| {
-            Error::new(
+            Error::classified(
                 Kind::Unexpected,
-                "demo",
+                Code::Demo,
                 format!("cannot start the simulated tenant: {e}"),
             )
             .with_hint(
@@ -51,9 +51,9 @@ impl Demo {
             .prefix("onboard-demo-")
             .tempdir()
             .map_err(|e| {
-                Error::new(
+                Error::classified(
                     Kind::StoreUnavailable,
-                    "demo",
+                    Code::Demo,
                     format!("cannot create a temporary directory: {e}"),
                 )
                 .with_hint("check that TMPDIR points at a writable directory")

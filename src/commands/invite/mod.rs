@@ -19,7 +19,7 @@ use crate::cli::StoreFallback;
 use crate::cli::{Flow, InviteArgs};
 use crate::commands::validate;
 use crate::deps::Deps;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
@@ -208,8 +208,7 @@ impl Wizard<'_> {
         }
         let exists = || {
             Error::new(
-                Kind::Usage,
-                "profile_exists",
+                Code::ProfileExists,
                 format!("a profile named '{name}' is already saved ({who})"),
             )
         };
@@ -469,7 +468,7 @@ impl Wizard<'_> {
             admin_consent_url: link.as_ref().map(|l| l.as_str()),
             code: cause.map(|error| match error.aadsts {
                 Some(code) => format!("AADSTS{code}"),
-                None => error.code.clone(),
+                None => error.code.to_string(),
             }),
         });
         if let Some(cause) = cause {
@@ -542,8 +541,7 @@ impl Wizard<'_> {
             && !expected.eq_ignore_ascii_case(actual)
         {
             return Err(Error::new(
-                Kind::SignInAgain,
-                "wrong_tenant",
+                Code::WrongTenant,
                 format!("the sign-in was for tenant {actual}, but {} is tenant {expected}; nothing was saved", inputs.tenant.as_deref().unwrap_or("the invitation")),
             )
             .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
@@ -569,8 +567,7 @@ impl Wizard<'_> {
         match (&signed_in, &inputs.account) {
             (Some(actual), Some(expected)) if !actual.eq_ignore_ascii_case(expected) => {
                 return Err(Error::new(
-                    Kind::SignInAgain,
-                    "wrong_account",
+                    Code::WrongAccount,
                     format!("signed in as {actual}, but the service account is {expected}; nothing was saved"),
                 )
                 .with_hint(format!("run `onboard invite` again and sign in as {expected} (use a private browser window to avoid a cached account)")));
@@ -584,8 +581,7 @@ impl Wizard<'_> {
             )),
             (None, None) => {
                 return Err(Error::new(
-                    Kind::Usage,
-                    "unknown_account",
+                    Code::UnknownAccount,
                     "the identity provider does not say which account signed in, and no --account was given; nothing was saved",
                 )
                 .with_hint("run `onboard invite` again with --account naming the service account"));
@@ -620,7 +616,7 @@ impl Wizard<'_> {
         account: &str,
     ) -> Result<()> {
         let refresh_token = tokens.refresh_token.as_ref().ok_or_else(|| {
-            Error::new(Kind::PermissionMissing, "no_refresh_token", "the server gave no refresh token; nothing was saved")
+            Error::new(Code::NoRefreshToken, "the server gave no refresh token; nothing was saved")
                 .with_hint("the offline_access scope was not granted: allow it for the registration, or ask the identity provider's admin")
         })?;
         let profile = Profile {
@@ -733,7 +729,7 @@ impl Wizard<'_> {
 
     fn gave_up(&self, approval_pending: bool) -> Error {
         if approval_pending {
-            let mut error = Error::new(Kind::PermissionMissing, "approval_pending", "admin approval is still pending; nothing was saved")
+            let mut error = Error::new(Code::ApprovalPending, "admin approval is still pending; nothing was saved")
                 .with_hint("once the tenant's reviewer has approved (`onboard consent-url` gives the link), run `onboard invite` again");
             // The error that began the wait is the cause: its code and IDs are the handles.
             if let Some(cause) = &self.approval_cause {
@@ -748,9 +744,9 @@ impl Wizard<'_> {
             }
             error
         } else {
-            let error = Error::new(
+            let error = Error::classified(
                 Kind::SignInAgain,
-                "expired_token",
+                Code::OAuth(OAuthError::ExpiredToken),
                 "nobody signed in before the time ran out; nothing was saved",
             );
             if self.microsoft {
@@ -780,12 +776,9 @@ impl Wizard<'_> {
 
 /// The code a script sees when the sign-in ended declined without anyone to ask: Entra's answer
 /// after "Request approval" is the same as after a plain decline (AADSTS65004).
-const DECLINED_OR_APPROVAL_REQUESTED: &str = "declined_or_approval_requested";
-
 fn declined_or_approval_requested(cause: Error) -> Error {
     let mut error = Error::new(
-        Kind::SignInAgain,
-        DECLINED_OR_APPROVAL_REQUESTED,
+        Code::DeclinedOrApprovalRequested,
         format!("the sign-in was declined, or the account requested admin approval (Microsoft answers both alike): {}", cause.message),
     )
     .with_hint("if the account saw \"Approval required\", send the tenant's reviewer the link from `onboard consent-url` and run `onboard invite` again once approved; otherwise run `onboard invite` again and accept");
@@ -822,9 +815,9 @@ fn for_the_wizard(mut error: Error) -> Error {
 /// the run ends at once with the error's code and IDs and the way to the reviewer.
 fn approval_without_terminal(cause: Option<Error>, inputs: &Inputs) -> Error {
     let mut error = cause.unwrap_or_else(|| {
-        Error::new(
+        Error::classified(
             Kind::PermissionMissing,
-            "consent_required",
+            Code::OAuth(OAuthError::ConsentRequired),
             "the tenant wants admin consent for this registration",
         )
     });
@@ -849,9 +842,9 @@ fn approval_without_terminal(cause: Option<Error>, inputs: &Inputs) -> Error {
 /// onboard knows, so no link and no Microsoft route, only its own administrator.
 fn not_microsoft_consent(cause: Option<Error>) -> Error {
     let mut error = cause.unwrap_or_else(|| {
-        Error::new(
+        Error::classified(
             Kind::PermissionMissing,
-            "consent_required",
+            Code::OAuth(OAuthError::ConsentRequired),
             "the identity provider wants consent for this registration",
         )
     });
@@ -864,8 +857,7 @@ fn not_microsoft_consent(cause: Option<Error>) -> Error {
 /// at a terminal to confirm it.
 fn untrusted_page(host: &str, authority: &authority::Authority) -> Error {
     Error::new(
-        Kind::Usage,
-        "untrusted_sign_in_page",
+        Code::UntrustedSignInPage,
         format!(
             "the sign-in page is on {host}, which is not {}'s; no sign-in was shown and nothing was saved",
             authority.describe()

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use super::session::{self, Selected, Session, authority_of};
 use crate::cli::ValidateArgs;
 use crate::deps::Deps;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Code, Error, Kind, Result};
 use crate::flow;
 use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind, Validation};
 use crate::store::TimedStore;
@@ -233,8 +233,7 @@ async fn prove(
         && !identity.is(connection.account_id.as_deref(), Some(expected))
     {
         return Err(Error::new(
-            Kind::SignInAgain,
-            "wrong_account",
+            Code::WrongAccount,
             format!("profile '{name}' acts as {actual}, not as its service account {expected}"),
         )
         .with_hint(format!(
@@ -254,8 +253,7 @@ async fn prove(
     let missing = flow::missing_scopes(require_scopes, &tokens.scopes);
     if !missing.is_empty() {
         return Err(Error::new(
-            Kind::PermissionMissing,
-            "scope_missing",
+            Code::ScopeMissing,
             format!("profile '{name}' lacks the required scope {}", missing.join(", ")),
         )
         .with_hint("grant it to the registration (API permissions), have the tenant's reviewer consent (`onboard consent-url`), then run `onboard invite` again"));
@@ -308,7 +306,7 @@ fn record(profiles: &Profiles, results: &[Checked]) {
             at: checked.checked_at.to_string(),
             valid: checked.valid(),
             exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
-            code: checked.error.as_ref().map(|e| e.code.clone()),
+            code: checked.error.as_ref().map(|e| e.code.to_string()),
             message: checked.error.as_ref().map(|e| e.message.clone()),
             refreshed_at: checked.refreshed_at.map(|t| t.to_string()),
             lapses_at: checked.lapses_at().map(|t| t.to_string()),

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::Checked;
 use crate::cli::ValidateArgs;
-use crate::error::{Error, Kind, Result, SUCCESS};
+use crate::error::{Code, Error, Kind, Result, SUCCESS};
 use crate::json_file;
 
 /// Writes the reports that `args` asks for. Runs after the validations are recorded, so a
@@ -26,8 +26,7 @@ pub fn write(results: &[Checked], args: &ValidateArgs) -> Result<()> {
 fn save(path: &Path, text: &str, what: &str) -> Result<()> {
     json_file::replace_unlocked(path, text.as_bytes()).map_err(|e| {
         Error::new(
-            Kind::Unexpected,
-            "report_not_written",
+            Code::ReportNotWritten,
             format!(
                 "could not write the {what} {}: {}",
                 path.display(),
@@ -95,7 +94,7 @@ pub fn junit(results: &[Checked]) -> String {
                     xml,
                     "\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    ",
                     escape(&error.to_string()),
-                    escape(&error.code),
+                    escape(error.code.as_str()),
                     escape(&detail)
                 );
             }
