@@ -6,13 +6,14 @@ use std::fmt;
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use strum::VariantArray;
 
 use crate::oauth::OAuthError;
 
 /// What kind of failure it is, which decides the exit code. The order is the severity used by
-/// `--all` ("highest code wins"). [`Kind::status`] is the one description of each exit code:
+/// `--all` ("highest code wins"); `Kind::VARIANTS` lists them in that order. [`Kind::status`] is the one description of each exit code:
 /// `--help`, the man pages and README are derived from it or tested against it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, VariantArray)]
 pub enum Kind {
     Unexpected,
     Usage,
@@ -41,18 +42,6 @@ pub const SUCCESS: ExitStatus = ExitStatus {
 };
 
 impl Kind {
-    /// Every kind, in order of severity.
-    pub const ALL: [Kind; 8] = [
-        Kind::Unexpected,
-        Kind::Usage,
-        Kind::NotOnboarded,
-        Kind::SignInAgain,
-        Kind::Unreachable,
-        Kind::PermissionMissing,
-        Kind::StoreUnavailable,
-        Kind::Interrupted,
-    ];
-
     pub fn exit_code(self) -> i32 {
         self.status().code
     }
@@ -114,7 +103,7 @@ impl Kind {
 
 /// Every exit code onboard gives, 0 first.
 pub fn exit_statuses() -> impl Iterator<Item = ExitStatus> {
-    std::iter::once(SUCCESS).chain(Kind::ALL.into_iter().map(Kind::status))
+    std::iter::once(SUCCESS).chain(Kind::VARIANTS.iter().map(|k| k.status()))
 }
 
 /// The one-paragraph summary of the exit codes at the end of `onboard --help`.
@@ -129,10 +118,11 @@ pub fn exit_codes_summary() -> String {
 pub const ALL_PROFILES_EXIT: &str =
     "With --all, the exit code is the highest of the failing profiles'.";
 
-/// Declares onboard's own failure codes once: the variant, its wire spelling and, where the code
-/// alone decides it, its kind (`_`: the place that builds the error decides).
+/// Declares onboard's own failure codes once: the variant, its wire spelling, where the code
+/// alone decides it its kind (`_`: the place that builds the error decides), and the hint when
+/// it is always the same.
 macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident = $wire:literal => $kind:tt,)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal => $kind:tt $(; hint $hint:literal)?,)*) => {
         /// The machine-readable `code` of a failure (the JSON outputs' `code`, JUnit's failure
         /// `type`): onboard's own, or the word a server sent.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -146,6 +136,9 @@ macro_rules! codes {
         }
 
         impl Code {
+            /// onboard's own codes, in the order declared.
+            pub const OWN: &'static [Code] = &[$(Code::$variant,)*];
+
             /// The code as the JSON outputs spell it.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -159,6 +152,14 @@ macro_rules! codes {
             pub fn kind(&self) -> Option<Kind> {
                 match self {
                     $(Code::$variant => codes!(@kind $kind),)*
+                    Code::OAuth(_) | Code::Graph(_) => None,
+                }
+            }
+
+            /// The hint every failure with this code gets, where it is always the same.
+            pub fn hint(&self) -> Option<&'static str> {
+                match self {
+                    $(Code::$variant => None $(.or(Some($hint)))?,)*
                     Code::OAuth(_) | Code::Graph(_) => None,
                 }
             }
@@ -194,7 +195,8 @@ codes! {
     /// The server named a sign-in page onboard will not open.
     UntrustedSignInPage = "untrusted_sign_in_page" => Usage,
     /// A bug in onboard.
-    Internal = "internal" => Unexpected,
+    Internal = "internal" => Unexpected;
+        hint "this is a bug in onboard: please report it with the command you ran",
     /// The HTTP client could not be built.
     HttpClient = "http_client" => Unexpected,
     /// A worker thread failed.
@@ -204,7 +206,8 @@ codes! {
     /// No saved credential for the profile.
     NotOnboarded = "not_onboarded" => NotOnboarded,
     /// The sign-in was in another tenant.
-    WrongTenant = "wrong_tenant" => SignInAgain,
+    WrongTenant = "wrong_tenant" => SignInAgain;
+        hint "sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)",
     /// Another account signed in.
     WrongAccount = "wrong_account" => SignInAgain,
     /// The sign-in was declined, or the account requested admin approval (Entra answers both alike).
@@ -336,7 +339,8 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A failure whose code decides its kind ([`Code::kind`]).
+    /// A failure whose code decides its kind ([`Code::kind`]) and, where it is always the same,
+    /// its hint ([`Code::hint`]).
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         let kind = code.kind().unwrap_or(Kind::Unexpected);
         Error::classified(kind, code, message)
@@ -346,11 +350,11 @@ impl Error {
     pub fn classified(kind: Kind, code: Code, message: impl Into<String>) -> Self {
         Error {
             kind,
+            hint: code.hint().map(str::to_owned),
             code,
             oauth: None,
             aadsts: None,
             message: one_line(&message.into()),
-            hint: None,
             correlation_id: None,
             trace_id: None,
             reported: false,
@@ -374,7 +378,6 @@ impl Error {
 
     pub fn unexpected(message: impl Into<String>) -> Self {
         Error::new(Code::Internal, message)
-            .with_hint("this is a bug in onboard: please report it with the command you ran")
     }
 
     pub fn interrupted() -> Self {
@@ -475,7 +478,7 @@ mod tests {
 
     #[test]
     fn every_kind_is_listed_once_in_order_of_severity() {
-        // A new kind fails to compile here until it has its place in `Kind::ALL`.
+        // A new kind fails to compile here until it has its place in the order of severity.
         let position = |kind: Kind| match kind {
             Kind::Unexpected => 0,
             Kind::Usage => 1,
@@ -486,16 +489,53 @@ mod tests {
             Kind::StoreUnavailable => 6,
             Kind::Interrupted => 7,
         };
-        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        for (i, &kind) in Kind::VARIANTS.iter().enumerate() {
             assert_eq!(position(kind), i, "{kind:?}");
         }
-        assert!(Kind::ALL.windows(2).all(|w| w[0] < w[1]));
+        assert!(Kind::VARIANTS.windows(2).all(|w| w[0] < w[1]));
         let codes: Vec<i32> = exit_statuses().map(|s| s.code).collect();
         assert!(codes.windows(2).all(|w| w[0] < w[1]), "{codes:?}");
         for status in exit_statuses() {
             assert!(status.meaning.starts_with(status.name), "{status:?}");
             assert!(!status.meaning.contains("  "), "{}", status.meaning);
         }
+    }
+
+    #[test]
+    fn own_codes_are_distinct_snake_case_words_that_no_server_word_shadows() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::OWN {
+            let wire = code.as_str();
+            assert!(seen.insert(wire), "{wire} twice");
+            assert!(
+                wire.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{wire}"
+            );
+            assert!(
+                matches!(OAuthError::from(wire), OAuthError::Other(_)),
+                "{wire} is an OAuth word: use Code::OAuth"
+            );
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, wire);
+        }
+        let oauth = Code::OAuth(OAuthError::InvalidGrant);
+        assert_eq!(serde_json::to_value(&oauth).unwrap(), "invalid_grant");
+        assert_eq!(
+            Code::Graph("Authorization_RequestDenied".into()).as_str(),
+            "Authorization_RequestDenied"
+        );
+    }
+
+    #[test]
+    fn a_code_that_decides_its_kind_and_hint_gives_them() {
+        let e = Error::new(Code::WrongTenant, "m");
+        assert_eq!(e.kind, Kind::SignInAgain);
+        assert!(e.hint.as_deref().unwrap().contains("invited tenant"));
+        let e = Error::new(Code::Network, "m");
+        assert_eq!((e.kind, e.hint), (Kind::Unreachable, None));
+        assert_eq!(Error::unexpected("m").exit_code(), 1);
+        assert!(Error::unexpected("m").hint.unwrap().contains("bug"));
     }
 
     #[test]

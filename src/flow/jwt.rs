@@ -132,9 +132,10 @@ pub fn check_id_token(claims: &Claims, expected: &IdTokenExpectations) -> Result
     {
         return Err(Error::new(
             Code::WrongTenant,
-            format!("the sign-in was for tenant {tid}, but the authority is tenant {expected_tid}; nothing was saved"),
-        )
-        .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
+            format!(
+                "the sign-in was for tenant {tid}, but the authority is tenant {expected_tid}; nothing was saved"
+            ),
+        ));
     }
     Ok(())
 }

@@ -542,9 +542,11 @@ impl Wizard<'_> {
         {
             return Err(Error::new(
                 Code::WrongTenant,
-                format!("the sign-in was for tenant {actual}, but {} is tenant {expected}; nothing was saved", inputs.tenant.as_deref().unwrap_or("the invitation")),
-            )
-            .with_hint("sign in with the service account of the invited tenant (use a private browser window to avoid a cached account)"));
+                format!(
+                    "the sign-in was for tenant {actual}, but {} is tenant {expected}; nothing was saved",
+                    inputs.tenant.as_deref().unwrap_or("the invitation")
+                ),
+            ));
         }
         // Without an account claim in the tokens, ask who the token acts as (Graph /me or
         // userinfo) rather than trusting --account. Another provider's last resort is `sub`.
