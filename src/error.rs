@@ -5,10 +5,10 @@
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use strum::VariantArray;
 
 use crate::oauth::OAuthError;
+use crate::output::ErrorOutput;
 
 /// What kind of failure it is, which decides the exit code. The order is the severity used by
 /// `--all` ("highest code wins"); `Kind::VARIANTS` lists them in that order. [`Kind::status`] is the one description of each exit code:
@@ -174,32 +174,32 @@ codes! {
     Usage = "usage" => Usage,
     /// The ID token could not be read or was not for this sign-in.
     BadIdToken = "bad_id_token" => Usage,
-    /// The terminal could not be used for a prompt.
+    /// A prompt needs a terminal and there is none.
     Terminal = "terminal" => Usage,
     /// A server redirected somewhere onboard does not follow.
     RedirectRefused = "redirect_refused" => Usage,
     /// The authority has no OpenID Connect discovery document.
     NoDiscovery = "no_discovery" => Usage,
-    /// A file onboard wrote cannot be read back.
+    /// A file of onboard's is not one it can read.
     CorruptFile = "corrupt_file" => Usage,
     /// `ONBOARD_CREDENTIAL` is not what `onboard export` prints.
     BadCredential = "bad_credential" => Usage,
     /// The simulated tenant cannot listen on the port asked for.
     PortUnavailable = "port_unavailable" => Usage,
-    /// A saved profile names an authority this command line does not allow.
+    /// A saved profile signs in at a server that is not a Microsoft cloud, which this machine does not allow.
     AuthorityNotAllowed = "authority_not_allowed" => Usage,
     /// The profile exists and replacing it was not confirmed.
     ProfileExists = "profile_exists" => Usage,
-    /// The account that signed in is not of the tenant.
+    /// The identity provider does not say which account signed in, and no `--account` names it.
     UnknownAccount = "unknown_account" => Usage,
-    /// The server named a sign-in page onboard will not open.
+    /// The sign-in page is not on the authority's host.
     UntrustedSignInPage = "untrusted_sign_in_page" => Usage,
     /// A bug in onboard.
     Internal = "internal" => Unexpected;
         hint "this is a bug in onboard: please report it with the command you ran",
     /// The HTTP client could not be built.
     HttpClient = "http_client" => Unexpected,
-    /// A worker thread failed.
+    /// No thread could be started for the credential store.
     Thread = "thread" => Unexpected,
     /// A report file (`--junit`, `--metrics`) could not be written.
     ReportNotWritten = "report_not_written" => Unexpected,
@@ -278,9 +278,9 @@ codes! {
     VaultRefused = "vault_refused" => StoreUnavailable,
     /// The mount is not a KV version 2 engine.
     VaultNotKv2 = "vault_not_kv2" => StoreUnavailable,
-    /// An entry went missing while it was changed.
+    /// A profile the vault held earlier in this run is gone.
     VaultLost = "vault_lost" => StoreUnavailable,
-    /// A vault entry is not what onboard wrote.
+    /// A vault entry lacks what onboard wrote in it.
     VaultEntry = "vault_entry" => StoreUnavailable,
     /// Another writer changed the entry first.
     VaultConflict = "vault_conflict" => StoreUnavailable,
@@ -419,18 +419,18 @@ impl Error {
         }
     }
 
-    /// The error object of the JSON outputs: `{"exit_code","code","aadsts","message","hint"}`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "exit_code": self.exit_code(),
-            "code": self.code,
-            "aadsts": self.aadsts.map(|n| format!("AADSTS{n}")),
-            "message": self.message,
-            "hint": self.hint,
-            "correlation_id": self.correlation_id,
-            "trace_id": self.trace_id,
-            "client_request_id": crate::request_id::sent_request_id(),
-        })
+    /// The error object of the JSON outputs.
+    pub fn to_output(&self) -> ErrorOutput {
+        ErrorOutput {
+            exit_code: self.exit_code(),
+            code: self.code.clone(),
+            aadsts: self.aadsts.map(|n| format!("AADSTS{n}")),
+            message: self.message.clone(),
+            hint: self.hint.clone(),
+            correlation_id: self.correlation_id.clone(),
+            trace_id: self.trace_id.clone(),
+            client_request_id: crate::request_id::sent_request_id().map(str::to_owned),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The files generated from the clap definition ([`crate::cli::command`]): the shell completion
-//! scripts in `completions/` and the man pages in `man/`. Output is deterministic (no dates), so
+//! scripts in `completions/` and the man pages in `man/`; and from the output types
+//! ([`crate::output`]), the JSON Schemas in `docs/schema/`. Output is deterministic (no dates), so
 //! the committed copies can be compared byte for byte; `onboard completions SHELL` prints the same
 //! scripts.
 //!
@@ -33,11 +34,35 @@ pub fn files() -> Vec<(PathBuf, Vec<u8>)> {
         })
         .collect();
     files.extend(man_pages());
+    files.extend(schemas());
     files
 }
 
 /// The directories [`files`] writes into; anything else in them is stale.
-pub const DIRECTORIES: &[&str] = &["completions", "man"];
+pub const DIRECTORIES: &[&str] = &["completions", "man", SCHEMA_DIR];
+
+/// Where the JSON Schemas of the outputs go.
+pub const SCHEMA_DIR: &str = "docs/schema";
+
+/// The JSON Schema of every JSON output and event family, and the README that names them.
+fn schemas() -> Vec<(PathBuf, Vec<u8>)> {
+    use strum::VariantArray;
+    let dir = PathBuf::from(SCHEMA_DIR);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = crate::output::JsonOutput::VARIANTS
+        .iter()
+        .map(|output| {
+            (
+                dir.join(output.file_name()),
+                output.schema_text().into_bytes(),
+            )
+        })
+        .collect();
+    files.push((
+        dir.join("README.md"),
+        crate::output::schema_readme().into_bytes(),
+    ));
+    files
+}
 
 /// The completion script for `shell`, with profile-name completion where the shell allows it.
 pub fn completion(shell: Shell) -> Vec<u8> {

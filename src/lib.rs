@@ -13,6 +13,7 @@ pub mod http;
 pub mod interrupt;
 mod json_file;
 pub mod oauth;
+pub mod output;
 pub mod profiles;
 pub mod request_id;
 pub mod secret;

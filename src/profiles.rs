@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -78,7 +79,7 @@ impl Versioned for ProfilesFile {
 }
 
 /// Which store holds a profile's refresh token; recorded in `profiles.json`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     /// The platform's keyring (Secret Service, Keychain, Credential Manager).
@@ -127,7 +128,7 @@ impl std::fmt::Display for StoreKind {
 /// How the credential's sign-in was made. Entra's protocol tracking follows a device-code
 /// sign-in through every refresh, so a policy that blocks the device code flow also stops the
 /// credentials born from one. Profiles saved before this was recorded were all device-code.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignInFlow {
     #[default]
@@ -154,7 +155,7 @@ impl SignInFlow {
 
 /// How to reach one tenant's registration as one account: what a saved profile and an
 /// exported credential (`onboard export`) share, field for field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Connection {
     /// The authority URL used to sign in.
     pub authority: String,
@@ -196,7 +197,7 @@ pub struct Profile {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Validation {
     /// RFC 3339.
     pub at: String,

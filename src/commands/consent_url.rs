@@ -1,7 +1,7 @@
 //! `onboard consent-url`: the admin consent link for the tenant's reviewer, the same link the
 //! wizard's approval detour shows.
 
-use serde_json::json;
+use crate::output::{ConsentUrlOutput, to_line};
 
 use crate::authority;
 use crate::cli::ConsentUrlArgs;
@@ -58,15 +58,12 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
         authority::admin_consent_url(&authority, endpoints.as_ref(), &client_id, Some(redirect))
     }) else {
         if deps.json {
-            deps.out.data(
-                &json!({
-                    "admin_consent_url": null,
-                    "client_id": client_id,
-                    "admin_center_route": authority::ADMIN_CENTER_ROUTE,
-                    "no_link_because": authority::NO_LINK_REASON,
-                })
-                .to_string(),
-            );
+            deps.out.data(&to_line(&ConsentUrlOutput {
+                admin_consent_url: None,
+                client_id,
+                admin_center_route: Some(authority::ADMIN_CENTER_ROUTE.to_owned()),
+                no_link_because: Some(authority::NO_LINK_REASON.to_owned()),
+            }));
         } else {
             deps.out.data(authority::ADMIN_CENTER_ROUTE);
             deps.out.info(&format!(
@@ -77,8 +74,12 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
         return Ok(());
     };
     if deps.json {
-        deps.out
-            .data(&json!({"admin_consent_url": url.as_str(), "client_id": client_id}).to_string());
+        deps.out.data(&to_line(&ConsentUrlOutput {
+            admin_consent_url: Some(url.to_string()),
+            client_id,
+            admin_center_route: None,
+            no_link_because: None,
+        }));
     } else {
         deps.out.data(url.as_str());
         deps.out.info("Send this link to the tenant's Admin Consent Reviewer (or a Global Administrator): they sign in, review the permissions and accept. Then run `onboard invite` again.");

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use reqwest::Client;
-use serde_json::{Value, json};
 use url::Url;
 
 use super::session::{self, authority_of};
@@ -17,6 +16,7 @@ use crate::deps::{Deps, ProxyEnv};
 use crate::error::{Code, Error, Kind, Result};
 use crate::flow;
 use crate::http::{self, host_of};
+use crate::output::{CheckStatus as Status, DoctorCheck, DoctorReport, to_line};
 use crate::profiles::StoreKind;
 use crate::secret::Secret;
 use crate::store::TimedStore;
@@ -29,14 +29,6 @@ const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The probe entry's profile name.
 const PROBE: &str = "onboard-doctor-probe";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Ok,
-    Warn,
-    Fail,
-    Skip,
-}
 
 struct Check {
     name: &'static str,
@@ -96,19 +88,14 @@ impl Check {
         line
     }
 
-    fn to_json(&self) -> Value {
-        json!({
-            "check": self.name,
-            "status": match self.status {
-                Status::Ok => "ok",
-                Status::Warn => "warn",
-                Status::Fail => "fail",
-                Status::Skip => "skip",
-            },
-            "detail": self.detail,
-            "fix": self.fix,
-            "exit_code": self.kind.map_or(0, Kind::exit_code),
-        })
+    fn to_output(&self) -> DoctorCheck {
+        DoctorCheck {
+            check: self.name.to_owned(),
+            status: self.status,
+            detail: self.detail.clone(),
+            fix: self.fix.clone(),
+            exit_code: self.kind.map_or(0, Kind::exit_code),
+        }
     }
 }
 
@@ -222,14 +209,11 @@ fn report(checks: &[Check], deps: &mut Deps) -> Result<()> {
     let worst = checks.iter().filter_map(|c| c.kind).max();
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     if deps.json {
-        deps.out.data(
-            &json!({
-                "checks": checks.iter().map(Check::to_json).collect::<Vec<_>>(),
-                "ok": failed == 0,
-                "exit_code": worst.map_or(0, Kind::exit_code),
-            })
-            .to_string(),
-        );
+        deps.out.data(&to_line(&DoctorReport {
+            checks: checks.iter().map(Check::to_output).collect(),
+            ok: failed == 0,
+            exit_code: worst.map_or(0, Kind::exit_code),
+        }));
     } else {
         for check in checks {
             deps.out.data(&check.line());

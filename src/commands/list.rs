@@ -1,12 +1,11 @@
 //! `onboard list`: the saved profiles, their last validation and when their credentials lapse
 //! unless refreshed, from the config dir only.
 
-use serde_json::{Value, json};
-
 use super::validate::{date_of, lapse_of, lapses_within};
 use crate::cli::ListArgs;
 use crate::deps::Deps;
 use crate::error::Result;
+use crate::output::{ListOutput, ListedProfile, to_line};
 use crate::profiles::Profile;
 
 pub fn run(args: &ListArgs, deps: &mut Deps) -> Result<()> {
@@ -16,12 +15,12 @@ pub fn run(args: &ListArgs, deps: &mut Deps) -> Result<()> {
             .retain(|_, profile| lapses_within(lapse_of(profile).1, window));
     }
     if deps.json {
-        let profiles: Vec<Value> = file
+        let profiles = file
             .profiles
             .iter()
-            .map(|(name, p)| to_json(name, p))
+            .map(|(name, p)| to_output(name, p))
             .collect();
-        deps.out.data(&json!({ "profiles": profiles }).to_string());
+        deps.out.data(&to_line(&ListOutput { profiles }));
         return Ok(());
     }
     if file.profiles.is_empty() {
@@ -112,22 +111,23 @@ fn last_validation(profile: &Profile) -> String {
     }
 }
 
-fn to_json(name: &str, profile: &Profile) -> Value {
+fn to_output(name: &str, profile: &Profile) -> ListedProfile {
     let (refreshed, lapses) = lapse_of(profile);
-    json!({
-        "profile": name,
-        "tenant": profile.connection.tenant,
-        "tenant_id": profile.connection.tenant_id,
-        "client_id": profile.connection.client_id,
-        "account": profile.connection.account,
-        "authority": profile.connection.authority,
-        "cloud": profile.connection.cloud,
-        "scopes": profile.connection.scopes,
-        "store": profile.store.as_str(),
-        "sign_in_flow": profile.connection.sign_in_flow.as_str(),
-        "created_at": profile.created_at,
-        "last_validation": profile.last_validation,
-        "refreshed_at": refreshed.map(|t| t.to_string()),
-        "lapses_at": lapses.map(|t| t.to_string()),
-    })
+    let connection = &profile.connection;
+    ListedProfile {
+        profile: name.to_owned(),
+        tenant: connection.tenant.clone(),
+        tenant_id: connection.tenant_id.clone(),
+        client_id: connection.client_id.clone(),
+        account: connection.account.clone(),
+        authority: connection.authority.clone(),
+        cloud: connection.cloud.clone(),
+        scopes: connection.scopes.clone(),
+        store: profile.store,
+        sign_in_flow: connection.sign_in_flow,
+        created_at: profile.created_at.clone(),
+        last_validation: profile.last_validation.clone(),
+        refreshed_at: refreshed.map(|t| t.to_string()),
+        lapses_at: lapses.map(|t| t.to_string()),
+    }
 }

@@ -2,7 +2,7 @@
 //! the token endpoint granted (`scope`), what the access token carries (`scp`), and the tenant's
 //! consent grants from Microsoft Graph when the account may read them (a 403 is said, not fatal).
 
-use serde_json::{Value, json};
+use crate::output::{GrantOutput, PermissionsOutput, to_line};
 
 use super::session::{self, Session};
 use crate::deps::Deps;
@@ -53,26 +53,20 @@ pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
         .or(profile.connection.account.clone());
     if deps.json {
         let (read, unreadable) = match &grants {
-            Grants::Read(list) => (
-                Value::from(list.iter().map(grant_json).collect::<Vec<_>>()),
-                Value::Null,
-            ),
-            Grants::NotMicrosoft => (Value::Null, Value::Null),
-            Grants::Unreadable(error) => (Value::Null, error.to_json()),
+            Grants::Read(list) => (Some(list.iter().map(grant_output).collect()), None),
+            Grants::NotMicrosoft => (None, None),
+            Grants::Unreadable(error) => (None, Some(error.to_output())),
         };
-        deps.out.data(
-            &json!({
-                "profile": selected.name,
-                "tenant_id": tenant_id,
-                "account": account,
-                "client_id": profile.connection.client_id,
-                "scopes": tokens.scopes,
-                "token_scp": scp,
-                "grants": read,
-                "grants_error": unreadable,
-            })
-            .to_string(),
-        );
+        deps.out.data(&to_line(&PermissionsOutput {
+            profile: selected.name.clone(),
+            tenant_id,
+            account,
+            client_id: profile.connection.client_id.clone(),
+            scopes: tokens.scopes.clone(),
+            token_scp: scp,
+            grants: read,
+            grants_error: unreadable,
+        }));
         return Ok(());
     }
     let out = &mut deps.out;
@@ -126,11 +120,11 @@ fn words(scopes: &[String]) -> String {
     }
 }
 
-fn grant_json(grant: &Grant) -> Value {
-    json!({
-        "consent_type": grant.consent_type,
-        "principal_id": grant.principal_id,
-        "resource_id": grant.resource_id,
-        "scopes": grant.scopes,
-    })
+fn grant_output(grant: &Grant) -> GrantOutput {
+    GrantOutput {
+        consent_type: grant.consent_type.clone(),
+        principal_id: grant.principal_id.clone(),
+        resource_id: grant.resource_id.clone(),
+        scopes: grant.scopes.clone(),
+    }
 }

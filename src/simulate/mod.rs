@@ -140,7 +140,7 @@ impl Default for Settings {
 }
 
 /// Where the simulated tenant is and who is in it: the first line `onboard simulate` prints.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SimInfo {
     pub authority: String,
     pub tenant: String,

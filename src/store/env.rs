@@ -7,6 +7,7 @@
 
 use std::sync::Mutex;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::CredentialStore;
@@ -21,13 +22,14 @@ pub const CREDENTIAL_VAR: &str = "ONBOARD_CREDENTIAL";
 pub const EXPORT_VERSION: u32 = 1;
 
 /// A profile and its refresh token, as `onboard export` prints it for a CI secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExportedCredential {
     pub version: u32,
     pub profile: String,
     #[serde(flatten)]
     pub connection: Connection,
     #[serde(serialize_with = "super::serialize_secret")]
+    #[schemars(with = "String")]
     pub refresh_token: Secret,
 }
 

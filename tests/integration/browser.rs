@@ -18,6 +18,7 @@ use crate::support::onboarded::{
 };
 #[cfg(unix)]
 use crate::support::pty::Terminal;
+use crate::support::schema::{JsonOutput, output_of, parsed};
 use crate::support::sim::TestSim;
 
 fn query(url: &str, name: &str) -> String {
@@ -160,7 +161,7 @@ fn the_browser_road_signs_in_and_records_how() {
     assert_eq!(validated["sign_in_flow"], "authorization_code");
     let mut export = onboard_at(dir.path());
     export.args(["export", "--profile", "p"]);
-    let exported: Value = serde_json::from_str(&run_checked(export).stdout).unwrap();
+    let exported = parsed(&run_checked(export).stdout, JsonOutput::Export);
     assert_eq!(exported["sign_in_flow"], "authorization_code");
 }
 
@@ -173,7 +174,7 @@ fn run_checked(command: std::process::Command) -> Run {
 fn run_ok_json(dir: &TempDir, args: &[&str]) -> Value {
     let mut command = onboard_at(dir.path());
     command.args(args);
-    serde_json::from_str(&run_checked(command).stdout).unwrap()
+    parsed(&run_checked(command).stdout, output_of(args))
 }
 
 /// A second callback, another state, another path or another host: 400 and ignored. The
@@ -380,7 +381,7 @@ fn the_policy_stops_device_code_born_credentials_only() {
     command.args(["validate", "--json", "--profile", "device"]);
     let refused = run(command);
     assert_eq!(refused.code, Some(6), "{}", refused.describe());
-    let result: Value = serde_json::from_str(&refused.stdout).unwrap();
+    let result = parsed(&refused.stdout, JsonOutput::Validate);
     assert_eq!(result["sign_in_flow"], "device_code");
     let hint = result["error"]["hint"].as_str().unwrap();
     assert!(

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::support::OutputWithin;
 use crate::support::onboard;
+use crate::support::schema::{JsonOutput, parsed};
 
 #[test]
 fn help_lists_only_commands_that_work() {
@@ -65,7 +66,7 @@ fn simulate_prints_where_it_is_as_one_json_object_and_serves_discovery() {
     BufReader::new(child.take_stdout().unwrap())
         .read_line(&mut first)
         .unwrap();
-    let info: Value = serde_json::from_str(&first).unwrap();
+    let info = parsed(&first, JsonOutput::Simulate);
     for key in [
         "authority",
         "tenant",

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
 use crate::support::onboarded::{onboard_at, onboard_profile, run};
+use crate::support::schema::{JsonOutput, parsed};
 use crate::support::sim::TestSim;
 
 const CI_SNIPPETS: &[&str] = &["docs/ci/github-actions.yml", "docs/ci/azure-pipelines.yml"];
@@ -122,10 +123,10 @@ fn ci_snippets_validate_against_the_simulated_tenant_and_report_exit_codes() {
             let (code, output, work) = run_step(&step, &credential);
             assert_eq!(code, 0, "{path}:\n{}\n{output}", step.script);
             assert!(output.contains("The connection works."), "{path}: {output}");
-            let all: Value = serde_json::from_str(
+            let all = parsed(
                 &std::fs::read_to_string(work.join("validation.json")).unwrap(),
-            )
-            .unwrap();
+                JsonOutput::ValidateAll,
+            );
             let result = &all["results"][0];
             assert_eq!(result["valid"], true, "{path}: {all}");
             assert_eq!(result["profile"], profile.as_str(), "{path}: {all}");

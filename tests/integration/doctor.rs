@@ -7,7 +7,9 @@ use std::process::Output;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
+use crate::support::json_of;
 use crate::support::onboard;
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 
 fn doctor(sim: &TestSim, authority: &str, store: &str, extra_env: &[(&str, &str)]) -> Output {
@@ -25,8 +27,7 @@ fn doctor(sim: &TestSim, authority: &str, store: &str, extra_env: &[(&str, &str)
 }
 
 fn checks(out: &Output) -> Vec<(String, String, Value)> {
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let report = json_of(out, JsonOutput::Doctor);
     report["checks"]
         .as_array()
         .unwrap()

@@ -3,13 +3,15 @@
 //! untouched by validation; and the single `credentials.json` of earlier versions migrated on
 //! first use by the real binary.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
 
 use crate::support::OutputWithin;
+use crate::support::json_of;
 use crate::support::onboarded::{
     credential_file, credentials_dir, many, onboard_at, profiles_json, run_ok, saved_token,
 };
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 
 #[test]
@@ -41,7 +43,7 @@ fn validate_all_leaves_profiles_json_and_the_other_credentials_alone() {
         .args(["list", "--json"])
         .output_within()
         .unwrap();
-    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let list = json_of(&list, JsonOutput::List);
     for profile in list["profiles"].as_array().unwrap() {
         assert_eq!(profile["last_validation"]["valid"], true, "{profile}");
     }

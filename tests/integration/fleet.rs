@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
 use crate::support::onboarded::{credential_file, many};
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 use crate::support::{json_of, onboard, stderr, stdout};
 
@@ -78,7 +79,7 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
     let before = jiff::Timestamp::now();
     let out = run(dir.path(), &["validate", "--all", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let all = json_of(&out);
+    let all = json_of(&out, JsonOutput::ValidateAll);
     assert_eq!(all["lapsing"], 0, "{all}");
     for result in all["results"].as_array().unwrap() {
         let refreshed = ts(&result["refreshed_at"]);
@@ -89,7 +90,7 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
 
     let b = refreshed_days_ago(dir.path(), "b-stale", 80);
     let c = refreshed_days_ago(dir.path(), "c-staler", 85);
-    let list = json_of(&run(dir.path(), &["list", "--json"]));
+    let list = json_of(&run(dir.path(), &["list", "--json"]), JsonOutput::List);
     let by_name = |name: &str| {
         list["profiles"]
             .as_array()
@@ -107,7 +108,7 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
     let within = |window: &str| {
         let out = run(dir.path(), &["list", "--json", "--lapsing-within", window]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        names_of(&json_of(&out), "profiles")
+        names_of(&json_of(&out, JsonOutput::List), "profiles")
     };
     assert_eq!(within("14d"), ["b-stale", "c-staler"]);
     assert_eq!(within("7d"), ["c-staler"]);
@@ -131,7 +132,7 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
     point_at_keyring(dir.path(), "c-staler");
     let out = run(dir.path(), &["validate", "--all", "--json"]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    let all = json_of(&out);
+    let all = json_of(&out, JsonOutput::ValidateAll);
     assert_eq!(all["lapsing"], 1, "{all}");
     let results = all["results"].as_array().unwrap();
     assert!(ts(&results[1]["refreshed_at"]) > b + DAY * 79, "{all}");
@@ -146,10 +147,10 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
         "{text}"
     );
     // The failed check kept the last refresh in the record.
-    let list = json_of(&run(
-        dir.path(),
-        &["list", "--json", "--lapsing-within", "14d"],
-    ));
+    let list = json_of(
+        &run(dir.path(), &["list", "--json", "--lapsing-within", "14d"]),
+        JsonOutput::List,
+    );
     assert_eq!(names_of(&list, "profiles"), ["c-staler"]);
 }
 
@@ -222,7 +223,7 @@ fn junit_and_metrics_reports_are_read_by_their_real_consumers() {
         ],
     );
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    let all = json_of(&out);
+    let all = json_of(&out, JsonOutput::ValidateAll);
     let unknown = &all["results"][2]["error"];
 
     let cases = junit_cases(&junit);
@@ -345,7 +346,7 @@ fn a_report_path_that_is_a_directory_is_usage_and_an_unwritable_one_fails_after_
         stdout(&out)
     );
     // The validation was saved all the same.
-    let list = json_of(&run(dir.path(), &["list", "--json"]));
+    let list = json_of(&run(dir.path(), &["list", "--json"]), JsonOutput::List);
     assert_eq!(
         list["profiles"][0]["last_validation"]["valid"], true,
         "{list}"

@@ -1,4 +1,4 @@
-//! The committed completion scripts and man pages match what the clap definition generates
+//! The committed completion scripts, man pages and JSON Schemas match what the code generates
 //! (`ONBOARD_BLESS=1 cargo test generated` rewrites them), and the shells and mandoc accept them.
 
 use std::collections::BTreeSet;

@@ -10,6 +10,7 @@ use crate::support::OutputWithin;
 use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT, credential};
 use crate::support::onboard;
 use crate::support::onboarded::{Run, run, run as finish};
+use crate::support::schema::{JsonOutput, parsed};
 
 const REFRESH_TOKEN: &str = "refresh-token-secret-0815";
 const DEVICE_CODE: &str = "device-code-secret-4711";
@@ -1201,7 +1202,7 @@ fn one_client_request_id_per_run_is_sent_and_named_in_the_error() {
             "{seen:?}"
         );
         if json {
-            let out: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+            let out = parsed(run.stdout.trim(), JsonOutput::Validate);
             let error = &out["profiles"][0]["error"];
             let error = if error.is_object() {
                 error

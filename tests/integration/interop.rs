@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::onboarded::{Run, credentials_dir, run, run_with_user};
+use crate::support::schema::{JsonOutput, parsed};
 
 const CLIENT_ID: &str = "7d2f4b8e-3c1a-4e5f-9b6d-0a8c2e4f6b1d";
 const ACCOUNT: &str = "svc@interop.example";
@@ -232,7 +233,7 @@ fn validate_proves_the_token_with_userinfo() {
     );
     let json = validate(dir.path(), true);
     assert_eq!(json.code, Some(0), "{}", json.describe());
-    let result: Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    let result = parsed(json.stdout.trim(), JsonOutput::Validate);
     assert_eq!(result["valid"], true);
     assert_eq!(result["account"], ACCOUNT, "userinfo's preferred_username");
 }
@@ -259,7 +260,7 @@ fn refresh_tokens_rotate_across_validations_and_reuse_revokes_the_grant() {
     std::fs::write(credential_file(dir.path()), &after_invite).unwrap();
     let reused = validate(dir.path(), true);
     assert_eq!(reused.code, Some(4), "{}", reused.describe());
-    let result: Value = serde_json::from_str(reused.stdout.trim()).unwrap();
+    let result = parsed(reused.stdout.trim(), JsonOutput::Validate);
     assert_eq!(result["error"]["code"], "invalid_grant", "{result}");
     // ...so even the newest token is dead now.
     std::fs::write(credential_file(dir.path()), &after_second).unwrap();

@@ -4,13 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
 
 use crate::support::OutputWithin;
+use crate::support::json_of;
 use crate::support::keyring::{keyring_services, secret_service};
 use crate::support::onboard;
 use crate::support::onboarded::{invite_json_with, sim_target};
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 
 fn on_bus(bus: &str, dir: &TempDir) -> std::process::Command {
@@ -58,13 +60,13 @@ fn the_keyring_holds_the_credential_from_invite_to_remove() {
             "round {round}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let result = json_of(&out, JsonOutput::Validate);
         assert_eq!(result["valid"], true);
     }
 
     let exported = on_bus(bus, &dir).arg("export").output_within().unwrap();
     assert!(exported.status.success());
-    let credential: Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let credential = json_of(&exported, JsonOutput::Export);
     assert_eq!(credential["profile"], profile.as_str());
 
     let removed = on_bus(bus, &dir)

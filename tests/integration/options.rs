@@ -12,6 +12,7 @@ use tempfile::TempDir;
 use crate::support::network::{ConnectProxy, TlsFront, test_ca};
 use crate::support::onboard;
 use crate::support::onboarded::{Run, invite_json_with, onboard_at, run, run_ok, sim_target};
+use crate::support::schema::{JsonOutput, parsed};
 use crate::support::sim::TestSim;
 
 /// `invite --non-interactive --json` for `authority`, approving every code; more `extra`
@@ -83,7 +84,7 @@ fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is(
         .args(["--json", "validate", "--profile", "p"])
         .env("ONBOARD_CA_CERT", ca);
     let validated = run_ok(validate);
-    let answer: Value = serde_json::from_str(validated.stdout.trim()).unwrap();
+    let answer = parsed(validated.stdout.trim(), JsonOutput::Validate);
     assert_eq!(answer["valid"], true, "{answer}");
     let mut untrusted = onboard_at(dir.path());
     untrusted.args(["validate", "--profile", "p"]);
@@ -190,7 +191,7 @@ fn remove_all_removes_every_profile_and_its_credential() {
     let mut list = onboard_at(dir.path());
     list.args(["list", "--json"]);
     let listed = run_ok(list);
-    let listed: Value = serde_json::from_str(listed.stdout.trim()).unwrap();
+    let listed = parsed(listed.stdout.trim(), JsonOutput::List);
     assert_eq!(listed["profiles"], serde_json::json!([]), "{listed}");
 }
 

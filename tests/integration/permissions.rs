@@ -6,6 +6,7 @@ use std::process::Output;
 
 use crate::support::OutputWithin;
 use crate::support::onboarded::{invite, invite_with};
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 use crate::support::{json_of, onboard};
 
@@ -28,7 +29,7 @@ fn without_directory_read_the_grants_are_said_to_be_unreadable_not_failed() {
     invite(&sim, dir.path(), "p");
     let out = permissions(dir.path(), true);
     assert_eq!(out.status.code(), Some(0));
-    let result = json_of(&out);
+    let result = json_of(&out, JsonOutput::Permissions);
     let has = |key: &str, scope: &str| {
         result[key]
             .as_array()
@@ -81,7 +82,7 @@ fn with_directory_read_the_tenant_grants_are_listed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let result = json_of(&out);
+    let result = json_of(&out, JsonOutput::Permissions);
     assert!(result["grants_error"].is_null(), "{result}");
     let grants = result["grants"].as_array().unwrap();
     assert!(!grants.is_empty(), "{result}");

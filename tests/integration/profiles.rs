@@ -4,11 +4,13 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::OutputWithin;
+use crate::support::json_of;
 #[cfg(unix)]
 use crate::support::onboarded::credential_file;
 use crate::support::onboarded::{onboard_at, onboard_profile};
 #[cfg(unix)]
 use crate::support::pty::Terminal;
+use crate::support::schema::{JsonOutput, parsed};
 use crate::support::sim::TestSim;
 use crate::support::stdout;
 
@@ -34,7 +36,7 @@ fn list_shows_profiles_and_their_last_validation_without_network() {
         "{text}"
     );
     assert!(text.contains("file") && text.contains('✓'), "{text}");
-    let json: Value = serde_json::from_str(&stdout(&run(&dir, &["list", "--json"]))).unwrap();
+    let json = json_of(&run(&dir, &["list", "--json"]), JsonOutput::List);
     let profile = &json["profiles"][0];
     assert_eq!(profile["profile"], name.as_str());
     assert_eq!(profile["store"], "file");
@@ -54,7 +56,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
         crate::support::stderr(&exported)
     );
     let credential = stdout(&exported);
-    let parsed: Value = serde_json::from_str(&credential).unwrap();
+    let parsed = parsed(&credential, JsonOutput::Export);
     assert_eq!(parsed["profile"], name.as_str());
     assert!(parsed["refresh_token"].is_string());
     // CI: no config dir, no store, only the secret.
@@ -70,7 +72,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
         "{}",
         crate::support::stderr(&validated)
     );
-    let result: Value = serde_json::from_slice(&validated.stdout).unwrap();
+    let result = json_of(&validated, JsonOutput::Validate);
     assert_eq!(result["valid"], true);
     assert_eq!(result["profile"], name.as_str());
 }
@@ -117,7 +119,7 @@ fn remove_asks_first_needs_yes_without_a_terminal_and_deletes_both_parts() {
         !credential_file(dir.path(), &name).exists(),
         "credential deleted"
     );
-    let list: Value = serde_json::from_str(&stdout(&run(&dir, &["list", "--json"]))).unwrap();
+    let list = json_of(&run(&dir, &["list", "--json"]), JsonOutput::List);
     assert_eq!(list["profiles"], Value::Array(vec![]));
     let validate = run(&dir, &["validate", "--profile", &name]);
     assert_eq!(validate.status.code(), Some(3));
@@ -169,12 +171,12 @@ fn consent_url_comes_from_the_profile_or_the_flags() {
         "--client-id",
         "11111111-2222-3333-4444-555555555555",
     ];
-    let json: Value = serde_json::from_slice(&run(&dir, &flags).stdout).unwrap();
+    let json = json_of(&run(&dir, &flags), JsonOutput::ConsentUrl);
     assert_eq!(json["admin_consent_url"], Value::Null);
     assert!(json["admin_center_route"].is_string() && json["no_link_because"].is_string());
     let mut with_redirect = flags.to_vec();
     with_redirect.extend(["--redirect-uri", "https://provider.example/consented"]);
-    let json: Value = serde_json::from_slice(&run(&dir, &with_redirect).stdout).unwrap();
+    let json = json_of(&run(&dir, &with_redirect), JsonOutput::ConsentUrl);
     assert_eq!(
         json["admin_consent_url"],
         "https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=11111111-2222-3333-4444-555555555555&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented"

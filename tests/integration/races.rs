@@ -10,9 +10,11 @@ use onboard::simulate::Settings;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::support::json_of;
 use crate::support::keyring::secret_service;
 use crate::support::onboard;
 use crate::support::onboarded::{invite, invite_json_with, onboard_at, run_ok, sim_target};
+use crate::support::schema::{JsonOutput, parsed};
 use crate::support::sim::TestSim;
 
 const PROCESSES: usize = 20;
@@ -66,7 +68,7 @@ fn assert_all_valid(outputs: &[Output]) {
         failed.join("\n")
     );
     for out in outputs {
-        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let result = json_of(out, JsonOutput::Validate);
         assert_eq!(result["valid"], true, "{result}");
     }
 }
@@ -85,7 +87,7 @@ fn newest_issued(sim: &TestSim) -> String {
 /// What `onboard export` reads from the profile's store.
 fn exported_token(mut command: Command, profile: &str) -> String {
     command.args(["export", "--profile", profile]);
-    let credential: Value = serde_json::from_str(&run_ok(command).stdout).unwrap();
+    let credential = parsed(&run_ok(command).stdout, JsonOutput::Export);
     credential["refresh_token"].as_str().unwrap().to_owned()
 }
 

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
 use crate::support::onboarded::{credential_file, invite, many, saved_token};
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 use crate::support::{json_of, onboard, stderr, stdout};
 
@@ -148,7 +149,7 @@ fn a_refresh_answer_without_scope_keeps_the_profiles_scopes() {
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
-        json_of(&out)["scopes"]
+        json_of(&out, JsonOutput::Validate)["scopes"]
             .as_array()
             .is_some_and(|s| s.iter().any(|s| s == "User.Read")),
         "{}",
@@ -186,7 +187,7 @@ fn a_429_with_retry_after_is_waited_out() {
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
-    assert_eq!(json_of(&out)["valid"], true);
+    assert_eq!(json_of(&out, JsonOutput::Validate)["valid"], true);
     sim.assert_fault_hits("/v1.0/me", 1);
 }
 
@@ -306,7 +307,7 @@ fn json_output_has_the_contract_shape() {
     let dir = one_profile(&sim);
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let result = json_of(&out);
+    let result = json_of(&out, JsonOutput::Validate);
     assert_eq!(result["profile"], "p");
     assert_eq!(result["valid"], true);
     assert_eq!(result["tenant_id"], sim.info().tenant_id.as_str());
@@ -326,7 +327,7 @@ fn json_output_has_the_contract_shape() {
     sim.control("/revoke", json!({}));
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(4));
-    let error = &json_of(&out)["error"];
+    let error = &json_of(&out, JsonOutput::Validate)["error"];
     assert_eq!(error["exit_code"], 4);
     assert_eq!(error["code"], "invalid_grant");
     assert_eq!(error["aadsts"], "AADSTS50173");
@@ -365,7 +366,7 @@ fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
     };
     let out = run(&["--json"]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    let all = json_of(&out);
+    let all = json_of(&out, JsonOutput::ValidateAll);
     assert_eq!(
         (all["valid"].as_u64(), all["invalid"].as_u64()),
         (Some(1), Some(2))
@@ -426,7 +427,7 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
     sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "count": 1}));
     let out = validate(dir.path(), &["--all", "--jobs", "2", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(json_of(&out)["valid"], 6);
+    assert_eq!(json_of(&out, JsonOutput::ValidateAll)["valid"], 6);
 
     let run: Vec<Value> = sim.requests().split_off(seen);
     let path = |r: &Value| r["path"].as_str().unwrap_or_default().to_owned();
@@ -474,7 +475,7 @@ fn all_keeps_at_most_jobs_profiles_in_flight() {
     let seen = sim.requests().len();
     let out = validate(dir.path(), &["--all", "--jobs", "3", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(json_of(&out)["valid"], 8);
+    assert_eq!(json_of(&out, JsonOutput::ValidateAll)["valid"], 8);
 
     let arrivals: Vec<u64> = sim
         .requests()
@@ -525,7 +526,7 @@ fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
         .output_within()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json_of(&out)["profile"], "p");
+    assert_eq!(json_of(&out, JsonOutput::Validate)["profile"], "p");
     let warning = stderr(&out);
     assert!(
         warning.contains("ONBOARD_CREDENTIAL") && warning.contains("onboard export"),
@@ -587,7 +588,10 @@ fn an_account_renamed_after_onboarding_is_still_valid() {
     );
     let out = validate(dir.path(), &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(json_of(&out)["account"], renamed.as_str());
+    assert_eq!(
+        json_of(&out, JsonOutput::Validate)["account"],
+        renamed.as_str()
+    );
 }
 
 #[test]

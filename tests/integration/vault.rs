@@ -9,7 +9,9 @@ use std::process::Output;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
+use crate::support::json_of;
 use crate::support::onboarded::{invite_json_with, sim_target};
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 use crate::support::stderr;
 use crate::support::vault::TestVault;
@@ -81,14 +83,14 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     let ci_onboard = || vault.onboard_as(&ci_token, ci.path());
     let list = run(ci_onboard(), &["list", "--json"]);
     assert!(list.status.success(), "{}", stderr(&list));
-    let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let listed = json_of(&list, JsonOutput::List);
     assert_eq!(listed["profiles"][0]["profile"], PROFILE);
     assert_eq!(listed["profiles"][0]["store"], "vault");
 
     sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
     let validate = run(ci_onboard(), &["validate", "--all", "--json"]);
     assert!(validate.status.success(), "{}", stderr(&validate));
-    let results: Value = serde_json::from_slice(&validate.stdout).unwrap();
+    let results = json_of(&validate, JsonOutput::ValidateAll);
     assert_eq!(results["valid"], 1, "{results}");
     // The rotated token went back to the vault, as the next version.
     let (rotated, rotated_version) = vault.credential(PROFILE).unwrap();
@@ -102,13 +104,13 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     assert!(again.status.success(), "{}", stderr(&again));
     // ... and sees CI's validation.
     let list = run(vault.onboard(technician.path()), &["list", "--json"]);
-    let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let listed = json_of(&list, JsonOutput::List);
     assert_eq!(listed["profiles"][0]["last_validation"]["valid"], true);
 
     // export prints the vault's current token.
     let export = run(ci_onboard(), &["export", "--profile", PROFILE]);
     assert!(export.status.success(), "{}", stderr(&export));
-    let exported: Value = serde_json::from_slice(&export.stdout).unwrap();
+    let exported = json_of(&export, JsonOutput::Export);
     assert_eq!(
         exported["refresh_token"].as_str(),
         Some(vault.credential(PROFILE).unwrap().0.as_str())
@@ -119,7 +121,7 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     assert!(remove.status.success(), "{}", stderr(&remove));
     assert_eq!(vault.credential(PROFILE), None);
     let list = run(vault.onboard(technician.path()), &["list", "--json"]);
-    let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let listed = json_of(&list, JsonOutput::List);
     assert_eq!(listed["profiles"], json!([]));
 }
 
@@ -271,7 +273,7 @@ fn a_vault_with_a_private_ca_needs_vault_cacert() {
     command.env("VAULT_CACERT", vault.ca_file());
     let output = run(command, &["list", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let listed = json_of(&output, JsonOutput::List);
     assert_eq!(listed["profiles"], json!([]));
 }
 
@@ -639,7 +641,7 @@ fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
             crate::support::stdout(&output),
             stderr(&output)
         );
-        let all: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let all = json_of(&output, JsonOutput::ValidateAll);
         assert_eq!(all["shard"], shard.as_str());
         let results = all["results"].as_array().unwrap();
         assert!(results.len() < names.len(), "shard {shard} took everything");
@@ -657,7 +659,7 @@ fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
         assert_eq!(vault.credential(name).unwrap().1, version + 1, "{name}");
     }
     let list = run(vault.onboard(dir.path()), &["list", "--json"]);
-    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let list = json_of(&list, JsonOutput::List);
     let profiles = list["profiles"].as_array().unwrap();
     assert_eq!(profiles.len(), names.len());
     for profile in profiles {

@@ -23,6 +23,7 @@ use crate::support::OutputWithin;
 use crate::support::json_of;
 use crate::support::onboarded::{invite_json_with, sim_target};
 use crate::support::pty::Terminal;
+use crate::support::schema::JsonOutput;
 use crate::support::sim::TestSim;
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
@@ -254,7 +255,7 @@ fn assert_exit(out: &Output, code: i32, what: &str) {
 fn exported_token(wine: &Wine, config_dir: Option<&Path>, profile: &str) -> String {
     let out = wine.run(config_dir, &["export", "--profile", profile]);
     assert_exit(&out, 0, "export");
-    let exported = json_of(&out);
+    let exported = json_of(&out, JsonOutput::Export);
     exported["refresh_token"]
         .as_str()
         .unwrap_or_else(|| panic!("a refresh token in the export: {exported}"))
@@ -276,7 +277,7 @@ fn credential_manager_round_trip(wine: &Wine) {
     for run in ["first", "second"] {
         let out = wine.run(Some(dir.path()), &["validate", "--profile", "cm", "--json"]);
         assert_exit(&out, 0, &format!("{run} validate from Credential Manager"));
-        assert_eq!(json_of(&out)["valid"], true);
+        assert_eq!(json_of(&out, JsonOutput::Validate)["valid"], true);
     }
     assert_ne!(
         exported_token(wine, Some(dir.path()), "cm"),

@@ -2,12 +2,13 @@
 //! an object whose `event` names it; `validated` and `error` carry the same object that
 //! `validate --json` and a failing command print.
 
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
+use crate::output::{ErrorOutput, ValidateResult};
 use crate::profiles::{SignInFlow, StoreKind};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event<'a> {
     /// A code to enter on the sign-in page.
@@ -49,10 +50,10 @@ pub enum Event<'a> {
         store: StoreKind,
         sign_in_flow: SignInFlow,
     },
-    /// The first validation of the saved credential.
-    Validated(Map<String, Value>),
+    /// The first validation of the saved credential: what `onboard validate --json` prints.
+    Validated(ValidateResult),
     /// The failure that ends the command.
-    Error(Map<String, Value>),
+    Error(ErrorOutput),
 }
 
 impl Event<'_> {
@@ -60,14 +61,6 @@ impl Event<'_> {
     pub fn to_line(&self) -> String {
         // Strings, numbers and maps of them always serialize.
         serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
-/// The fields of a JSON object (the objects other commands print are always objects).
-pub fn fields(object: Value) -> Map<String, Value> {
-    match object {
-        Value::Object(fields) => fields,
-        _ => Map::new(),
     }
 }
 
@@ -125,8 +118,8 @@ mod tests {
             r#"{"event":"authorize_url","url":"https://login.example/t/oauth2/v2.0/authorize?x=1","redirect_uri":"http://localhost:50123","attempt":1,"client_request_id":"0f1e2d3c-4b5a-4697-8877-665544332211"}"#
         );
         let error = crate::error::Error::usage("bad");
-        let line = Event::Error(fields(error.to_json())).to_line();
-        let parsed: Value = serde_json::from_str(&line).unwrap();
+        let line = Event::Error(error.to_output()).to_line();
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["event"], "error");
         assert_eq!(parsed["exit_code"], 2);
         assert_eq!(parsed["message"], "bad");

@@ -11,7 +11,7 @@ mod screen;
 use std::time::{Duration, Instant};
 
 use self::demo::Demo;
-use self::events::{Event, fields};
+pub(crate) use self::events::Event;
 use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
@@ -131,8 +131,7 @@ impl Wizard<'_> {
             &[],
         )
         .await;
-        self.screen
-            .event(&Event::Validated(fields(checked.to_json())));
+        self.screen.event(&Event::Validated(checked.to_output()));
         self.screen.summary(
             &inputs,
             &profile,

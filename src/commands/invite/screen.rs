@@ -7,7 +7,7 @@ use std::time::Duration;
 use console::style;
 use url::Url;
 
-use super::events::{Event, fields};
+use super::events::Event;
 use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
@@ -85,7 +85,7 @@ impl<'a> Screen<'a> {
 
     pub fn failed(&mut self, error: &Error) {
         self.stop_waiting();
-        self.event(&Event::Error(fields(error.to_json())));
+        self.event(&Event::Error(error.to_output()));
     }
 
     /// A line for the operator; the spinner makes way and comes back on the next tick.

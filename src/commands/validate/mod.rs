@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::Client;
-use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use super::session::{self, Selected, Session, authority_of};
@@ -16,6 +15,7 @@ use crate::cli::ValidateArgs;
 use crate::deps::Deps;
 use crate::error::{Code, Error, Kind, Result};
 use crate::flow;
+use crate::output::{ValidateResult, ValidateSummary, to_line};
 use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind, Validation};
 use crate::store::TimedStore;
 
@@ -130,20 +130,21 @@ impl Checked {
         lapses_from(self.refreshed_at, self.lapse_known)
     }
 
-    pub fn to_json(&self) -> Value {
-        json!({
-            "profile": self.profile,
-            "valid": self.valid(),
-            "tenant_id": self.tenant_id,
-            "account": self.account,
-            "scopes": self.scopes,
-            "access_token_expires_at": self.access_token_expires_at.map(|t| t.to_string()),
-            "checked_at": self.checked_at.to_string(),
-            "sign_in_flow": self.sign_in_flow.as_str(),
-            "refreshed_at": self.refreshed_at.map(|t| t.to_string()),
-            "lapses_at": self.lapses_at().map(|t| t.to_string()),
-            "error": self.error.as_ref().map(Error::to_json),
-        })
+    /// What `validate --json` prints for this profile.
+    pub fn to_output(&self) -> ValidateResult {
+        ValidateResult {
+            profile: self.profile.clone(),
+            valid: self.valid(),
+            tenant_id: self.tenant_id.clone(),
+            account: self.account.clone(),
+            scopes: self.scopes.clone(),
+            access_token_expires_at: self.access_token_expires_at.map(|t| t.to_string()),
+            checked_at: self.checked_at.to_string(),
+            sign_in_flow: self.sign_in_flow,
+            refreshed_at: self.refreshed_at.map(|t| t.to_string()),
+            lapses_at: self.lapses_at().map(|t| t.to_string()),
+            error: self.error.as_ref().map(Error::to_output),
+        }
     }
 }
 
@@ -488,22 +489,19 @@ fn report(results: &[Checked], args: &ValidateArgs, deps: &mut Deps) {
         .filter(|c| c.sign_in_flow == SignInFlow::DeviceCode)
         .count();
     if deps.json {
-        let value = if all {
-            let mut summary = json!({
-                "results": results.iter().map(Checked::to_json).collect::<Vec<_>>(),
-                "valid": valid,
-                "invalid": invalid,
-                "lapsing": lapsing.len(),
-                "device_code_born": device_code_born,
-            });
-            if let Some(shard) = args.shard {
-                summary["shard"] = json!(shard.to_string());
-            }
-            summary
+        let line = if all {
+            to_line(&ValidateSummary {
+                results: results.iter().map(Checked::to_output).collect(),
+                valid,
+                invalid,
+                lapsing: lapsing.len(),
+                device_code_born,
+                shard: args.shard.map(|shard| shard.to_string()),
+            })
         } else {
-            results.first().map(Checked::to_json).unwrap_or(Value::Null)
+            to_line(&results.first().map(Checked::to_output))
         };
-        deps.out.data(&value.to_string());
+        deps.out.data(&line);
         return;
     }
     for checked in results {
@@ -553,6 +551,7 @@ pub fn date_of(at: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn profile(authority: &str, validation: serde_json::Value) -> Profile {
         serde_json::from_value(json!({

@@ -8,6 +8,7 @@ pub mod onboarded;
 // unit tests of src/ui/term.rs and the commands by the Wine suite.
 #[cfg(unix)]
 pub mod pty;
+pub mod schema;
 pub mod sim;
 pub mod vault;
 
@@ -199,10 +200,12 @@ pub fn usage_error(command: &mut std::process::Command, what: impl std::fmt::Dis
     said
 }
 
-/// A finished command's stdout as one JSON value; fails the test with both streams otherwise.
-pub fn json_of(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+/// A finished command's stdout as one JSON value, checked against the schema of `output`;
+/// fails the test with both streams otherwise.
+pub fn json_of(out: &std::process::Output, output: schema::JsonOutput) -> serde_json::Value {
+    let value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)));
+    schema::checked(value, output)
 }
 
 /// A tokio runtime on the test's thread, for calling the crate's async functions.

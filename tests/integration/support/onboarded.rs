@@ -30,15 +30,12 @@ pub struct Run {
 }
 
 impl Run {
-    /// The JSON Lines events on stdout; any other line fails the test.
+    /// The JSON Lines events on stdout, each checked against the events' schema; any other
+    /// line fails the test.
     pub fn events(&self) -> Vec<Value> {
         self.stdout
             .lines()
-            .map(|line| {
-                serde_json::from_str(line).unwrap_or_else(|e| {
-                    panic!("stdout carries only JSON events, got {line:?}: {e}")
-                })
-            })
+            .map(|line| super::schema::parsed(line, super::schema::JsonOutput::InviteEvents))
             .collect()
     }
 

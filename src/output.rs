@@ -1,0 +1,296 @@
+//! The JSON that onboard prints on stdout: every `--json` output and every JSON Lines event as a
+//! type. The JSON Schema in `docs/schema/` is generated from these types ([`JsonOutput::schema`]),
+//! so a script can check what it parses; the integration tests check everything they read
+//! against it. Field order is the order of the fields here.
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Serialize;
+use strum::VariantArray;
+
+use crate::error::Code;
+use crate::profiles::{SignInFlow, Validation};
+
+/// A failure as the JSON outputs carry it: `validate`'s `error`, `permissions`' `grants_error`,
+/// the `error` event of `invite --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ErrorOutput {
+    /// The exit code this failure gives (2 usage, 3 not onboarded, 4 sign in again, ...).
+    pub exit_code: i32,
+    /// A stable machine-readable code: the server's OAuth `error` when it sent one
+    /// (`invalid_grant`), otherwise onboard's own (`network`, `scope_missing`, ...).
+    pub code: Code,
+    /// The first AADSTS code Microsoft sent (`AADSTS700082`).
+    pub aadsts: Option<String>,
+    /// One line: what happened.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// Microsoft's correlation ID, for a support ticket.
+    pub correlation_id: Option<String>,
+    /// Microsoft's trace ID, for a support ticket.
+    pub trace_id: Option<String>,
+    /// The `client-request-id` this run sent: the tenant's admin finds the sign-in by it.
+    pub client_request_id: Option<String>,
+}
+
+impl JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "onboard's own code (`network`, `not_onboarded`, ...), or the word the server sent (an OAuth `error`, a Microsoft Graph error code).",
+            "minLength": 1
+        })
+    }
+}
+
+/// `onboard validate --json` for one profile.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ValidateResult {
+    pub profile: String,
+    /// True when the credential redeemed and the access token proved to work.
+    pub valid: bool,
+    pub tenant_id: Option<String>,
+    /// The account the token acts as.
+    pub account: Option<String>,
+    /// The scopes granted to the access token.
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    pub access_token_expires_at: Option<String>,
+    /// RFC 3339.
+    pub checked_at: String,
+    pub sign_in_flow: SignInFlow,
+    /// The last successful refresh (RFC 3339).
+    pub refreshed_at: Option<String>,
+    /// When the credential lapses if nothing refreshes it (RFC 3339); null where unknown.
+    pub lapses_at: Option<String>,
+    /// Why the profile is not valid; null when it is.
+    pub error: Option<ErrorOutput>,
+}
+
+/// `onboard validate --all --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ValidateSummary {
+    pub results: Vec<ValidateResult>,
+    pub valid: usize,
+    pub invalid: usize,
+    /// Credentials that lapse within 14 days.
+    pub lapsing: usize,
+    /// Credentials signed in through the device code flow.
+    pub device_code_born: usize,
+    /// `K/N` with `--shard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+/// `onboard list --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ListOutput {
+    pub profiles: Vec<ListedProfile>,
+}
+
+/// One saved profile in `onboard list --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ListedProfile {
+    pub profile: String,
+    pub tenant: String,
+    pub tenant_id: Option<String>,
+    pub client_id: String,
+    pub account: Option<String>,
+    pub authority: String,
+    pub cloud: Option<String>,
+    pub scopes: Vec<String>,
+    /// `keyring`, `file`, `vault` or `environment`.
+    pub store: crate::profiles::StoreKind,
+    pub sign_in_flow: SignInFlow,
+    pub created_at: String,
+    /// The last `onboard validate`'s outcome; null before the first.
+    pub last_validation: Option<Validation>,
+    pub refreshed_at: Option<String>,
+    pub lapses_at: Option<String>,
+}
+
+/// `onboard doctor --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct DoctorReport {
+    pub checks: Vec<DoctorCheck>,
+    /// True when no check failed.
+    pub ok: bool,
+    /// The exit code: the worst failed check's, 0 when none failed.
+    pub exit_code: i32,
+}
+
+/// One check of `onboard doctor --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct DoctorCheck {
+    pub check: String,
+    pub status: CheckStatus,
+    pub detail: String,
+    /// What to do, for a check that did not pass.
+    pub fix: Option<String>,
+    /// The exit code the failure gives; 0 for a check that did not fail.
+    pub exit_code: i32,
+}
+
+/// How a doctor check came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+    Skip,
+}
+
+/// `onboard permissions --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct PermissionsOutput {
+    pub profile: String,
+    pub tenant_id: Option<String>,
+    pub account: Option<String>,
+    pub client_id: String,
+    /// The scopes granted to the token.
+    pub scopes: Vec<String>,
+    /// The access token's `scp` claim, when it can be read.
+    pub token_scp: Option<Vec<String>>,
+    /// The tenant's delegated permission grants for the registration; null where they are not
+    /// recorded (not Microsoft) or not readable (`grants_error` says why).
+    pub grants: Option<Vec<GrantOutput>>,
+    pub grants_error: Option<ErrorOutput>,
+}
+
+/// One delegated permission grant in the tenant.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct GrantOutput {
+    /// `AllPrincipals` (admin consent) or `Principal` (one user's consent).
+    pub consent_type: String,
+    pub principal_id: Option<String>,
+    /// The object ID of the resource's service principal.
+    pub resource_id: String,
+    pub scopes: Vec<String>,
+}
+
+/// `onboard consent-url --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ConsentUrlOutput {
+    /// The admin consent link; null when none can work (no registered redirect URI).
+    pub admin_consent_url: Option<String>,
+    pub client_id: String,
+    /// Without a link: where in the admin center the reviewer grants consent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_center_route: Option<String>,
+    /// Without a link: why there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_link_because: Option<String>,
+}
+
+/// One line of JSON, as onboard prints it. The output types hold strings, numbers and lists of
+/// them, whose serialisation cannot fail.
+pub fn to_line<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Every JSON document or event family onboard prints, each with its schema file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, VariantArray)]
+pub enum JsonOutput {
+    Validate,
+    ValidateAll,
+    List,
+    Doctor,
+    Permissions,
+    ConsentUrl,
+    Export,
+    Simulate,
+    InviteEvents,
+}
+
+impl JsonOutput {
+    /// Its schema's file name in `docs/schema/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            JsonOutput::Validate => "validate.schema.json",
+            JsonOutput::ValidateAll => "validate-all.schema.json",
+            JsonOutput::List => "list.schema.json",
+            JsonOutput::Doctor => "doctor.schema.json",
+            JsonOutput::Permissions => "permissions.schema.json",
+            JsonOutput::ConsentUrl => "consent-url.schema.json",
+            JsonOutput::Export => "export.schema.json",
+            JsonOutput::Simulate => "simulate.schema.json",
+            JsonOutput::InviteEvents => "invite-events.schema.json",
+        }
+    }
+
+    /// The command that prints it, and how.
+    pub fn written_by(self) -> &'static str {
+        match self {
+            JsonOutput::Validate => "`onboard validate --json`: one object",
+            JsonOutput::ValidateAll => {
+                "`onboard validate --all --json`: one object, the results and their counts"
+            }
+            JsonOutput::List => "`onboard list --json`: one object",
+            JsonOutput::Doctor => "`onboard doctor --json`: one object",
+            JsonOutput::Permissions => "`onboard permissions --json`: one object",
+            JsonOutput::ConsentUrl => "`onboard consent-url --json`: one object",
+            JsonOutput::Export => {
+                "`onboard export`: one object, also what `ONBOARD_CREDENTIAL` holds"
+            }
+            JsonOutput::Simulate => "`onboard simulate --json`: its first line",
+            JsonOutput::InviteEvents => {
+                "`onboard invite --json`: JSON Lines, each line one event, named by `event`"
+            }
+        }
+    }
+
+    /// Its JSON Schema (draft 2020-12), for what onboard serialises.
+    pub fn schema(self) -> Schema {
+        let generator = SchemaSettings::draft2020_12()
+            .for_serialize()
+            .into_generator();
+        let mut schema = match self {
+            JsonOutput::Validate => generator.into_root_schema_for::<ValidateResult>(),
+            JsonOutput::ValidateAll => generator.into_root_schema_for::<ValidateSummary>(),
+            JsonOutput::List => generator.into_root_schema_for::<ListOutput>(),
+            JsonOutput::Doctor => generator.into_root_schema_for::<DoctorReport>(),
+            JsonOutput::Permissions => generator.into_root_schema_for::<PermissionsOutput>(),
+            JsonOutput::ConsentUrl => generator.into_root_schema_for::<ConsentUrlOutput>(),
+            JsonOutput::Export => {
+                generator.into_root_schema_for::<crate::store::ExportedCredential>()
+            }
+            JsonOutput::Simulate => generator.into_root_schema_for::<crate::simulate::SimInfo>(),
+            JsonOutput::InviteEvents => {
+                generator.into_root_schema_for::<crate::commands::invite::Event<'static>>()
+            }
+        };
+        schema.insert("description".into(), self.written_by().into());
+        schema
+    }
+
+    /// The schema file's text: pretty-printed, with a final newline.
+    pub fn schema_text(self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.schema()).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// `docs/schema/README.md`: which command writes which schema.
+pub fn schema_readme() -> String {
+    let mut text = String::from(
+        "# JSON Schemas of onboard's output\n\n\
+         Generated from the types that onboard serialises (draft 2020-12); a test fails when \
+         they are stale.\nCheck what you parse against the file for the command you run.\n\n\
+         | file | written by |\n|---|---|\n",
+    );
+    for output in JsonOutput::VARIANTS {
+        text.push_str(&format!(
+            "| [`{0}`]({0}) | {1} |\n",
+            output.file_name(),
+            output.written_by()
+        ));
+    }
+    text
+}
