@@ -60,13 +60,17 @@ pub struct ValidateResult {
     /// The scopes granted to the access token.
     pub scopes: Vec<String>,
     /// RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     pub access_token_expires_at: Option<String>,
     /// RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     pub checked_at: String,
     pub sign_in_flow: SignInFlow,
     /// The last successful refresh (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     pub refreshed_at: Option<String>,
     /// When the credential lapses if nothing refreshes it (RFC 3339); null where unknown.
+    #[schemars(extend("format" = "date-time"))]
     pub lapses_at: Option<String>,
     /// Why the profile is not valid; null when it is.
     pub error: Option<ErrorOutput>,
@@ -110,7 +114,11 @@ pub struct ListedProfile {
     pub created_at: String,
     /// The last `onboard validate`'s outcome; null before the first.
     pub last_validation: Option<Validation>,
+    /// The last successful refresh (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
     pub refreshed_at: Option<String>,
+    /// When the credential lapses if nothing refreshes it (RFC 3339); null where unknown.
+    #[schemars(extend("format" = "date-time"))]
     pub lapses_at: Option<String>,
 }
 

@@ -8,6 +8,7 @@ use std::process::Command;
 use onboard::generate;
 
 use crate::support::OutputWithin;
+use crate::support::schema::{JsonOutput, problems};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,6 +62,50 @@ fn generated_files_are_up_to_date() {
         "{}\nrun `ONBOARD_BLESS=1 cargo test generated` and commit the result",
         stale.join("\n")
     );
+}
+
+/// The published schemas hold what a script relies on: a field that goes missing, a value of
+/// another type or a timestamp that is not RFC 3339 fails the check every test's JSON goes through.
+#[test]
+fn the_published_schemas_refuse_a_missing_field_a_wrong_type_and_a_bad_timestamp() {
+    let valid = serde_json::json!({
+        "profile": "contoso.onmicrosoft.com",
+        "valid": false,
+        "tenant_id": null,
+        "account": "svc@contoso.com",
+        "scopes": ["User.Read"],
+        "access_token_expires_at": null,
+        "checked_at": "2026-11-27T10:00:00Z",
+        "sign_in_flow": "device_code",
+        "refreshed_at": null,
+        "lapses_at": "2027-02-25T10:00:00Z",
+        "error": {
+            "exit_code": 4, "code": "invalid_grant", "aadsts": "AADSTS700082",
+            "message": "m", "hint": "h", "correlation_id": null, "trace_id": null,
+            "client_request_id": null
+        }
+    });
+    assert_eq!(problems(&valid, JsonOutput::Validate), Vec::<String>::new());
+    let broken = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = valid.clone();
+        change(&mut value);
+        problems(&value, JsonOutput::Validate)
+    };
+    let missing = broken(&|v| {
+        v.as_object_mut().unwrap().remove("error");
+    });
+    assert!(!missing.is_empty(), "a missing field passed");
+    let missing_inside = broken(&|v| {
+        v["error"].as_object_mut().unwrap().remove("exit_code");
+    });
+    assert!(
+        !missing_inside.is_empty(),
+        "a missing field of the error passed"
+    );
+    assert!(!broken(&|v| v["error"]["exit_code"] = "4".into()).is_empty());
+    assert!(!broken(&|v| v["valid"] = "false".into()).is_empty());
+    assert!(!broken(&|v| v["sign_in_flow"] = "carrier_pigeon".into()).is_empty());
+    assert!(!broken(&|v| v["checked_at"] = "yesterday".into()).is_empty());
 }
 
 #[test]

@@ -23,7 +23,11 @@ fn validators() -> &'static [jsonschema::Validator] {
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 let schema: Value = serde_json::from_str(&text)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                jsonschema::validator_for(&schema)
+                // Formats too: a timestamp that is not RFC 3339 fails.
+                jsonschema::options()
+                    .should_validate_formats(true)
+                    .should_ignore_unknown_formats(true)
+                    .build(&schema)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
             })
             .collect()
@@ -33,14 +37,7 @@ fn validators() -> &'static [jsonschema::Validator] {
 /// `value`, after checking it against the schema of `output`; fails the test with every
 /// mismatch otherwise.
 pub fn checked(value: Value, output: JsonOutput) -> Value {
-    let at = JsonOutput::VARIANTS
-        .iter()
-        .position(|o| *o == output)
-        .expect("every output has a schema");
-    let problems: Vec<String> = validators()[at]
-        .iter_errors(&value)
-        .map(|e| format!("{e} (at {})", e.instance_path()))
-        .collect();
+    let problems = problems(&value, output);
     assert!(
         problems.is_empty(),
         "{output:?} output does not match {}/{}:\n{}\n{value}",
@@ -49,6 +46,18 @@ pub fn checked(value: Value, output: JsonOutput) -> Value {
         problems.join("\n")
     );
     value
+}
+
+/// What the schema of `output` finds wrong with `value`, one line each.
+pub fn problems(value: &Value, output: JsonOutput) -> Vec<String> {
+    let at = JsonOutput::VARIANTS
+        .iter()
+        .position(|o| *o == output)
+        .expect("every output has a schema");
+    validators()[at]
+        .iter_errors(value)
+        .map(|e| format!("{e} (at {})", e.instance_path()))
+        .collect()
 }
 
 /// `text` parsed as JSON and checked against the schema of `output`.
