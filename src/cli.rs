@@ -567,13 +567,14 @@ pub struct DoctorArgs {
 /// Point any command at it with --authority URL.
 ///
 /// Its first line on stdout says where it is (with --json: one JSON object with authority,
-/// tenant, tenant_id, client_id, account and control). A control API under /_sim lets scripts
+/// tenant, tenant_id, client_id, account and control, and ca_cert with --tls). A control API under /_sim lets scripts
 /// approve or deny codes, require admin approval, revoke tokens and inject faults (see the
 /// README). Stops on Ctrl-C or SIGTERM with exit code 0.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard simulate --port 8400
   onboard simulate --json --require-approval --interval 1 --expires-in 60
+  onboard simulate --tls --json
   curl -X POST -d '{\"user_code\":\"ABCDEFGHJ\"}' http://127.0.0.1:8400/_sim/approve")]
 pub struct SimulateArgs {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one)
@@ -599,6 +600,13 @@ pub struct SimulateArgs {
     /// Latency added to every response, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+
+    /// Serve https, with a certificate for 127.0.0.1 and localhost from a certificate authority
+    /// made at start. The CA's PEM file (in a private temporary directory, removed when the
+    /// tenant stops) is printed as ca_cert; clients trust it with --ca-cert or their own setting
+    /// (REQUESTS_CA_BUNDLE for Python)
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// Print a shell completion script

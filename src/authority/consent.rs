@@ -15,7 +15,7 @@ pub const ADMIN_CENTER_ROUTE: &str = "Entra admin center → Enterprise applicat
 pub const NO_LINK_REASON: &str = "Microsoft's admin consent link works only with a redirect URI registered on the app, and none was given (--redirect-uri, or redirect_uri in the invitation)";
 
 /// True for Microsoft authorities (and the simulated tenant), which have admin consent; false
-/// for other identity providers. The simulated tenant is recognised only as a loopback http
+/// for other identity providers. The simulated tenant is recognised only as a loopback (http or https)
 /// issuer whose document names `msgraph_host` (see `discovery`), so no other server's document
 /// can earn an admin consent link or Microsoft's wording.
 pub fn has_admin_consent(authority: &Authority, endpoints: Option<&Endpoints>) -> bool {
