@@ -31,8 +31,16 @@
 //!   account), else `invalid_grant` [65001];
 //! - scopes of more than one resource in one request: `invalid_scope` [700022];
 //! - access tokens of Entra's size, about 2,900 characters (an opaque `aio` claim pads them);
-//! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
-//!   admin consent the sign-in pages skip the consent prompt.
+//! - `.default` grants the tenant's `granted_scopes`, else `User.Read` (what the registration
+//!   lists); the reviewer's admin consent covers the scopes it named (`.default`: that list,
+//!   the admin consent link's `scope` may name Graph's scopes by Graph's URI or by the
+//!   simulated tenant's own origin), consents add up, and a sign-in asking for a scope none
+//!   covered meets the consent prompt, or "Approval required" again when the tenant demands
+//!   admin approval; covered, the sign-in pages skip the prompt;
+//! - a token request with `client_info=1` (as Microsoft's MSAL libraries send) gets
+//!   `client_info`, base64url of `{"uid": object id, "utid": tenant id}`, as at Entra;
+//! - with `--tls` ([`Simulator::start_tls`]) every URL it names is `https://127.0.0.1:PORT`,
+//!   served with a certificate from a CA made at start ([`Certificates`]).
 //!
 //! - the browser road (`authorize`, `grant_type=authorization_code`): an unregistered
 //!   `redirect_uri` gets Entra's AADSTS50011 page and no redirect (at the token endpoint:
@@ -318,7 +326,8 @@ impl Simulator {
     /// nothing left to request.
     pub fn request_approval(&self, user_code: &str) -> Result<(), CodeProblem> {
         let mut state = self.shared.lock();
-        if state.admin_consent.is_some() {
+        let requested = state.open_code(user_code)?.scopes.clone();
+        if state.admin_consented(&requested) {
             return Err(CodeProblem::NoApprovalNeeded);
         }
         let demanded = std::mem::replace(&mut state.tenant.require_admin_approval, true);
