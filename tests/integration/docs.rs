@@ -769,14 +769,12 @@ fn broken_link(page: &str, target: &str) -> Option<String> {
     // Resolve `..` without touching the file system, so that a link cannot leave the repository.
     let mut parts: Vec<String> = Vec::new();
     for part in path.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                if parts.pop().is_none() {
-                    return Some(format!("{target} leaves the repository"));
-                }
+        if part == std::path::Component::ParentDir {
+            if parts.pop().is_none() {
+                return Some(format!("{target} leaves the repository"));
             }
-            std::path::Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
-            _ => {}
+        } else if let std::path::Component::Normal(p) = part {
+            parts.push(p.to_string_lossy().into_owned());
         }
     }
     let relative = parts.join("/");
