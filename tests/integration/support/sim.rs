@@ -327,12 +327,14 @@ pub const WAIT: Duration = Duration::from_secs(120);
 /// `onboard simulate --tls --json --interval 1` as a child process of its own (the binary as a
 /// user runs it): its start-up line, and the control API through a client that trusts the CA
 /// it printed (and nothing else). [`TlsSimProcess::stop`] ends it with SIGTERM, as Ctrl-C
-/// would; dropping it kills it.
+/// would; so does dropping it, which then waits a little for it to delete its CA before the
+/// guard kills it.
 #[cfg(unix)]
 pub struct TlsSimProcess {
     child: super::Reaped,
     info: Value,
     api: ControlClient,
+    reaped: bool,
 }
 
 #[cfg(unix)]
@@ -368,7 +370,12 @@ impl TlsSimProcess {
             client,
             control: info["control"].as_str().expect("control").to_owned(),
         };
-        TlsSimProcess { child, info, api }
+        TlsSimProcess {
+            child,
+            info,
+            api,
+            reaped: false,
+        }
     }
 
     /// The start-up line.
@@ -392,11 +399,38 @@ impl TlsSimProcess {
     }
 
     /// SIGTERM, then waits for it to end.
-    pub fn stop(self) -> std::process::ExitStatus {
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        assert!(self.terminate(), "SIGTERM to onboard simulate");
+        let status = self.child.wait();
+        // Reaped: its process id may now be another process's.
+        self.reaped = true;
+        status
+    }
+
+    /// Sends SIGTERM; false when it could not be sent.
+    fn terminate(&self) -> bool {
         // SAFETY: kill(2) on our own child, which the Reaped guard has not reaped yet.
-        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        assert_eq!(sent, 0);
-        self.child.wait()
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) == 0 }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for TlsSimProcess {
+    fn drop(&mut self) {
+        // Ended as Ctrl-C would end it, the simulator deletes its CA's directory; the Reaped
+        // guard kills whatever is left.
+        if self.reaped {
+            return;
+        }
+        let dir = self.ca_cert().parent().map(std::path::Path::to_path_buf);
+        if self.terminate()
+            && let Some(dir) = dir
+        {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while dir.exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
 }
 
