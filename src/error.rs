@@ -203,6 +203,8 @@ codes! {
     Thread = "thread" => Unexpected,
     /// A report file (`--junit`, `--metrics`) could not be written.
     ReportNotWritten = "report_not_written" => Unexpected,
+    /// `simulate --tls` could not make its certificates.
+    Tls = "tls" => Unexpected,
     /// No saved credential for the profile.
     NotOnboarded = "not_onboarded" => NotOnboarded,
     /// The sign-in was in another tenant.
