@@ -4,11 +4,11 @@
 
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 use strum::VariantArray;
 
 use crate::oauth::OAuthError;
-use crate::output::ErrorOutput;
 
 /// What kind of failure it is, which decides the exit code. The order is the severity used by
 /// `--all` ("highest code wins"); `Kind::VARIANTS` lists them in that order. [`Kind::status`] is the one description of each exit code:
@@ -315,6 +315,43 @@ impl Serialize for Code {
 impl PartialEq<&str> for Code {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
+    }
+}
+
+/// A failure as the JSON outputs carry it: `validate`'s `error`, `permissions`' `grants_error`,
+/// the `error` event of `invite --json`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ErrorOutput {
+    /// The exit code this failure gives (2 usage, 3 not onboarded, 4 sign in again, ...).
+    pub exit_code: i32,
+    /// A stable machine-readable code: the server's OAuth `error` when it sent one
+    /// (`invalid_grant`), otherwise onboard's own (`network`, `scope_missing`, ...).
+    pub code: Code,
+    /// The first AADSTS code Microsoft sent (`AADSTS700082`).
+    pub aadsts: Option<String>,
+    /// One line: what happened.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// Microsoft's correlation ID, for a support ticket.
+    pub correlation_id: Option<String>,
+    /// Microsoft's trace ID, for a support ticket.
+    pub trace_id: Option<String>,
+    /// The `client-request-id` this run sent: the tenant's admin finds the sign-in by it.
+    pub client_request_id: Option<String>,
+}
+
+impl JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "onboard's own code (`network`, `not_onboarded`, ...), or the word the server sent (an OAuth `error`, a Microsoft Graph error code).",
+            "minLength": 1
+        })
     }
 }
 

@@ -4,49 +4,12 @@
 //! against it. Field order is the order of the fields here.
 
 use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 use strum::VariantArray;
 
-use crate::error::Code;
-use crate::profiles::{SignInFlow, Validation};
-
-/// A failure as the JSON outputs carry it: `validate`'s `error`, `permissions`' `grants_error`,
-/// the `error` event of `invite --json`.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
-pub struct ErrorOutput {
-    /// The exit code this failure gives (2 usage, 3 not onboarded, 4 sign in again, ...).
-    pub exit_code: i32,
-    /// A stable machine-readable code: the server's OAuth `error` when it sent one
-    /// (`invalid_grant`), otherwise onboard's own (`network`, `scope_missing`, ...).
-    pub code: Code,
-    /// The first AADSTS code Microsoft sent (`AADSTS700082`).
-    pub aadsts: Option<String>,
-    /// One line: what happened.
-    pub message: String,
-    /// What to do about it.
-    pub hint: Option<String>,
-    /// Microsoft's correlation ID, for a support ticket.
-    pub correlation_id: Option<String>,
-    /// Microsoft's trace ID, for a support ticket.
-    pub trace_id: Option<String>,
-    /// The `client-request-id` this run sent: the tenant's admin finds the sign-in by it.
-    pub client_request_id: Option<String>,
-}
-
-impl JsonSchema for Code {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Code".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "description": "onboard's own code (`network`, `not_onboarded`, ...), or the word the server sent (an OAuth `error`, a Microsoft Graph error code).",
-            "minLength": 1
-        })
-    }
-}
+pub use crate::error::ErrorOutput;
+use crate::profiles::{SignInFlow, StoreKind, Validation};
 
 /// `onboard validate --json` for one profile.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -109,7 +72,7 @@ pub struct ListedProfile {
     pub cloud: Option<String>,
     pub scopes: Vec<String>,
     /// `keyring`, `file`, `vault` or `environment`.
-    pub store: crate::profiles::StoreKind,
+    pub store: StoreKind,
     pub sign_in_flow: SignInFlow,
     pub created_at: String,
     /// The last `onboard validate`'s outcome; null before the first.
@@ -196,6 +159,65 @@ pub struct ConsentUrlOutput {
     pub no_link_because: Option<String>,
 }
 
+/// One JSON Lines event of `invite --json`, printed as it happens; `event` names it, first.
+/// `validated` and `error` carry the same object that `validate --json` and a failing command
+/// print.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// A code to enter on the sign-in page.
+    DeviceCode {
+        user_code: &'a str,
+        verification_uri: &'a str,
+        /// Seconds.
+        expires_in: u64,
+        /// Seconds between polls.
+        interval: u64,
+        /// 1 for the first code, 2 after a fresh one, ...
+        attempt: u32,
+        /// This run's `client-request-id`: the tenant admin finds the sign-in by it.
+        client_request_id: &'a str,
+    },
+    /// The browser road's sign-in link, and where the browser is sent after sign-in.
+    AuthorizeUrl {
+        url: &'a str,
+        /// `http://localhost:PORT`: the listener that awaits the browser.
+        redirect_uri: &'a str,
+        /// 1 for the first link, 2 after a fresh one, ...
+        attempt: u32,
+        /// This run's `client-request-id`, as on the device road.
+        client_request_id: &'a str,
+    },
+    /// A reviewer must approve: the link to send, and the code that said so.
+    ApprovalRequired {
+        admin_consent_url: Option<&'a str>,
+        /// `AADSTS…` when Microsoft sent a number, otherwise the OAuth error.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+    },
+    /// The credential is saved.
+    SignedIn {
+        profile: &'a str,
+        tenant_id: Option<&'a str>,
+        account: &'a str,
+        scopes: &'a [String],
+        store: StoreKind,
+        sign_in_flow: SignInFlow,
+    },
+    /// The first validation of the saved credential: what `onboard validate --json` prints.
+    Validated(ValidateResult),
+    /// The failure that ends the command.
+    Error(ErrorOutput),
+}
+
+impl Event<'_> {
+    /// One line of JSON.
+    pub fn to_line(&self) -> String {
+        // Strings, numbers and maps of them always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 /// One line of JSON, as onboard prints it. The output types hold strings, numbers and lists of
 /// them, whose serialisation cannot fail.
 pub fn to_line<T: Serialize>(value: &T) -> String {
@@ -269,9 +291,7 @@ impl JsonOutput {
                 generator.into_root_schema_for::<crate::store::ExportedCredential>()
             }
             JsonOutput::Simulate => generator.into_root_schema_for::<crate::simulate::SimInfo>(),
-            JsonOutput::InviteEvents => {
-                generator.into_root_schema_for::<crate::commands::invite::Event<'static>>()
-            }
+            JsonOutput::InviteEvents => generator.into_root_schema_for::<Event<'static>>(),
         };
         schema.insert("description".into(), self.written_by().into());
         schema
@@ -301,4 +321,66 @@ pub fn schema_readme() -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_name_themselves_first_and_keep_the_documented_fields() {
+        let line = Event::DeviceCode {
+            user_code: "ABCD-EFGH",
+            verification_uri: "https://microsoft.com/devicelogin",
+            expires_in: 900,
+            interval: 5,
+            attempt: 1,
+            client_request_id: "0f1e2d3c-4b5a-4697-8877-665544332211",
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"device_code","user_code":"ABCD-EFGH","verification_uri":"https://microsoft.com/devicelogin","expires_in":900,"interval":5,"attempt":1,"client_request_id":"0f1e2d3c-4b5a-4697-8877-665544332211"}"#
+        );
+        let line = Event::ApprovalRequired {
+            admin_consent_url: None,
+            code: None,
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"approval_required","admin_consent_url":null}"#
+        );
+        let scopes = ["User.Read".to_owned()];
+        let line = Event::SignedIn {
+            profile: "p",
+            tenant_id: Some("t"),
+            account: "a@t",
+            scopes: &scopes,
+            store: StoreKind::Keyring,
+            sign_in_flow: SignInFlow::AuthorizationCode,
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"signed_in","profile":"p","tenant_id":"t","account":"a@t","scopes":["User.Read"],"store":"keyring","sign_in_flow":"authorization_code"}"#
+        );
+        let line = Event::AuthorizeUrl {
+            url: "https://login.example/t/oauth2/v2.0/authorize?x=1",
+            redirect_uri: "http://localhost:50123",
+            attempt: 1,
+            client_request_id: "0f1e2d3c-4b5a-4697-8877-665544332211",
+        }
+        .to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"authorize_url","url":"https://login.example/t/oauth2/v2.0/authorize?x=1","redirect_uri":"http://localhost:50123","attempt":1,"client_request_id":"0f1e2d3c-4b5a-4697-8877-665544332211"}"#
+        );
+        let error = crate::error::Error::usage("bad");
+        let line = Event::Error(error.to_output()).to_line();
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["event"], "error");
+        assert_eq!(parsed["exit_code"], 2);
+        assert_eq!(parsed["message"], "bad");
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::events::Event;
 use super::inputs::Inputs;
 use super::{Attempt, Wizard};
 use crate::authority::{self, Endpoints};
@@ -13,6 +12,7 @@ use crate::error::{Error, Kind, Result};
 use crate::flow::TokenSet;
 use crate::flow::browser::{self, AuthorizeRequest, Redirect};
 use crate::flow::loopback::Loopback;
+use crate::output::Event;
 use crate::ui::Key;
 
 /// A pasted address longer than this is not one (Entra's codes are about 1,000 characters).

@@ -4,14 +4,12 @@
 
 mod browser;
 mod demo;
-mod events;
 pub mod inputs;
 mod screen;
 
 use std::time::{Duration, Instant};
 
 use self::demo::Demo;
-pub(crate) use self::events::Event;
 use self::inputs::{Inputs, Known, parse_invitation};
 use self::screen::Screen;
 use crate::authority::{self, Endpoints};
@@ -23,6 +21,7 @@ use crate::error::{Code, Error, Kind, Result};
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
+use crate::output::Event;
 use crate::profiles::{Connection, Profile, Profiles, SignInFlow, StoreKind};
 use crate::store::{self, TimedStore};
 use crate::ui::Key;

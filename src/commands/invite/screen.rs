@@ -7,7 +7,6 @@ use std::time::Duration;
 use console::style;
 use url::Url;
 
-use super::events::Event;
 use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
@@ -16,6 +15,7 @@ use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::flow::browser::AuthorizeRequest;
 use crate::flow::{DeviceCode, PollEvent, PollEventKind};
+use crate::output::Event;
 use crate::profiles::{Profile, Profiles, StoreKind};
 use crate::store::TimedStore;
 use crate::ui::{Browser, Clipboard, Keys, Output, Prompter, Spinner};
