@@ -347,10 +347,12 @@ impl JsonSchema for Code {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let own: Vec<&str> = Code::OWN.iter().map(Code::as_str).collect();
         json_schema!({
             "type": "string",
-            "description": "onboard's own code (`network`, `not_onboarded`, ...), or the word the server sent (an OAuth `error`, a Microsoft Graph error code).",
-            "minLength": 1
+            "description": "onboard's own code (listed in `examples`), or the word the server sent (an OAuth `error` such as `invalid_grant`, a Microsoft Graph error code).",
+            "minLength": 1,
+            "examples": own
         })
     }
 }
