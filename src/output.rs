@@ -213,8 +213,7 @@ pub enum Event<'a> {
 impl Event<'_> {
     /// One line of JSON.
     pub fn to_line(&self) -> String {
-        // Strings, numbers and maps of them always serialize.
-        serde_json::to_string(self).unwrap_or_default()
+        to_line(self)
     }
 }
 
