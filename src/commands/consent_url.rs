@@ -29,7 +29,7 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
             })?;
             (authority, client_id, None)
         } else {
-            let (_, _, profile) = saved(deps, profile_flag)?;
+            let (_, _, profile) = saved(deps, profile_flag).await?;
             (
                 authority_of(&profile)?,
                 profile.connection.client_id,

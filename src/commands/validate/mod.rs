@@ -170,7 +170,7 @@ pub async fn check(
     )
     .await;
     if let Some(profiles) = profiles {
-        record(profiles, std::slice::from_ref(&checked));
+        record(profiles, std::slice::from_ref(&checked)).await;
     }
     checked
 }
@@ -302,7 +302,7 @@ fn device_code_blocked(mut error: Error, name: &str, profile: &Profile) -> Error
 
 /// Records each outcome in its profile's validation record: one small file per profile, so
 /// the cost per profile does not grow with the number of profiles.
-fn record(profiles: &Profiles, results: &[Checked]) {
+async fn record(profiles: &Profiles, results: &[Checked]) {
     let records = results.iter().map(|checked| {
         let validation = Validation {
             at: checked.checked_at.to_string(),
@@ -316,7 +316,7 @@ fn record(profiles: &Profiles, results: &[Checked]) {
         let granted = checked.valid().then(|| checked.scopes.clone());
         (checked.profile.as_str(), validation, granted)
     });
-    if let Err(e) = profiles.record_validations(records) {
+    if let Err(e) = profiles.record_validations(records).await {
         tracing::warn!("could not record the validations: {e}");
     }
 }
@@ -332,7 +332,7 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
             None => check_all(args, deps).await?,
         }
     } else {
-        let selected = session::select(deps, profile_flag)?;
+        let selected = session::select(deps, profile_flag).await?;
         let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
         vec![check_selected(&session, &selected, args, deps).await]
     };
@@ -372,7 +372,7 @@ async fn check_selected(
     )
     .await;
     if let Some(profiles) = &selected.profiles {
-        record(profiles, std::slice::from_ref(&checked));
+        record(profiles, std::slice::from_ref(&checked)).await;
     }
     selected.warn_if_rotated(deps).await;
     checked
@@ -389,7 +389,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     let profiles = deps.profiles()?;
     // With their validation records: a check that fails before it refreshes keeps the last
     // refresh's date.
-    let mut file = profiles.load_with_validations()?;
+    let mut file = profiles.load_with_validations().await?;
     if file.profiles.is_empty() {
         return Err(session::no_profile());
     }
@@ -430,19 +430,11 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
                     Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
                     Err(error) => Checked::new(&name, &profile).failed(error),
                 };
-                match record_each {
-                    Some(profiles) => tokio::task::spawn_blocking(move || {
-                        record(&profiles, std::slice::from_ref(&checked));
-                        checked
-                    })
-                    .await
-                    .unwrap_or_else(|panicked| {
-                        Checked::new(&name, &profile).failed(Error::unexpected(format!(
-                            "recording the validation of profile '{name}' failed: {panicked}"
-                        )))
-                    }),
-                    None => checked,
+                // Locally the record's write runs on the blocking pool (see `ProfileStore`).
+                if let Some(profiles) = record_each {
+                    record(&profiles, std::slice::from_ref(&checked)).await;
                 }
+                checked
             });
             running.insert(handle.id(), (slot, checking));
         }
@@ -471,7 +463,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     }
     let results: Vec<Checked> = slots.into_iter().flatten().collect();
     if record_each.is_none() {
-        record(&profiles, &results);
+        record(&profiles, &results).await;
     }
     Ok(results)
 }
