@@ -381,10 +381,10 @@ async fn check_selected(
 /// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
 /// others. Results come back in the profiles' order.
 ///
-/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Local
-/// validation records are written as each check ends, off the runtime, so their disk syncs
-/// overlap the other checks' network waits instead of adding up after the last one; a shared
-/// store takes them all in one update at the end.
+/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Each
+/// check's validation is recorded as it ends (locally a small file written on the blocking
+/// pool, in a vault one check-and-set write), so the writes overlap the other checks' network
+/// waits instead of adding up after the last one.
 async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
     // With their validation records: a check that fails before it refreshes keeps the last
@@ -408,7 +408,6 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
         pending.push((name, profile, store));
     }
     let mut pending = pending.into_iter().enumerate();
-    let record_each = (!profiles.is_shared()).then(|| profiles.clone());
     let mut progress = deps.progress();
     let require: Arc<[String]> = args.require_scopes.clone().into();
     let mut tasks = JoinSet::new();
@@ -423,17 +422,14 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
             };
             let session = session.clone();
             let require = Arc::clone(&require);
-            let record_each = record_each.clone();
+            let profiles = profiles.clone();
             let checking = (name.clone(), profile.clone());
             let handle = tasks.spawn(async move {
                 let checked = match store {
                     Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
                     Err(error) => Checked::new(&name, &profile).failed(error),
                 };
-                // Locally the record's write runs on the blocking pool (see `ProfileStore`).
-                if let Some(profiles) = record_each {
-                    record(&profiles, std::slice::from_ref(&checked)).await;
-                }
+                record(&profiles, std::slice::from_ref(&checked)).await;
                 checked
             });
             running.insert(handle.id(), (slot, checking));
@@ -461,11 +457,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     if let Some(progress) = progress.as_mut() {
         progress.hide();
     }
-    let results: Vec<Checked> = slots.into_iter().flatten().collect();
-    if record_each.is_none() {
-        record(&profiles, &results).await;
-    }
-    Ok(results)
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// One line (or JSON object) per profile, then a summary.

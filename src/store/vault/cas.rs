@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use super::config::VaultConfig;
 use super::kv::{Folder, Kv, Written};
 use crate::error::{Error, Kind, Result};
-use crate::profiles::{Profile, ProfilesFile, StoreKind};
+use crate::profiles::{Profile, ProfilesFile, StoreKind, Validation};
 use crate::secret::Secret;
 
 /// How many profiles are read or written at the same time by `list` and `validate --all`.
@@ -302,6 +302,45 @@ impl Vault {
                 .map(|(name, profile)| (name, None, Some(profile))),
         );
         self.apply(writes).await
+    }
+
+    /// Records each profile's last validation (and the scopes a success was granted) in its
+    /// entry: one check-and-set write per profile on the version this run read (a profile not
+    /// read yet is read first), whatever the number of profiles. A profile no longer in the
+    /// vault is skipped.
+    pub(super) async fn record_validations(
+        self: &Arc<Self>,
+        records: Vec<(String, Validation, Option<Vec<String>>)>,
+    ) -> Result<()> {
+        let results = in_parallel(records, |(name, validation, granted)| {
+            let vault = Arc::clone(self);
+            async move {
+                let known = vault.read_profiles_lock().get(&name).cloned();
+                let old = match known {
+                    Some(old) => old,
+                    None => {
+                        if vault.get_profile(&name).await?.is_none() {
+                            return Ok(());
+                        }
+                        match vault.read_profiles_lock().get(&name).cloned() {
+                            Some(old) => old,
+                            None => return Ok(()),
+                        }
+                    }
+                };
+                let mut profile = old.1.clone();
+                profile.last_validation = Some(validation);
+                if let Some(granted) = granted {
+                    profile.connection.scopes = granted;
+                }
+                if profile == old.1 {
+                    return Ok(());
+                }
+                vault.put_profile(&name, Some(&old), &profile).await
+            }
+        })
+        .await?;
+        results.into_iter().collect()
     }
 
     /// Writes (or, for `None`, removes) the profiles, several at a time; the first error wins.

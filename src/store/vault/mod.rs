@@ -52,25 +52,12 @@ impl ProfileStore for VaultProfiles {
         self.0.update_profiles(change).await
     }
 
-    /// In one check-and-set update of the profiles this run read.
+    /// Each in a check-and-set write of its profile's entry, on the version this run read.
     async fn record_validations(
         &self,
         records: Vec<(String, Validation, Option<Vec<String>>)>,
     ) -> Result<()> {
-        let mut records = Some(records);
-        self.0
-            .update_profiles(&mut |file| {
-                for (name, validation, granted) in records.take().into_iter().flatten() {
-                    if let Some(profile) = file.profiles.get_mut(&name) {
-                        profile.last_validation = Some(validation);
-                        if let Some(granted) = granted {
-                            profile.connection.scopes = granted;
-                        }
-                    }
-                }
-                Ok(())
-            })
-            .await
+        self.0.record_validations(records).await
     }
 
     /// The last validation is part of the profile's entry, removed with it.
