@@ -237,8 +237,6 @@ impl Validation {
 /// profile store is chosen at run time and used as a trait object.
 #[async_trait]
 pub trait ProfileStore: Send + Sync {
-    /// Other machines share these profiles (a vault), with no lock to share.
-    fn is_shared(&self) -> bool;
     /// The saved profiles; none is an empty file.
     async fn load(&self) -> Result<ProfilesFile>;
     /// `load` with every profile's last validation: what `onboard list` shows.
@@ -305,11 +303,6 @@ impl Profiles {
 
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    /// Whether the profiles live in a shared store (a vault) rather than in this config dir.
-    pub fn is_shared(&self) -> bool {
-        self.store.is_shared()
     }
 
     /// The saved profiles; a missing file is an empty one.
@@ -515,10 +508,6 @@ impl LocalProfiles {
 /// so their disk syncs overlap the other checks' network waits.
 #[async_trait]
 impl ProfileStore for LocalProfiles {
-    fn is_shared(&self) -> bool {
-        false
-    }
-
     async fn load(&self) -> Result<ProfilesFile> {
         LocalProfiles::load(self)
     }

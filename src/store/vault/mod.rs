@@ -29,10 +29,6 @@ pub struct VaultProfiles(pub Arc<Vault>);
 
 #[async_trait]
 impl ProfileStore for VaultProfiles {
-    fn is_shared(&self) -> bool {
-        true
-    }
-
     async fn load(&self) -> Result<ProfilesFile> {
         self.0.load_profiles().await
     }
