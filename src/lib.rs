@@ -4,6 +4,7 @@
 pub mod authority;
 pub mod cli;
 pub mod commands;
+pub mod connection;
 pub mod deps;
 pub mod environment;
 pub mod error;

@@ -11,7 +11,7 @@ use super::events::{Event, fields};
 use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
-use crate::commands::validate::Checked;
+use crate::connection::Checked;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::flow::browser::AuthorizeRequest;

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::Checked;
 use crate::cli::ValidateArgs;
+use crate::connection::Checked;
 use crate::error::{Error, Kind, Result, SUCCESS};
 use crate::json_file;
 

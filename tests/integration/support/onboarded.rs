@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use onboard::authority::{Authority, discover};
+use onboard::connection::save_onboarding;
 use onboard::flow;
 use onboard::http::{HttpOptions, RetryPolicy, build_client};
 use onboard::profiles::Profiles;
 use onboard::secret::Secret;
-use onboard::store::{CredentialStore, FileStore, TimedStore, save_onboarding};
+use onboard::store::{CredentialStore, FileStore, TimedStore};
 use serde_json::Value;
 use url::Url;
 
