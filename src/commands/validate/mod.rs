@@ -8,8 +8,9 @@ mod reports;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
-use tokio::task::JoinSet;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::cli::ValidateArgs;
 use crate::connection::{
@@ -17,7 +18,7 @@ use crate::connection::{
 };
 use crate::deps::Deps;
 use crate::error::{Error, Result};
-use crate::profiles::{SignInFlow, StoreKind};
+use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind};
 use crate::store::TimedStore;
 
 pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
@@ -106,73 +107,78 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
             .clone();
         pending.push((name, profile, store));
     }
-    let mut pending = pending.into_iter().enumerate();
     let record_each = (!profiles.is_shared()).then(|| profiles.clone());
-    let mut progress = deps.progress();
     let require: Arc<[String]> = args.require_scopes.clone().into();
-    let mut tasks = JoinSet::new();
-    // The slot and the profile of each running check, to place its result or name its panic.
-    let mut running = HashMap::new();
-    let mut slots: Vec<Option<Checked>> = std::iter::repeat_with(|| None).take(total).collect();
-    let mut done = 0;
-    loop {
-        while tasks.len() < usize::from(args.jobs) {
-            let Some((slot, (name, profile, store))) = pending.next() else {
-                break;
-            };
-            let session = session.clone();
-            let require = Arc::clone(&require);
-            let record_each = record_each.clone();
-            let checking = (name.clone(), profile.clone());
-            let handle = tasks.spawn(async move {
-                let checked = match store {
-                    Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
-                    Err(error) => Checked::new(&name, &profile).failed(error),
-                };
-                match record_each {
-                    Some(profiles) => tokio::task::spawn_blocking(move || {
-                        record(&profiles, std::slice::from_ref(&checked));
-                        checked
-                    })
-                    .await
-                    .unwrap_or_else(|panicked| {
-                        Checked::new(&name, &profile).failed(Error::unexpected(format!(
-                            "recording the validation of profile '{name}' failed: {panicked}"
-                        )))
-                    }),
-                    None => checked,
-                }
-            });
-            running.insert(handle.id(), (slot, checking));
-        }
-        let Some(joined) = tasks.join_next_with_id().await else {
-            break;
-        };
-        done += 1;
+    // A check is spawned (so the runtime's threads share the work) when one of the `--jobs`
+    // places frees; dropping the stream, as an interruption does, aborts the running ones.
+    let mut checks = stream::iter(pending.into_iter().enumerate())
+        .map(|(place, (name, profile, store))| {
+            let task = AbortOnDropHandle::new(tokio::spawn(check_and_record(
+                session.clone(),
+                store,
+                name.clone(),
+                profile.clone(),
+                Arc::clone(&require),
+                record_each.clone(),
+            )));
+            async move {
+                let checked = task.await.unwrap_or_else(|panicked| {
+                    let error = Error::unexpected(format!(
+                        "validating profile '{name}' failed: {panicked}"
+                    ));
+                    Checked::new(&name, &profile).failed(error)
+                });
+                (place, checked)
+            }
+        })
+        .buffer_unordered(usize::from(args.jobs));
+    let mut progress = deps.progress();
+    let mut done = Vec::with_capacity(total);
+    while let Some(checked) = checks.next().await {
+        done.push(checked);
         if let Some(progress) = progress.as_mut() {
-            progress.show(&format!("Validated {done} of {total} profiles"));
+            progress.show(&format!("Validated {} of {total} profiles", done.len()));
         }
-        let (id, checked) = match joined {
-            Ok((id, checked)) => (id, Ok(checked)),
-            Err(panicked) => (panicked.id(), Err(panicked)),
-        };
-        let Some((slot, (name, profile))) = running.remove(&id) else {
-            continue;
-        };
-        slots[slot] = Some(checked.unwrap_or_else(|panicked| {
-            let error =
-                Error::unexpected(format!("validating profile '{name}' failed: {panicked}"));
-            Checked::new(&name, &profile).failed(error)
-        }));
     }
     if let Some(progress) = progress.as_mut() {
         progress.hide();
     }
-    let results: Vec<Checked> = slots.into_iter().flatten().collect();
+    // Back in the profiles' order.
+    done.sort_unstable_by_key(|(place, _)| *place);
+    let results: Vec<Checked> = done.into_iter().map(|(_, checked)| checked).collect();
     if record_each.is_none() {
         record(&profiles, &results);
     }
     Ok(results)
+}
+
+/// One profile's check within `--all`; with `record_each`, its validation record is written
+/// at once, off the runtime.
+async fn check_and_record(
+    session: Session,
+    store: Result<TimedStore>,
+    name: String,
+    profile: Profile,
+    require: Arc<[String]>,
+    record_each: Option<Profiles>,
+) -> Checked {
+    let checked = match store {
+        Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
+        Err(error) => Checked::new(&name, &profile).failed(error),
+    };
+    let Some(profiles) = record_each else {
+        return checked;
+    };
+    tokio::task::spawn_blocking(move || {
+        record(&profiles, std::slice::from_ref(&checked));
+        checked
+    })
+    .await
+    .unwrap_or_else(|panicked| {
+        Checked::new(&name, &profile).failed(Error::unexpected(format!(
+            "recording the validation of profile '{name}' failed: {panicked}"
+        )))
+    })
 }
 
 /// One line (or JSON object) per profile, then a summary.
