@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::Client;
 
+use super::authority_of;
 use crate::authority::{Authority, DiscoveryCache, Endpoints};
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, TokenSet};
@@ -14,8 +15,6 @@ use crate::http::{Retries, RetryPolicy, Throttle};
 use crate::profiles::Profile;
 use crate::secret::Secret;
 use crate::store::TimedStore;
-
-use super::authority_of;
 
 /// The HTTP client, the discovery cache and the throttle, shared by every profile of a run.
 /// Cheap to clone.
