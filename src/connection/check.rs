@@ -164,7 +164,7 @@ pub async fn check(
     )
     .await;
     if let Some(profiles) = profiles {
-        record(profiles, std::slice::from_ref(&checked));
+        record(profiles, std::slice::from_ref(&checked)).await;
     }
     checked
 }
@@ -296,7 +296,7 @@ fn device_code_blocked(mut error: Error, name: &str, profile: &Profile) -> Error
 
 /// Records each outcome in its profile's validation record: one small file per profile, so
 /// the cost per profile does not grow with the number of profiles.
-pub fn record(profiles: &Profiles, results: &[Checked]) {
+pub async fn record(profiles: &Profiles, results: &[Checked]) {
     let records = results.iter().map(|checked| {
         let validation = Validation {
             at: checked.checked_at.to_string(),
@@ -310,7 +310,7 @@ pub fn record(profiles: &Profiles, results: &[Checked]) {
         let granted = checked.valid().then(|| checked.scopes.clone());
         (checked.profile.as_str(), validation, granted)
     });
-    if let Err(e) = profiles.record_validations(records) {
+    if let Err(e) = profiles.record_validations(records).await {
         tracing::warn!("could not record the validations: {e}");
     }
 }

@@ -24,12 +24,12 @@ pub async fn save_onboarding(
     // below leaves the new credential in place rather than delete anything.
     let previous = store.load(name).await;
     store.save(name, refresh_token).await?;
-    // profiles.json is a local file under a lock held for milliseconds, so it is written
-    // inline rather than on another thread.
-    let result = profiles.update(|file| {
-        file.profiles.insert(name.to_owned(), profile);
-        Ok(())
-    });
+    let result = profiles
+        .update(|file| {
+            file.profiles.insert(name.to_owned(), profile);
+            Ok(())
+        })
+        .await;
     if let Err(e) = result {
         // Best effort; the profile error is the one to report.
         let _ = match previous {
@@ -40,7 +40,7 @@ pub async fn save_onboarding(
         return Err(e);
     }
     // A fresh onboarding starts without the previous one's last validation.
-    if let Err(e) = profiles.forget_validation(name) {
+    if let Err(e) = profiles.forget_validation(name).await {
         tracing::warn!("could not clear the last validation of '{name}': {e}");
     }
     Ok(())
@@ -56,7 +56,9 @@ pub async fn remove_onboarding(
 ) -> Result<bool> {
     let _lock = store.lock(name).await?;
     let deleted_secret = store.delete(name).await?;
-    let deleted_profile = profiles.update(|file| Ok(file.profiles.remove(name).is_some()))?;
-    profiles.forget_validation(name)?;
+    let deleted_profile = profiles
+        .update(|file| Ok(file.profiles.remove(name).is_some()))
+        .await?;
+    profiles.forget_validation(name).await?;
     Ok(deleted_secret || deleted_profile)
 }

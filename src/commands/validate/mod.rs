@@ -32,7 +32,7 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
             None => check_all(args, deps).await?,
         }
     } else {
-        let selected = connection::select(deps, profile_flag)?;
+        let selected = connection::select(deps, profile_flag).await?;
         let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
         vec![check_selected(&session, &selected, args, deps).await]
     };
@@ -72,7 +72,7 @@ async fn check_selected(
     )
     .await;
     if let Some(profiles) = &selected.profiles {
-        record(profiles, std::slice::from_ref(&checked));
+        record(profiles, std::slice::from_ref(&checked)).await;
     }
     selected.warn_if_rotated(deps).await;
     checked
@@ -81,15 +81,15 @@ async fn check_selected(
 /// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
 /// others. Results come back in the profiles' order.
 ///
-/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Local
-/// validation records are written as each check ends, off the runtime, so their disk syncs
-/// overlap the other checks' network waits instead of adding up after the last one; a shared
-/// store takes them all in one update at the end.
+/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Each
+/// check's validation is recorded as it ends (locally a small file written on the blocking
+/// pool, in a vault one check-and-set write), so the writes overlap the other checks' network
+/// waits instead of adding up after the last one.
 async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
     // With their validation records: a check that fails before it refreshes keeps the last
     // refresh's date.
-    let mut file = profiles.load_with_validations()?;
+    let mut file = profiles.load_with_validations().await?;
     if file.profiles.is_empty() {
         return Err(connection::no_profile());
     }
@@ -107,7 +107,6 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
             .clone();
         pending.push((name, profile, store));
     }
-    let record_each = (!profiles.is_shared()).then(|| profiles.clone());
     let require: Arc<[String]> = args.require_scopes.clone().into();
     // A check is spawned (so the runtime's threads share the work) when one of the `--jobs`
     // places frees; dropping the stream, as an interruption does, aborts the running ones.
@@ -119,7 +118,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
                 name.clone(),
                 profile.clone(),
                 Arc::clone(&require),
-                record_each.clone(),
+                profiles.clone(),
             )));
             async move {
                 let checked = task.await.unwrap_or_else(|panicked| {
@@ -145,40 +144,24 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     }
     // Back in the profiles' order.
     done.sort_unstable_by_key(|(place, _)| *place);
-    let results: Vec<Checked> = done.into_iter().map(|(_, checked)| checked).collect();
-    if record_each.is_none() {
-        record(&profiles, &results);
-    }
-    Ok(results)
+    Ok(done.into_iter().map(|(_, checked)| checked).collect())
 }
 
-/// One profile's check within `--all`; with `record_each`, its validation record is written
-/// at once, off the runtime.
+/// One profile's check within `--all`, its validation recorded as soon as it ends.
 async fn check_and_record(
     session: Session,
     store: Result<TimedStore>,
     name: String,
     profile: Profile,
     require: Arc<[String]>,
-    record_each: Option<Profiles>,
+    profiles: Profiles,
 ) -> Checked {
     let checked = match store {
         Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
         Err(error) => Checked::new(&name, &profile).failed(error),
     };
-    let Some(profiles) = record_each else {
-        return checked;
-    };
-    tokio::task::spawn_blocking(move || {
-        record(&profiles, std::slice::from_ref(&checked));
-        checked
-    })
-    .await
-    .unwrap_or_else(|panicked| {
-        Checked::new(&name, &profile).failed(Error::unexpected(format!(
-            "recording the validation of profile '{name}' failed: {panicked}"
-        )))
-    })
+    record(&profiles, std::slice::from_ref(&checked)).await;
+    checked
 }
 
 /// One line (or JSON object) per profile, then a summary.
