@@ -9,9 +9,9 @@ use std::time::Duration;
 use reqwest::Client;
 use url::Url;
 
-use super::session::{self, authority_of};
 use crate::authority::{self, Authority, Cloud, Endpoints};
 use crate::cli::DoctorArgs;
+use crate::connection::{self, authority_of};
 use crate::deps::{Deps, ProxyEnv};
 use crate::error::{Code, Error, Kind, Result};
 use crate::flow;
@@ -429,7 +429,7 @@ async fn registration(
 
 /// Write, read and delete a probe entry, each call within the store timeout.
 async fn store(deps: &mut Deps, kind: Option<StoreKind>) -> Check {
-    match session::from_environment(deps) {
+    match connection::from_environment(deps) {
         Ok(Some(selected)) => {
             return Check::ok(
                 "store",

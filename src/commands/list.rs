@@ -1,8 +1,8 @@
 //! `onboard list`: the saved profiles, their last validation and when their credentials lapse
 //! unless refreshed, from the config dir only.
 
-use super::validate::{date_of, lapse_of, lapses_within};
 use crate::cli::ListArgs;
+use crate::connection::{date_of, lapse_of, lapses_within};
 use crate::deps::Deps;
 use crate::error::Result;
 use crate::output::{ListOutput, ListedProfile, to_line};

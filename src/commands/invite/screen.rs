@@ -10,7 +10,7 @@ use url::Url;
 use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
-use crate::commands::validate::Checked;
+use crate::connection::Checked;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::flow::browser::AuthorizeRequest;
