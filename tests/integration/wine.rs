@@ -359,7 +359,8 @@ fn the_file_store_lives_in_appdata(wine: &Wine) {
         },
     );
     let stderr = &run.stderr;
-    assert_eq!(run.code, Some(0), "{stderr}");
+    // With --json an error is an event on stdout (stderr may be empty): show both.
+    assert_eq!(run.code, Some(0), "invite under Wine: {}", run.describe());
     assert!(
         stderr.contains("access control") && !stderr.contains("0600"),
         "the warning says what guards the file on Windows: {stderr}"

@@ -84,14 +84,19 @@ pub fn run_with_events(mut command: Command, mut on_event: impl FnMut(&Value)) -
     );
     // Read on a thread of its own, so that a chatty stderr cannot fill its pipe and stall.
     let mut stderr_pipe = child.take_stderr().expect("piped stderr");
+    // Bytes, shown lossily: one invalid UTF-8 byte must not hide the rest of what was printed.
     let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr_pipe.read_to_string(&mut text);
-        text
+        let mut bytes = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
     });
     let mut stdout = String::new();
-    for line in BufReader::new(child.take_stdout().expect("piped stdout")).lines() {
-        let Ok(line) = line else { break };
+    let mut reader = BufReader::new(child.take_stdout().expect("piped stdout"));
+    let mut bytes = Vec::new();
+    while matches!(reader.read_until(b'\n', &mut bytes), Ok(n) if n > 0) {
+        let line = String::from_utf8_lossy(&bytes);
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        bytes.clear();
         if let Ok(event) = serde_json::from_str::<Value>(&line) {
             on_event(&event);
         }
