@@ -93,6 +93,33 @@ impl Provider {
         let body: Value = response.json().unwrap_or_default();
         assert!(status.is_success(), "the user could not {action}: {body}");
     }
+
+    /// How many device-code polls were answered `slow_down` so far.
+    fn slow_downs(&self) -> u64 {
+        let answer: Value = self
+            .client
+            .get(format!("{}/_test/slow_downs", self.issuer))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .and_then(|r| r.json())
+            .expect("the provider's test route answers");
+        answer["slow_downs"]
+            .as_u64()
+            .expect("a count of slow_down answers")
+    }
+
+    /// Waits until `count` polls were answered `slow_down`.
+    fn wait_for_slow_downs(&self, count: u64) {
+        let deadline = Instant::now() + crate::support::sim::WAIT;
+        while self.slow_downs() < count {
+            assert!(
+                Instant::now() < deadline,
+                "no slow_down within {:?}",
+                crate::support::sim::WAIT
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Provider {
@@ -321,8 +348,8 @@ fn a_poll_too_soon_earns_slow_down_and_every_later_poll_waits_5_s_more() {
     let started = Instant::now();
     let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
         let user_code = event["user_code"].as_str().unwrap_or_default().to_owned();
-        // The person signs in after the slow_down has happened (at 10 s).
-        std::thread::sleep(Duration::from_secs(12));
+        // The person signs in once the slow_down has happened (at 10 s), however late that is.
+        provider.wait_for_slow_downs(1);
         provider.user(&user_code, "approve", ACCOUNT);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
@@ -331,6 +358,12 @@ fn a_poll_too_soon_earns_slow_down_and_every_later_poll_waits_5_s_more() {
         started.elapsed() >= Duration::from_secs(20),
         "{:?}",
         started.elapsed()
+    );
+    assert_eq!(
+        provider.slow_downs(),
+        1,
+        "one slow_down: {}",
+        run.describe()
     );
 }
 
