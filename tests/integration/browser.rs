@@ -182,7 +182,8 @@ fn run_ok_json(dir: &TempDir, args: &[&str]) -> Value {
 fn callbacks_other_than_the_awaited_one_get_400_and_nothing_is_saved() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
-    let run = browser_invite(&sim, dir.path(), &["--timeout", "4s"], |event| {
+    // The callbacks below reach the wizard's listener: it must still be waiting.
+    let run = browser_invite(&sim, dir.path(), &["--timeout", "10s"], |event| {
         if event["event"] != "authorize_url" {
             return;
         }

@@ -342,8 +342,10 @@ fn polling_faster_than_the_interval_earns_the_simulators_slow_down() {
     // slow down by the simulated tenant itself, without an injected fault. Each slow_down makes
     // the tenant expect 5 s more (RFC 8628 §3.5) and the client adds 5 s to its own too-short
     // interval, so it never catches up: even an approved code is not redeemed before it expires.
+    // An interval of 60 s that the client's polls (0.1 s, then 5.1 s apart) never meet, however
+    // loaded the machine, and a code that outlives the third poll by more than 10 s.
     let sim = TestSim::start();
-    sim.tenant(json!({"interval": 2, "expires_in": 8}));
+    sim.tenant(json!({"interval": 60, "expires_in": 16}));
     let endpoints = endpoints(&sim);
     let mut code = device_code(&sim, &endpoints).unwrap();
     code.interval = Duration::from_millis(100);

@@ -225,7 +225,7 @@ fn the_browser_never_inherits_a_vault_token() {
     t.expect("Waiting for sign-in");
     t.send("\r");
     t.expect("in the browser");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + crate::support::sim::WAIT;
     while !env_file.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }

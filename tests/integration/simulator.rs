@@ -1054,11 +1054,12 @@ fn scopes_of_two_resources_in_one_request_are_700022() {
 
 #[test]
 fn a_poll_sooner_than_the_interval_earns_slow_down() {
+    // 1 s: the second poll comes at once, well within it. The third waits the old interval,
+    // 1 s, and must come before the grown one, 6 s, has passed: the 5 s of RFC 8628's step.
     let sim = TestSim::start();
-    // 10 s: the second poll comes well within it, however loaded the machine.
-    sim.tenant(json!({"interval": 3}));
+    sim.tenant(json!({"interval": 1}));
     let code = device_code(&sim);
-    assert_eq!(code["interval"], 3);
+    assert_eq!(code["interval"], 1);
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
     let (status, body) = poll(&sim, &code);
@@ -1067,8 +1068,8 @@ fn a_poll_sooner_than_the_interval_earns_slow_down() {
     // again (and the interval grows again).
     let (status, body) = poll_after_interval(&sim, &code);
     assert_entra_error(status, &body, "slow_down", &[]);
-    // A poll after the grown interval (3 + 5 + 5 s) is answered normally.
-    std::thread::sleep(Duration::from_millis(13_050));
+    // A poll after the grown interval (1 + 5 + 5 s) is answered normally.
+    std::thread::sleep(Duration::from_millis(11_050));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 }

@@ -592,7 +592,8 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     sim.control("/tenant", json!({"expires_in": 1}));
     let dir = TempDir::new().unwrap();
     let mut target = sim_target(&sim);
-    target.extend(["--timeout".into(), "4s".into()]);
+    // Room for a second code on a loaded machine (each lives 1 s).
+    target.extend(["--timeout".into(), "10s".into()]);
     let run = invite_json(dir.path(), &target, |_, _| {});
     assert_eq!(run.code, Some(4), "{}", run.describe());
     let names = run.event_names();

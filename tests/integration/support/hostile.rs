@@ -8,7 +8,6 @@
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -120,7 +119,7 @@ impl Hostile {
             });
         });
         let base = ready_rx
-            .recv_timeout(Duration::from_secs(10))
+            .recv_timeout(super::sim::WAIT)
             .expect("the hostile server starts");
         Hostile {
             base,

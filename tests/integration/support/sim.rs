@@ -52,7 +52,7 @@ impl TestSim {
             });
         });
         let (info, sign_in_url) = ready_rx
-            .recv_timeout(Duration::from_secs(10))
+            .recv_timeout(WAIT)
             .expect("the simulator thread answers")
             .expect("the simulator starts");
         // The crate builds reqwest without a default TLS provider; the tests use ring's. A second
