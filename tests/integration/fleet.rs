@@ -6,13 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use onboard::profiles::{Profiles, StoreKind, VALIDATIONS_DIR, file_stem};
+use onboard::profiles::{VALIDATIONS_DIR, file_stem};
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
-use crate::support::onboarded::{credential_file, many};
+use crate::support::onboarded::{many, mixed_outcomes, point_at_keyring};
 use crate::support::sim::TestSim;
-use crate::support::{json_of, onboard, stderr, stdout};
+use crate::support::{NO_SECRET_SERVICE, json_of, onboard, stderr, stdout};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -20,10 +20,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .arg("--config-dir")
         .arg(dir)
         // No Secret Service: a profile pointed at the keyring fails with exit 7.
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/onboard-test/bus",
-        )
+        .env("DBUS_SESSION_BUS_ADDRESS", NO_SECRET_SERVICE)
         .output_within()
         .unwrap()
 }
@@ -57,17 +54,6 @@ fn names_of(list: &Value, key: &str) -> Vec<String> {
         .iter()
         .map(|p| p["profile"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn point_at_keyring(dir: &Path, name: &str) {
-    Profiles::at(dir)
-        .update(|file| {
-            if let Some(profile) = file.profiles.get_mut(name) {
-                profile.store = StoreKind::Keyring;
-            }
-            Ok(())
-        })
-        .unwrap();
 }
 
 #[test]
@@ -153,22 +139,6 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
     assert_eq!(names_of(&list, "profiles"), ["c-staler"]);
 }
 
-/// Three profiles: valid, store unreachable (exit 7), token unknown to the tenant (exit 4).
-fn mixed(sim: &TestSim) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    many(
-        sim,
-        dir.path(),
-        &["a-valid", "b-no-store", "c-unknown-token"],
-    );
-    point_at_keyring(dir.path(), "b-no-store");
-    let credentials = credential_file(dir.path(), "c-unknown-token");
-    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
-    file["refresh_token"] = json!("not-a-token-of-this-tenant");
-    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
-    dir
-}
-
 fn test_python_dir() -> PathBuf {
     match std::env::var_os("ONBOARD_TEST_PY_DIR") {
         Some(dir) => PathBuf::from(dir),
@@ -205,7 +175,7 @@ print(json.dumps(cases))
 #[test]
 fn junit_and_metrics_reports_are_read_by_their_real_consumers() {
     let sim = TestSim::start();
-    let dir = mixed(&sim);
+    let dir = mixed_outcomes(&sim);
     let reports = tempfile::tempdir().unwrap();
     let junit = reports.path().join("ci/validate.xml");
     let metrics = reports.path().join("onboard.prom");

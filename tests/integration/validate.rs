@@ -11,9 +11,9 @@ use onboard::store::ExportedCredential;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
-use crate::support::onboarded::{credential_file, invite, many, saved_token};
+use crate::support::onboarded::{many, mixed_outcomes, point_at_keyring, saved_token, signed_in};
 use crate::support::sim::TestSim;
-use crate::support::{json_of, onboard, stderr, stdout};
+use crate::support::{json_of, onboard, stderr, stdout, without_secret_service};
 
 fn validate(config_dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -27,9 +27,7 @@ fn validate(config_dir: &Path, args: &[&str]) -> Output {
 
 /// One signed-in profile named "p" in a fresh config dir.
 fn one_profile(sim: &TestSim) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    invite(sim, dir.path(), "p");
-    dir
+    signed_in(sim, "p")
 }
 
 /// Exit code, and that the failure was said once: a ✗ line with the fix on stdout, and no
@@ -49,6 +47,12 @@ fn assert_fails_once(out: &Output, code: i32, fix_part: &str) {
         .unwrap_or_else(|| panic!("no ✗ line: {text}"));
     assert!(line.contains("fix: ") && line.contains(fix_part), "{line}");
     assert!(text.contains("0 of 1 profile valid, 1 invalid"), "{text}");
+    assert_not_said_again(out);
+}
+
+/// The failure was reported in the result (stdout) only: `main` printed no second copy of
+/// the error on stderr.
+fn assert_not_said_again(out: &Output) {
     assert!(!stderr(out).contains("onboard: error:"), "{}", stderr(out));
 }
 
@@ -266,31 +270,11 @@ fn no_profile_is_exit_3() {
     }
 }
 
-/// Points profile `name` at the keyring, with no Secret Service reachable.
-fn break_store(dir: &Path, name: &str) {
-    Profiles::at(dir)
-        .update(|file| {
-            if let Some(profile) = file.profiles.get_mut(name) {
-                profile.store = onboard::profiles::StoreKind::Keyring;
-            }
-            Ok(())
-        })
-        .unwrap();
-}
-
-fn without_secret_service(mut command: std::process::Command) -> std::process::Command {
-    command.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/onboard-test/bus",
-    );
-    command
-}
-
 #[test]
 fn an_unavailable_credential_store_is_exit_7() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
-    break_store(dir.path(), "p");
+    point_at_keyring(dir.path(), "p");
     let mut command = without_secret_service(onboard());
     let out = command
         .args(["validate", "--config-dir"])
@@ -331,28 +315,14 @@ fn json_output_has_the_contract_shape() {
     assert_eq!(error["code"], "invalid_grant");
     assert_eq!(error["aadsts"], "AADSTS50173");
     assert!(error["message"].is_string() && error["hint"].is_string());
-    assert!(
-        !stderr(&out).contains("onboard: error:"),
-        "{}",
-        stderr(&out)
-    );
+    assert_not_said_again(&out);
 }
 
 #[test]
 fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
     let sim = TestSim::start();
-    let dir = tempfile::tempdir().unwrap();
-    many(
-        &sim,
-        dir.path(),
-        &["a-valid", "b-no-store", "c-unknown-token"],
-    );
-    break_store(dir.path(), "b-no-store");
-    // A token the tenant never issued: invalid_grant, exit 4.
-    let credentials = credential_file(dir.path(), "c-unknown-token");
-    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
-    file["refresh_token"] = json!("not-a-token-of-this-tenant");
-    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
+    // b-no-store: exit 7; c-unknown-token: a token the tenant never issued, invalid_grant, exit 4.
+    let dir = mixed_outcomes(&sim);
 
     let run = |extra: &[&str]| {
         let mut command = without_secret_service(onboard());
@@ -404,11 +374,7 @@ fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
         "{text}"
     );
     assert_eq!(lines[3], "1 of 3 profiles valid, 2 invalid");
-    assert!(
-        !stderr(&out).contains("onboard: error:"),
-        "{}",
-        stderr(&out)
-    );
+    assert_not_said_again(&out);
 }
 
 #[test]

@@ -188,6 +188,13 @@ pub fn invite(sim: &TestSim, config_dir: &Path, name: &str) -> Value {
     invite_with(sim, config_dir, name, &[])
 }
 
+/// A fresh config dir (file store) with profile `name` signed in to `sim`.
+pub fn signed_in(sim: &TestSim, name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    invite(sim, dir.path(), name);
+    dir
+}
+
 /// `invite` with more arguments (e.g. `--scope`).
 pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str]) -> Value {
     let mut args = sim_target(sim);
@@ -240,6 +247,37 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
 /// The file that holds `name`'s credential in `config_dir`'s file store.
 pub fn credential_file(config_dir: &Path, name: &str) -> PathBuf {
     FileStore::at(config_dir).path(name)
+}
+
+/// Points profile `name` in `config_dir` at the OS keyring (where, without a Secret Service,
+/// its check fails with exit 7).
+pub fn point_at_keyring(config_dir: &Path, name: &str) {
+    Profiles::at(config_dir)
+        .update(|file| {
+            if let Some(profile) = file.profiles.get_mut(name) {
+                profile.store = onboard::profiles::StoreKind::Keyring;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Three profiles with three outcomes: `a-valid`, `b-no-store` (pointed at the keyring:
+/// exit 7 without a Secret Service) and `c-unknown-token` (a refresh token the tenant never
+/// issued: invalid_grant, exit 4).
+pub fn mixed_outcomes(sim: &TestSim) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    many(
+        sim,
+        dir.path(),
+        &["a-valid", "b-no-store", "c-unknown-token"],
+    );
+    point_at_keyring(dir.path(), "b-no-store");
+    let credentials = credential_file(dir.path(), "c-unknown-token");
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    file["refresh_token"] = serde_json::json!("not-a-token-of-this-tenant");
+    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
+    dir
 }
 
 /// The file store's dir of credential files: absent until a credential is saved there.
