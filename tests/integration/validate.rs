@@ -377,18 +377,25 @@ fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
     assert_not_said_again(&out);
 }
 
-#[test]
-fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
-    let latency = 150;
+/// Profiles `names` at a simulated tenant that answers each request `latency_ms` late; and how
+/// many requests the tenant had seen once they were made.
+fn slow_fleet(latency_ms: u64, names: &[&str]) -> (TestSim, tempfile::TempDir, usize) {
     let sim = TestSim::with(Settings {
         interval_secs: 1,
-        latency_ms: latency,
+        latency_ms,
         ..Settings::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let names = ["p1", "p2", "p3", "p4", "p5", "p6"];
-    many(&sim, dir.path(), &names);
+    many(&sim, dir.path(), names);
     let seen = sim.requests().len();
+    (sim, dir, seen)
+}
+
+#[test]
+fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
+    let latency = 150;
+    let names = ["p1", "p2", "p3", "p4", "p5", "p6"];
+    let (sim, dir, seen) = slow_fleet(latency, &names);
     sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "count": 1}));
     let out = validate(dir.path(), &["--all", "--jobs", "2", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
@@ -429,15 +436,8 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
 #[test]
 fn all_keeps_at_most_jobs_profiles_in_flight() {
     let latency = 200;
-    let sim = TestSim::with(Settings {
-        interval_secs: 1,
-        latency_ms: latency,
-        ..Settings::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
     let names = ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"];
-    many(&sim, dir.path(), &names);
-    let seen = sim.requests().len();
+    let (sim, dir, seen) = slow_fleet(latency, &names);
     let out = validate(dir.path(), &["--all", "--jobs", "3", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(json_of(&out)["valid"], 8);
