@@ -288,11 +288,7 @@ fn an_unregistered_redirect_uri_is_aadsts50011_and_saves_nothing() {
 /// nobody can say which it was, so the run ends 4 with both ways out and saves nothing.
 #[test]
 fn request_approval_on_the_browser_road_is_answered_like_a_decline() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let run = browser_invite(&sim, dir.path(), &[], |event| {
         if event["event"] == "authorize_url" {

@@ -445,11 +445,7 @@ fn an_unknown_device_code_is_bad_verification_code_70018() {
 
 #[test]
 fn approval_required_then_declined_outcome() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let code = device_code(&sim);
     let (status, body) = sim.control_refused("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!((status, body), (409, json!({"state": "approval_required"})));
@@ -511,12 +507,7 @@ fn approval_required_then_pending_outcome_until_expiry() {
 
 #[test]
 fn after_the_reviewer_approves_a_new_sign_in_succeeds() {
-    let sim = TestSim::with(Settings {
-        interval_secs: 1,
-        require_approval: true,
-        admin_consent_workflow: true,
-        ..Settings::default()
-    });
+    let sim = TestSim::needing_approval();
     let first = device_code(&sim);
     sim.request_approval(user_code(&first));
     let (status, body) = sim.control("/reviewer/approve", json!({}));
@@ -590,11 +581,7 @@ fn the_sign_in_pages_work_with_plain_form_posts() {
 
 #[test]
 fn the_approval_required_page_requests_approval() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let code = device_code(&sim);
     let user_code = user_code(&code);
     let account = sim.info().account.clone();
@@ -631,11 +618,7 @@ fn the_approval_required_page_requests_approval() {
 /// request for it fails with AADSTS7000112, as Entra documents for a disabled app.
 #[test]
 fn reviewers_deny_block_or_let_a_request_expire() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let (status, _) = sim.control_refused("/reviewer/deny", json!({}));
     assert_eq!(status, 409, "nothing pending, nothing to deny");
     for (action, word) in [

@@ -30,6 +30,17 @@ impl TestSim {
         })
     }
 
+    /// A simulator whose tenant needs an administrator's approval for the app, with the admin
+    /// consent workflow on (the person can request it).
+    pub fn needing_approval() -> TestSim {
+        TestSim::with(Settings {
+            interval_secs: 1,
+            require_approval: true,
+            admin_consent_workflow: true,
+            ..Settings::default()
+        })
+    }
+
     pub fn with(settings: Settings) -> TestSim {
         let (ready_tx, ready_rx) = mpsc::channel();
         let server = Background::spawn("the simulator", move |stop| async move {
