@@ -87,6 +87,12 @@ fn browser_invite(sim: &TestSim, dir: &Path, extra: &[&str], user: impl FnMut(&V
     run_with_events(command, user)
 }
 
+/// The error event's hint says `part`.
+fn assert_hint_says(error: &Value, part: &str) {
+    let hint = error["hint"].as_str().unwrap_or_default();
+    assert!(hint.contains(part), "{part:?} in the hint: {error}");
+}
+
 fn nothing_saved(dir: &Path, run: &Run) {
     assert!(!profiles_json(dir).exists(), "{}", run.describe());
     assert!(
@@ -201,13 +207,7 @@ fn callbacks_other_than_the_awaited_one_get_400_and_nothing_is_saved() {
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     let error = run.event("error").unwrap();
-    assert!(
-        error["hint"]
-            .as_str()
-            .unwrap()
-            .contains("Mobile and desktop applications"),
-        "{error}"
-    );
+    assert_hint_says(&error, "Mobile and desktop applications");
     nothing_saved(dir.path(), &run);
 }
 
@@ -309,13 +309,7 @@ fn request_approval_on_the_browser_road_is_answered_like_a_decline() {
     );
     let error = run.event("error").unwrap();
     assert_eq!(error["code"], "declined_or_approval_requested", "{error}");
-    assert!(
-        error["hint"]
-            .as_str()
-            .unwrap()
-            .contains("onboard consent-url"),
-        "{error}"
-    );
+    assert_hint_says(&error, "onboard consent-url");
     nothing_saved(dir.path(), &run);
 }
 
@@ -771,13 +765,7 @@ fn consent_required_without_a_terminal_names_the_link_when_there_is_one() {
         .unwrap_or_default();
     assert!(page.contains("Permissions requested"), "{page}");
     let error = run.event("error").unwrap();
-    assert!(
-        error["hint"]
-            .as_str()
-            .unwrap()
-            .contains("onboard consent-url"),
-        "{error}"
-    );
+    assert_hint_says(&error, "onboard consent-url");
     nothing_saved(dir.path(), &run);
 }
 

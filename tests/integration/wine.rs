@@ -96,7 +96,12 @@ impl Wine {
         let mut command = Command::new(program);
         command
             .env("WINEPREFIX", self.prefix.path())
-            .env("WINEDEBUG", "-all")
+            // Quiet; ONBOARD_TEST_WINEDEBUG (e.g. `err+all`) shows Wine's own errors when a
+            // run fails without a word of onboard's.
+            .env(
+                "WINEDEBUG",
+                std::env::var("ONBOARD_TEST_WINEDEBUG").unwrap_or_else(|_| "-all".into()),
+            )
             // No Mono or Gecko installer at prefix creation: nothing here needs them.
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
             .env("NO_COLOR", "1");
