@@ -3,7 +3,7 @@
 //! the reports `validate --all` writes for CI and monitoring, read by their real consumers
 //! (`promtool check metrics`, Python's junitparser).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use onboard::profiles::{VALIDATIONS_DIR, file_stem};
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::support::OutputWithin;
 use crate::support::onboarded::{many, mixed_outcomes, point_at_keyring};
 use crate::support::sim::TestSim;
-use crate::support::{NO_SECRET_SERVICE, json_of, onboard, stderr, stdout};
+use crate::support::{NO_SECRET_SERVICE, json_of, onboard, stderr, stdout, test_python_dir};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -137,14 +137,6 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
         &["list", "--json", "--lapsing-within", "14d"],
     ));
     assert_eq!(names_of(&list, "profiles"), ["c-staler"]);
-}
-
-fn test_python_dir() -> PathBuf {
-    match std::env::var_os("ONBOARD_TEST_PY_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-            .join(".cache/onboard-test/python"),
-    }
 }
 
 /// The JUnit report as junitparser reads it: one `[name, result type, message, text]` per

@@ -461,6 +461,7 @@ impl Wizard<'_> {
                 &inputs.authority,
                 Some(endpoints),
                 &inputs.client_id,
+                &inputs.scopes,
                 Some(redirect),
             )
         });
