@@ -23,11 +23,12 @@ pub enum Var {
     VaultNamespace,
     VaultCaCert,
     VaultPrefix,
+    Accessible,
 }
 
 impl Var {
     /// Every variable, in the order the man pages list them.
-    pub const ALL: [Var; 13] = [
+    pub const ALL: [Var; 14] = [
         Var::Credential,
         Var::HttpTimeout,
         Var::HttpsProxy,
@@ -41,6 +42,7 @@ impl Var {
         Var::VaultNamespace,
         Var::VaultCaCert,
         Var::VaultPrefix,
+        Var::Accessible,
     ];
 
     /// The names read, the documented one first; the first one set wins.
@@ -59,6 +61,7 @@ impl Var {
             Var::VaultNamespace => &["VAULT_NAMESPACE", "BAO_NAMESPACE"],
             Var::VaultCaCert => &["VAULT_CACERT", "BAO_CACERT"],
             Var::VaultPrefix => &["ONBOARD_VAULT_PREFIX"],
+            Var::Accessible => &["ACCESSIBLE"],
         }
     }
 
@@ -101,6 +104,11 @@ impl Var {
             }
             Var::VaultPrefix => {
                 "With --store vault: the path prefix of onboard's entries (default onboard/)."
+            }
+            Var::Accessible => {
+                "When set and not empty, as invite --accessible: static lines for screen \
+                 readers, with numbered choices, no spinner or box, and the time left once a \
+                 minute."
             }
         }
     }
@@ -164,6 +172,7 @@ mod tests {
             Var::VaultNamespace => 10,
             Var::VaultCaCert => 11,
             Var::VaultPrefix => 12,
+            Var::Accessible => 13,
         };
         for (i, var) in Var::ALL.into_iter().enumerate() {
             assert_eq!(position(var), i, "{var:?}");

@@ -16,6 +16,10 @@ pub struct TermOutput {
 }
 
 impl Output for TermOutput {
+    fn width(&self) -> Option<usize> {
+        terminal_width()
+    }
+
     fn data(&mut self, line: &str) {
         let mut out = std::io::stdout().lock();
         let written = writeln!(out, "{}", printable(line, console::colors_enabled()))
@@ -53,6 +57,15 @@ fn ended_if_closed(written: std::io::Result<()>) {
     {
         crate::interrupt::request(crate::interrupt::Reason::OutputClosed);
     }
+}
+
+/// The columns of the terminal on stderr, asked each time (it may have been resized); `None`
+/// when stderr is no terminal.
+pub fn terminal_width() -> Option<usize> {
+    Term::stderr()
+        .size_checked()
+        .map(|(_, columns)| usize::from(columns))
+        .filter(|columns| *columns > 0)
 }
 
 /// A warning line on stderr.
@@ -182,6 +195,98 @@ impl Prompter for TermPrompter {
             .interact_on(&Term::stderr())
             .map_err(prompt_error)
     }
+}
+
+/// Prompts as static lines for screen readers (accessible mode): the question on a line of its
+/// own, the choices numbered, the answer read as a whole line the terminal echoes; nothing is
+/// repainted or cleared.
+pub struct PlainPrompter;
+
+impl PlainPrompter {
+    fn say(&self, text: &str) {
+        to_stderr(&for_stderr(&super::layout::wrap(text, terminal_width())));
+    }
+
+    fn read_answer(&self) -> Result<String> {
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) => Err(prompt_error(dialoguer::Error::IO(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the terminal closed",
+            )))),
+            Ok(_) => Ok(answer.trim().to_owned()),
+            Err(e) => Err(prompt_error(dialoguer::Error::IO(e))),
+        }
+    }
+}
+
+impl Prompter for PlainPrompter {
+    fn input(
+        &mut self,
+        prompt: &str,
+        initial: Option<&str>,
+        check: &(dyn Fn(&str) -> std::result::Result<(), String> + Sync),
+    ) -> Result<String> {
+        loop {
+            match initial {
+                Some(initial) => self.say(&format!(
+                    "{prompt}: type it and press Enter, or press Enter alone for {initial}"
+                )),
+                None => self.say(&format!("{prompt}: type it and press Enter")),
+            }
+            let answer = self.read_answer()?;
+            let answer = match (answer.is_empty(), initial) {
+                (true, Some(initial)) => initial.trim().to_owned(),
+                _ => answer,
+            };
+            match check(&answer) {
+                Ok(()) => return Ok(answer),
+                Err(why) => self.say(&format!("Not accepted: {why}")),
+            }
+        }
+    }
+
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        let (first, second) = if default {
+            ("yes", "no")
+        } else {
+            ("no", "yes")
+        };
+        loop {
+            self.say(prompt);
+            self.say(&format!("  1. {}", capital(first)));
+            self.say(&format!("  2. {}", capital(second)));
+            self.say(&format!(
+                "Type 1 or 2 and press Enter (Enter alone: {first})"
+            ));
+            let answer = self.read_answer()?.to_ascii_lowercase();
+            match answer.as_str() {
+                "" | "1" => return Ok(default),
+                "2" => return Ok(!default),
+                "y" | "yes" => return Ok(true),
+                "n" | "no" => return Ok(false),
+                _ => self.say(&format!(
+                    "Not an answer: type 1 for {first} or 2 for {second}."
+                )),
+            }
+        }
+    }
+}
+
+fn capital(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// No spinner (accessible mode, where the wizard says each state once on a line of its own).
+pub struct NoSpinner;
+
+impl Spinner for NoSpinner {
+    fn show(&mut self, _message: &str) {}
+    fn hide(&mut self) {}
 }
 
 pub struct TermSpinner {
