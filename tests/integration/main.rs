@@ -27,6 +27,9 @@ mod profiles;
 mod properties;
 mod races;
 mod saving;
+// What the wizard prints on a Unix pty.
+#[cfg(unix)]
+mod screen;
 // Signals: Unix only.
 #[cfg(unix)]
 mod signals;

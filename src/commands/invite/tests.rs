@@ -25,6 +25,9 @@ use crate::ui::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner};
 /// The scripted terminal is this wide: every line must fit, or be one word that cannot break.
 const COLUMNS: usize = 60;
 
+/// Something done on the sign-in page or as the reviewer, then the key pressed, if any.
+type Action = Box<dyn FnOnce(&Seen) -> Option<Key> + Send>;
+
 /// What the person at the scripted terminal does next.
 enum Step {
     /// Answers a yes/no question whose text contains these words.
@@ -33,7 +36,7 @@ enum Step {
     Type(&'static str, String),
     /// Once a line containing the text has been shown: acts (on the sign-in page, as the
     /// reviewer), then presses the key it returns, if any.
-    Act(&'static str, Box<dyn FnOnce(&Seen) -> Option<Key> + Send>),
+    Act(&'static str, Action),
 }
 
 impl std::fmt::Debug for Step {
