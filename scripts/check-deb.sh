@@ -37,6 +37,9 @@ trap cleanup EXIT
 # The package's files and links, as dpkg-deb lists them (./usr/bin/onboard -> /usr/bin/onboard).
 dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's#^\./#/#p' | grep -v '/$' >"$work/files"
 
+grep -qx "/usr/share/doc/$package/docs/guide.md.gz" "$work/files" ||
+  fail "the package lacks docs/guide.md, which README links to"
+
 echo "check-deb: dpkg -i $deb" >&2
 dpkg -i "$deb" >/dev/null
 

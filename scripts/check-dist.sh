@@ -33,7 +33,7 @@ DIST_DIR="$dist" ONBOARD_REPOSITORY="${ONBOARD_REPOSITORY:-onboard-example/onboa
   exit 1
 }
 
-# What a user does with the maintainers' allowed-signers line (README, Install).
+# What a user does with the maintainers' allowed-signers line (docs/install.md).
 echo "release@onboard namespaces=\"onboard-release\" $(cat "$work/release-key.pub")" >"$work/allowed_signers"
 verify() {
   ssh-keygen -Y verify -f "$work/allowed_signers" -I release@onboard -n onboard-release \

@@ -5,7 +5,7 @@
 #   /usr/share/bash-completion/completions/onboard       (bash-completion loads it on first Tab)
 #   /usr/share/zsh/vendor-completions/_onboard           (Debian's zsh fpath)
 #   /usr/share/fish/vendor_completions.d/onboard.fish
-#   /usr/share/doc/onboard-m365/copyright, changelog.gz, README.md.gz
+#   /usr/share/doc/onboard-m365/copyright, changelog.gz, README.md.gz, docs/*.md.gz
 # The package is named onboard-m365 because Debian and Ubuntu already have a package `onboard`
 # (an on-screen keyboard), which also installs /usr/bin/onboard: the two conflict.
 # Usage: dist-deb.sh BINARY DIR, with ONBOARD_REPOSITORY (owner/name on GitHub) set;
@@ -36,6 +36,11 @@ install -m 644 completions/onboard.bash "$root/usr/share/bash-completion/complet
 install -m 644 completions/_onboard "$root/usr/share/zsh/vendor-completions/_onboard"
 install -m 644 completions/onboard.fish "$root/usr/share/fish/vendor_completions.d/onboard.fish"
 gzip -9n <README.md >"$doc/README.md.gz"
+# README's links into docs/, compressed as Debian's policy asks of documentation.
+for page in docs/*.md; do
+  install -d "$doc/docs"
+  gzip -9n <"$page" >"$doc/docs/$(basename "$page").gz"
+done
 
 # Debian's machine-readable copyright file; the MIT text is not in /usr/share/common-licenses.
 {

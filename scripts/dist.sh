@@ -6,13 +6,14 @@
 #   onboard-VERSION-TARGET.cdx.json                   a CycloneDX SBOM for each archive
 #   SHA256SUMS (and SHA256SUMS.sig, signed with ssh-keygen when ONBOARD_SIGNING_KEY is set)
 #   manifests/                                        winget, Scoop and Homebrew, ready to submit
-# Each archive holds README.md, both licenses and the completion scripts. The binaries are built
-# with the `dist` profile (fat LTO) by `cargo auditable`, which embeds their dependency list. The
-# static binary is checked before it is packed: no dynamic dependency, --version runs, and a
-# non-interactive invite plus validate pass against `onboard simulate`. macOS binaries need an
-# Apple SDK, which this machine has not (docs/ci/release-github-actions.yml builds them on a
-# macOS runner with `--archive`). Not part of scripts/test.sh: dist builds take minutes; the test
-# command runs `--prebuilt` with its own debug binaries, then scripts/check-dist.sh.
+# Each archive holds README.md with the docs/ pages it links to, CHANGELOG.md, both licenses and
+# the completion scripts. The binaries are built with the `dist` profile (fat LTO) by
+# `cargo auditable`, which embeds their dependency list. The static binary is checked before it
+# is packed: no dynamic dependency, --version runs, and a non-interactive invite plus validate
+# pass against `onboard simulate`. macOS binaries need an Apple SDK, which this machine has not
+# (docs/ci/release-github-actions.yml builds them on a macOS runner with `--archive`). Not part
+# of scripts/test.sh: dist builds take minutes; the test command runs `--prebuilt` with its own
+# debug binaries, then scripts/check-dist.sh.
 #
 #   dist.sh                          build both binaries, then everything above
 #   dist.sh --prebuilt LINUX WINDOWS everything above from binaries built elsewhere (no build)
@@ -49,7 +50,8 @@ archive() {
   local target=$1 binary=$2 name="onboard-$version-$1"
   rm -rf "${dist:?}/$name"
   mkdir -p "$dist/$name/completions"
-  cp README.md LICENSE-MIT LICENSE-APACHE "$dist/$name/"
+  cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE "$dist/$name/"
+  cp -R docs "$dist/$name/" # README links into docs/
   cp completions/* "$dist/$name/completions/"
   case "$target" in
   *windows*)

@@ -1,6 +1,6 @@
 //! The environment variables onboard reads that are not flags, and the one function that reads
 //! them. The flags' own variables (`ONBOARD_PROFILE`, ...) are declared with `env` on their clap
-//! arguments; the man pages and README list both, and a test holds them to these definitions.
+//! arguments; the man pages and docs/reference.md list both, and a test holds them to these definitions.
 //! Only `deps` calls [`Var::os`] and [`Var::text`].
 
 use std::ffi::OsString;
@@ -70,7 +70,7 @@ impl Var {
         self.names()[0]
     }
 
-    /// What it does, in one or two sentences for the man pages and README.
+    /// What it does, in one or two sentences for the man pages and docs/reference.md.
     pub fn meaning(self) -> &'static str {
         match self {
             Var::Credential => {

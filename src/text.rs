@@ -215,7 +215,7 @@ mod tests {
     }
 
     proptest! {
-        /// What README promises of server text, for any string: one line, no control
+        /// What docs/security.md promises of server text, for any string: one line, no control
         /// character (so no escape sequence can start), no bidirectional control, no
         /// whitespace at the ends, at most the cap; and a second pass changes nothing.
         #[test]

@@ -52,7 +52,7 @@ pub enum Grant {
     Other,
 }
 
-/// What to do about an AADSTS code (README's troubleshooting table): exit kind and hint.
+/// What to do about an AADSTS code (the table in docs/troubleshooting.md): exit kind and hint.
 pub fn aadsts_advice(code: u32) -> Option<(Kind, &'static str)> {
     use Kind::*;
     if is_approval_code(code) {
@@ -379,7 +379,7 @@ mod tests {
         }
     }
 
-    /// Every row of README's AADSTS table: the code decides the exit code and the hint.
+    /// Every row of docs/troubleshooting.md's AADSTS table: the code decides the exit code and the hint.
     #[test]
     fn every_aadsts_row_has_its_exit_code_and_an_actionable_hint() {
         let table: &[(&[u32], i32, &str)] = &[

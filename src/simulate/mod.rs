@@ -47,7 +47,7 @@
 //!   token born from one answer `invalid_grant` [53003] (Microsoft documents the code, not the
 //!   `error` word).
 //!
-//! Control API beyond README's table: `/_sim/tenant` also takes `interval`, `expires_in`
+//! Control API beyond the table in docs/simulator.md: `/_sim/tenant` also takes `interval`, `expires_in`
 //! (codes issued afterwards), `granted_scopes` (list or null), `consent_withdrawn`,
 //! `public_client` (false: AADSTS7000218), `refresh_token_length` (characters of the refresh
 //! tokens issued afterwards, 16 to 16384; null: about 1,500), `redirect_uris` (list),

@@ -1,7 +1,8 @@
 //! One fact, one definition: the exit codes (`onboard::error`), the environment variables (clap's
 //! `env` plus `onboard::environment::Var`) and the AADSTS codes onboard knows
-//! (`onboard::flow::classify`) are defined in the code; `--help`, the man pages and README's
-//! tables must say the same. As `faults.rs` does for the fault table.
+//! (`onboard::flow::classify`) are defined in the code; `--help`, the man pages and the tables of
+//! README.md (exit codes), docs/reference.md (environment) and docs/troubleshooting.md (AADSTS
+//! codes) must say the same. As `faults.rs` does for the fault table.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -28,11 +29,11 @@ fn table(markdown: &str, heading: &str) -> Vec<Vec<String>> {
             l.split('|').map(|c| c.trim().to_owned()).collect()
         })
         .collect();
-    assert!(!rows.is_empty(), "README.md has no table under {heading:?}");
+    assert!(!rows.is_empty(), "no table under {heading:?}");
     rows
 }
 
-/// A README cell such as `` `ONBOARD_PROFILE` `` without its backticks.
+/// A table cell such as `` `ONBOARD_PROFILE` `` without its backticks.
 fn unquote(cell: &str) -> &str {
     cell.trim_matches('`')
 }
@@ -95,7 +96,7 @@ fn variables_in_the_code() -> BTreeSet<String> {
 }
 
 #[test]
-fn man_pages_and_readme_list_every_environment_variable() {
+fn man_pages_and_the_reference_list_every_environment_variable() {
     let vars = variables_in_the_code();
     assert!(vars.contains("ONBOARD_HTTP_TIMEOUT") && vars.contains("ONBOARD_PROFILE"));
     let generated: BTreeSet<String> = generate::environment_variables()
@@ -112,14 +113,14 @@ fn man_pages_and_readme_list_every_environment_variable() {
             );
         }
     }
-    let rows: Vec<(String, String)> = table(&read("README.md"), "## Environment")
+    let rows: Vec<(String, String)> = table(&read("docs/reference.md"), "## Environment")
         .into_iter()
         .map(|cells| (unquote(&cells[0]).to_owned(), cells[1].clone()))
         .collect();
     assert_eq!(
         rows,
         generate::environment_variables(),
-        "README.md's environment table and the code differ"
+        "docs/reference.md's environment table and the code differ"
     );
 }
 
@@ -160,14 +161,15 @@ fn only_the_environment_module_reads_variables() {
 }
 
 #[test]
-fn readme_aadsts_table_is_the_classification() {
+fn the_troubleshooting_aadsts_table_is_the_classification() {
     let mut listed = BTreeSet::new();
-    for cells in table(&read("README.md"), "## Troubleshooting by AADSTS code") {
+    for cells in table(&read("docs/troubleshooting.md"), "## AADSTS codes") {
         let exit: i32 = cells[1].parse().expect("an exit code");
         for code in cells[0].split(',') {
             let code: u32 = code.trim().parse().expect("an AADSTS number");
-            let (kind, _) = aadsts_advice(code)
-                .unwrap_or_else(|| panic!("README lists AADSTS{code}, onboard does not know it"));
+            let (kind, _) = aadsts_advice(code).unwrap_or_else(|| {
+                panic!("docs/troubleshooting.md lists AADSTS{code}, onboard does not know it")
+            });
             assert_eq!(kind.exit_code(), exit, "AADSTS{code}");
             listed.insert(code);
         }
@@ -179,7 +181,7 @@ fn readme_aadsts_table_is_the_classification() {
     assert_eq!(
         known.difference(&listed).collect::<Vec<_>>(),
         Vec::<&u32>::new(),
-        "onboard gives advice for these AADSTS codes, README does not list them"
+        "onboard gives advice for these AADSTS codes, docs/troubleshooting.md does not list them"
     );
 }
 

@@ -1,4 +1,4 @@
-//! The fault matrix (README.md has the same table in words): every command that talks
+//! The fault matrix (docs/development.md has the same table in words): every command that talks
 //! to a server, against every fault the simulated tenant can inject and the network failures
 //! it cannot (DNS, TLS). Each cell: the contract's exit code, one error line naming the host,
 //! no panic, and nothing saved or changed.
@@ -485,12 +485,12 @@ fn discovery_naming_a_plain_http_endpoint_is_refused() {
     );
 }
 
-/// README.md's fault table lists exactly these faults with these exit codes.
+/// docs/development.md's fault table lists exactly these faults with these exit codes.
 #[test]
-fn the_readme_table_is_this_matrix() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let rows: Vec<(String, String)> = readme
+fn the_documented_table_is_this_matrix() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/development.md"))
+        .expect("docs/development.md");
+    let rows: Vec<(String, String)> = page
         .lines()
         .skip_while(|l| !l.starts_with("### The fault matrix"))
         .skip_while(|l| !l.starts_with("| fault |"))
@@ -505,5 +505,8 @@ fn the_readme_table_is_this_matrix() {
         .iter()
         .map(|f| (f.name.to_owned(), f.exit.to_string()))
         .collect();
-    assert_eq!(rows, matrix, "README.md's fault table and FAULTS differ");
+    assert_eq!(
+        rows, matrix,
+        "docs/development.md's fault table and FAULTS differ"
+    );
 }

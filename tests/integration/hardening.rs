@@ -153,7 +153,7 @@ fn a_closed_output_ends_the_run_without_a_panic() {
     assert!(!dir.path().join("profiles.json").exists());
 }
 
-/// A real shell pipeline, as the README's example: `2>&1 | head -1` with pipefail reports
+/// A real shell pipeline, as docs/security.md's example: `2>&1 | head -1` with pipefail reports
 /// onboard's own status, which must not be an abort (134) or a bug (1).
 #[test]
 #[cfg(unix)] // bash

@@ -94,21 +94,21 @@ fn every_example_uses_a_command_that_exists() {
 }
 
 #[test]
-fn help_and_readme_name_the_config_directory_of_each_system() {
+fn help_and_the_install_page_name_the_config_directory_of_each_system() {
     let help = crate::support::onboard()
         .arg("--help")
         .output_within()
         .expect("onboard --help");
     let help = String::from_utf8_lossy(&help.stdout).replace('\n', " ");
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let install = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/install.md"))
+        .expect("docs/install.md");
     for dir in [
         "~/.config/onboard",
         "~/Library/Application Support/onboard",
         r"%APPDATA%\onboard",
     ] {
         assert!(help.contains(dir), "--help does not name {dir}: {help}");
-        assert!(readme.contains(dir), "README does not name {dir}");
+        assert!(install.contains(dir), "docs/install.md does not name {dir}");
     }
 }

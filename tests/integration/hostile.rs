@@ -1,4 +1,4 @@
-//! Hardening (README's Security section): the real binary against [`Hostile`], a loopback
+//! Hardening (docs/security.md): the real binary against [`Hostile`], a loopback
 //! issuer whose discovery document and endpoints lie, redirect secrets to another port, and put
 //! terminal escape sequences in what they say; and against a hostile neighbourhood: a config
 //! directory others can write, a browser that reads the environment, a quiet flag, a panic.

@@ -46,16 +46,16 @@ fn run(mut command: std::process::Command, args: &[&str]) -> Output {
     command.args(args).output_within().expect("onboard runs")
 }
 
-/// The policy README tells administrators to grant.
-fn readme_policy() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
+/// The policy docs/vault.md tells administrators to grant.
+fn documented_policy() -> String {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/vault.md")).unwrap();
+    let start = page
         .find("```hcl\n")
-        .expect("README shows the vault policy")
+        .expect("docs/vault.md shows the vault policy")
         + "```hcl\n".len();
-    let end = start + readme[start..].find("```").unwrap();
-    readme[start..end].to_owned()
+    let end = start + page[start..].find("```").unwrap();
+    page[start..end].to_owned()
 }
 
 #[test]
@@ -74,9 +74,9 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     assert!(!technician.path().join("profiles.json").exists());
     assert!(!technician.path().join("credentials.json").exists());
 
-    // CI, another machine with nothing local and a token with README's policy, sees the
+    // CI, another machine with nothing local and a token with the documented policy, sees the
     // profile and validates it.
-    let policy = readme_policy();
+    let policy = documented_policy();
     let ci_token = vault.token_with_policy("onboard-ci", &policy);
     let ci_onboard = || vault.onboard_as(&ci_token, ci.path());
     let list = run(ci_onboard(), &["list", "--json"]);

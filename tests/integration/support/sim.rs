@@ -228,7 +228,7 @@ impl ControlClient {
         self.post("/tenant", settings).1
     }
 
-    /// Queues a fault (see README's control API table).
+    /// Queues a fault (see the control API table in docs/simulator.md).
     pub fn fault(&self, fault: Value) {
         self.post("/fault", fault);
     }
