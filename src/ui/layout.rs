@@ -47,6 +47,14 @@ fn wrap_line(line: &str, width: usize, hang: Option<&str>) -> String {
     textwrap::wrap(body, options).join("\n")
 }
 
+/// `line` wrapped to `width` as [`wrap`] does, its continuation lines indented by `hang`.
+pub fn wrap_hanging(line: &str, width: Option<usize>, hang: &str) -> String {
+    match width {
+        Some(width) => wrap_line(line, width, Some(hang)),
+        None => line.to_owned(),
+    }
+}
+
 /// The width of a leading "1. " (or "12. "), if the text starts with one.
 fn numbered_item(text: &str) -> Option<usize> {
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();

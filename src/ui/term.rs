@@ -109,17 +109,17 @@ pub fn print_error(error: &Error) {
     if error.reported {
         return;
     }
-    to_stderr(&format!(
+    // On a terminal, wrapped to its width at spaces (the hint's continuation under its words).
+    let width = terminal_width();
+    let line = format!(
         "{} {}",
         style("onboard: error:").red().bold(),
         for_stderr(&error.to_string())
-    ));
+    );
+    to_stderr(&super::layout::wrap_hanging(&line, width, "  "));
     if let Some(hint) = &error.hint {
-        to_stderr(&format!(
-            "  {} {}",
-            style("hint:").cyan().bold(),
-            for_stderr(hint)
-        ));
+        let line = format!("  {} {}", style("hint:").cyan().bold(), for_stderr(hint));
+        to_stderr(&super::layout::wrap_hanging(&line, width, "        "));
     }
 }
 
@@ -150,6 +150,21 @@ pub fn restore_terminal() {
     }
 }
 
+/// The columns dialoguer's theme puts around a question: "? " before it, and " (y/n) › yes"
+/// or " › " after.
+const CONFIRM_AROUND: usize = 2 + 13;
+const INPUT_AROUND: usize = 2 + 3;
+
+/// A question wrapped to the terminal's width, less what the theme puts around it. dialoguer
+/// counts a prompt's lines by its line feeds, so a question wrapped here is cleared whole when
+/// it is answered, where one the terminal wrapped would leave a line behind.
+fn fit_prompt(prompt: &str, around: usize) -> String {
+    let width = terminal_width()
+        .map(|w| w.saturating_sub(around))
+        .filter(|w| *w >= 20);
+    super::layout::wrap_hanging(prompt, width, "  ")
+}
+
 /// dialoguer prompts on stderr, so stdout stays clean for `--json`.
 pub struct TermPrompter;
 
@@ -175,8 +190,9 @@ impl Prompter for TermPrompter {
         check: &(dyn Fn(&str) -> std::result::Result<(), String> + Sync),
     ) -> Result<String> {
         let theme = ColorfulTheme::default();
+        let prompt = fit_prompt(prompt, INPUT_AROUND);
         let mut input = dialoguer::Input::<String>::with_theme(&theme)
-            .with_prompt(for_stderr(prompt))
+            .with_prompt(for_stderr(&prompt))
             .validate_with(|s: &String| check(s.trim()));
         if let Some(initial) = initial {
             input = input.with_initial_text(for_stderr(initial));
@@ -188,8 +204,9 @@ impl Prompter for TermPrompter {
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        let prompt = fit_prompt(prompt, CONFIRM_AROUND);
         dialoguer::Confirm::with_theme(&ColorfulTheme::default())
-            .with_prompt(for_stderr(prompt))
+            .with_prompt(for_stderr(&prompt))
             .default(default)
             .wait_for_newline(true)
             .interact_on(&Term::stderr())

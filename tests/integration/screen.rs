@@ -145,7 +145,35 @@ fn in_60_columns_every_line_of_the_wizard_fits() {
     let lines = screen_lines(&text);
     // Key hints that do not fit as a row are one to a line.
     assert!(lines.iter().any(|l| l == "  [q] quit"), "{lines:#?}");
-    for line in &lines {
+    assert_fits_60_columns(&lines);
+}
+
+/// A decline in 60 columns: the two questions it asks and the error with its hint fit too.
+#[test]
+fn in_60_columns_the_questions_and_the_error_fit() {
+    let (mut t, _dir) = Recorded::start(&args(&["invite", "--demo"]), &[], 60);
+    t.expect("Start the sign-in?");
+    t.send("y\r");
+    t.expect("[q] quit");
+    t.expect("Waiting for sign-in");
+    t.send("d");
+    t.expect("request approval?");
+    t.send("n\r");
+    t.expect("Try again with a fresh code?");
+    t.send("n\r");
+    t.expect("hint:");
+    let (code, text) = t.finish();
+    assert_ne!(code, 0, "{}", text.escape_debug());
+    let lines = screen_lines(&text);
+    assert!(
+        lines.iter().any(|l| l.starts_with("onboard: error:")),
+        "{lines:#?}"
+    );
+    assert_fits_60_columns(&lines);
+}
+
+fn assert_fits_60_columns(lines: &[String]) {
+    for line in lines {
         if console::measure_text_width(line) > 60 {
             assert!(
                 !line.trim_start().contains(' '),
