@@ -981,6 +981,40 @@ mod tests {
         assert!(fake.seen().opened.is_empty());
     }
 
+    /// Accessible mode says the time left on a line of its own when the minute changes, not on
+    /// every tick.
+    #[test]
+    fn accessible_mode_says_the_time_left_once_a_minute() {
+        let fake = Fake::default();
+        let mut screen = screen(&fake, true);
+        screen.accessible = true;
+        let mut code = code("https://microsoft.com/devicelogin");
+        for _ in 0..5 {
+            screen.waiting(&code);
+        }
+        // A minute and a bit later.
+        if let Some(earlier) = Instant::now().checked_sub(Duration::from_secs(61)) {
+            code.issued_at = earlier;
+        }
+        for _ in 0..5 {
+            screen.waiting(&code);
+        }
+        let said: Vec<String> = fake
+            .seen()
+            .lines
+            .iter()
+            .filter(|l| l.contains("expires in"))
+            .cloned()
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "  Waiting for sign-in: the code expires in 15 minutes.",
+                "  Waiting for sign-in: the code expires in 14 minutes.",
+            ]
+        );
+    }
+
     #[test]
     fn clocks_read_like_clocks() {
         assert_eq!(clock(Duration::from_secs(761)), "12:41");
