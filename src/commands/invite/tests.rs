@@ -498,40 +498,46 @@ async fn a_decline_ends_the_wizard_and_saves_nothing() {
     ran.assert_fits();
 }
 
+/// The person signs in with the link the wizard copied, and the browser follows the redirect
+/// to the wizard's loopback listener.
+fn browses_back(sim: &Arc<Simulator>) -> Step {
+    let browser = Arc::clone(sim);
+    Step::Act(
+        "(or paste the address)",
+        Box::new(move |seen| {
+            let link = url::Url::parse(&seen.last_copied()).expect("the link was copied");
+            let state = link
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+                .expect("the link has a state");
+            let outcome = browser.authorize(
+                link.query().unwrap_or_default(),
+                &state,
+                AuthorizeAction::Approve,
+            );
+            let Ok(AuthorizeOutcome::Redirect(location)) = outcome else {
+                panic!("the sign-in page did not redirect: {outcome:?}");
+            };
+            let port = url::Url::parse(&location)
+                .ok()
+                .and_then(|u| u.port())
+                .expect("the redirect names the listener's port");
+            tokio::spawn(super::demo::follow_redirect(location, port));
+            None
+        }),
+    )
+}
+
 /// `--flow browser`: the link is copied, the person signs in and the browser comes back to
 /// the wizard's loopback listener with the code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_road_ends_onboarded() {
     let sim = simulator(Settings::default()).await;
     let info = sim.info().clone();
-    let browser = Arc::clone(&sim);
     let steps = vec![
         Step::Confirm("Start the sign-in?", true),
-        Step::Act(
-            "(or paste the address)",
-            Box::new(move |seen| {
-                let link = url::Url::parse(&seen.last_copied()).expect("the link was copied");
-                let state = link
-                    .query_pairs()
-                    .find(|(k, _)| k == "state")
-                    .map(|(_, v)| v.into_owned())
-                    .expect("the link has a state");
-                let outcome = browser.authorize(
-                    link.query().unwrap_or_default(),
-                    &state,
-                    AuthorizeAction::Approve,
-                );
-                let Ok(AuthorizeOutcome::Redirect(location)) = outcome else {
-                    panic!("the sign-in page did not redirect: {outcome:?}");
-                };
-                let port = url::Url::parse(&location)
-                    .ok()
-                    .and_then(|u| u.port())
-                    .expect("the redirect names the listener's port");
-                tokio::spawn(super::demo::follow_redirect(location, port));
-                None
-            }),
-        ),
+        browses_back(&sim),
     ];
     let args = [
         "--flow",
@@ -595,4 +601,51 @@ async fn accessible_mode_says_everything_in_static_lines() {
         "{shown}"
     );
     assert!(ran.terminal.seen().statuses.is_empty(), "no spinner");
+}
+
+/// Conditional Access refuses the device code (AADSTS53003): [b] goes on in the browser in the
+/// same loop, as attempt 2, and the credential records the browser road.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b_after_a_refused_device_code_goes_on_in_the_browser() {
+    let sim = simulator(Settings::default()).await;
+    let info = sim.info().clone();
+    let policy = build_client(&HttpOptions::default())
+        .expect("an HTTP client")
+        .post(format!("{}/tenant", info.control))
+        .json(&serde_json::json!({"device_code_policy": "on"}))
+        .send()
+        .await
+        .expect("the control API answers");
+    assert!(policy.status().is_success(), "{}", policy.status());
+    let steps = vec![
+        Step::Confirm("Start the sign-in?", true),
+        signs_in(&sim),
+        Step::Act(
+            "[b] continue in a browser",
+            Box::new(|_| Some(Key::Char('b'))),
+        ),
+        browses_back(&sim),
+    ];
+    let args = [
+        "--tenant",
+        &info.tenant,
+        "--client-id",
+        &info.client_id,
+        "--account",
+        &info.account,
+    ];
+    let ran = run_wizard(&sim, &args, steps, false).await;
+    ran.assert_onboarded();
+    ran.assert_fits();
+    assert!(
+        ran.shown().contains("in a browser\n(attempt 2)"),
+        "{}",
+        ran.shown()
+    );
+    let saved = ran.profiles.load().expect("profiles read");
+    let profile = saved.profiles.values().next().expect("a profile");
+    assert_eq!(
+        profile.connection.sign_in_flow,
+        SignInFlow::AuthorizationCode
+    );
 }
