@@ -310,8 +310,13 @@ impl Deps {
         Ok(Some((credential, TimedStore::new(Arc::new(store)))))
     }
 
+    /// Questions on the terminal; with `ACCESSIBLE` set, as static lines with numbered choices.
     pub fn prompter(&self) -> Box<dyn Prompter> {
-        Box::new(TermPrompter)
+        if accessible_environment() {
+            Box::new(PlainPrompter)
+        } else {
+            Box::new(TermPrompter)
+        }
     }
 
     /// Prompts, spinner, clipboard and browser for the wizard, each replaced by a reason when

@@ -106,9 +106,9 @@ impl Var {
                 "With --store vault: the path prefix of onboard's entries (default onboard/)."
             }
             Var::Accessible => {
-                "When set and not empty, as invite --accessible: static lines for screen \
-                 readers, with numbered choices, no spinner or box, and the time left once a \
-                 minute."
+                "When set and not empty: static lines for screen readers, as invite \
+                 --accessible (numbered choices, no spinner or box, the time left once a minute); \
+                 remove asks the same way and validate --all shows no progress line."
             }
         }
     }
