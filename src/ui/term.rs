@@ -225,6 +225,7 @@ impl PlainPrompter {
     }
 
     fn read_answer(&self) -> Result<String> {
+        wait_for_a_line()?;
         let mut answer = String::new();
         match std::io::stdin().read_line(&mut answer) {
             Ok(0) => Err(prompt_error(dialoguer::Error::IO(std::io::Error::new(
@@ -288,6 +289,39 @@ impl Prompter for PlainPrompter {
             }
         }
     }
+}
+
+/// Waits until stdin has a line to read, or the run is asked to end: then the prompt returns
+/// the interruption, which unwinds to `main` (destructors run) instead of leaving a thread
+/// blocked in a read for `main`'s watchdog to end.
+#[cfg(unix)]
+fn wait_for_a_line() -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = std::io::stdin().as_raw_fd();
+    loop {
+        if crate::interrupt::requested().is_some() {
+            return Err(crate::interrupt::error());
+        }
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd, valid for the length of the call.
+        let ready = unsafe { libc::poll(&mut poll, 1, 100) };
+        let interrupted =
+            ready < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+        // A line, the end of input, or an error: the read says which.
+        if ready != 0 && !interrupted {
+            return Ok(());
+        }
+    }
+}
+
+/// Elsewhere the read blocks, and `main`'s watchdog ends a run interrupted meanwhile.
+#[cfg(not(unix))]
+fn wait_for_a_line() -> Result<()> {
+    Ok(())
 }
 
 fn capital(word: &str) -> String {

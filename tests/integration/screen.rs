@@ -225,3 +225,25 @@ fn the_cursor_movement_check_finds_repaints() {
     assert_eq!(cursor_movements("\x1b[1A\x1b[2K\x1b[1m").len(), 2);
     assert_eq!(strip_escapes("\x1b[1mbold\x1b[0m"), "bold");
 }
+
+/// SIGTERM at an accessible-mode question: the prompt itself returns the interruption, so the
+/// run unwinds to `main` and ends with 130 at once, well before the watchdog that ends a run
+/// blocked in a terminal read (3 s) would.
+#[test]
+fn sigterm_at_an_accessible_question_unwinds_at_once() {
+    let (mut t, dir) = Recorded::start(&args(&["invite", "--demo", "--accessible"]), &[], 120);
+    t.expect("Type 1 or 2 and press Enter");
+    let pid = t.t.session.get_process().pid().as_raw();
+    let started = std::time::Instant::now();
+    // SAFETY: kill with a pid this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    t.expect("terminated (SIGTERM)");
+    let (code, text) = t.finish();
+    let took = started.elapsed();
+    assert_eq!(code, 130, "{}", text.escape_debug());
+    assert!(
+        took < std::time::Duration::from_millis(2500),
+        "took {took:?}: the watchdog ended it, the prompt did not unwind"
+    );
+    assert!(!dir.path().join("profiles.json").exists());
+}
