@@ -263,7 +263,7 @@ fn refused(problem: CodeProblem) -> String {
 /// What a browser does with the redirect: a GET of it, here always onboard's own listener on
 /// 127.0.0.1 (the address names localhost). Errors are the listener's to notice: it keeps
 /// waiting, and the operator can press a key again.
-pub(super) async fn follow_redirect(location: String, port: u16) {
+async fn follow_redirect(location: String, port: u16) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(url) = url::Url::parse(&location) else {
         return;

@@ -7,8 +7,6 @@ mod demo;
 mod events;
 pub mod inputs;
 mod screen;
-#[cfg(test)]
-mod tests;
 
 use std::time::{Duration, Instant};
 
@@ -57,7 +55,7 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
 
 /// What the wizard works with, handed in: the terminal's parts (small traits), where profiles
 /// and credentials go, and the HTTP client. [`run`] builds them from the command line; tests
-/// build them around a scripted terminal.
+/// build them around a scripted terminal and call [`run_with`].
 pub struct Parts<'a> {
     pub out: &'a mut dyn Output,
     pub ui: WizardUi,
@@ -87,6 +85,15 @@ impl Default for Pace {
             poll_at_most: None,
         }
     }
+}
+
+/// The wizard on parts handed in (a scripted terminal in tests), without the demo.
+pub async fn run_with(
+    args: &InviteArgs,
+    profile_flag: Option<&str>,
+    parts: Parts<'_>,
+) -> Result<()> {
+    wizard(args, profile_flag, parts, None).await
 }
 
 /// The whole wizard on `parts`: steps 1 to 6, the failure reported as it ends.

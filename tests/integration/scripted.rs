@@ -3,7 +3,9 @@
 //! for, recording what was shown; the simulated tenant runs in this process on a loopback port
 //! and is reached over real HTTP; the profile and credential go to the file store in a
 //! temporary directory. A prompt the script does not expect fails the test. Only the pace is
-//! quickened (keys looked at every 2 ms, codes polled every 5 ms).
+//! quickened (keys looked at every 2 ms, codes polled every 5 ms). They run here rather than
+//! among the library's unit tests because a request sent in a process puts its
+//! client-request-id into every later error message of that process.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -13,14 +15,14 @@ use clap::Parser;
 use tempfile::TempDir;
 use textwrap::core::display_width;
 
-use super::{Pace, Parts, wizard};
-use crate::cli::{Cli, Command};
-use crate::deps::WizardUi;
-use crate::error::{Kind, Result};
-use crate::http::{HttpOptions, build_client};
-use crate::profiles::{Profiles, SignInFlow};
-use crate::simulate::{AuthorizeAction, AuthorizeOutcome, Settings, SignIn, Simulator};
-use crate::ui::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner};
+use onboard::cli::{Cli, Command};
+use onboard::commands::invite::{Pace, Parts, run_with};
+use onboard::deps::WizardUi;
+use onboard::error::{Kind, Result};
+use onboard::http::{HttpOptions, build_client};
+use onboard::profiles::{Profiles, SignInFlow};
+use onboard::simulate::{AuthorizeAction, AuthorizeOutcome, Settings, SignIn, Simulator};
+use onboard::ui::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner};
 
 /// The scripted terminal is this wide: every line must fit, or be one word that cannot break.
 const COLUMNS: usize = 60;
@@ -262,14 +264,14 @@ async fn run_wizard(sim: &Simulator, args: &[&str], steps: Vec<Step>, accessible
         interactive: true,
         http: build_client(&HttpOptions::default()).expect("an HTTP client"),
         profiles: profiles.clone(),
-        store: crate::deps::file_store(dir.path()),
+        store: onboard::deps::file_store(dir.path()),
         pace: Pace {
             tick: Duration::from_millis(2),
             poll_at_most: Some(Duration::from_millis(5)),
         },
     };
     let started = Instant::now();
-    let result = wizard(args, None, parts, None).await;
+    let result = run_with(args, None, parts).await;
     let took = started.elapsed();
     eprintln!(
         "{}: the wizard took {took:?}",
@@ -519,11 +521,12 @@ fn browses_back(sim: &Arc<Simulator>) -> Step {
             let Ok(AuthorizeOutcome::Redirect(location)) = outcome else {
                 panic!("the sign-in page did not redirect: {outcome:?}");
             };
-            let port = url::Url::parse(&location)
-                .ok()
-                .and_then(|u| u.port())
-                .expect("the redirect names the listener's port");
-            tokio::spawn(super::demo::follow_redirect(location, port));
+            // The browser follows the redirect to the listener on 127.0.0.1 (as "localhost").
+            let back = location.replacen("localhost", "127.0.0.1", 1);
+            tokio::spawn(async move {
+                let client = build_client(&HttpOptions::default()).expect("an HTTP client");
+                let _ = client.get(back).send().await;
+            });
             None
         }),
     )
