@@ -187,7 +187,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__consent__subcmd__url)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --redirect-uri --scope --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,6 +210,10 @@ _onboard() {
                     return 0
                     ;;
                 --redirect-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -771,7 +775,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__simulate)
-            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --port --tenant --interval --expires-in --require-approval --latency-ms --tls --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

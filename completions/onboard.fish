@@ -203,6 +203,7 @@ usgov\t''
 china\t''"
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l authority -d 'Any OpenID Connect issuer instead of a Microsoft cloud (https://, or http:// on loopback)' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l redirect-uri -d 'A redirect URI registered on the app, where the reviewer lands afterwards; Microsoft\'s link needs one (default: the profile\'s). Without one, the Entra admin center route is shown' -r
+complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l scope -d 'A scope the reviewer is asked to consent to (repeatable), as given to `onboard invite --scope` [default: the profile\'s scopes; with --tenant/--client-id, every permission the registration lists (.default)]. The link asks for these by name, so a scope the registration does not list is granted too' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -s p -l profile -d 'Which saved profile to use [default: the only one saved]' -r
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l config-dir -d 'Where profiles.json lives [default: ~/.config/onboard on Linux ($XDG_CONFIG_HOME), ~/Library/Application Support/onboard on macOS, %APPDATA%\\onboard on Windows]' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand consent-url" -l store -d 'Where refresh tokens are kept [default: keyring]' -r -f -a "keyring\t'The OS keyring (Secret Service, Keychain, Credential Manager)'
@@ -258,6 +259,7 @@ always\t''
 never\t''"
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l ca-cert -d 'An extra trusted root certificate (PEM file), for corporate TLS inspection' -r -F
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l require-approval -d 'Demand admin consent: sign-in meets "Approval required" until the reviewer approves'
+complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l tls -d 'Serve https, with a certificate for 127.0.0.1 and localhost from a certificate authority made at start. The CA\'s PEM file (in a private temporary directory, removed when the tenant stops) is printed as ca_cert; clients trust it with --ca-cert or their own setting (REQUESTS_CA_BUNDLE for Python)'
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -l json -d 'Machine-readable output on stdout (JSON; see each command)'
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s v -l verbose -d 'More detail on stderr (repeat for more); secrets are never printed'
 complete -c onboard -n "__fish_onboard_using_subcommand simulate" -s q -l quiet -d 'Only errors on stderr'

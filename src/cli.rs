@@ -243,13 +243,16 @@ pub struct RemoveArgs {
 /// Print the admin consent link for the tenant's reviewer
 ///
 /// The reviewer (an Admin Consent Reviewer or a Global Administrator of the customer's tenant)
-/// opens the link, signs in and accepts the registration's permissions for the whole tenant;
-/// afterwards the service account can sign in without "Approval required". Uses the saved
-/// profile, or --tenant and --client-id.
+/// opens the link, signs in and accepts the permissions it names for the whole tenant: the
+/// profile's scopes (or --scope), or without them every permission the registration lists;
+/// afterwards the service account can sign in with those scopes without "Approval required".
+/// Uses the saved profile, or --tenant and --client-id.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard consent-url --profile contoso.onmicrosoft.com
-  onboard consent-url --tenant contoso.com --client-id 11111111-2222-3333-4444-555555555555")]
+  onboard consent-url --tenant contoso.com --client-id 11111111-2222-3333-4444-555555555555
+  onboard consent-url --tenant contoso.com --client-id 11111111-2222-3333-4444-555555555555 \\
+    --redirect-uri https://provider.example/consented --scope User.Read --scope Mail.Read")]
 pub struct ConsentUrlArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -258,6 +261,13 @@ pub struct ConsentUrlArgs {
     /// link needs one (default: the profile's). Without one, the Entra admin center route is shown
     #[arg(long, value_name = "URL")]
     pub redirect_uri: Option<String>,
+
+    /// A scope the reviewer is asked to consent to (repeatable), as given to `onboard invite
+    /// --scope` [default: the profile's scopes; with --tenant/--client-id, every permission the
+    /// registration lists (.default)]. The link asks for these by name, so a scope the
+    /// registration does not list is granted too
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
 }
 
 /// Onboard a tenant: sign in as its service account and save the credential
@@ -573,13 +583,14 @@ pub struct DoctorArgs {
 /// Point any command at it with --authority URL.
 ///
 /// Its first line on stdout says where it is (with --json: one JSON object with authority,
-/// tenant, tenant_id, client_id, account and control). A control API under /_sim lets scripts
+/// tenant, tenant_id, client_id, account and control, and ca_cert with --tls). A control API under /_sim lets scripts
 /// approve or deny codes, require admin approval, revoke tokens and inject faults (see the
 /// README). Stops on Ctrl-C or SIGTERM with exit code 0.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   onboard simulate --port 8400
   onboard simulate --json --require-approval --interval 1 --expires-in 60
+  onboard simulate --tls --json
   curl -X POST -d '{\"user_code\":\"ABCDEFGHJ\"}' http://127.0.0.1:8400/_sim/approve")]
 pub struct SimulateArgs {
     /// Port to listen on, on 127.0.0.1 (0 picks a free one)
@@ -605,6 +616,13 @@ pub struct SimulateArgs {
     /// Latency added to every response, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+
+    /// Serve https, with a certificate for 127.0.0.1 and localhost from a certificate authority
+    /// made at start. The CA's PEM file (in a private temporary directory, removed when the
+    /// tenant stops) is printed as ca_cert; clients trust it with --ca-cert or their own setting
+    /// (REQUESTS_CA_BUNDLE for Python)
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// Print a shell completion script

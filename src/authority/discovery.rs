@@ -229,10 +229,11 @@ fn endpoints_from(authority: &Authority, document: Document) -> Result<Endpoints
         })
         .transpose()?;
     // `msgraph_host` makes an authority Microsoft's for Graph and admin consent: only a
-    // Microsoft cloud's own document, or a loopback http issuer's (the simulated tenant, on
-    // this machine), may say so. Anyone else's is ignored, and userinfo is used.
+    // Microsoft cloud's own document, or a loopback issuer's (the simulated tenant on this
+    // machine, over http or with `simulate --tls`), may say so. Anyone else's is ignored, and
+    // userinfo is used.
     let graph = match document.msgraph_host.as_deref() {
-        Some(host) if authority.is_microsoft() || authority.is_loopback_http() => Some(pinned(
+        Some(host) if authority.is_microsoft() || is_loopback(&authority.base) => Some(pinned(
             graph_base(authority, host)?,
             "msgraph_host",
             Cloud::graph_hosts,

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let target = &args.target;
-    let (authority, client_id, saved_redirect) =
+    let (authority, client_id, scopes, saved_redirect) =
         if target.tenant.is_some() || target.client_id.is_some() || target.authority.is_some() {
             let client_id =
                 authority::parse_client_id(target.client_id.as_deref().ok_or_else(|| {
@@ -27,12 +27,14 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
                 Error::usage("missing --tenant")
                     .with_hint("give the customer's tenant GUID or domain with --tenant")
             })?;
-            (authority, client_id, None)
+            // No profile: the registration's own list (`.default`).
+            (authority, client_id, Vec::new(), None)
         } else {
             let (_, _, profile) = saved(deps, profile_flag)?;
             (
                 authority_of(&profile)?,
                 profile.connection.client_id,
+                profile.connection.scopes,
                 profile.connection.redirect_uri,
             )
         };
@@ -49,13 +51,25 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
         ))
         .with_hint("ask the identity provider's administrator to grant the client's scopes"));
     }
+    // The scopes the sign-in asks for, as `invite --scope` takes them.
+    let scopes = if args.scopes.is_empty() {
+        scopes
+    } else {
+        crate::flow::normalize_scopes(&authority::parse_scopes(&args.scopes)?)
+    };
     let redirect = match &args.redirect_uri {
         Some(uri) => Some(authority::parse_url(uri, "--redirect-uri")?.to_string()),
         None => saved_redirect,
     };
     // Without a registered redirect URI Entra answers the link with an error page.
     let Some(url) = redirect.as_deref().and_then(|redirect| {
-        authority::admin_consent_url(&authority, endpoints.as_ref(), &client_id, Some(redirect))
+        authority::admin_consent_url(
+            &authority,
+            endpoints.as_ref(),
+            &client_id,
+            &scopes,
+            Some(redirect),
+        )
     }) else {
         if deps.json {
             deps.out.data(

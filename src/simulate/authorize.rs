@@ -390,7 +390,6 @@ pub fn act(
     if !shared.is_member(&account) && !state.is_guest(&account) {
         return Err(Problem::NotAMember(account));
     }
-    let approval_needed = state.approval_needed();
     let outcome_setting = state.tenant.approval_outcome;
     let allowed = state.tenant.granted_scopes.clone();
     let Some(index) = state
@@ -404,6 +403,7 @@ pub fn act(
     if request.status == AuthState::Finished {
         return Err(Problem::Finished);
     }
+    let approval_needed = state.approval_needed(&request.scopes);
     let finish = |state: &mut State| state.authorizations[index].status = AuthState::Finished;
     match action {
         Action::Deny => {
@@ -418,7 +418,7 @@ pub fn act(
         Action::RequestApproval => {
             // As on the device page: a tenant that did not demand approval does from now on,
             // so that a demo can show the detour.
-            if state.admin_consent.is_some() {
+            if state.admin_consented(&request.scopes) {
                 return Err(Problem::Finished);
             }
             if !state.tenant.admin_consent_workflow {

@@ -278,6 +278,10 @@ struct TokenResponse {
     refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    /// Sent only when the request asks with `client_info=1`, as Microsoft's libraries do:
+    /// base64url of `{"uid": object id, "utid": tenant id}`, from which MSAL keys its cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_info: Option<String>,
 }
 
 async fn token(
@@ -326,7 +330,12 @@ async fn token(
     };
     drop(state);
     match result {
-        Ok(tokens) => json_response(StatusCode::OK, &tokens),
+        Ok(mut tokens) => {
+            if form.get("client_info").map(String::as_str) != Some("1") {
+                tokens.client_info = None;
+            }
+            json_response(StatusCode::OK, &tokens)
+        }
         Err(failure) => failure.respond(&shared),
     }
 }
@@ -668,5 +677,6 @@ fn issue(
         access_token,
         refresh_token,
         id_token,
+        client_info: Some(ids::client_info(&who.oid, TENANT_ID)),
     }
 }

@@ -179,7 +179,7 @@ async fn me(Shared_(shared): Shared_<Arc<Shared>>, headers: HeaderMap) -> Respon
     json_response(
         StatusCode::OK,
         &json!({
-            "@odata.context": format!("http://{}/v1.0/$metadata#users/$entity", shared.host),
+            "@odata.context": format!("{}/v1.0/$metadata#users/$entity", shared.base),
             "id": who.oid,
             "displayName": who.name,
             "userPrincipalName": upn,

@@ -78,6 +78,15 @@ pub fn pairwise_sub(oid: &str, client_id: &str) -> String {
     b64url(&bytes)
 }
 
+/// Entra's `client_info`: base64url (no padding) of `{"uid":"<object id>","utid":"<tenant id>"}`.
+pub fn client_info(oid: &str, tenant_id: &str) -> String {
+    b64url(
+        serde_json::json!({"uid": oid, "utid": tenant_id})
+            .to_string()
+            .as_bytes(),
+    )
+}
+
 /// Nine upper-case letters, the form Entra's v2 endpoint uses (e.g. `GVNRPQQGE`).
 pub fn user_code() -> String {
     let mut code = String::with_capacity(9);

@@ -31,8 +31,16 @@
 //!   account), else `invalid_grant` [65001];
 //! - scopes of more than one resource in one request: `invalid_scope` [700022];
 //! - access tokens of Entra's size, about 2,900 characters (an opaque `aio` claim pads them);
-//! - `.default` grants the tenant's `granted_scopes`, else `User.Read`; after the reviewer's
-//!   admin consent the sign-in pages skip the consent prompt.
+//! - `.default` grants the tenant's `granted_scopes`, else `User.Read` (what the registration
+//!   lists); the reviewer's admin consent covers the scopes it named (`.default`: that list,
+//!   the admin consent link's `scope` may name Graph's scopes by Graph's URI or by the
+//!   simulated tenant's own origin), consents add up, and a sign-in asking for a scope none
+//!   covered meets the consent prompt, or "Approval required" again when the tenant demands
+//!   admin approval; covered, the sign-in pages skip the prompt;
+//! - a token request with `client_info=1` (as Microsoft's MSAL libraries send) gets
+//!   `client_info`, base64url of `{"uid": object id, "utid": tenant id}`, as at Entra;
+//! - with `--tls` ([`Simulator::start_tls`]) every URL it names is `https://127.0.0.1:PORT`,
+//!   served with a certificate from a CA made at start ([`Certificates`]).
 //!
 //! - the browser road (`authorize`, `grant_type=authorization_code`): an unregistered
 //!   `redirect_uri` gets Entra's AADSTS50011 page and no redirect (at the token endpoint:
@@ -76,6 +84,7 @@ mod jwt;
 mod pages;
 mod scopes;
 mod state;
+mod tls;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -97,6 +106,7 @@ pub use self::authorize::{
 use self::jwt::Signer;
 pub use self::state::{CodeProblem, SignIn};
 use self::state::{Fault, RequestRecord, State};
+pub use self::tls::Certificates;
 
 /// The simulated tenant's id (a fixed GUID so that demos and docs can name it).
 pub const TENANT_ID: &str = "5f0c2a71-9d4e-4b9a-9c61-2e7d0b5a4f13";
@@ -148,11 +158,15 @@ pub struct SimInfo {
     pub client_id: String,
     pub account: String,
     pub control: String,
+    /// With `--tls`: the PEM file of the certificate authority that signed the server's
+    /// certificate, for clients to trust.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 /// What every handler shares.
 pub(crate) struct Shared {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` with TLS)
     base: String,
     host: String,
     info: SimInfo,
@@ -234,12 +248,32 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Binds 127.0.0.1:port (0 = any free port) and serves on the current tokio runtime.
+    /// Binds 127.0.0.1:port (0 = any free port) and serves plain http on the current tokio
+    /// runtime.
     pub async fn start(port: u16, settings: Settings) -> std::io::Result<Simulator> {
+        Simulator::serve(port, settings, None).await
+    }
+
+    /// As [`Simulator::start`], but https with `certificates`' server certificate: every URL
+    /// the tenant names (discovery, endpoints, pages, Graph) is then `https://127.0.0.1:PORT`.
+    pub async fn start_tls(
+        port: u16,
+        settings: Settings,
+        certificates: &Certificates,
+    ) -> std::io::Result<Simulator> {
+        Simulator::serve(port, settings, Some(certificates.acceptor())).await
+    }
+
+    async fn serve(
+        port: u16,
+        settings: Settings,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Simulator> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr: SocketAddr = listener.local_addr()?;
         let host = format!("127.0.0.1:{}", addr.port());
-        let base = format!("http://{host}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{host}");
         let info = SimInfo {
             authority: format!("{base}/{TENANT_ID}/v2.0"),
             tenant: settings.tenant_domain.clone(),
@@ -247,6 +281,7 @@ impl Simulator {
             client_id: CLIENT_ID.to_owned(),
             account: format!("svc@{}", settings.tenant_domain),
             control: format!("{base}/_sim"),
+            ca_cert: None,
         };
         let shared = Arc::new(Shared {
             base,
@@ -260,7 +295,7 @@ impl Simulator {
         });
         let router = router(shared.clone());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, shared.clone(), router, stopped));
+        let task = tokio::spawn(accept_loop(listener, tls, shared.clone(), router, stopped));
         Ok(Simulator { shared, stop, task })
     }
 
@@ -291,7 +326,8 @@ impl Simulator {
     /// nothing left to request.
     pub fn request_approval(&self, user_code: &str) -> Result<(), CodeProblem> {
         let mut state = self.shared.lock();
-        if state.admin_consent.is_some() {
+        let requested = state.open_code(user_code)?.scopes.clone();
+        if state.admin_consented(&requested) {
             return Err(CodeProblem::NoApprovalNeeded);
         }
         let demanded = std::mem::replace(&mut state.tenant.require_admin_approval, true);
@@ -374,8 +410,12 @@ fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     response
 }
 
+/// How long a client may take over the TLS handshake before its connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 async fn accept_loop(
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     router: Router,
     mut stopped: watch::Receiver<bool>,
@@ -395,18 +435,41 @@ async fn accept_loop(
         };
         let shared = shared.clone();
         let router = router.clone();
-        let mut stopped = stopped.clone();
+        let stopped = stopped.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                serve(shared.clone(), router.clone(), request)
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = stopped.changed() => {}
+            match tls {
+                None => serve_connection(stream, shared, router, stopped).await,
+                Some(acceptor) => {
+                    // A client that does not trust the CA ends the handshake itself; one that
+                    // stalls is dropped.
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    if let Ok(Ok(stream)) = handshake {
+                        serve_connection(stream, shared, router, stopped).await;
+                    }
+                }
             }
         });
+    }
+}
+
+/// Serves HTTP/1.1 on one connection (plain or TLS) until it closes or the tenant stops.
+async fn serve_connection<S>(
+    stream: S,
+    shared: Arc<Shared>,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        hyper::service::service_fn(move |request| serve(shared.clone(), router.clone(), request));
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = stopped.changed() => {}
     }
 }
 

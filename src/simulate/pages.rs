@@ -150,12 +150,12 @@ async fn account_entered(Shared_(shared): Shared_<Arc<Shared>>, body: Bytes) -> 
         return not_a_member(&shared, account);
     }
     let mut state = shared.lock();
-    let approval_needed = state.approval_needed();
-    let admin_consented = state.admin_consent.is_some();
     let requested = match state.open_code(user_code) {
         Ok(code) => code.scopes.clone(),
         Err(problem) => return code_problem_page(problem),
     };
+    let approval_needed = state.approval_needed(&requested);
+    let admin_consented = state.admin_consented(&requested);
     if approval_needed {
         return approval_required_page(&state, user_code, account, &requested);
     }
@@ -382,7 +382,9 @@ async fn admin_consent(
     let redirect = url::Url::parse(redirect_uri)
         .ok()
         .filter(|url| url.scheme() == "http" || url.scheme() == "https");
-    let raw_scope = field(&input, "scope").to_owned();
+    // The link names Graph's scopes by their resource: Graph's own URI, or the simulated
+    // tenant's Graph host (its own origin), which stands in for it.
+    let raw_scope = scopes::without_resource(field(&input, "scope"), &shared.base);
     let requested = if raw_scope.is_empty() {
         state.default_admin_scopes()
     } else {

@@ -58,6 +58,21 @@ pub fn parse(raw: &str) -> Result<Vec<String>, String> {
     Ok(scopes)
 }
 
+/// `raw` (a space-separated `scope`) with `origin/` taken off each scope that starts with it
+/// (in any case): the simulated tenant's own origin is the resource URI of its Graph.
+pub fn without_resource(raw: &str, origin: &str) -> String {
+    let prefix = format!("{}/", origin.trim_end_matches('/'));
+    raw.split_whitespace()
+        .map(|word| match word.get(..prefix.len()) {
+            Some(head) if head.eq_ignore_ascii_case(&prefix) && word.len() > prefix.len() => {
+                &word[prefix.len()..]
+            }
+            _ => word,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The resources `scopes` name: Graph for bare names (and Graph's own prefixes, already
 /// dropped by [`parse`]), otherwise what comes before the last `/`. The sign-in scopes name none.
 pub fn resources(scopes: &[String]) -> Vec<String> {
@@ -186,6 +201,17 @@ mod tests {
         assert_eq!(
             response_scope(&v(&["offline_access", "User.Read"]), &v(&["User.Read"])),
             "User.Read"
+        );
+    }
+
+    #[test]
+    fn the_simulated_tenants_own_origin_names_graph() {
+        assert_eq!(
+            without_resource(
+                "openid https://127.0.0.1:9/Mail.Read HTTPS://127.0.0.1:9/.default https://127.0.0.1:9/ User.Read",
+                "https://127.0.0.1:9"
+            ),
+            "openid Mail.Read .default https://127.0.0.1:9/ User.Read"
         );
     }
 

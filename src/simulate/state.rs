@@ -379,9 +379,29 @@ impl State {
         self.codes.iter_mut().find(|c| c.device_code == device_code)
     }
 
-    /// Whether a sign-in must take the admin consent detour.
-    pub fn approval_needed(&self) -> bool {
-        self.tenant.require_admin_approval && self.admin_consent.is_none()
+    /// The Graph scopes of `requested` (`.default`: those the registration lists) that no
+    /// reviewer has consented to for the tenant.
+    pub fn not_admin_consented(&self, requested: &[String]) -> Vec<String> {
+        let consented = self.admin_consent.as_deref().unwrap_or(&[]);
+        scopes::granted_resource_scopes(requested, self.tenant.granted_scopes.as_deref())
+            .into_iter()
+            .filter(|scope| !consented.iter().any(|c| c.eq_ignore_ascii_case(scope)))
+            .collect()
+    }
+
+    /// Whether a sign-in asking for `requested` must take the admin consent detour: the tenant
+    /// demands admin approval, and no reviewer has consented yet or not to every scope asked
+    /// for. A reviewer's consent covers the scopes it named (`.default`: the registration's
+    /// list), so a scope the registration does not list needs a consent that asked for it.
+    pub fn approval_needed(&self, requested: &[String]) -> bool {
+        self.tenant.require_admin_approval
+            && (self.admin_consent.is_none() || !self.not_admin_consented(requested).is_empty())
+    }
+
+    /// Whether a reviewer's consent covers every Graph scope of `requested`, so that the sign-in
+    /// pages need not ask.
+    pub fn admin_consented(&self, requested: &[String]) -> bool {
+        self.admin_consent.is_some() && self.not_admin_consented(requested).is_empty()
     }
 
     /// Takes one use of the first queued fault whose path is a suffix of `path`.
@@ -425,12 +445,12 @@ impl State {
     /// `account` (already checked to be of the tenant) signs in with `user_code` and consents,
     /// unless the tenant demands admin approval that no reviewer has given yet.
     pub fn sign_in(&mut self, user_code: &str, account: &str) -> Result<SignIn, CodeProblem> {
-        let approval_needed = self.approval_needed();
-        let allowed = self.tenant.granted_scopes.clone();
-        let code = self.open_code(user_code)?;
-        if approval_needed {
+        let requested = self.open_code(user_code)?.scopes.clone();
+        if self.approval_needed(&requested) {
             return Ok(SignIn::ApprovalRequired);
         }
+        let allowed = self.tenant.granted_scopes.clone();
+        let code = self.open_code(user_code)?;
         code.state = CodeState::Approved {
             account: account.to_owned(),
         };
@@ -457,7 +477,8 @@ impl State {
 
     /// The user met "Approval required" and pressed "Request approval".
     pub fn request_approval(&mut self, user_code: &str) -> Result<(), CodeProblem> {
-        if !self.approval_needed() {
+        let requested = self.open_code(user_code)?.scopes.clone();
+        if !self.approval_needed(&requested) {
             return Err(CodeProblem::NoApprovalNeeded);
         }
         if !self.tenant.admin_consent_workflow {
@@ -471,9 +492,10 @@ impl State {
         Ok(())
     }
 
-    /// The reviewer grants admin consent for `scopes` (Graph scopes; sign-in scopes dropped).
+    /// The reviewer grants admin consent for `scopes` (Graph scopes; sign-in scopes dropped),
+    /// in addition to what earlier consents granted, as Entra adds to the tenant's grant.
     pub fn grant_admin_consent(&mut self, scopes: &[String]) {
-        let mut granted: Vec<String> = Vec::new();
+        let mut granted: Vec<String> = self.admin_consent.take().unwrap_or_default();
         for scope in scopes.iter().filter(|s| !scopes::is_oidc(s)) {
             if !granted.iter().any(|s| s.eq_ignore_ascii_case(scope)) {
                 granted.push(scope.clone());

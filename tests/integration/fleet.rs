@@ -3,7 +3,7 @@
 //! the reports `validate --all` writes for CI and monitoring, read by their real consumers
 //! (`promtool check metrics`, Python's junitparser).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use onboard::profiles::{Profiles, StoreKind, VALIDATIONS_DIR, file_stem};
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::support::OutputWithin;
 use crate::support::onboarded::{credential_file, many};
 use crate::support::sim::TestSim;
-use crate::support::{json_of, onboard, stderr, stdout};
+use crate::support::{json_of, onboard, stderr, stdout, test_python_dir};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -167,14 +167,6 @@ fn mixed(sim: &TestSim) -> tempfile::TempDir {
     file["refresh_token"] = json!("not-a-token-of-this-tenant");
     std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
     dir
-}
-
-fn test_python_dir() -> PathBuf {
-    match std::env::var_os("ONBOARD_TEST_PY_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-            .join(".cache/onboard-test/python"),
-    }
 }
 
 /// The JUnit report as junitparser reads it: one `[name, result type, message, text]` per

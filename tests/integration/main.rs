@@ -21,6 +21,9 @@ mod hygiene;
 mod interop;
 mod keyring;
 mod layers;
+// MSAL Python against `onboard simulate --tls` (signals it with SIGTERM): Unix only.
+#[cfg(unix)]
+mod msal;
 mod options;
 mod permissions;
 mod profiles;

@@ -13,6 +13,8 @@ use crate::support::network::{ConnectProxy, TlsFront, test_ca};
 use crate::support::onboard;
 use crate::support::onboarded::{Run, invite_json_with, onboard_at, run, run_ok, sim_target};
 use crate::support::sim::TestSim;
+#[cfg(unix)]
+use crate::support::sim::TlsSimProcess;
 
 /// `invite --non-interactive --json` for `authority`, approving every code; more `extra`
 /// arguments (global ones included) and `env` on the command.
@@ -89,6 +91,93 @@ fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is(
     untrusted.args(["validate", "--profile", "p"]);
     let untrusted = run(untrusted);
     assert_eq!(untrusted.code, Some(5), "{}", untrusted.describe());
+}
+
+/// `invite --non-interactive --json` against `onboard simulate --tls` (a child process),
+/// approving every code; `extra` global arguments.
+#[cfg(unix)]
+fn invite_tls_sim(sim: &TlsSimProcess, dir: &Path, extra: &[&str]) -> Run {
+    let mut command = onboard_at(dir);
+    command.args(extra);
+    let args: Vec<String> = [
+        "--authority",
+        sim.field("authority"),
+        "--tenant",
+        sim.field("tenant"),
+        "--client-id",
+        sim.field("client_id"),
+        "--account",
+        sim.field("account"),
+        "--profile",
+        "p",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    invite_json_with(command, &args, |code, _| {
+        sim.approve(code);
+    })
+}
+
+/// `onboard simulate --tls`: with its CA (--ca-cert, ONBOARD_CA_CERT) onboard signs in and
+/// validates through Graph over https, as against a Microsoft cloud.
+#[cfg(unix)]
+#[test]
+fn onboard_signs_in_and_validates_against_simulate_tls_with_its_ca_cert() {
+    let sim = TlsSimProcess::start();
+    let ca = sim.ca_cert();
+    let ca = ca.to_str().unwrap();
+    let dir = TempDir::new().unwrap();
+    let signed_in = invite_tls_sim(&sim, dir.path(), &["--ca-cert", ca]);
+    assert_eq!(signed_in.code, Some(0), "{}", signed_in.describe());
+    assert_eq!(signed_in.event("validated").unwrap()["valid"], true);
+    let mut validate = onboard_at(dir.path());
+    validate
+        .args(["--json", "validate", "--profile", "p"])
+        .env("ONBOARD_CA_CERT", ca);
+    let validated = run_ok(validate);
+    let answer: Value = serde_json::from_str(validated.stdout.trim()).unwrap();
+    assert_eq!(answer["valid"], true, "{answer}");
+    // Discovery named Graph (msgraph_host) and every endpoint as https; Graph checked the token.
+    let paths: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_owned))
+        .collect();
+    assert!(paths.iter().any(|p| p == "/v1.0/me"), "{paths:?}");
+    assert!(!paths.iter().any(|p| p == "/oidc/userinfo"), "{paths:?}");
+}
+
+/// Without the CA, the first request to `onboard simulate --tls` fails: exit 5, one error line
+/// that says TLS failed with the host, a hint naming --ca-cert, and nothing saved.
+#[cfg(unix)]
+#[test]
+fn without_its_ca_simulate_tls_is_refused_with_exit_5_and_a_tls_hint() {
+    let sim = TlsSimProcess::start();
+    let dir = TempDir::new().unwrap();
+    let refused = invite_tls_sim(&sim, dir.path(), &[]);
+    assert_eq!(refused.code, Some(5), "{}", refused.describe());
+    let line = error_line(&refused);
+    let host = sim
+        .field("control")
+        .trim_start_matches("https://")
+        .trim_end_matches("/_sim")
+        .to_owned();
+    assert!(line.contains(&format!("TLS with {host} failed")), "{line}");
+    assert!(
+        refused
+            .stderr
+            .lines()
+            .any(|l| l.contains("hint:") && l.contains("--ca-cert")),
+        "{}",
+        refused.describe()
+    );
+    assert!(!dir.path().join("profiles.json").exists());
+    assert!(
+        sim.issued()["device_codes"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
 }
 
 #[test]

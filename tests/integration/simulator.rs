@@ -1424,3 +1424,47 @@ fn after_shutdown_nothing_answers() {
     let result = reqwest::blocking::Client::new().get(url).send();
     assert!(result.is_err(), "{result:?}");
 }
+
+/// The reviewer's admin consent covers the scopes its link names: `.default` stands for what
+/// the registration lists (User.Read here), so a sign-in that also asks for Mail.Read still
+/// meets "Approval required"; a link that names Mail.Read (by Graph's URI or the simulated
+/// tenant's own origin) adds it, and the sign-in goes through. Consents add up.
+#[test]
+fn admin_consent_covers_the_scopes_its_link_names() {
+    let sim = TestSim::start();
+    let redirect = "http://localhost:9/done";
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true, "redirect_uris": [redirect]}),
+    );
+    let info = sim.info().clone();
+    let path = format!("/{}/v2.0/adminconsent", info.tenant);
+    let consent = |scope: &str| {
+        let form = [
+            ("client_id", info.client_id.as_str()),
+            ("scope", scope),
+            ("redirect_uri", redirect),
+            ("decision", "accept"),
+        ];
+        let response = sim
+            .client()
+            .post(sim.url(&path))
+            .form(&form)
+            .send()
+            .expect("the simulator answers");
+        assert_eq!(response.status().as_u16(), 302);
+    };
+    let with_mail = "openid profile offline_access User.Read Mail.Read";
+
+    consent("https://graph.microsoft.com/.default");
+    let code = device_code_with(&sim, with_mail);
+    sim.approve_meets_approval_required(user_code(&code));
+    // What the registration lists is covered: a sign-in that asks for no more goes through.
+    assert_eq!(sign_in(&sim)["token_type"], "Bearer");
+
+    consent(&format!("openid {}/Mail.Read", sim.url("")));
+    let (_, settings) = sim.control("/tenant", json!({}));
+    assert_eq!(settings["admin_consent_granted"], true);
+    let tokens = sign_in_with(&sim, with_mail);
+    assert_eq!(tokens["scope"], "User.Read Mail.Read profile openid email");
+}

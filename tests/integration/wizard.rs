@@ -652,3 +652,103 @@ fn throttling_beyond_the_retries_ends_5_without_a_jobs_hint() {
         "{hint}"
     );
 }
+
+/// A profile that asks for a scope the registration does not list (Mail.Read; the simulated
+/// registration lists User.Read): the sign-in meets "Approval required" once, the reviewer
+/// accepts the link `onboard consent-url` gives for the same scopes, and the second sign-in goes
+/// through without meeting approval again. A link that asked for `.default` (what the
+/// registration lists) would leave Mail.Read unapproved, and the second sign-in would meet
+/// approval again.
+#[test]
+fn the_reviewers_link_grants_a_scope_the_registration_does_not_list() {
+    let sim = TestSim::start();
+    let redirect = "https://provider.example/consented";
+    sim.control(
+        "/tenant",
+        json!({"require_admin_approval": true, "admin_consent_workflow": true, "redirect_uris": [redirect]}),
+    );
+    let dir = TempDir::new().unwrap();
+    let scope = "openid profile offline_access User.Read Mail.Read";
+    let mut target = sim_target(&sim);
+    target.extend(args(&[
+        "--scope",
+        scope,
+        "--redirect-uri",
+        redirect,
+        "--profile",
+        "p",
+    ]));
+
+    let mut met_approval = 0;
+    let first = invite_json(dir.path(), &target, |code, _| {
+        sim.approve_meets_approval_required(code);
+        sim.request_approval(code);
+        met_approval += 1;
+    });
+    assert_ne!(first.code, Some(0), "{}", first.describe());
+    assert_eq!(met_approval, 1, "{}", first.describe());
+
+    // The reviewer's link for this sign-in names its Graph scopes under Graph's URI (the
+    // simulated tenant's own origin stands in for graph.microsoft.com).
+    let info = sim.info().clone();
+    let out = onboard_at(dir.path())
+        .args([
+            "--json",
+            "consent-url",
+            "--authority",
+            &info.authority,
+            "--tenant",
+            &info.tenant,
+            "--client-id",
+            &info.client_id,
+            "--redirect-uri",
+            redirect,
+            "--scope",
+            scope,
+        ])
+        .output_within()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let link = url::Url::parse(answer["admin_consent_url"].as_str().unwrap()).unwrap();
+    let graph = sim.url("");
+    let asked: Vec<String> = link
+        .query_pairs()
+        .filter(|(k, _)| k == "scope")
+        .flat_map(|(_, v)| v.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            "openid".to_owned(),
+            "profile".to_owned(),
+            format!("{graph}/User.Read"),
+            format!("{graph}/Mail.Read"),
+        ],
+        "{link}"
+    );
+    let page = sim.page(link.clone());
+    assert!(page.contains("Mail.Read"), "{page}");
+    // The reviewer accepts on the page the link opens.
+    let mut form: Vec<(String, String)> = link.query_pairs().into_owned().collect();
+    form.push(("decision".into(), "accept".into()));
+    let mut action = link.clone();
+    action.set_query(None);
+    let accepted = sim.client().post(action).form(&form).send().unwrap();
+    assert_eq!(accepted.status().as_u16(), 302);
+
+    let second = invite_json(dir.path(), &target, |code, _| {
+        // Fails the test with 409 if the account met "Approval required" again.
+        sim.approve(code);
+    });
+    assert_eq!(second.code, Some(0), "{}", second.describe());
+    let saved = crate::support::onboarded::profiles_json(dir.path());
+    let profiles: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(saved).unwrap()).unwrap();
+    let scopes = profiles["profiles"]["p"]["scopes"].to_string();
+    assert!(scopes.contains("Mail.Read"), "{profiles}");
+}

@@ -581,6 +581,7 @@ impl Wizard<'_> {
                 &inputs.authority,
                 Some(endpoints),
                 &inputs.client_id,
+                &inputs.scopes,
                 Some(redirect),
             )
         });

@@ -52,6 +52,16 @@ pub fn onboard() -> std::process::Command {
 }
 
 /// A blocking HTTP client for tests (reqwest is built without a default TLS provider).
+/// Where scripts/install-test-deps.sh installs the tests' Python packages (junitparser, msal):
+/// `ONBOARD_TEST_PY_DIR`, by default ~/.cache/onboard-test/python. Put it on `PYTHONPATH`.
+pub fn test_python_dir() -> std::path::PathBuf {
+    match std::env::var_os("ONBOARD_TEST_PY_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+            .join(".cache/onboard-test/python"),
+    }
+}
+
 pub fn http() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::new()

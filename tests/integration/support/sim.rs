@@ -323,3 +323,122 @@ impl ControlClient {
 /// How long a test waits for something the simulator must see: long enough that only a hang
 /// reaches it, on a loaded machine too.
 pub const WAIT: Duration = Duration::from_secs(120);
+
+/// `onboard simulate --tls --json --interval 1` as a child process of its own (the binary as a
+/// user runs it): its start-up line, and the control API through a client that trusts the CA
+/// it printed (and nothing else). [`TlsSimProcess::stop`] ends it with SIGTERM, as Ctrl-C
+/// would; so does dropping it, which then waits a little for it to delete its CA before the
+/// guard kills it.
+#[cfg(unix)]
+pub struct TlsSimProcess {
+    child: super::Reaped,
+    info: Value,
+    api: ControlClient,
+    reaped: bool,
+}
+
+#[cfg(unix)]
+impl TlsSimProcess {
+    pub fn start() -> TlsSimProcess {
+        use std::io::BufRead;
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onboard"))
+            .args(["simulate", "--tls", "--json", "--interval", "1"])
+            .env_remove("ONBOARD_CA_CERT")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("onboard simulate starts");
+        let child = super::Reaped::new(child);
+        let mut first = String::new();
+        std::io::BufReader::new(child.take_stdout().expect("piped stdout"))
+            .read_line(&mut first)
+            .expect("onboard simulate prints where it is");
+        let info: Value = serde_json::from_str(&first).expect("one JSON object");
+        let ca = std::fs::read(
+            info["ca_cert"]
+                .as_str()
+                .expect("ca_cert in the start-up line"),
+        )
+        .expect("the CA file can be read");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::blocking::Client::builder()
+            .tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca).expect("a PEM CA"))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("a reqwest client");
+        let api = ControlClient {
+            client,
+            control: info["control"].as_str().expect("control").to_owned(),
+        };
+        TlsSimProcess {
+            child,
+            info,
+            api,
+            reaped: false,
+        }
+    }
+
+    /// The start-up line.
+    pub fn info(&self) -> &Value {
+        &self.info
+    }
+
+    pub fn field(&self, name: &str) -> &str {
+        self.info[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {}", self.info))
+    }
+
+    pub fn ca_cert(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(self.field("ca_cert"))
+    }
+
+    /// A client that trusts the simulator's CA only.
+    pub fn client(&self) -> &reqwest::blocking::Client {
+        &self.api.client
+    }
+
+    /// SIGTERM, then waits for it to end.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        assert!(self.terminate(), "SIGTERM to onboard simulate");
+        let status = self.child.wait();
+        // Reaped: its process id may now be another process's.
+        self.reaped = true;
+        status
+    }
+
+    /// Sends SIGTERM; false when it could not be sent.
+    fn terminate(&self) -> bool {
+        // SAFETY: kill(2) on our own child, which the Reaped guard has not reaped yet.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) == 0 }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for TlsSimProcess {
+    fn drop(&mut self) {
+        // Ended as Ctrl-C would end it, the simulator deletes its CA's directory; the Reaped
+        // guard kills whatever is left.
+        if self.reaped {
+            return;
+        }
+        let dir = self.ca_cert().parent().map(std::path::Path::to_path_buf);
+        if self.terminate()
+            && let Some(dir) = dir
+        {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while dir.exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+impl std::ops::Deref for TlsSimProcess {
+    type Target = ControlClient;
+
+    fn deref(&self) -> &ControlClient {
+        &self.api
+    }
+}
