@@ -16,7 +16,7 @@ use crate::cli::{ColorChoice, GlobalArgs, StoreChoice};
 use crate::environment::Var;
 use crate::error::{Error, Kind, Result};
 use crate::http::{HttpOptions, build_client};
-use crate::profiles::{Profiles, StoreKind, default_config_dir};
+use crate::profiles::{LocalProfiles, Profiles, StoreKind, default_config_dir};
 use crate::secret::Secret;
 use crate::store::env::CREDENTIAL_VAR;
 use crate::store::vault::{DEFAULT_PREFIX, Vault, VaultConfig, VaultProfiles, VaultStore};
@@ -148,22 +148,19 @@ impl Deps {
         if self.profiles_are_remote() {
             // The config dir is not needed when everything lives in the vault.
             let dir = self.config_dir.clone().unwrap_or_default();
-            return Ok(Profiles::shared(
-                dir,
-                Arc::new(VaultProfiles(self.vault()?)),
-            ));
+            return Ok(Profiles::new(dir, Arc::new(VaultProfiles(self.vault()?))));
         }
-        self.local_profiles()
+        Ok(self.local_profiles()?.into())
     }
 
     /// `profiles.json` in the config dir, whatever `--store` says.
-    pub fn local_profiles(&self) -> Result<Profiles> {
+    pub fn local_profiles(&self) -> Result<LocalProfiles> {
         let dir = self.config_dir.as_deref().ok_or_else(|| {
             Error::usage("no config directory could be found (HOME is not set?)")
                 .with_hint("name one with --config-dir or ONBOARD_CONFIG_DIR")
         })?;
         check_config_dir(dir)?;
-        Ok(Profiles::at(dir))
+        Ok(LocalProfiles::at(dir))
     }
 
     /// The store chosen with `--store` (the OS keyring by default).
@@ -236,7 +233,7 @@ impl Deps {
             bundle.extend_from_slice(&pem);
             options.extra_ca_pem = Some(bundle);
         }
-        let vault = Arc::new(Vault::new(config, build_client(&options)?)?);
+        let vault = Arc::new(Vault::new(config, build_client(&options)?));
         Ok(Arc::clone(self.vault.get_or_init(|| vault)))
     }
 
@@ -248,7 +245,7 @@ impl Deps {
                 if let Some(dir) = &self.config_dir {
                     keyring = keyring.with_locks(ProfileLocks::in_config_dir(dir));
                 }
-                let store = TimedStore::new(Arc::new(keyring))
+                let store = TimedStore::blocking(Arc::new(keyring))
                     .with_lock_wait(profile_lock_wait(&self.http_options()?));
                 // On a desktop a locked keyring asks for its password: give a person time to
                 // answer. Without one, fail fast rather than hang a script.
@@ -424,7 +421,7 @@ fn check_config_dir(dir: &Path) -> Result<()> {
     let Ok(meta) = std::fs::metadata(dir) else {
         return Ok(());
     };
-    let problem = crate::json_file::shared_dir_problem(dir, &meta);
+    let problem = crate::atomic_file::shared_dir_problem(dir, &meta);
     match problem {
         None => Ok(()),
         Some((what, hint)) => Err(Error::new(
@@ -450,7 +447,7 @@ fn profile_lock_wait(options: &HttpOptions) -> Duration {
 
 /// The plaintext file store in `dir`.
 pub fn file_store(dir: &Path) -> TimedStore {
-    TimedStore::new(Arc::new(FileStore::at(dir)))
+    TimedStore::blocking(Arc::new(FileStore::at(dir)))
 }
 
 /// `-v` shows what is sent where (never a secret: URLs without queries, statuses, sizes).

@@ -4,16 +4,16 @@
 //! token is saved; an onboarding's save), then cancels the command, which unwinds to `main` so
 //! that destructors (zeroizing, lock guards) run; `main` alone ends the process, with 130. Also
 //! whether this run saved a credential, so the last message does not claim that nothing was,
-//! and the store saves still running on their threads, which `main` waits for.
+//! and the store saves still running as tasks of their own, which `main` waits for.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
-/// Protected sections in progress (and store saves still running on their threads).
+/// Protected sections in progress (and store saves still running as tasks of their own).
 static PROTECTED: AtomicUsize = AtomicUsize::new(0);
-/// Store saves still running on their threads.
+/// Store saves still running as tasks of their own.
 static SAVING: AtomicUsize = AtomicUsize::new(0);
 /// Why the run is to end, once requested ([`Reason`] as a number; 0: not requested).
 static REQUESTED: AtomicU8 = AtomicU8::new(0);
@@ -143,7 +143,7 @@ impl Drop for Protected {
     }
 }
 
-/// Held by the thread that runs a store's save, however long it takes: a save that outlives its
+/// Held by the task that runs a store's save, however long it takes: a save that outlives its
 /// timeout still keeps the run from being cancelled, and [`wait_for_saves`] waits for it.
 pub struct Saving(());
 
@@ -168,7 +168,7 @@ pub fn saves_running() -> usize {
 }
 
 /// Waits up to `grace` for the store saves still running to end; `true` when none is left.
-/// For `main`, before the process ends and takes those threads with it.
+/// For `main`, before the process ends and takes those tasks with it.
 pub fn wait_for_saves(grace: Duration) -> bool {
     let deadline = Instant::now() + grace;
     while saves_running() > 0 {

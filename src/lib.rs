@@ -1,6 +1,7 @@
 //! onboard: connect a customer's Microsoft 365 tenant through OAuth 2.0 device-code sign-in.
 //! `run` dispatches a parsed command line to its command.
 
+mod atomic_file;
 pub mod authority;
 pub mod cli;
 pub mod commands;
@@ -11,7 +12,6 @@ pub mod flow;
 pub mod generate;
 pub mod http;
 pub mod interrupt;
-mod json_file;
 pub mod oauth;
 pub mod profiles;
 pub mod request_id;
@@ -31,15 +31,27 @@ use error::{Error, Result};
 pub fn run(cli: &Cli, deps: &mut Deps) -> Result<()> {
     match &cli.command {
         // With `--store vault` the profiles are read over HTTP, which needs the runtime.
-        Command::List(args) if !deps.profiles_are_remote() => commands::list::run(args, deps),
+        Command::List(args) if !deps.profiles_are_remote() => commands::list::run_local(args, deps),
         Command::Completions(args) => commands::completions::run(args, deps),
         Command::ProfileNames => commands::completions::profile_names(deps),
-        _ => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::unexpected(format!("cannot start the async runtime: {e}")))?
-            .block_on(run_async(cli, deps)),
+        _ => runtime()?.block_on(run_async(cli, deps)),
     }
+}
+
+/// The process's one async runtime, built on first use and never dropped: a dropped runtime
+/// waits for its blocking tasks, and a keyring call stuck in D-Bus past its timeout must not
+/// hold the exit; and a store save that outlived its timeout finishes on the runtime's workers
+/// while `main` waits for it.
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::unexpected(format!("cannot start the async runtime: {e}")))?;
+    Ok(RUNTIME.get_or_init(|| runtime))
 }
 
 async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
@@ -55,7 +67,7 @@ async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
             Command::Token(args) => commands::token::run(args, profile, deps).await,
             Command::Doctor(args) => commands::doctor::run(args, profile, deps).await,
             Command::Simulate(args) => commands::simulate::run(args, deps).await,
-            Command::List(args) => commands::list::run(args, deps),
+            Command::List(args) => commands::list::run(args, deps).await,
             Command::Completions(_) | Command::ProfileNames => run(cli, deps),
         }
     };

@@ -30,7 +30,7 @@ pub async fn run(args: &ConsentUrlArgs, profile_flag: Option<&str>, deps: &mut D
             // No profile: the registration's own list (`.default`).
             (authority, client_id, Vec::new(), None)
         } else {
-            let (_, _, profile) = saved(deps, profile_flag)?;
+            let (_, _, profile) = saved(deps, profile_flag).await?;
             (
                 authority_of(&profile)?,
                 profile.connection.client_id,

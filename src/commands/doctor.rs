@@ -121,7 +121,7 @@ struct Target {
     store: Option<StoreKind>,
 }
 
-fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<Target> {
+async fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<Target> {
     let t = &args.target;
     let client_id = t
         .client_id
@@ -138,7 +138,7 @@ fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<
             store: None,
         });
     }
-    let profiles = deps.profiles()?.load()?.profiles;
+    let profiles = deps.profiles()?.load().await?.profiles;
     let chosen = match profile_flag {
         Some(name) => Some(
             profiles
@@ -166,7 +166,7 @@ fn target(args: &DoctorArgs, profile_flag: Option<&str>, deps: &Deps) -> Result<
 }
 
 pub async fn run(args: &DoctorArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
-    let target = target(args, profile_flag, deps)?;
+    let target = target(args, profile_flag, deps).await?;
     let http = deps.http()?;
     let host = host_of(&target.authority.base);
     let route = Route::of(&deps.proxy_env(), &target.authority.base);

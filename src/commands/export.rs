@@ -19,7 +19,7 @@ pub async fn run(args: &ExportArgs, profile_flag: Option<&str>, deps: &mut Deps)
         return Err(Error::usage("refusing to print a refresh token to the terminal")
             .with_hint(format!("write it to a file only you can read (`{EXPORT_TO_FILE}`) or pipe it into your CI's secret store; --force prints it anyway")));
     }
-    let (_, name, profile) = saved(deps, profile_flag)?;
+    let (_, name, profile) = saved(deps, profile_flag).await?;
     let store = deps.store_for(profile.store)?;
     let refresh_token = store.load(&name).await?.ok_or_else(|| {
         Error::new(

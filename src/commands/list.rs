@@ -7,10 +7,21 @@ use super::validate::{date_of, lapse_of, lapses_within};
 use crate::cli::ListArgs;
 use crate::deps::Deps;
 use crate::error::Result;
-use crate::profiles::Profile;
+use crate::profiles::{Profile, ProfilesFile};
 
-pub fn run(args: &ListArgs, deps: &mut Deps) -> Result<()> {
-    let mut file = deps.profiles()?.load_with_validations()?;
+/// The profiles of the config dir: files only, no runtime needed.
+pub fn run_local(args: &ListArgs, deps: &mut Deps) -> Result<()> {
+    let file = deps.local_profiles()?.load_with_validations()?;
+    show(file, args, deps)
+}
+
+/// The profiles wherever `--store` keeps them (a vault's are read over HTTP).
+pub async fn run(args: &ListArgs, deps: &mut Deps) -> Result<()> {
+    let file = deps.profiles()?.load_with_validations().await?;
+    show(file, args, deps)
+}
+
+fn show(mut file: ProfilesFile, args: &ListArgs, deps: &mut Deps) -> Result<()> {
     if let Some(window) = args.lapsing_within {
         file.profiles
             .retain(|_, profile| lapses_within(lapse_of(profile).1, window));

@@ -17,7 +17,7 @@ enum Grants {
 }
 
 pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
-    let selected = session::select(deps, profile_flag)?;
+    let selected = session::select(deps, profile_flag).await?;
     let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
     let (endpoints, tokens) = session
         .redeem(&selected.store, &selected.name, &selected.profile, &[])

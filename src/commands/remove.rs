@@ -8,7 +8,7 @@ use crate::store::remove_onboarding;
 
 pub async fn run(args: &RemoveArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let profiles = deps.profiles()?;
-    let file = profiles.load()?;
+    let file = profiles.load().await?;
     let names: Vec<String> = if args.all {
         file.profiles.keys().cloned().collect()
     } else {

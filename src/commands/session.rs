@@ -185,11 +185,11 @@ pub struct Selected {
 }
 
 /// `ONBOARD_CREDENTIAL` when set (no store needed), else `--profile` or the only saved profile.
-pub fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
+pub async fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
     if let Some(selected) = from_environment(deps)? {
         return Ok(selected);
     }
-    let (profiles, name, profile) = saved(deps, profile_flag)?;
+    let (profiles, name, profile) = saved(deps, profile_flag).await?;
     let store = deps.store_for(profile.store)?;
     Ok(Selected {
         name,
@@ -201,14 +201,14 @@ pub fn select(deps: &mut Deps, profile_flag: Option<&str>) -> Result<Selected> {
 }
 
 /// `--profile`, or the only saved profile, as profiles.json has it.
-pub fn saved(deps: &Deps, profile_flag: Option<&str>) -> Result<(Profiles, String, Profile)> {
+pub async fn saved(deps: &Deps, profile_flag: Option<&str>) -> Result<(Profiles, String, Profile)> {
     let profiles = deps.profiles()?;
     // Named: read that one profile (one request in a vault of thousands).
     if let Some(name) = profile_flag {
-        let profile = profiles.get(name)?;
+        let profile = profiles.get(name).await?;
         return Ok((profiles, name.to_string(), profile));
     }
-    let mut file = profiles.load()?;
+    let mut file = profiles.load().await?;
     let name = only_profile(&file.profiles.keys().cloned().collect::<Vec<_>>())?;
     let profile = file
         .profiles

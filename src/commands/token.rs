@@ -9,7 +9,7 @@ use crate::flow;
 
 pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let scopes = crate::authority::parse_scopes(&args.scopes)?;
-    let selected = session::select(deps, profile_flag)?;
+    let selected = session::select(deps, profile_flag).await?;
     // With offline_access, so that the answer carries a new refresh token and rotation goes on.
     let scopes = if scopes.is_empty() {
         Vec::new()

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use async_trait::async_trait;
+
 use super::CredentialStore;
 use crate::error::{Error, Kind, Result};
 use crate::profiles::{Connection, Profile, StoreKind};
@@ -67,7 +69,7 @@ impl ExportedCredential {
             return Err(bad("it is empty".to_owned()));
         }
         let credential: ExportedCredential = serde_json::from_str(text.trim())
-            .map_err(|e| bad(crate::json_file::describe_json_error(&e)))?;
+            .map_err(|e| bad(crate::atomic_file::describe_json_error(&e)))?;
         if credential.version != EXPORT_VERSION {
             return Err(bad(format!(
                 "its version is {}, this onboard reads version {EXPORT_VERSION}",
@@ -128,13 +130,14 @@ impl EnvStore {
     }
 }
 
+#[async_trait]
 impl CredentialStore for EnvStore {
     fn kind(&self) -> StoreKind {
         StoreKind::Environment
     }
 
     /// Keeps the rotated token in memory only; see the module comment.
-    fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
+    async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         if profile != self.credential.profile {
             return Err(other_profile(profile, &self.credential.profile));
         }
@@ -144,7 +147,7 @@ impl CredentialStore for EnvStore {
 
     /// Asking for another profile is a usage error rather than "not onboarded": in CI the
     /// likely cause is a `--profile` that does not match the exported credential.
-    fn load(&self, profile: &str) -> Result<Option<Secret>> {
+    async fn load(&self, profile: &str) -> Result<Option<Secret>> {
         if profile != self.credential.profile {
             return Err(other_profile(profile, &self.credential.profile));
         }
@@ -152,7 +155,7 @@ impl CredentialStore for EnvStore {
     }
 
     /// Deleting a CI secret is done where it is defined, not here.
-    fn delete(&self, _profile: &str) -> Result<bool> {
+    async fn delete(&self, _profile: &str) -> Result<bool> {
         Err(Error::usage(format!(
             "the credential in {CREDENTIAL_VAR} cannot be removed by onboard"
         ))
@@ -218,16 +221,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_rotated_token_is_kept_in_memory() {
+    #[tokio::test]
+    async fn a_rotated_token_is_kept_in_memory() {
         let store = EnvStore::from_json(EXPORTED).unwrap();
         assert!(!store.rotated());
-        let e = store.load("other").unwrap_err();
+        let e = store.load("other").await.unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.message.contains("contoso"), "{}", e.message);
-        store.save("contoso", &Secret::new("new")).unwrap();
+        store.save("contoso", &Secret::new("new")).await.unwrap();
         assert!(store.rotated());
-        assert_eq!(store.load("contoso").unwrap().unwrap().expose(), "new");
-        assert_eq!(store.delete("contoso").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            store.load("contoso").await.unwrap().unwrap().expose(),
+            "new"
+        );
+        assert_eq!(store.delete("contoso").await.unwrap_err().exit_code(), 2);
     }
 }

@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{CredentialStore, ProfileLock, ProfileLocks};
+use super::{BlockingStore, ProfileLock, ProfileLocks};
+use crate::atomic_file::{self, Edit, Versioned};
 use crate::error::{Error, Kind, Result};
-use crate::json_file::{self, Edit, Versioned};
 use crate::profiles::StoreKind;
 use crate::secret::Secret;
 
@@ -117,7 +117,7 @@ impl FileStore {
         }
         let legacy = self.dir.join(LEGACY_CREDENTIALS_FILE);
         if legacy.exists() {
-            json_file::update(&legacy, None, |file: &mut LegacyFile| {
+            atomic_file::update(&legacy, None, |file: &mut LegacyFile| {
                 for (profile, credential) in &file.credentials {
                     if !self.path(profile).exists() {
                         self.write(profile, &credential.refresh_token)?;
@@ -125,7 +125,7 @@ impl FileStore {
                 }
                 Ok(Edit::Keep(()))
             })?;
-            json_file::remove(&legacy)?;
+            atomic_file::remove(&legacy)?;
             let mut lock = legacy.into_os_string();
             lock.push(".lock");
             let _ = std::fs::remove_file(lock);
@@ -137,7 +137,7 @@ impl FileStore {
     /// `credentials/` must be private: a file there read from, or written through, a folder
     /// others can write is a swapped or stolen token.
     fn check_dir(&self) -> Result<()> {
-        json_file::check_private_dir(&self.dir.join(CREDENTIALS_DIR))
+        atomic_file::check_private_dir(&self.dir.join(CREDENTIALS_DIR))
     }
 
     fn write(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
@@ -149,16 +149,16 @@ impl FileStore {
         let mut bytes = serde_json::to_vec_pretty(&file)
             .map_err(|e| Error::unexpected(format!("could not serialize a credential: {e}")))?;
         bytes.push(b'\n');
-        json_file::replace_locked(&self.path(profile), &bytes)
+        atomic_file::replace_locked(&self.path(profile), &bytes)
     }
 }
 
-impl CredentialStore for FileStore {
+impl BlockingStore for FileStore {
     fn kind(&self) -> StoreKind {
         StoreKind::File
     }
 
-    /// Callers hold the profile's lock ([`CredentialStore::lock`]).
+    /// Callers hold the profile's lock ([`BlockingStore::lock`]).
     fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         crate::profiles::validate_name(profile)?;
         self.check_dir()?;
@@ -170,7 +170,7 @@ impl CredentialStore for FileStore {
         self.check_dir()?;
         self.migrate()?;
         let path = self.path(profile);
-        let Some(file) = json_file::load::<CredentialFile>(&path)? else {
+        let Some(file) = atomic_file::load::<CredentialFile>(&path)? else {
             return Ok(None);
         };
         if file.version > CREDENTIALS_VERSION {
@@ -204,11 +204,11 @@ impl CredentialStore for FileStore {
         Ok(Some(file.refresh_token))
     }
 
-    /// Callers hold the profile's lock ([`CredentialStore::lock`]).
+    /// Callers hold the profile's lock ([`BlockingStore::lock`]).
     fn delete(&self, profile: &str) -> Result<bool> {
         self.check_dir()?;
         self.migrate()?;
-        json_file::remove(&self.path(profile))
+        atomic_file::remove(&self.path(profile))
     }
 
     fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {

@@ -31,7 +31,7 @@ use std::time::Duration;
 use keyring_core::{CredentialStore as KeyringBackend, Entry};
 use zeroize::Zeroizing;
 
-use super::{CredentialStore, ProfileLock, ProfileLocks};
+use super::{BlockingStore, ProfileLock, ProfileLocks};
 use crate::error::{Error, Kind, Result};
 use crate::profiles::StoreKind;
 use crate::secret::Secret;
@@ -86,7 +86,7 @@ impl KeyringStore {
         KeyringStore::default()
     }
 
-    /// A store whose [`CredentialStore::lock`] uses these lock files; without them (a bare
+    /// A store whose [`BlockingStore::lock`] uses these lock files; without them (a bare
     /// [`KeyringStore::new`], as `doctor` uses) nothing is locked.
     pub fn with_locks(mut self, locks: ProfileLocks) -> Self {
         self.locks = Some(locks);
@@ -167,7 +167,7 @@ fn leftover_generations(generation: Option<u64>) -> impl Iterator<Item = Option<
         .filter(move |g| g.is_none() || *g != generation)
 }
 
-impl CredentialStore for KeyringStore {
+impl BlockingStore for KeyringStore {
     fn kind(&self) -> StoreKind {
         StoreKind::Keyring
     }

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::atomic_file::{self, LockError};
 use crate::error::{Error, Kind, Result};
-use crate::json_file::{self, LockError};
 
 /// The lock dir's name inside the config dir.
 const LOCKS_DIR: &str = "locks";
@@ -15,7 +15,7 @@ const LOCKS_DIR: &str = "locks";
 /// the next process in.
 #[must_use = "the profile is unlocked as soon as the guard is dropped"]
 pub struct ProfileLock {
-    _held: Option<json_file::Lock>,
+    _held: Option<atomic_file::Lock>,
 }
 
 impl ProfileLock {
@@ -43,11 +43,11 @@ impl ProfileLocks {
     pub fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
         crate::profiles::validate_name(profile)?;
         // Whoever can write to locks/ could hold every profile's lock, or swap a lock file.
-        json_file::check_private_dir(&self.dir)?;
+        atomic_file::check_private_dir(&self.dir)?;
         let path = self
             .dir
             .join(format!("{}.lock", crate::profiles::file_stem(profile)));
-        match json_file::lock_file(&path, wait) {
+        match atomic_file::lock_file(&path, wait) {
             Ok(held) => Ok(ProfileLock { _held: Some(held) }),
             Err(LockError::Failed(e)) => Err(e),
             Err(LockError::Busy) => Err(Error::new(

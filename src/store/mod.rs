@@ -1,6 +1,7 @@
-//! Where refresh tokens live: the `CredentialStore` trait, its stores (keyring, file, a team's
-//! vault, environment), the per-profile lock that serialises load-refresh-save across processes,
-//! the async wrapper that keeps a silent keyring from hanging the tool, and the all-or-nothing
+//! Where refresh tokens live: the async `CredentialStore` trait and its stores (keyring, file,
+//! a team's vault, environment), the per-profile lock that serialises load-refresh-save across
+//! processes, the one wrapper that runs a blocking store (keyring, files) on the blocking pool,
+//! the timeout that keeps a silent keyring from hanging the tool, and the all-or-nothing
 //! save/remove of an onboarding (credential and profile together).
 
 pub mod env;
@@ -12,6 +13,8 @@ pub mod vault;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use crate::error::{Error, Kind, Result};
 use crate::profiles::{Profile, Profiles, StoreKind};
 use crate::secret::Secret;
@@ -22,16 +25,22 @@ pub use keyring::KeyringStore;
 pub use lock::{ProfileLock, ProfileLocks};
 pub use vault::{Vault, VaultConfig, VaultStore};
 
-/// One refresh token per profile. Calls may block (D-Bus, a keyring prompt, a file lock):
-/// async code goes through [`TimedStore`].
+/// One refresh token per profile. Async all the way: a store that can only block (D-Bus, a
+/// keyring prompt, a file lock) implements [`BlockingStore`] and is wrapped once, by
+/// [`TimedStore::blocking`], onto the runtime's blocking pool.
+///
+/// `async-trait` rather than a native `async fn` in the trait: the stores are chosen at run time
+/// and used as `Arc<dyn CredentialStore>`, and a trait with native async methods cannot be a
+/// trait object.
+#[async_trait]
 pub trait CredentialStore: Send + Sync {
     fn kind(&self) -> StoreKind;
     /// Saves or replaces the profile's refresh token.
-    fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()>;
+    async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()>;
     /// The profile's refresh token, or `None` when nothing is saved for it.
-    fn load(&self, profile: &str) -> Result<Option<Secret>>;
+    async fn load(&self, profile: &str) -> Result<Option<Secret>>;
     /// Deletes the profile's refresh token; `true` when something was deleted.
-    fn delete(&self, profile: &str) -> Result<bool>;
+    async fn delete(&self, profile: &str) -> Result<bool>;
     /// Keeps every other onboard process out of this profile's credential until the guard is
     /// dropped, waiting up to `wait` for one that holds it. Callers hold it around a whole
     /// load-refresh-save (and around the save and delete of an onboarding), so a second process
@@ -42,9 +51,75 @@ pub trait CredentialStore: Send + Sync {
     /// `save` a check-and-set against the version `load` saw, failing on a conflict so that
     /// the caller re-loads the newer token. The default is no lock (the environment store is
     /// read-only and private to its process).
+    async fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
+        let _ = (profile, wait);
+        Ok(ProfileLock::none())
+    }
+}
+
+/// A store whose calls block the calling thread: the keyring (D-Bus, a prompt) and the files
+/// (a lock, a slow disk). The same operations as [`CredentialStore`]; only
+/// [`TimedStore::blocking`] calls them, on the blocking pool, and tests call them directly.
+pub trait BlockingStore: Send + Sync {
+    fn kind(&self) -> StoreKind;
+    fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()>;
+    fn load(&self, profile: &str) -> Result<Option<Secret>>;
+    fn delete(&self, profile: &str) -> Result<bool>;
     fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
         let _ = (profile, wait);
         Ok(ProfileLock::none())
+    }
+}
+
+/// A [`BlockingStore`] as an async one: each call runs on tokio's blocking pool. A call the
+/// caller stopped waiting for (its timeout passed) goes on there, and what it returns is
+/// dropped there (a lock taken too late is released at once). The runtime is never dropped
+/// while the process runs (see `lib.rs`), so a call stuck in D-Bus cannot hold the exit.
+struct OffRuntime(Arc<dyn BlockingStore>);
+
+impl OffRuntime {
+    async fn run<T, F>(&self, profile: &str, call: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn BlockingStore, &str) -> Result<T> + Send + 'static,
+    {
+        let store = Arc::clone(&self.0);
+        let profile = profile.to_owned();
+        tokio::task::spawn_blocking(move || call(store.as_ref(), &profile))
+            .await
+            .map_err(|e| {
+                Error::unexpected(format!(
+                    "the credential store call ended without an answer: {e}"
+                ))
+            })?
+    }
+}
+
+#[async_trait]
+impl CredentialStore for OffRuntime {
+    fn kind(&self) -> StoreKind {
+        self.0.kind()
+    }
+
+    async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
+        let token = refresh_token.clone();
+        self.run(profile, move |store, profile| store.save(profile, &token))
+            .await
+    }
+
+    async fn load(&self, profile: &str) -> Result<Option<Secret>> {
+        self.run(profile, |store, profile| store.load(profile))
+            .await
+    }
+
+    async fn delete(&self, profile: &str) -> Result<bool> {
+        self.run(profile, |store, profile| store.delete(profile))
+            .await
+    }
+
+    async fn lock(&self, profile: &str, wait: Duration) -> Result<ProfileLock> {
+        self.run(profile, move |store, profile| store.lock(profile, wait))
+            .await
     }
 }
 
@@ -56,15 +131,10 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
 /// 30 s of back-off). Deps derives the real value from the client's timeout.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(180);
 
-/// A store whose every call runs off the async runtime and gives up after a timeout, so a
-/// locked keyring waiting for a prompt nobody sees, or a D-Bus peer that never answers,
-/// ends in exit 7 instead of a hang.
-///
-/// The call runs on its own detached `std::thread`, not `tokio::task::spawn_blocking`: a
-/// runtime waits for its blocking tasks when it shuts down, so a call stuck in D-Bus would
-/// hang the tool at exit after the timeout had already been reported. A detached thread
-/// dies with the process. A call that times out may still complete later (the keyring may
-/// answer after all); callers treat a timeout as "unknown", never as "not saved".
+/// A store whose every call gives up after a timeout, so a locked keyring waiting for a
+/// prompt nobody sees, a D-Bus peer or a vault that never answers, ends in exit 7 instead of
+/// a hang. A call that times out may still complete later (the keyring may answer after all);
+/// callers treat a timeout as "unknown", never as "not saved".
 #[derive(Clone)]
 pub struct TimedStore {
     inner: Arc<dyn CredentialStore>,
@@ -79,6 +149,11 @@ impl TimedStore {
             timeout: DEFAULT_STORE_TIMEOUT,
             lock_wait: DEFAULT_LOCK_WAIT,
         }
+    }
+
+    /// A blocking store (keyring, files), its calls run on the runtime's blocking pool.
+    pub fn blocking(inner: Arc<dyn BlockingStore>) -> Self {
+        TimedStore::new(Arc::new(OffRuntime(inner)))
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
@@ -100,90 +175,57 @@ impl TimedStore {
         self.timeout
     }
 
-    /// The store without the timeout, for code that already runs off the runtime.
-    pub fn inner(&self) -> &Arc<dyn CredentialStore> {
-        &self.inner
-    }
-
-    /// A save that outlives the timeout is not abandoned: its thread keeps the run from being
-    /// cancelled until it ends, and `main` waits for it before the process ends.
+    /// A save that outlives the timeout is not abandoned: it runs as a task of its own, which
+    /// keeps the run from being cancelled until it ends, and `main` waits for it before the
+    /// process ends.
     pub async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
-        let token = refresh_token.clone();
         let saving = crate::interrupt::Saving::start();
-        self.run(profile, move |store, profile| {
+        let store = Arc::clone(&self.inner);
+        let profile = profile.to_owned();
+        let token = refresh_token.clone();
+        let task = tokio::spawn(async move {
             let _saving = saving;
-            store.save(&profile, &token)
-        })
-        .await
-        .map_err(|mut e| {
-            if e.code == "store_timeout" {
+            store.save(&profile, &token).await
+        });
+        match tokio::time::timeout(self.timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(Error::unexpected(format!(
+                "the credential store's save ended without an answer: {e}"
+            ))),
+            Err(_) => {
+                let mut e = timeout_error(self.inner.kind(), self.timeout);
                 e.message.push_str(
                     "; the save may still complete, and onboard waits for it before it ends",
                 );
+                Err(e)
             }
-            e
-        })
+        }
     }
 
     pub async fn load(&self, profile: &str) -> Result<Option<Secret>> {
-        self.run(profile, |store, profile| store.load(&profile))
-            .await
+        self.within(self.timeout, self.inner.load(profile)).await
     }
 
     pub async fn delete(&self, profile: &str) -> Result<bool> {
-        self.run(profile, |store, profile| store.delete(&profile))
-            .await
+        self.within(self.timeout, self.inner.delete(profile)).await
     }
 
     /// The profile to oneself until the guard drops; see [`CredentialStore::lock`].
     pub async fn lock(&self, profile: &str) -> Result<ProfileLock> {
         let wait = self.lock_wait;
         // The store gives up after `wait`; the margin covers opening the lock file.
-        self.run_within(wait + self.timeout, profile, move |store, profile| {
-            store.lock(&profile, wait)
-        })
-        .await
+        self.within(wait + self.timeout, self.inner.lock(profile, wait))
+            .await
     }
 
-    async fn run<T, F>(&self, profile: &str, call: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
-    {
-        self.run_within(self.timeout, profile, call).await
-    }
-
-    /// Runs `call` on its own thread and waits up to `timeout` for it. A result that arrives
-    /// after the timeout is dropped on that thread (a lock taken too late is released there).
-    async fn run_within<T, F>(&self, timeout: Duration, profile: &str, call: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn CredentialStore, String) -> Result<T> + Send + 'static,
-    {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let store = Arc::clone(&self.inner);
-        let profile = profile.to_owned();
-        std::thread::Builder::new()
-            .name("onboard-store".into())
-            .spawn(move || {
-                // The receiver is gone only when the caller stopped waiting: nothing to tell.
-                let _ = tx.send(call(store.as_ref(), profile));
-            })
-            .map_err(|e| {
-                Error::new(
-                    Kind::Unexpected,
-                    "thread",
-                    format!("could not start a thread for the credential store: {e}"),
-                )
-                .with_hint("the system is out of threads or memory: close other programs and retry")
-            })?;
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(Error::unexpected(
-                "the credential store call ended without an answer (it panicked)",
-            )),
-            Err(_) => Err(timeout_error(self.inner.kind(), timeout)),
-        }
+    async fn within<T>(
+        &self,
+        timeout: Duration,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(timeout, call)
+            .await
+            .unwrap_or_else(|_| Err(timeout_error(self.inner.kind(), timeout)))
     }
 }
 
@@ -268,12 +310,12 @@ pub async fn save_onboarding(
     // below leaves the new credential in place rather than delete anything.
     let previous = store.load(name).await;
     store.save(name, refresh_token).await?;
-    // profiles.json is a local file under a lock held for milliseconds, so it is written
-    // inline rather than on another thread.
-    let result = profiles.update(|file| {
-        file.profiles.insert(name.to_owned(), profile);
-        Ok(())
-    });
+    let result = profiles
+        .update(|file| {
+            file.profiles.insert(name.to_owned(), profile);
+            Ok(())
+        })
+        .await;
     if let Err(e) = result {
         // Best effort; the profile error is the one to report.
         let _ = match previous {
@@ -284,7 +326,7 @@ pub async fn save_onboarding(
         return Err(e);
     }
     // A fresh onboarding starts without the previous one's last validation.
-    if let Err(e) = profiles.forget_validation(name) {
+    if let Err(e) = profiles.forget_validation(name).await {
         tracing::warn!("could not clear the last validation of '{name}': {e}");
     }
     Ok(())
@@ -300,8 +342,10 @@ pub async fn remove_onboarding(
 ) -> Result<bool> {
     let _lock = store.lock(name).await?;
     let deleted_secret = store.delete(name).await?;
-    let deleted_profile = profiles.update(|file| Ok(file.profiles.remove(name).is_some()))?;
-    profiles.forget_validation(name)?;
+    let deleted_profile = profiles
+        .update(|file| Ok(file.profiles.remove(name).is_some()))
+        .await?;
+    profiles.forget_validation(name).await?;
     Ok(deleted_secret || deleted_profile)
 }
 
@@ -328,7 +372,7 @@ mod tests {
         delay: Duration,
     }
 
-    impl CredentialStore for Slow {
+    impl BlockingStore for Slow {
         fn kind(&self) -> StoreKind {
             StoreKind::File
         }
@@ -351,8 +395,8 @@ mod tests {
             saved: Mutex::new(None),
             delay: Duration::from_millis(400),
         });
-        let store = TimedStore::new(slow.clone()).with_timeout(Duration::from_millis(50));
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let store = TimedStore::blocking(slow.clone()).with_timeout(Duration::from_millis(50));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_time()
             .build()
             .unwrap();

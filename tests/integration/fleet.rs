@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use onboard::profiles::{Profiles, StoreKind, VALIDATIONS_DIR, file_stem};
+use onboard::profiles::{LocalProfiles, StoreKind, VALIDATIONS_DIR, file_stem};
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
@@ -60,7 +60,7 @@ fn names_of(list: &Value, key: &str) -> Vec<String> {
 }
 
 fn point_at_keyring(dir: &Path, name: &str) {
-    Profiles::at(dir)
+    LocalProfiles::at(dir)
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut(name) {
                 profile.store = StoreKind::Keyring;

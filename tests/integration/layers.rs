@@ -17,7 +17,7 @@ const NOT_IN_PROTOCOL: [&str; 24] = [
     "crate::environment",
     "crate::store",
     "crate::profiles",
-    "crate::json_file",
+    "crate::atomic_file",
     "crate::commands",
     "crate::cli",
     "crate::simulate",

@@ -321,7 +321,7 @@ impl Ran {
         }
     }
 
-    fn assert_onboarded(&self) {
+    async fn assert_onboarded(&self) {
         if let Err(error) = &self.result {
             panic!(
                 "the wizard failed: {error} ({:?})\n{}",
@@ -337,6 +337,7 @@ impl Ran {
         let saved = self
             .profiles
             .load_with_validations()
+            .await
             .expect("profiles.json reads");
         let profile = saved.profiles.values().next().expect("a profile was saved");
         assert!(
@@ -373,7 +374,7 @@ async fn the_happy_path_asks_what_is_missing_and_onboards() {
         signs_in(&sim),
     ];
     let ran = run_wizard(&sim, &["--tenant", &info.tenant], steps, false).await;
-    ran.assert_onboarded();
+    ran.assert_onboarded().await;
     ran.assert_fits();
     let shown = ran.shown();
     assert!(shown.contains("refused: "), "{shown}");
@@ -442,7 +443,7 @@ async fn the_approval_detour_ends_onboarded_after_the_reviewer_approves() {
         &info.account,
     ];
     let ran = run_wizard(&sim, &args, steps, false).await;
-    ran.assert_onboarded();
+    ran.assert_onboarded().await;
     ran.assert_fits();
     let shown = ran.shown();
     assert!(shown.contains("Step 3 of 6 · Admin approval"), "{shown}");
@@ -493,6 +494,7 @@ async fn a_decline_ends_the_wizard_and_saves_nothing() {
     assert!(
         ran.profiles
             .load()
+            .await
             .expect("profiles read")
             .profiles
             .is_empty()
@@ -553,9 +555,9 @@ async fn the_browser_road_ends_onboarded() {
         &info.account,
     ];
     let ran = run_wizard(&sim, &args, steps, false).await;
-    ran.assert_onboarded();
+    ran.assert_onboarded().await;
     ran.assert_fits();
-    let saved = ran.profiles.load().expect("profiles read");
+    let saved = ran.profiles.load().await.expect("profiles read");
     let profile = saved.profiles.values().next().expect("a profile");
     assert_eq!(
         profile.connection.sign_in_flow,
@@ -593,7 +595,7 @@ async fn accessible_mode_says_everything_in_static_lines() {
         &info.account,
     ];
     let ran = run_wizard(&sim, &args, steps, true).await;
-    ran.assert_onboarded();
+    ran.assert_onboarded().await;
     ran.assert_fits();
     let shown = ran.shown();
     assert!(!shown.contains('╭') && !shown.contains('│'), "{shown}");
@@ -638,14 +640,14 @@ async fn b_after_a_refused_device_code_goes_on_in_the_browser() {
         &info.account,
     ];
     let ran = run_wizard(&sim, &args, steps, false).await;
-    ran.assert_onboarded();
+    ran.assert_onboarded().await;
     ran.assert_fits();
     assert!(
         ran.shown().contains("in a browser\n(attempt 2)"),
         "{}",
         ran.shown()
     );
-    let saved = ran.profiles.load().expect("profiles read");
+    let saved = ran.profiles.load().await.expect("profiles read");
     let profile = saved.profiles.values().next().expect("a profile");
     assert_eq!(
         profile.connection.sign_in_flow,

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use onboard::profiles::Profiles;
+use onboard::profiles::LocalProfiles;
 use onboard::store::ExportedCredential;
 use serde_json::json;
 
@@ -80,7 +80,7 @@ fn token_works_from_onboard_credential_without_any_store() {
     let sim = TestSim::start();
     let dir = tempfile::tempdir().unwrap();
     invite(&sim, dir.path(), "p");
-    let profile = Profiles::at(dir.path()).get("p").unwrap();
+    let profile = LocalProfiles::at(dir.path()).get("p").unwrap();
     let exported =
         ExportedCredential::new("p", &profile, saved_token(dir.path(), "p").unwrap()).to_json();
     let empty = tempfile::tempdir().unwrap();

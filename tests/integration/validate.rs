@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use onboard::profiles::Profiles;
+use onboard::profiles::LocalProfiles;
 use onboard::simulate::Settings;
 use onboard::store::ExportedCredential;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ fn validate_saves_the_rotated_token_so_a_second_run_works_where_reuse_is_refused
     assert_ne!(before, after, "the rotated token replaced the saved one");
     let out = validate(dir.path(), &["--profile", "p"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let recorded = Profiles::at(dir.path()).get("p").unwrap();
+    let recorded = LocalProfiles::at(dir.path()).get("p").unwrap();
     let last = recorded.last_validation.unwrap();
     assert!(last.valid && last.exit_code == 0);
 }
@@ -77,7 +77,7 @@ fn a_revoked_refresh_token_is_exit_4_said_once() {
     sim.control("/revoke", json!({}));
     let out = validate(dir.path(), &[]);
     assert_fails_once(&out, 4, "onboard invite");
-    let last = Profiles::at(dir.path())
+    let last = LocalProfiles::at(dir.path())
         .get("p")
         .unwrap()
         .last_validation
@@ -136,7 +136,7 @@ fn a_refresh_answer_without_scope_keeps_the_profiles_scopes() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
     let saved = || {
-        Profiles::at(dir.path()).load().unwrap().profiles["p"]
+        LocalProfiles::at(dir.path()).load().unwrap().profiles["p"]
             .connection
             .scopes
             .clone()
@@ -268,7 +268,7 @@ fn no_profile_is_exit_3() {
 
 /// Points profile `name` at the keyring, with no Secret Service reachable.
 fn break_store(dir: &Path, name: &str) {
-    Profiles::at(dir)
+    LocalProfiles::at(dir)
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut(name) {
                 profile.store = onboard::profiles::StoreKind::Keyring;
@@ -513,7 +513,7 @@ fn all_keeps_at_most_jobs_profiles_in_flight() {
 fn onboard_credential_works_without_a_store_and_warns_when_it_rotated() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
-    let profile = Profiles::at(dir.path()).get("p").unwrap();
+    let profile = LocalProfiles::at(dir.path()).get("p").unwrap();
     let token = saved_token(dir.path(), "p").unwrap();
     let exported = ExportedCredential::new("p", &profile, token).to_json();
     let empty = tempfile::tempdir().unwrap();
@@ -559,12 +559,12 @@ fn a_guest_account_is_onboarded_and_validated_by_its_object_id() {
     assert_eq!(validated["account"], ext.as_str(), "{validated}");
     let out = validate(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let profiles = Profiles::at(dir.path()).load().unwrap();
+    let profiles = LocalProfiles::at(dir.path()).load().unwrap();
     let profile = profiles.profiles.values().next().unwrap();
     assert!(profile.connection.account_id.is_some());
 
     // A profile saved before object ids were kept is matched by the guest's mail.
-    Profiles::at(dir.path())
+    LocalProfiles::at(dir.path())
         .update(|file| {
             for profile in file.profiles.values_mut() {
                 profile.connection.account_id = None;
@@ -595,7 +595,7 @@ fn a_token_acting_as_another_account_than_the_saved_one_is_exit_4() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
     let expected = format!("someone-else@{}", sim.info().tenant);
-    Profiles::at(dir.path())
+    LocalProfiles::at(dir.path())
         .update(|file| {
             if let Some(profile) = file.profiles.get_mut("p") {
                 profile.connection.account = Some(expected.clone());

@@ -665,3 +665,41 @@ fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
         assert!(profile["lapses_at"].is_string(), "{profile}");
     }
 }
+
+/// How many vault requests `validate --all` makes per profile, counted by OpenBao's own audit
+/// log (a number that does not depend on the machine's load): the profiles listed once, each
+/// profile read once, its rotated token written once by check-and-set, and its last validation
+/// written once.
+#[test]
+fn validate_all_makes_a_fixed_number_of_vault_requests_per_profile() {
+    let sim = TestSim::start();
+    let vault = TestVault::start_audited();
+    let dir = tempfile::tempdir().unwrap();
+    invite(&sim, &vault, dir.path());
+    let names: Vec<String> = (1..=11).map(|i| format!("tenant-{i:02}")).collect();
+    more_profiles(&vault, &names);
+    let profiles = names.len() + 1;
+    let before = vault.requests().len();
+    let output = run(vault.onboard(dir.path()), &["validate", "--all", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let requests: Vec<_> = vault.requests().split_off(before);
+    let ours: Vec<_> = requests
+        .iter()
+        .filter(|(_, path)| path.starts_with("secret/"))
+        .collect();
+    let lists = ours.iter().filter(|(op, _)| op == "list").count();
+    let per_profile = (ours.len() - lists) as f64 / profiles as f64;
+    eprintln!(
+        "validate --all, {profiles} profiles: {} vault requests, {lists} list, {per_profile} per profile",
+        ours.len()
+    );
+    assert_eq!(lists, 1, "the profiles are listed once: {ours:?}");
+    assert_eq!(
+        ours.len() - lists,
+        VAULT_REQUESTS_PER_PROFILE * profiles,
+        "{ours:#?}"
+    );
+}
+
+/// See [`validate_all_makes_a_fixed_number_of_vault_requests_per_profile`].
+const VAULT_REQUESTS_PER_PROFILE: usize = 4;

@@ -83,7 +83,7 @@ fn happy_path_with_prompts_checked_as_typed() {
     let profiles = saved_profiles(&dir);
     let profile = &profiles["profiles"][info.tenant.as_str()];
     assert_eq!(profile["account"], info.account.as_str());
-    let saved = onboard::profiles::Profiles::at(dir.path())
+    let saved = onboard::profiles::LocalProfiles::at(dir.path())
         .get(info.tenant.as_str())
         .unwrap();
     assert!(saved.last_validation.unwrap().valid, "step 6 was recorded");

@@ -195,7 +195,7 @@ impl Wizard<'_> {
         // Step 6 redeems the saved token and saves the rotated one: it runs to its end too,
         // bounded by the HTTP client's timeouts.
         self.screen.step(6, "Validate");
-        let profile = self.profiles.get(&inputs.profile)?;
+        let profile = self.profiles.get(&inputs.profile).await?;
         let checked = validate::check(
             &self.http,
             &self.store,
@@ -228,7 +228,7 @@ impl Wizard<'_> {
     ) -> Result<SignedIn> {
         self.screen.banner(self.demo.as_ref().map(|d| d.describe()));
         let inputs = self.gather(args, profile_flag)?;
-        self.confirm_replace(&inputs.profile, args.force)?;
+        self.confirm_replace(&inputs.profile, args.force).await?;
         let http = self.http.clone();
         let retries = self.retries();
         let screen = &mut self.screen;
@@ -257,8 +257,8 @@ impl Wizard<'_> {
 
     /// A saved profile of the same name is replaced only when the operator says so: asked
     /// before the sign-in, or `--force`.
-    fn confirm_replace(&mut self, name: &str, force: bool) -> Result<()> {
-        let Some(saved) = self.profiles.load()?.profiles.remove(name) else {
+    async fn confirm_replace(&mut self, name: &str, force: bool) -> Result<()> {
+        let Some(saved) = self.profiles.load().await?.profiles.remove(name) else {
             return Ok(());
         };
         let who = format!(

@@ -170,7 +170,7 @@ pub async fn check(
     )
     .await;
     if let Some(profiles) = profiles {
-        record(profiles, std::slice::from_ref(&checked));
+        record(profiles, std::slice::from_ref(&checked)).await;
     }
     checked
 }
@@ -302,7 +302,7 @@ fn device_code_blocked(mut error: Error, name: &str, profile: &Profile) -> Error
 
 /// Records each outcome in its profile's validation record: one small file per profile, so
 /// the cost per profile does not grow with the number of profiles.
-fn record(profiles: &Profiles, results: &[Checked]) {
+async fn record(profiles: &Profiles, results: &[Checked]) {
     let records = results.iter().map(|checked| {
         let validation = Validation {
             at: checked.checked_at.to_string(),
@@ -316,7 +316,7 @@ fn record(profiles: &Profiles, results: &[Checked]) {
         let granted = checked.valid().then(|| checked.scopes.clone());
         (checked.profile.as_str(), validation, granted)
     });
-    if let Err(e) = profiles.record_validations(records) {
+    if let Err(e) = profiles.record_validations(records).await {
         tracing::warn!("could not record the validations: {e}");
     }
 }
@@ -332,7 +332,7 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
             None => check_all(args, deps).await?,
         }
     } else {
-        let selected = session::select(deps, profile_flag)?;
+        let selected = session::select(deps, profile_flag).await?;
         let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
         vec![check_selected(&session, &selected, args, deps).await]
     };
@@ -372,7 +372,7 @@ async fn check_selected(
     )
     .await;
     if let Some(profiles) = &selected.profiles {
-        record(profiles, std::slice::from_ref(&checked));
+        record(profiles, std::slice::from_ref(&checked)).await;
     }
     selected.warn_if_rotated(deps).await;
     checked
@@ -381,15 +381,15 @@ async fn check_selected(
 /// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
 /// others. Results come back in the profiles' order.
 ///
-/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Local
-/// validation records are written as each check ends, off the runtime, so their disk syncs
-/// overlap the other checks' network waits instead of adding up after the last one; a shared
-/// store takes them all in one update at the end.
+/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Each
+/// check's validation is recorded as it ends (locally a small file written on the blocking
+/// pool, in a vault one check-and-set write), so the writes overlap the other checks' network
+/// waits instead of adding up after the last one.
 async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
     // With their validation records: a check that fails before it refreshes keeps the last
     // refresh's date.
-    let mut file = profiles.load_with_validations()?;
+    let mut file = profiles.load_with_validations().await?;
     if file.profiles.is_empty() {
         return Err(session::no_profile());
     }
@@ -408,7 +408,6 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
         pending.push((name, profile, store));
     }
     let mut pending = pending.into_iter().enumerate();
-    let record_each = (!profiles.is_shared()).then(|| profiles.clone());
     let mut progress = deps.progress();
     let require: Arc<[String]> = args.require_scopes.clone().into();
     let mut tasks = JoinSet::new();
@@ -423,26 +422,15 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
             };
             let session = session.clone();
             let require = Arc::clone(&require);
-            let record_each = record_each.clone();
+            let profiles = profiles.clone();
             let checking = (name.clone(), profile.clone());
             let handle = tasks.spawn(async move {
                 let checked = match store {
                     Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
                     Err(error) => Checked::new(&name, &profile).failed(error),
                 };
-                match record_each {
-                    Some(profiles) => tokio::task::spawn_blocking(move || {
-                        record(&profiles, std::slice::from_ref(&checked));
-                        checked
-                    })
-                    .await
-                    .unwrap_or_else(|panicked| {
-                        Checked::new(&name, &profile).failed(Error::unexpected(format!(
-                            "recording the validation of profile '{name}' failed: {panicked}"
-                        )))
-                    }),
-                    None => checked,
-                }
+                record(&profiles, std::slice::from_ref(&checked)).await;
+                checked
             });
             running.insert(handle.id(), (slot, checking));
         }
@@ -469,11 +457,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     if let Some(progress) = progress.as_mut() {
         progress.hide();
     }
-    let results: Vec<Checked> = slots.into_iter().flatten().collect();
-    if record_each.is_none() {
-        record(&profiles, &results);
-    }
-    Ok(results)
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// One line (or JSON object) per profile, then a summary.

@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::Checked;
+use crate::atomic_file;
 use crate::cli::ValidateArgs;
 use crate::error::{Error, Kind, Result, SUCCESS};
-use crate::json_file;
 
 /// Writes the reports that `args` asks for. Runs after the validations are recorded, so a
 /// report that cannot be written loses nothing; its failure is exit 1.
@@ -24,7 +24,7 @@ pub fn write(results: &[Checked], args: &ValidateArgs) -> Result<()> {
 }
 
 fn save(path: &Path, text: &str, what: &str) -> Result<()> {
-    json_file::replace_unlocked(path, text.as_bytes()).map_err(|e| {
+    atomic_file::replace_unlocked(path, text.as_bytes()).map_err(|e| {
         Error::new(
             Kind::Unexpected,
             "report_not_written",

@@ -215,12 +215,20 @@ pub fn json_of(out: &std::process::Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
-/// A tokio runtime on the test's thread, for calling the crate's async functions.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
+/// A tokio runtime for calling the crate's async functions.
+///
+/// One runtime for the whole test binary, never dropped, as `onboard` itself has: a dropped
+/// runtime waits for its blocking tasks, and a keyring call stuck in D-Bus past its timeout
+/// would hang the test that dropped it; and a save that outlived its timeout finishes on its
+/// workers.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
 }
 
 /// `onboard invite` without a terminal, naming the simulated tenant through `{authority}`,

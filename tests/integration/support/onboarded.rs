@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use onboard::authority::{Authority, discover};
 use onboard::flow;
 use onboard::http::{HttpOptions, RetryPolicy, build_client};
-use onboard::profiles::Profiles;
+use onboard::profiles::LocalProfiles;
 use onboard::secret::Secret;
-use onboard::store::{CredentialStore, FileStore, TimedStore, save_onboarding};
+use onboard::store::{BlockingStore, FileStore, TimedStore, save_onboarding};
 use serde_json::Value;
 use url::Url;
 
@@ -203,14 +203,14 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
         return;
     };
     invite(sim, config_dir, first);
-    let profiles = Profiles::at(config_dir);
+    let profiles = LocalProfiles::at(config_dir);
     let profile = profiles.get(first).expect("the invited profile");
     let file = FileStore::at(config_dir);
     let token = file.load(first).unwrap().expect("the invited token");
     let runtime = super::runtime();
     let client = build_client(&HttpOptions::default()).unwrap();
     let authority = Authority::custom(Url::parse(&profile.connection.authority).unwrap());
-    let store = TimedStore::new(std::sync::Arc::new(file));
+    let store = TimedStore::blocking(std::sync::Arc::new(file));
     runtime.block_on(async {
         let endpoints = discover(&client, &authority).await.unwrap();
         for name in rest {
@@ -225,9 +225,15 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
             .await
             .unwrap();
             let own: Secret = tokens.refresh_token.expect("a rotated refresh token");
-            save_onboarding(&store, &profiles, name, profile.clone(), &own)
-                .await
-                .unwrap();
+            save_onboarding(
+                &store,
+                &profiles.clone().into(),
+                name,
+                profile.clone(),
+                &own,
+            )
+            .await
+            .unwrap();
         }
     });
 }

@@ -20,6 +20,8 @@ pub struct TestVault {
     port: u16,
     client: reqwest::blocking::Client,
     tls_dir: Option<tempfile::TempDir>,
+    /// With `start_audited`: the dir of the server's config and of its audit log.
+    audit_dir: Option<tempfile::TempDir>,
 }
 
 /// Where `tests/vault/setup.sh` puts the binary.
@@ -49,9 +51,51 @@ impl TestVault {
             port: free_port(),
             client: super::http(),
             tls_dir: None,
+            audit_dir: None,
         };
         vault.spawn_on_a_free_port();
         vault
+    }
+
+    /// A dev server over http that logs every request to a file audit device (configured in
+    /// the server's config: OpenBao refuses to enable one through its API), for
+    /// [`TestVault::requests`].
+    pub fn start_audited() -> TestVault {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "audit \"file\" \"counted\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+            dir.path().join("audit.log").display()
+        );
+        std::fs::write(dir.path().join("config.hcl"), config).unwrap();
+        let mut vault = TestVault {
+            child: None,
+            port: free_port(),
+            client: super::http(),
+            tls_dir: None,
+            audit_dir: Some(dir),
+        };
+        vault.spawn_on_a_free_port();
+        vault
+    }
+
+    /// The requests the server answered since it started, from its audit log (`start_audited`
+    /// only): each one's operation and path, in order.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        let log = self.audit_dir.as_ref().expect("an audited vault").path();
+        let text = std::fs::read_to_string(log.join("audit.log")).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|entry| entry["type"] == "response")
+            .map(|entry| {
+                (
+                    entry["request"]["operation"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                    entry["request"]["path"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
     }
 
     /// A dev server over https with its own CA (`ca_file`).
@@ -62,6 +106,7 @@ impl TestVault {
             port: free_port(),
             client: super::http(),
             tls_dir: Some(dir),
+            audit_dir: None,
         };
         vault.spawn_on_a_free_port();
         vault
@@ -91,6 +136,12 @@ impl TestVault {
             .env_remove("BAO_ADDR")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        if let Some(dir) = &self.audit_dir {
+            command.arg(format!(
+                "-config={}",
+                dir.path().join("config.hcl").display()
+            ));
+        }
         if let Some(dir) = &self.tls_dir {
             command
                 .arg("-dev-tls")
