@@ -648,46 +648,31 @@ pub struct CompletionsArgs {
 pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// `30m`, `90s`, `1h`, `1h30m`, or plain seconds; more than zero and at most [`MAX_DURATION`].
+/// Besides plain seconds this is jiff's duration syntax: its friendly format (`1h 30m`,
+/// `90 seconds`, `500ms`) or ISO 8601 (`PT30M`); days and longer units are refused.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let not_a_duration = || format!("'{text}' is not a duration such as 30m, 90s or 1h");
-    let total = if let Ok(secs) = text.parse::<u64>() {
-        secs
-    } else {
-        let mut total = 0u64;
-        let mut number = String::new();
-        for c in text.chars() {
-            if c.is_ascii_digit() {
-                number.push(c);
-                continue;
-            }
-            let unit = match c {
-                'h' => 3600,
-                'm' => 60,
-                's' => 1,
-                _ => return Err(not_a_duration()),
-            };
-            let n: u64 = number.parse().map_err(|_| not_a_duration())?;
-            total = total.saturating_add(n.saturating_mul(unit));
-            number.clear();
-        }
-        if !number.is_empty() {
-            return Err(not_a_duration());
-        }
-        total
+    let duration = match text.parse::<u64>() {
+        Ok(secs) => std::time::Duration::from_secs(secs),
+        Err(_) => text
+            .parse::<jiff::SignedDuration>()
+            .ok()
+            .and_then(|signed| std::time::Duration::try_from(signed).ok())
+            .ok_or_else(not_a_duration)?,
     };
-    if total == 0 {
+    if duration.is_zero() {
         return Err(format!(
             "'{text}' is zero: give a duration such as 30m, 90s or 1h"
         ));
     }
-    if total > MAX_DURATION.as_secs() {
+    if duration > MAX_DURATION {
         return Err(format!(
             "'{text}' is longer than the most onboard waits ({}h)",
             MAX_DURATION.as_secs() / 3600
         ));
     }
-    Ok(std::time::Duration::from_secs(total))
+    Ok(duration)
 }
 
 /// The clap command, for generating completions and man pages.
@@ -705,19 +690,32 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
         assert_eq!(parse_duration("45").unwrap().as_secs(), 45);
         assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+        assert_eq!(parse_duration(" 1h 30m ").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("PT30M").unwrap().as_secs(), 1800);
+        assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
         for bad in [
             "",
             "m",
             "10x",
-            "0s",
-            "0",
             "5m3",
-            "24h1s",
-            "86401",
-            "18446744073709551615",
+            "-5m",
+            "1d",
+            "1w",
             "99999999999999999999h",
         ] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains("is not a duration such as 30m"), "{bad}: {e}");
+        }
+        for zero in ["0s", "0", "0m0s", "PT0S"] {
+            let e = parse_duration(zero).unwrap_err();
+            assert!(e.contains("is zero"), "{zero}: {e}");
+        }
+        for absurd in ["24h1s", "86401", "25h", "18446744073709551615"] {
+            let e = parse_duration(absurd).unwrap_err();
+            assert!(
+                e.contains("longer than the most onboard waits (24h)"),
+                "{absurd}: {e}"
+            );
         }
     }
 

@@ -7,8 +7,9 @@ use std::ffi::OsString;
 
 use crate::store::env::CREDENTIAL_VAR;
 
-/// A variable that changes what onboard does without being a flag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A variable that changes what onboard does without being a flag. `Var::VARIANTS`
+/// ([`strum::VariantArray`]) lists every one, in the order the man pages list them: this one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::VariantArray)]
 pub enum Var {
     Credential,
     HttpTimeout,
@@ -27,24 +28,6 @@ pub enum Var {
 }
 
 impl Var {
-    /// Every variable, in the order the man pages list them.
-    pub const ALL: [Var; 14] = [
-        Var::Credential,
-        Var::HttpTimeout,
-        Var::HttpsProxy,
-        Var::NoProxy,
-        Var::NoColor,
-        Var::Browser,
-        Var::Display,
-        Var::Ssh,
-        Var::VaultAddr,
-        Var::VaultToken,
-        Var::VaultNamespace,
-        Var::VaultCaCert,
-        Var::VaultPrefix,
-        Var::Accessible,
-    ];
-
     /// The names read, the documented one first; the first one set wins.
     pub fn names(self) -> &'static [&'static str] {
         match self {
@@ -155,27 +138,11 @@ pub fn without(vars: &[Var]) -> Vec<(OsString, OsString)> {
 mod tests {
     use super::*;
 
+    use strum::VariantArray;
+
     #[test]
-    fn every_variable_is_listed_once() {
-        // A new variable fails to compile here until it has its place in `Var::ALL`.
-        let position = |var: Var| match var {
-            Var::Credential => 0,
-            Var::HttpTimeout => 1,
-            Var::HttpsProxy => 2,
-            Var::NoProxy => 3,
-            Var::NoColor => 4,
-            Var::Browser => 5,
-            Var::Display => 6,
-            Var::Ssh => 7,
-            Var::VaultAddr => 8,
-            Var::VaultToken => 9,
-            Var::VaultNamespace => 10,
-            Var::VaultCaCert => 11,
-            Var::VaultPrefix => 12,
-            Var::Accessible => 13,
-        };
-        for (i, var) in Var::ALL.into_iter().enumerate() {
-            assert_eq!(position(var), i, "{var:?}");
+    fn every_variable_says_what_it_means_in_a_sentence() {
+        for var in Var::VARIANTS {
             assert!(var.meaning().ends_with('.'), "{var:?}");
         }
     }

@@ -345,7 +345,7 @@ fn exit_status(roff: &mut Roff) {
 pub fn environment_variables() -> Vec<(String, String)> {
     let mut vars = Vec::new();
     flag_variables(&crate::cli::command(), &mut vars);
-    for var in crate::environment::Var::ALL {
+    for var in <crate::environment::Var as strum::VariantArray>::VARIANTS {
         let mut meaning = var.meaning().to_owned();
         if let [_, others @ ..] = var.names()
             && !others.is_empty()

@@ -22,36 +22,21 @@ static ROTATED: AtomicBool = AtomicBool::new(false);
 /// Set by `main` once the command has returned: nothing is left to end.
 static FINISHED: AtomicBool = AtomicBool::new(false);
 
-/// What ended the run early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What ended the run early. Kept in `REQUESTED` as its number (0 is "nothing yet").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::FromRepr)]
+#[repr(u8)]
 pub enum Reason {
     /// Ctrl-C: SIGINT, or the key read from a terminal in raw mode.
-    Interrupt,
+    Interrupt = 1,
     /// SIGTERM: a supervisor or a cancelled CI job.
-    Terminate,
+    Terminate = 2,
     /// SIGHUP: the terminal went away.
-    Hangup,
+    Hangup = 3,
     /// stdout or stderr was closed by its reader (`| head -1`): nobody reads on.
-    OutputClosed,
+    OutputClosed = 4,
 }
 
 impl Reason {
-    const ALL: [Reason; 4] = [
-        Reason::Interrupt,
-        Reason::Terminate,
-        Reason::Hangup,
-        Reason::OutputClosed,
-    ];
-
-    fn code(self) -> u8 {
-        match self {
-            Reason::Interrupt => 1,
-            Reason::Terminate => 2,
-            Reason::Hangup => 3,
-            Reason::OutputClosed => 4,
-        }
-    }
-
     /// How the end is announced: what arrived.
     pub fn describe(self) -> &'static str {
         match self {
@@ -80,13 +65,13 @@ pub fn mark_rotated_saved() {
 
 /// Asks the run to end (the first reason wins). It ends once no protected section is open.
 pub fn request(reason: Reason) {
-    let _ = REQUESTED.compare_exchange(0, reason.code(), Ordering::SeqCst, Ordering::SeqCst);
+    let _ = REQUESTED.compare_exchange(0, reason as u8, Ordering::SeqCst, Ordering::SeqCst);
 }
 
 /// Why the run was asked to end, if it was.
 pub fn requested() -> Option<Reason> {
     let code = REQUESTED.load(Ordering::SeqCst);
-    Reason::ALL.into_iter().find(|r| r.code() == code)
+    Reason::from_repr(code)
 }
 
 /// The error a cancelled command ends with: exit 130, saying what arrived and whether a

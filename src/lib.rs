@@ -5,6 +5,7 @@ mod atomic_file;
 pub mod authority;
 pub mod cli;
 pub mod commands;
+pub mod connection;
 pub mod deps;
 pub mod environment;
 pub mod error;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::authority;
 use crate::cli::ConsentUrlArgs;
-use crate::commands::session::{authority_of, saved};
+use crate::connection::{authority_of, saved};
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 

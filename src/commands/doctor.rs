@@ -10,9 +10,9 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::session::{self, authority_of};
 use crate::authority::{self, Authority, Cloud, Endpoints};
 use crate::cli::DoctorArgs;
+use crate::connection::{self, authority_of};
 use crate::deps::{Deps, ProxyEnv};
 use crate::error::{Error, Kind, Result};
 use crate::flow;
@@ -445,7 +445,7 @@ async fn registration(
 
 /// Write, read and delete a probe entry, each call within the store timeout.
 async fn store(deps: &mut Deps, kind: Option<StoreKind>) -> Check {
-    match session::from_environment(deps) {
+    match connection::from_environment(deps) {
         Ok(Some(selected)) => {
             return Check::ok(
                 "store",

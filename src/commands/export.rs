@@ -1,7 +1,7 @@
 //! `onboard export`: a profile's credential as JSON on stdout, for a CI secret.
 
 use crate::cli::ExportArgs;
-use crate::commands::session::saved;
+use crate::connection::saved;
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::store::ExportedCredential;

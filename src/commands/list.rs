@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::validate::{date_of, lapse_of, lapses_within};
 use crate::cli::ListArgs;
+use crate::connection::{date_of, lapse_of, lapses_within};
 use crate::deps::Deps;
 use crate::error::Result;
 use crate::profiles::{Profile, ProfilesFile};

@@ -1,4 +1,5 @@
-//! One module per command; each takes its arguments and the dependencies it needs.
+//! One module per command; each takes its arguments and the dependencies it needs. A command
+//! never uses another: what they share (a connection's life) is in `crate::connection`.
 
 pub mod completions;
 pub mod consent_url;
@@ -8,7 +9,6 @@ pub mod invite;
 pub mod list;
 pub mod permissions;
 pub mod remove;
-pub mod session;
 pub mod simulate;
 pub mod token;
 pub mod validate;

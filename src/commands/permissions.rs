@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::session::{self, Session};
+use crate::connection::{self, Session};
 use crate::deps::Deps;
 use crate::error::{Error, Kind, Result};
 use crate::flow::{self, Grant, jwt};
@@ -17,7 +17,7 @@ enum Grants {
 }
 
 pub async fn run(profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
-    let selected = session::select(deps, profile_flag).await?;
+    let selected = connection::select(deps, profile_flag).await?;
     let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
     let (endpoints, tokens) = session
         .redeem(&selected.store, &selected.name, &selected.profile, &[])

@@ -1,10 +1,10 @@
 //! `onboard remove`: deletes a profile's credential, then the profile.
 
 use crate::cli::RemoveArgs;
+use crate::connection::remove_onboarding;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::profiles::not_onboarded;
-use crate::store::remove_onboarding;
 
 pub async fn run(args: &RemoveArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let profiles = deps.profiles()?;

@@ -1,15 +1,15 @@
 //! `onboard token`: a fresh access token on stdout and nothing else, for scripts
 //! (`curl -H "Authorization: Bearer $(onboard token)"`). The rotated refresh token is saved.
 
-use super::session::{self, Session};
 use crate::cli::TokenArgs;
+use crate::connection::{self, Session};
 use crate::deps::Deps;
 use crate::error::Result;
 use crate::flow;
 
 pub async fn run(args: &TokenArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let scopes = crate::authority::parse_scopes(&args.scopes)?;
-    let selected = session::select(deps, profile_flag).await?;
+    let selected = connection::select(deps, profile_flag).await?;
     // With offline_access, so that the answer carries a new refresh token and rotation goes on.
     let scopes = if scopes.is_empty() {
         Vec::new()

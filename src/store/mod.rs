@@ -1,8 +1,7 @@
 //! Where refresh tokens live: the async `CredentialStore` trait and its stores (keyring, file,
 //! a team's vault, environment), the per-profile lock that serialises load-refresh-save across
 //! processes, the one wrapper that runs a blocking store (keyring, files) on the blocking pool,
-//! the timeout that keeps a silent keyring from hanging the tool, and the all-or-nothing
-//! save/remove of an onboarding (credential and profile together).
+//! and the timeout that keeps a silent keyring from hanging the tool.
 
 pub mod env;
 pub mod file;
@@ -16,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::{Error, Kind, Result};
-use crate::profiles::{Profile, Profiles, StoreKind};
+use crate::profiles::StoreKind;
 use crate::secret::Secret;
 
 pub use env::{EnvStore, ExportedCredential};
@@ -269,84 +268,6 @@ fn timeout_error(kind: StoreKind, timeout: Duration) -> Error {
         format!("{what} did not answer within {secs} s"),
     )
     .with_hint(hint)
-}
-
-/// How long a run whose refresh token was refused waits for another run's rotated token to
-/// appear in a shared store: longer than one token request plus one store write.
-pub const SHARED_ROTATION_WAIT: Duration = Duration::from_secs(5);
-
-/// In a shared store, the token that replaced `used` since it was read, waiting up to
-/// [`SHARED_ROTATION_WAIT`] for another run to save it; `None` when none came.
-pub async fn newer_token(store: &TimedStore, name: &str, used: &Secret) -> Result<Option<Secret>> {
-    let deadline = tokio::time::Instant::now() + SHARED_ROTATION_WAIT;
-    loop {
-        if let Some(current) = store.load(name).await?
-            && &current != used
-        {
-            return Ok(Some(current));
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Saves a fresh sign-in under the profile's lock: the credential first, then the profile entry,
-/// so `profiles.json` never names a profile whose token was not saved. When the store fails,
-/// nothing changes. When `profiles.json` cannot be written, the profile's previous credential is
-/// put back (or the new one deleted when there was none), never lost.
-pub async fn save_onboarding(
-    store: &TimedStore,
-    profiles: &Profiles,
-    name: &str,
-    mut profile: Profile,
-    refresh_token: &Secret,
-) -> Result<()> {
-    crate::profiles::validate_name(name)?;
-    profile.store = store.kind();
-    let _lock = store.lock(name).await?;
-    // `Err` when it cannot be read (damaged): then it cannot be put back either, and a failure
-    // below leaves the new credential in place rather than delete anything.
-    let previous = store.load(name).await;
-    store.save(name, refresh_token).await?;
-    let result = profiles
-        .update(|file| {
-            file.profiles.insert(name.to_owned(), profile);
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        // Best effort; the profile error is the one to report.
-        let _ = match previous {
-            Ok(Some(previous)) => store.save(name, &previous).await,
-            Ok(None) => store.delete(name).await.map(drop),
-            Err(_) => Ok(()),
-        };
-        return Err(e);
-    }
-    // A fresh onboarding starts without the previous one's last validation.
-    if let Err(e) = profiles.forget_validation(name).await {
-        tracing::warn!("could not clear the last validation of '{name}': {e}");
-    }
-    Ok(())
-}
-
-/// Removes an onboarding under the profile's lock: the credential, then the profile entry
-/// (last, so a failed credential delete leaves the profile visible in `onboard list` for
-/// another try). `Ok(false)` when neither existed.
-pub async fn remove_onboarding(
-    store: &TimedStore,
-    profiles: &Profiles,
-    name: &str,
-) -> Result<bool> {
-    let _lock = store.lock(name).await?;
-    let deleted_secret = store.delete(name).await?;
-    let deleted_profile = profiles
-        .update(|file| Ok(file.profiles.remove(name).is_some()))
-        .await?;
-    profiles.forget_validation(name).await?;
-    Ok(deleted_secret || deleted_profile)
 }
 
 /// The one serializer for a secret, used by the formats that must hold it in clear: the file

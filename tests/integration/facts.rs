@@ -89,7 +89,7 @@ fn variables_in_the_code() -> BTreeSet<String> {
     }
     let mut vars = BTreeSet::new();
     flags(&onboard::cli::command(), &mut vars);
-    for var in onboard::environment::Var::ALL {
+    for var in <onboard::environment::Var as strum::VariantArray>::VARIANTS {
         vars.insert(var.name().to_owned());
     }
     vars

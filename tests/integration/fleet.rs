@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use onboard::profiles::{LocalProfiles, StoreKind, VALIDATIONS_DIR, file_stem};
+use onboard::simulate::Settings;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
@@ -167,6 +168,41 @@ fn mixed(sim: &TestSim) -> tempfile::TempDir {
     file["refresh_token"] = json!("not-a-token-of-this-tenant");
     std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
     dir
+}
+
+/// `--all` reports in the profiles' order, not in the order their checks end: with every
+/// request answered 300 ms late, the profile without a store ends at once, the unknown token
+/// after one request and the valid profile last, after three.
+#[test]
+fn all_reports_in_the_profiles_order_whatever_order_the_checks_end_in() {
+    let sim = TestSim::with(Settings {
+        latency_ms: 300,
+        ..Settings::default()
+    });
+    let dir = mixed(&sim);
+    let out = run(dir.path(), &["validate", "--all", "--jobs", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let all = json_of(&out);
+    assert_eq!(
+        names_of(&all, "results"),
+        ["a-valid", "b-no-store", "c-unknown-token"]
+    );
+    let ended = |i: usize| ts(&all["results"][i]["checked_at"]);
+    assert!(
+        ended(1) < ended(2) && ended(2) < ended(0),
+        "the checks did not end in the order this test needs: {all}"
+    );
+    let text = stdout(&run(dir.path(), &["validate", "--all", "--jobs", "3"]));
+    let order: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .take(3)
+        .collect();
+    assert_eq!(
+        order,
+        ["a-valid", "b-no-store", "c-unknown-token"],
+        "{text}"
+    );
 }
 
 /// The JUnit report as junitparser reads it: one `[name, result type, message, text]` per

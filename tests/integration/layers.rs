@@ -1,6 +1,8 @@
-//! The layers of src/: no import cycle among its modules, and protocol code (authority, flow,
-//! http, oauth) stays free of the terminal, the environment and the stores. Read from the
-//! source: every `crate::…` path outside comments and string literals is an import.
+//! The layers of src/: no import cycle among its modules, protocol code (authority, flow, http,
+//! oauth) stays free of the terminal, the environment and the stores, and no command module
+//! uses another (what two commands share lives below them, in `connection` and the rest).
+//! Read from the source: every `crate::…` or `super::…` path outside comments and string
+//! literals is an import.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -357,6 +359,44 @@ fn protocol_violations(files: &[(PathBuf, String)]) -> Vec<String> {
     found
 }
 
+/// Each use of one command module by another, as `file: commands::other`.
+fn command_to_command(files: &[(PathBuf, String)]) -> Vec<String> {
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|(f, _)| module_path(f)).collect();
+    let mut found = BTreeSet::new();
+    for (file, text) in files {
+        let module = module_path(file);
+        if module.len() < 2 || module[0] != "commands" {
+            continue;
+        }
+        for path in referenced_modules(&module, &code_only(text)) {
+            // The longest prefix that is a module (the rest names items in it).
+            let target = (1..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|p| modules.contains(p));
+            if let Some(target) = target
+                && target.len() >= 2
+                && target[0] == "commands"
+                && target[1] != module[1]
+            {
+                found.insert(format!("{}: commands::{}", file.display(), target[1]));
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn no_command_module_uses_another() {
+    let files = sources();
+    let found = command_to_command(&files);
+    assert!(
+        found.is_empty(),
+        "command modules that use another command (move what they share out of commands/):\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn no_import_cycle_among_the_modules_of_src() {
     let files = sources();
@@ -403,6 +443,31 @@ fn the_layer_checks_catch_what_they_look_for() {
         file("commands/y.rs", "use crate::commands::x::Z;"),
     ];
     assert_eq!(cycle_report(&namespaced).len(), 1);
+    let commands = [
+        file("lib.rs", "pub mod commands; pub mod connection;"),
+        file("commands/mod.rs", "pub mod x; pub mod y; pub mod z;"),
+        file(
+            "commands/x/mod.rs",
+            "mod inner; use crate::connection::Checked;",
+        ),
+        file(
+            "commands/x/inner.rs",
+            "use super::super::y::f; use super::Thing;",
+        ),
+        file(
+            "commands/y.rs",
+            "// crate::commands::z\nuse crate::{connection, commands::{z}};",
+        ),
+        file("commands/z.rs", "fn f() { crate::commands::z::g() }"),
+        file("connection.rs", "use crate::commands::x;"),
+    ];
+    assert_eq!(
+        command_to_command(&commands),
+        [
+            "commands/x/inner.rs: commands::y",
+            "commands/y.rs: commands::z"
+        ]
+    );
 
     let leaky = [
         file(

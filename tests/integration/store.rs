@@ -9,12 +9,11 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use onboard::connection::{remove_onboarding, save_onboarding};
 use onboard::error::Kind;
 use onboard::profiles::{Connection, LocalProfiles, Profile, StoreKind};
 use onboard::secret::Secret;
-use onboard::store::{
-    BlockingStore, FileStore, KeyringStore, TimedStore, remove_onboarding, save_onboarding,
-};
+use onboard::store::{BlockingStore, FileStore, KeyringStore, TimedStore};
 
 use crate::support::keyring::{
     child_command, keyring_services, private_secret_service, run_child, secret_service,

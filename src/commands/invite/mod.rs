@@ -17,7 +17,7 @@ use self::screen::Screen;
 use crate::authority::{self, Endpoints};
 use crate::cli::StoreFallback;
 use crate::cli::{Flow, InviteArgs};
-use crate::commands::validate;
+use crate::connection;
 use crate::deps::{Deps, WizardUi};
 use crate::error::{Error, Kind, Result};
 use crate::flow::loopback::Loopback;
@@ -25,7 +25,7 @@ use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
 use crate::profiles::{Connection, Profile, Profiles, SignInFlow, StoreKind};
-use crate::store::{self, TimedStore};
+use crate::store::TimedStore;
 use crate::ui::{Key, Output};
 
 pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
@@ -196,7 +196,7 @@ impl Wizard<'_> {
         // bounded by the HTTP client's timeouts.
         self.screen.step(6, "Validate");
         let profile = self.profiles.get(&inputs.profile).await?;
-        let checked = validate::check(
+        let checked = connection::check(
             &self.http,
             &self.store,
             Some(&self.profiles),
@@ -774,7 +774,7 @@ impl Wizard<'_> {
             extra: Default::default(),
         };
         let _guard = crate::interrupt::Protected::enter()?;
-        let saved = store::save_onboarding(
+        let saved = connection::save_onboarding(
             &self.store,
             &self.profiles,
             &inputs.profile,
@@ -805,7 +805,7 @@ impl Wizard<'_> {
                     return Err(token_not_kept(error));
                 }
                 self.store = self.screen.file_store(&self.profiles);
-                store::save_onboarding(
+                connection::save_onboarding(
                     &self.store,
                     &self.profiles,
                     &inputs.profile,

@@ -13,7 +13,7 @@ use super::events::{Event, fields};
 use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
-use crate::commands::validate::Checked;
+use crate::connection::Checked;
 use crate::deps::WizardUi;
 use crate::error::{Error, Result};
 use crate::flow::browser::AuthorizeRequest;

@@ -1,330 +1,30 @@
 //! `onboard validate`: redeem the saved refresh token, save the rotated one, prove the new
 //! access token works and check the required scopes, for one profile or (`--all`) for every
-//! profile, concurrently within `--jobs`. The wizard's last step runs the same `check`.
+//! profile, concurrently within `--jobs`. The check itself is `connection::check_in`, the one
+//! the wizard's last step runs too.
 
 mod reports;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use reqwest::Client;
+use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
-use tokio::task::JoinSet;
+use tokio_util::task::AbortOnDropHandle;
 
-use super::session::{self, Selected, Session, authority_of};
 use crate::cli::ValidateArgs;
+use crate::connection::{
+    self, Checked, LAPSING_SOON, Selected, Session, check_in, date_of, lapses_within, record,
+};
 use crate::deps::Deps;
-use crate::error::{Error, Kind, Result};
-use crate::flow;
-use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind, Validation};
+use crate::error::{Error, Result};
+use crate::profiles::{Profile, Profiles, SignInFlow, StoreKind};
 use crate::store::TimedStore;
-
-/// How long Entra keeps a refresh token that nothing uses: 90 days of inactivity ("Refresh
-/// tokens in the Microsoft identity platform"). Each refresh replaces the token, so a
-/// credential lives as long as something refreshes it within that window.
-pub const LAPSE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
-
-/// `validate --all` counts and names the credentials that lapse within this.
-pub const LAPSING_SOON: jiff::SignedDuration = jiff::SignedDuration::from_hours(14 * 24);
-
-/// The profile's last successful refresh and the date its credential lapses if unused, from
-/// its last validation record. The lapse is known for Microsoft authorities and the simulated
-/// tenant (a record written after a refresh there says so); other issuers' policies are not.
-pub fn lapse_of(profile: &Profile) -> (Option<jiff::Timestamp>, Option<jiff::Timestamp>) {
-    let Some(validation) = &profile.last_validation else {
-        return (None, None);
-    };
-    let refreshed = validation.refreshed_at();
-    let known = validation.lapses_at.is_some()
-        || (validation.refreshed_at.is_none() && is_microsoft(profile));
-    (refreshed, lapses_from(refreshed, known))
-}
-
-fn lapses_from(refreshed: Option<jiff::Timestamp>, known: bool) -> Option<jiff::Timestamp> {
-    refreshed
-        .filter(|_| known)
-        .and_then(|at| at.checked_add(LAPSE_AFTER).ok())
-}
-
-fn is_microsoft(profile: &Profile) -> bool {
-    authority_of(profile).is_ok_and(|a| a.is_microsoft())
-}
-
-/// True when `lapses_at` falls within [`LAPSING_SOON`] of now (or has passed).
-pub fn lapses_within(lapses_at: Option<jiff::Timestamp>, within: jiff::SignedDuration) -> bool {
-    let now = jiff::Timestamp::now();
-    lapses_at.is_some_and(|at| now.checked_add(within).is_ok_and(|limit| at <= limit))
-}
-
-/// One profile's validation, as `validate --json` shows it.
-#[derive(Debug)]
-pub struct Checked {
-    pub profile: String,
-    pub tenant_id: Option<String>,
-    pub tenant_name: Option<String>,
-    pub account: Option<String>,
-    pub scopes: Vec<String>,
-    pub access_token_expires_at: Option<jiff::Timestamp>,
-    pub checked_at: jiff::Timestamp,
-    /// What proved the token: "Microsoft Graph /me" or "userinfo".
-    pub checked_with: &'static str,
-    /// How the credential's sign-in was made.
-    pub sign_in_flow: SignInFlow,
-    /// The last successful refresh: now after a redeem, else the recorded one.
-    pub refreshed_at: Option<jiff::Timestamp>,
-    /// Whether the issuer's lapse policy is known (Microsoft, the simulated tenant).
-    pub lapse_known: bool,
-    pub error: Option<Error>,
-}
-
-impl Checked {
-    /// Before the check: what the profile says.
-    fn new(name: &str, profile: &Profile) -> Checked {
-        let (refreshed_at, lapses_at) = lapse_of(profile);
-        Checked {
-            profile: name.to_string(),
-            tenant_id: profile.connection.tenant_id.clone(),
-            tenant_name: None,
-            account: profile.connection.account.clone(),
-            scopes: profile.connection.scopes.clone(),
-            access_token_expires_at: None,
-            checked_at: jiff::Timestamp::now(),
-            checked_with: "",
-            sign_in_flow: profile.connection.sign_in_flow,
-            refreshed_at,
-            lapse_known: lapses_at.is_some() || (refreshed_at.is_none() && is_microsoft(profile)),
-            error: None,
-        }
-    }
-
-    fn failed(mut self, error: Error) -> Checked {
-        self.error = Some(error);
-        self
-    }
-
-    /// The text line: ✓ or ✗, profile, account, then what proved it or what is wrong and the fix.
-    pub fn line(&self) -> String {
-        let account = self.account.as_deref().unwrap_or("-");
-        match &self.error {
-            None => format!(
-                "✓ {}  {account}  valid (checked with {})",
-                self.profile, self.checked_with
-            ),
-            Some(error) => {
-                let mut line = format!("✗ {}  {account}  {error}", self.profile);
-                if let Some(hint) = &error.hint {
-                    line.push_str(&format!("; fix: {hint}"));
-                }
-                line.push_str(&format!(" (exit {})", error.exit_code()));
-                line
-            }
-        }
-    }
-
-    pub fn valid(&self) -> bool {
-        self.error.is_none()
-    }
-
-    /// When the credential lapses if nothing refreshes it; `None` where that is unknown.
-    pub fn lapses_at(&self) -> Option<jiff::Timestamp> {
-        lapses_from(self.refreshed_at, self.lapse_known)
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!({
-            "profile": self.profile,
-            "valid": self.valid(),
-            "tenant_id": self.tenant_id,
-            "account": self.account,
-            "scopes": self.scopes,
-            "access_token_expires_at": self.access_token_expires_at.map(|t| t.to_string()),
-            "checked_at": self.checked_at.to_string(),
-            "sign_in_flow": self.sign_in_flow.as_str(),
-            "refreshed_at": self.refreshed_at.map(|t| t.to_string()),
-            "lapses_at": self.lapses_at().map(|t| t.to_string()),
-            "error": self.error.as_ref().map(Error::to_json),
-        })
-    }
-}
-
-/// Redeems, saves the rotated token, proves the access token, checks scopes, and records the
-/// outcome in `profiles.json` when `profiles` is given. Never fails: the outcome is in `error`.
-pub async fn check(
-    http: &Client,
-    store: &TimedStore,
-    profiles: Option<&Profiles>,
-    name: &str,
-    profile: &Profile,
-    require_scopes: &[String],
-) -> Checked {
-    // The wizard's own profile: its sign-in server is the one this command line named.
-    let own = authority_of(profile)
-        .map(|a| vec![crate::http::host_of(&a.base).to_ascii_lowercase()])
-        .unwrap_or_default();
-    let checked = check_in(
-        &Session::new(http.clone()).allowing(own),
-        store,
-        name,
-        profile,
-        require_scopes,
-    )
-    .await;
-    if let Some(profiles) = profiles {
-        record(profiles, std::slice::from_ref(&checked)).await;
-    }
-    checked
-}
-
-/// `check` within a session shared with other profiles; records nothing.
-async fn check_in(
-    session: &Session,
-    store: &TimedStore,
-    name: &str,
-    profile: &Profile,
-    require_scopes: &[String],
-) -> Checked {
-    let mut checked = Checked::new(name, profile);
-    if let Err(error) = prove(session, store, name, profile, require_scopes, &mut checked).await {
-        checked.error = Some(error);
-    }
-    checked.checked_at = jiff::Timestamp::now();
-    checked
-}
-
-async fn prove(
-    session: &Session,
-    store: &TimedStore,
-    name: &str,
-    profile: &Profile,
-    require_scopes: &[String],
-    checked: &mut Checked,
-) -> Result<()> {
-    // At a Microsoft authority, Graph's User.Read is asked for explicitly, so that a profile
-    // onboarded with other scopes can still be checked with /me.
-    let authority = authority_of(profile)?;
-    session.check_shared(store, name, &authority)?;
-    let endpoints = session.endpoints(&authority).await?;
-    let scopes = match &endpoints.graph {
-        Some(graph) => flow::validation_scopes(&profile.connection.scopes, graph),
-        None => Vec::new(),
-    };
-    let (endpoints, tokens) = session
-        .redeem(store, name, profile, &scopes)
-        .await
-        .map_err(|error| device_code_blocked(cannot_check(error, name, profile), name, profile))?;
-    // The redeem renewed the credential: its lapse starts again from now.
-    checked.refreshed_at = Some(jiff::Timestamp::now());
-    checked.lapse_known = endpoints.graph.is_some();
-    checked.access_token_expires_at = Some(tokens.expires_at);
-    checked.scopes = tokens.scopes.clone();
-    if let Some(tid) = tokens.claims.tid.clone() {
-        checked.tenant_id = Some(tid);
-    }
-    let identity = flow::whoami(
-        &session.http,
-        &endpoints,
-        &tokens.access_token,
-        session.retries.clone(),
-    )
-    .await?;
-    checked.checked_with = identity.source;
-    let connection = &profile.connection;
-    if let (Some(actual), Some(expected)) = (&identity.account, &connection.account)
-        && !identity.is(connection.account_id.as_deref(), Some(expected))
-    {
-        return Err(Error::new(
-            Kind::SignInAgain,
-            "wrong_account",
-            format!("profile '{name}' acts as {actual}, not as its service account {expected}"),
-        )
-        .with_hint(format!(
-            "run `onboard invite --profile {name}` again and sign in as {expected}"
-        )));
-    }
-    if let Some(account) = identity.account {
-        checked.account = Some(account);
-    }
-    checked.tenant_name = flow::organization_name(
-        &session.http,
-        &endpoints,
-        &tokens.access_token,
-        &session.retries,
-    )
-    .await;
-    let missing = flow::missing_scopes(require_scopes, &tokens.scopes);
-    if !missing.is_empty() {
-        return Err(Error::new(
-            Kind::PermissionMissing,
-            "scope_missing",
-            format!("profile '{name}' lacks the required scope {}", missing.join(", ")),
-        )
-        .with_hint("grant it to the registration (API permissions), have the tenant's reviewer consent (`onboard consent-url`), then run `onboard invite` again"));
-    }
-    Ok(())
-}
-
-/// A refusal of Graph's User.Read for a profile onboarded without it: validate says that the
-/// profile cannot be checked, rather than only that consent is missing.
-fn cannot_check(mut error: Error, name: &str, profile: &Profile) -> Error {
-    let had_it = profile
-        .connection
-        .scopes
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(flow::VALIDATION_SCOPE));
-    if error.kind == Kind::PermissionMissing && !had_it {
-        error.message = format!(
-            "profile '{name}' cannot be checked: Microsoft Graph's {} was refused ({})",
-            flow::VALIDATION_SCOPE,
-            error.message
-        );
-        error.hint = Some(format!(
-            "validate calls Graph /me, which needs {}: add it to the registration's API permissions and have the tenant's reviewer consent (`onboard consent-url`)",
-            flow::VALIDATION_SCOPE
-        ));
-    }
-    error
-}
-
-/// AADSTS53003 on refreshing a device-code-born credential: the tenant now blocks the device
-/// code flow, and Entra's protocol tracking stops the tokens that came from such a sign-in
-/// (<https://learn.microsoft.com/en-us/entra/identity/conditional-access/concept-authentication-flows>).
-fn device_code_blocked(mut error: Error, name: &str, profile: &Profile) -> Error {
-    if error.aadsts == Some(53003) && profile.connection.sign_in_flow == SignInFlow::DeviceCode {
-        error.message = format!(
-            "profile '{name}' was refused by the tenant's Conditional Access (AADSTS53003): the tenant now blocks the device code flow, which also stops tokens that came from device-code sign-ins"
-        );
-        error.hint = Some(format!(
-            "sign in again on the browser road: `onboard invite --flow browser --force --profile {name}`; or the tenant admin excludes the service account from the policy that blocks the device code flow (including Microsoft's managed \"Block device code flow\" policy)"
-        ));
-    }
-    error
-}
-
-/// Records each outcome in its profile's validation record: one small file per profile, so
-/// the cost per profile does not grow with the number of profiles.
-async fn record(profiles: &Profiles, results: &[Checked]) {
-    let records = results.iter().map(|checked| {
-        let validation = Validation {
-            at: checked.checked_at.to_string(),
-            valid: checked.valid(),
-            exit_code: checked.error.as_ref().map_or(0, Error::exit_code),
-            code: checked.error.as_ref().map(|e| e.code.clone()),
-            message: checked.error.as_ref().map(|e| e.message.clone()),
-            refreshed_at: checked.refreshed_at.map(|t| t.to_string()),
-            lapses_at: checked.lapses_at().map(|t| t.to_string()),
-        };
-        let granted = checked.valid().then(|| checked.scopes.clone());
-        (checked.profile.as_str(), validation, granted)
-    });
-    if let Err(e) = profiles.record_validations(records).await {
-        tracing::warn!("could not record the validations: {e}");
-    }
-}
 
 pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     // The HTTP client is built once a profile is found: without one, validate sends nothing.
     let results = if args.all {
-        match session::from_environment(deps)? {
+        match connection::from_environment(deps)? {
             Some(selected) => {
                 let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
                 vec![check_selected(&session, &selected, args, deps).await]
@@ -332,7 +32,7 @@ pub async fn run(args: &ValidateArgs, profile_flag: Option<&str>, deps: &mut Dep
             None => check_all(args, deps).await?,
         }
     } else {
-        let selected = session::select(deps, profile_flag).await?;
+        let selected = connection::select(deps, profile_flag).await?;
         let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
         vec![check_selected(&session, &selected, args, deps).await]
     };
@@ -391,7 +91,7 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     // refresh's date.
     let mut file = profiles.load_with_validations().await?;
     if file.profiles.is_empty() {
-        return Err(session::no_profile());
+        return Err(connection::no_profile());
     }
     if let Some(shard) = args.shard {
         file.profiles.retain(|name, _| shard.holds(name));
@@ -407,57 +107,61 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
             .clone();
         pending.push((name, profile, store));
     }
-    let mut pending = pending.into_iter().enumerate();
-    let mut progress = deps.progress();
     let require: Arc<[String]> = args.require_scopes.clone().into();
-    let mut tasks = JoinSet::new();
-    // The slot and the profile of each running check, to place its result or name its panic.
-    let mut running = HashMap::new();
-    let mut slots: Vec<Option<Checked>> = std::iter::repeat_with(|| None).take(total).collect();
-    let mut done = 0;
-    loop {
-        while tasks.len() < usize::from(args.jobs) {
-            let Some((slot, (name, profile, store))) = pending.next() else {
-                break;
-            };
-            let session = session.clone();
-            let require = Arc::clone(&require);
-            let profiles = profiles.clone();
-            let checking = (name.clone(), profile.clone());
-            let handle = tasks.spawn(async move {
-                let checked = match store {
-                    Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
-                    Err(error) => Checked::new(&name, &profile).failed(error),
-                };
-                record(&profiles, std::slice::from_ref(&checked)).await;
-                checked
-            });
-            running.insert(handle.id(), (slot, checking));
-        }
-        let Some(joined) = tasks.join_next_with_id().await else {
-            break;
-        };
-        done += 1;
+    // A check is spawned (so the runtime's threads share the work) when one of the `--jobs`
+    // places frees; dropping the stream, as an interruption does, aborts the running ones.
+    let mut checks = stream::iter(pending.into_iter().enumerate())
+        .map(|(place, (name, profile, store))| {
+            let task = AbortOnDropHandle::new(tokio::spawn(check_and_record(
+                session.clone(),
+                store,
+                name.clone(),
+                profile.clone(),
+                Arc::clone(&require),
+                profiles.clone(),
+            )));
+            async move {
+                let checked = task.await.unwrap_or_else(|panicked| {
+                    let error = Error::unexpected(format!(
+                        "validating profile '{name}' failed: {panicked}"
+                    ));
+                    Checked::new(&name, &profile).failed(error)
+                });
+                (place, checked)
+            }
+        })
+        .buffer_unordered(usize::from(args.jobs));
+    let mut progress = deps.progress();
+    let mut done = Vec::with_capacity(total);
+    while let Some(checked) = checks.next().await {
+        done.push(checked);
         if let Some(progress) = progress.as_mut() {
-            progress.show(&format!("Validated {done} of {total} profiles"));
+            progress.show(&format!("Validated {} of {total} profiles", done.len()));
         }
-        let (id, checked) = match joined {
-            Ok((id, checked)) => (id, Ok(checked)),
-            Err(panicked) => (panicked.id(), Err(panicked)),
-        };
-        let Some((slot, (name, profile))) = running.remove(&id) else {
-            continue;
-        };
-        slots[slot] = Some(checked.unwrap_or_else(|panicked| {
-            let error =
-                Error::unexpected(format!("validating profile '{name}' failed: {panicked}"));
-            Checked::new(&name, &profile).failed(error)
-        }));
     }
     if let Some(progress) = progress.as_mut() {
         progress.hide();
     }
-    Ok(slots.into_iter().flatten().collect())
+    // Back in the profiles' order.
+    done.sort_unstable_by_key(|(place, _)| *place);
+    Ok(done.into_iter().map(|(_, checked)| checked).collect())
+}
+
+/// One profile's check within `--all`, its validation recorded as soon as it ends.
+async fn check_and_record(
+    session: Session,
+    store: Result<TimedStore>,
+    name: String,
+    profile: Profile,
+    require: Arc<[String]>,
+    profiles: Profiles,
+) -> Checked {
+    let checked = match store {
+        Ok(store) => check_in(&session, &store, &name, &profile, &require).await,
+        Err(error) => Checked::new(&name, &profile).failed(error),
+    };
+    record(&profiles, std::slice::from_ref(&checked)).await;
+    checked
 }
 
 /// One line (or JSON object) per profile, then a summary.
@@ -528,67 +232,5 @@ fn report(results: &[Checked], args: &ValidateArgs, deps: &mut Deps) {
             "{device_code_born} of {} signed in with a device code: where a tenant blocks the device code flow they stop refreshing (`onboard invite --flow browser --force --profile NAME` moves one to the browser road)",
             results.len()
         ));
-    }
-}
-
-/// The calendar date (UTC) of a timestamp, as `list` and the summary show a lapse.
-pub fn date_of(at: jiff::Timestamp) -> String {
-    at.strftime("%Y-%m-%d").to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn profile(authority: &str, validation: serde_json::Value) -> Profile {
-        serde_json::from_value(json!({
-            "authority": authority, "tenant": "contoso", "client_id": "c",
-            "store": "file", "created_at": "2026-01-01T00:00:00Z",
-            "last_validation": validation,
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn a_lapse_is_90_days_after_the_last_refresh_where_the_policy_is_known() {
-        let refreshed: jiff::Timestamp = "2026-10-01T12:00:00Z".parse().unwrap();
-        let lapses: jiff::Timestamp = "2026-12-30T12:00:00Z".parse().unwrap();
-        let recorded = json!({
-            "at": "2026-11-01T00:00:00Z", "valid": false, "exit_code": 5,
-            "refreshed_at": "2026-10-01T12:00:00Z", "lapses_at": "2026-12-30T12:00:00Z",
-        });
-        // Recorded after a refresh at a Microsoft authority or the simulated tenant.
-        let p = profile("http://127.0.0.1:1/tenant/v2.0", recorded.clone());
-        assert_eq!(lapse_of(&p), (Some(refreshed), Some(lapses)));
-        // Another issuer: the refresh is known, its lapse is not.
-        let mut other = recorded;
-        other.as_object_mut().unwrap().remove("lapses_at");
-        let p = profile("https://idp.example.com", other.clone());
-        assert_eq!(lapse_of(&p), (Some(refreshed), None));
-        // An older record, without either date: a valid validation refreshed; Microsoft's
-        // authority says the policy.
-        let old = json!({ "at": "2026-10-01T12:00:00Z", "valid": true, "exit_code": 0 });
-        let p = profile(
-            "https://login.microsoftonline.com/contoso/v2.0",
-            old.clone(),
-        );
-        assert_eq!(lapse_of(&p), (Some(refreshed), Some(lapses)));
-        let p = profile("https://idp.example.com", old);
-        assert_eq!(lapse_of(&p), (Some(refreshed), None));
-        let never = profile(
-            "https://login.microsoftonline.com/contoso/v2.0",
-            json!(null),
-        );
-        assert_eq!(lapse_of(&never), (None, None));
-    }
-
-    #[test]
-    fn lapsing_within_counts_the_past_and_the_window_but_not_beyond() {
-        let now = jiff::Timestamp::now();
-        let day = jiff::SignedDuration::from_hours(24);
-        assert!(lapses_within(Some(now - day), LAPSING_SOON));
-        assert!(lapses_within(Some(now + day * 13), LAPSING_SOON));
-        assert!(!lapses_within(Some(now + day * 15), LAPSING_SOON));
-        assert!(!lapses_within(None, LAPSING_SOON));
     }
 }

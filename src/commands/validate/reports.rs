@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::Checked;
 use crate::atomic_file;
 use crate::cli::ValidateArgs;
+use crate::connection::Checked;
 use crate::error::{Error, Kind, Result, SUCCESS};
 
 /// Writes the reports that `args` asks for. Runs after the validations are recorded, so a

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use onboard::authority::{Authority, discover};
+use onboard::connection::save_onboarding;
 use onboard::flow;
 use onboard::http::{HttpOptions, RetryPolicy, build_client};
 use onboard::profiles::LocalProfiles;
 use onboard::secret::Secret;
-use onboard::store::{BlockingStore, FileStore, TimedStore, save_onboarding};
+use onboard::store::{BlockingStore, FileStore, TimedStore};
 use serde_json::Value;
 use url::Url;
 
