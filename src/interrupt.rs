@@ -179,9 +179,19 @@ pub async fn cancelled() {
 /// Turns Ctrl-C, SIGTERM and SIGHUP (on Windows: Ctrl-C and Ctrl-Break) into requests, for as
 /// long as the runtime runs. Once one arrived, a second Ctrl-C is taken the same way.
 pub fn listen() {
-    tokio::spawn(async {
+    #[cfg(unix)]
+    let arrived = signals_arrived();
+    tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            request(Reason::Interrupt);
+            // A prompt's key reading (the console crate) answers a read that a signal cut short
+            // (EINTR) as if Ctrl-C had been typed: it raises SIGINT. The SIGTERM or SIGHUP that
+            // cut it was handled on that same thread just before, so its flag is set already;
+            // it is what arrived, whichever listener the runtime wakes first.
+            #[cfg(unix)]
+            let reason = arrived().unwrap_or(Reason::Interrupt);
+            #[cfg(not(unix))]
+            let reason = Reason::Interrupt;
+            request(reason);
         }
     });
     #[cfg(unix)]
@@ -209,6 +219,32 @@ pub fn listen() {
                 }
             });
         }
+    }
+}
+
+/// SIGTERM or SIGHUP, if one has arrived: read from flags that their signal handlers set as
+/// they run, before any interrupted system call returns (the tokio listeners below record
+/// them too, but only once the runtime gets round to it).
+#[cfg(unix)]
+fn signals_arrived() -> impl Fn() -> Option<Reason> + Send + 'static {
+    use std::sync::Arc;
+    let flags: Vec<(Arc<AtomicBool>, Reason)> = [
+        (signal_hook::consts::SIGTERM, Reason::Terminate),
+        (signal_hook::consts::SIGHUP, Reason::Hangup),
+    ]
+    .into_iter()
+    .filter_map(|(signal, reason)| {
+        let flag = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .ok()
+            .map(|_| (flag, reason))
+    })
+    .collect();
+    move || {
+        flags
+            .iter()
+            .find(|(flag, _)| flag.load(Ordering::SeqCst))
+            .map(|(_, reason)| *reason)
     }
 }
 

@@ -87,6 +87,12 @@ fn browser_invite(sim: &TestSim, dir: &Path, extra: &[&str], user: impl FnMut(&V
     run_with_events(command, user)
 }
 
+/// The error event's hint says `part`.
+fn assert_hint_says(error: &Value, part: &str) {
+    let hint = error["hint"].as_str().unwrap_or_default();
+    assert!(hint.contains(part), "{part:?} in the hint: {error}");
+}
+
 fn nothing_saved(dir: &Path, run: &Run) {
     assert!(!profiles_json(dir).exists(), "{}", run.describe());
     assert!(
@@ -182,7 +188,8 @@ fn run_ok_json(dir: &TempDir, args: &[&str]) -> Value {
 fn callbacks_other_than_the_awaited_one_get_400_and_nothing_is_saved() {
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
-    let run = browser_invite(&sim, dir.path(), &["--timeout", "4s"], |event| {
+    // The callbacks below reach the wizard's listener: it must still be waiting.
+    let run = browser_invite(&sim, dir.path(), &["--timeout", "10s"], |event| {
         if event["event"] != "authorize_url" {
             return;
         }
@@ -200,13 +207,7 @@ fn callbacks_other_than_the_awaited_one_get_400_and_nothing_is_saved() {
     });
     assert_eq!(run.code, Some(4), "{}", run.describe());
     let error = run.event("error").unwrap();
-    assert!(
-        error["hint"]
-            .as_str()
-            .unwrap()
-            .contains("Mobile and desktop applications"),
-        "{error}"
-    );
+    assert_hint_says(&error, "Mobile and desktop applications");
     nothing_saved(dir.path(), &run);
 }
 
@@ -287,11 +288,7 @@ fn an_unregistered_redirect_uri_is_aadsts50011_and_saves_nothing() {
 /// nobody can say which it was, so the run ends 4 with both ways out and saves nothing.
 #[test]
 fn request_approval_on_the_browser_road_is_answered_like_a_decline() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let run = browser_invite(&sim, dir.path(), &[], |event| {
         if event["event"] == "authorize_url" {
@@ -312,13 +309,7 @@ fn request_approval_on_the_browser_road_is_answered_like_a_decline() {
     );
     let error = run.event("error").unwrap();
     assert_eq!(error["code"], "declined_or_approval_requested", "{error}");
-    assert!(
-        error["hint"]
-            .as_str()
-            .unwrap()
-            .contains("onboard consent-url"),
-        "{error}"
-    );
+    assert_hint_says(&error, "onboard consent-url");
     nothing_saved(dir.path(), &run);
 }
 
@@ -774,13 +765,7 @@ fn consent_required_without_a_terminal_names_the_link_when_there_is_one() {
         .unwrap_or_default();
     assert!(page.contains("Permissions requested"), "{page}");
     let error = run.event("error").unwrap();
-    assert!(
-        error["hint"]
-            .as_str()
-            .unwrap()
-            .contains("onboard consent-url"),
-        "{error}"
-    );
+    assert_hint_says(&error, "onboard consent-url");
     nothing_saved(dir.path(), &run);
 }
 

@@ -223,7 +223,7 @@ fn the_code_leaves_the_clipboard_when_the_wizard_ends_unless_replaced() {
             let mut stdin = manager.stdin.take().unwrap();
             stdin.write_all(kept.as_bytes()).unwrap();
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + crate::support::sim::WAIT;
         while clipboard(&x.display) != kept && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }

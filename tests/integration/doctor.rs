@@ -7,8 +7,8 @@ use std::process::Output;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
-use crate::support::onboard;
 use crate::support::sim::TestSim;
+use crate::support::{assert_exit, exits_with, onboard, stdout, without_secret_service};
 
 fn doctor(sim: &TestSim, authority: &str, store: &str, extra_env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
@@ -49,12 +49,7 @@ fn status_of<'a>(checks: &'a [(String, String, Value)], name: &str) -> &'a (Stri
 fn every_check_passes_against_a_healthy_tenant_and_no_code_is_polled() {
     let sim = TestSim::start();
     let out = doctor(&sim, &sim.info().authority, "file", &[("HTTPS_PROXY", "")]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     let checks = checks(&out);
     let names: Vec<&str> = checks.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(
@@ -122,24 +117,13 @@ fn an_unknown_tenant_is_exit_2_and_the_registration_is_skipped() {
 fn an_unreachable_keyring_is_exit_7_in_text_with_a_fix() {
     let sim = TestSim::start();
     let dir = tempfile::tempdir().unwrap();
-    let out = onboard()
-        .args([
-            "doctor",
-            "--authority",
-            &sim.info().authority,
-            "--client-id",
-        ])
-        .arg(&sim.info().client_id)
+    let mut command = without_secret_service(onboard());
+    command
+        .args(["doctor", "--authority", &sim.info().authority])
+        .args(["--client-id", &sim.info().client_id])
         .args(["--store", "keyring", "--config-dir"])
-        .arg(dir.path())
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/onboard-test/bus",
-        )
-        .output_within()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(7));
-    let text = String::from_utf8_lossy(&out.stdout);
+        .arg(dir.path());
+    let text = stdout(&exits_with(&mut command, 7));
     assert!(text.contains("✓ registration: "), "{text}");
     assert!(text.contains("✗ store: "), "{text}");
     assert!(text.contains("    fix: "), "{text}");

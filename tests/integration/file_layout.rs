@@ -72,16 +72,8 @@ fn the_single_credentials_file_of_earlier_versions_is_migrated_on_first_use() {
     std::fs::write(&legacy_path, legacy.to_string()).unwrap();
     sim.control("/tenant", json!({"reuse_refresh_token": "refuse"}));
 
-    for round in 1..=2 {
-        let out = onboard_at(dir.path())
-            .args(["validate", "--all"])
-            .output_within()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "round {round}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+    for _round in 1..=2 {
+        crate::support::exits_with(onboard_at(dir.path()).args(["validate", "--all"]), 0);
     }
     assert!(!legacy_path.exists(), "the old file is gone once migrated");
     assert!(saved_token(dir.path(), "old-a").is_some());

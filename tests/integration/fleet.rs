@@ -6,14 +6,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use onboard::profiles::{LocalProfiles, StoreKind, VALIDATIONS_DIR, file_stem};
+use onboard::profiles::{VALIDATIONS_DIR, file_stem};
 use onboard::simulate::Settings;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
-use crate::support::onboarded::{credential_file, many};
+use crate::support::onboarded::{many, mixed_outcomes, point_at_keyring};
 use crate::support::sim::TestSim;
-use crate::support::{json_of, onboard, stderr, stdout, test_python_dir};
+use crate::support::{NO_SECRET_SERVICE, json_of, onboard, stderr, stdout, test_python_dir};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -21,10 +21,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .arg("--config-dir")
         .arg(dir)
         // No Secret Service: a profile pointed at the keyring fails with exit 7.
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/onboard-test/bus",
-        )
+        .env("DBUS_SESSION_BUS_ADDRESS", NO_SECRET_SERVICE)
         .output_within()
         .unwrap()
 }
@@ -58,17 +55,6 @@ fn names_of(list: &Value, key: &str) -> Vec<String> {
         .iter()
         .map(|p| p["profile"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn point_at_keyring(dir: &Path, name: &str) {
-    LocalProfiles::at(dir)
-        .update(|file| {
-            if let Some(profile) = file.profiles.get_mut(name) {
-                profile.store = StoreKind::Keyring;
-            }
-            Ok(())
-        })
-        .unwrap();
 }
 
 #[test]
@@ -154,22 +140,6 @@ fn lapse_dates_follow_the_last_refresh_and_are_counted_filtered_and_named() {
     assert_eq!(names_of(&list, "profiles"), ["c-staler"]);
 }
 
-/// Three profiles: valid, store unreachable (exit 7), token unknown to the tenant (exit 4).
-fn mixed(sim: &TestSim) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    many(
-        sim,
-        dir.path(),
-        &["a-valid", "b-no-store", "c-unknown-token"],
-    );
-    point_at_keyring(dir.path(), "b-no-store");
-    let credentials = credential_file(dir.path(), "c-unknown-token");
-    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
-    file["refresh_token"] = json!("not-a-token-of-this-tenant");
-    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
-    dir
-}
-
 /// `--all` reports in the profiles' order, not in the order their checks end: with every
 /// request answered 300 ms late, the profile without a store ends at once, the unknown token
 /// after one request and the valid profile last, after three.
@@ -179,7 +149,7 @@ fn all_reports_in_the_profiles_order_whatever_order_the_checks_end_in() {
         latency_ms: 300,
         ..Settings::default()
     });
-    let dir = mixed(&sim);
+    let dir = mixed_outcomes(&sim);
     let out = run(dir.path(), &["validate", "--all", "--jobs", "3", "--json"]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     let all = json_of(&out);
@@ -233,7 +203,7 @@ print(json.dumps(cases))
 #[test]
 fn junit_and_metrics_reports_are_read_by_their_real_consumers() {
     let sim = TestSim::start();
-    let dir = mixed(&sim);
+    let dir = mixed_outcomes(&sim);
     let reports = tempfile::tempdir().unwrap();
     let junit = reports.path().join("ci/validate.xml");
     let metrics = reports.path().join("onboard.prom");

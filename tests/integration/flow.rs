@@ -37,6 +37,13 @@ fn endpoints(sim: &TestSim) -> Endpoints {
     runtime().block_on(discover(&client(), &authority)).unwrap()
 }
 
+/// The simulated tenant's endpoints and a fresh device code from it.
+fn code_from(sim: &TestSim) -> (Endpoints, DeviceCode) {
+    let endpoints = endpoints(sim);
+    let code = device_code(sim, &endpoints).unwrap();
+    (endpoints, code)
+}
+
 fn device_code(sim: &TestSim, endpoints: &Endpoints) -> Result<DeviceCode, Error> {
     runtime().block_on(request_device_code(
         &client(),
@@ -145,8 +152,7 @@ fn sign_in_approved_through_the_control_api_yields_tokens_for_the_service_accoun
 #[test]
 fn sign_in_through_the_html_pages_with_plain_form_posts() {
     let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     let page = reqwest::blocking::Client::new();
     let post = |path: &str, form: &[(&str, &str)]| {
         let response = page.post(sim.url(path)).form(form).send().unwrap();
@@ -197,8 +203,7 @@ fn assert_fails(result: Result<TokenSet, Error>, exit: i32, code: &str, hint_par
 #[test]
 fn a_declined_sign_in_stops_with_exit_4_and_the_ids_for_support() {
     let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     sim.deny(&code.user_code);
     let error = assert_fails(
         poll(&sim, &endpoints, &code).0,
@@ -214,8 +219,7 @@ fn a_declined_sign_in_stops_with_exit_4_and_the_ids_for_support() {
 fn an_expired_code_stops_with_exit_4() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"interval": 1, "expires_in": 2}));
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     let (result, _) = poll(&sim, &endpoints, &code);
     assert_fails(result, 4, "expired_token", "onboard invite");
 }
@@ -231,8 +235,7 @@ fn approval_requested_ends_as_the_tenant_answers() {
         let sim = TestSim::start();
         // 10 s: the person acts well before the code expires, however loaded the machine.
         sim.tenant(json!({"interval": 1, "expires_in": 10, "require_admin_approval": true, "admin_consent_workflow": true, "approval_outcome": outcome}));
-        let endpoints = endpoints(&sim);
-        let code = device_code(&sim, &endpoints).unwrap();
+        let (endpoints, code) = code_from(&sim);
         sim.approve_meets_approval_required(&code.user_code);
         sim.request_approval(&code.user_code);
         assert_fails(poll(&sim, &endpoints, &code).0, exit, error, hint);
@@ -244,8 +247,7 @@ fn after_the_reviewer_approves_a_fresh_sign_in_needs_no_consent() {
     let sim = quick_sim();
     sim.tenant(json!({"require_admin_approval": true, "admin_consent_workflow": true}));
     sim.control("/reviewer/approve", json!({}));
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     sim.approve(&code.user_code);
     assert!(poll(&sim, &endpoints, &code).0.is_ok());
 }
@@ -253,8 +255,7 @@ fn after_the_reviewer_approves_a_fresh_sign_in_needs_no_consent() {
 #[test]
 fn an_unknown_device_code_is_reported_as_a_bug() {
     let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let mut code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, mut code) = code_from(&sim);
     code.device_code = Secret::new("not-a-code-the-server-issued");
     assert_fails(
         poll(&sim, &endpoints, &code).0,
@@ -268,8 +269,7 @@ fn an_unknown_device_code_is_reported_as_a_bug() {
 #[test]
 fn polling_survives_429_and_5xx_while_the_code_is_alive() {
     let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1.5", "count": 1}),
     );
@@ -294,8 +294,7 @@ fn polling_survives_429_and_5xx_while_the_code_is_alive() {
 #[test]
 fn a_retry_after_beyond_the_deadline_ends_polling_at_once_with_exit_5() {
     let sim = quick_sim();
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     sim.fault(
         json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "40", "count": 1}),
     );
@@ -322,8 +321,7 @@ fn a_retry_after_beyond_the_deadline_ends_polling_at_once_with_exit_5() {
 fn an_interval_of_0_is_polled_once_a_second() {
     let sim = TestSim::start();
     sim.control("/tenant", json!({"interval": 0, "expires_in": 30}));
-    let endpoints = endpoints(&sim);
-    let code = device_code(&sim, &endpoints).unwrap();
+    let (endpoints, code) = code_from(&sim);
     assert_eq!(code.interval, Duration::from_secs(1));
     let approver = approve_after_polls(&sim, &code.user_code, 3);
     let (tokens, _) = poll(&sim, &endpoints, &code);
@@ -342,10 +340,11 @@ fn polling_faster_than_the_interval_earns_the_simulators_slow_down() {
     // slow down by the simulated tenant itself, without an injected fault. Each slow_down makes
     // the tenant expect 5 s more (RFC 8628 §3.5) and the client adds 5 s to its own too-short
     // interval, so it never catches up: even an approved code is not redeemed before it expires.
+    // An interval of 60 s that the client's polls (0.1 s, then 5.1 s apart) never meet, however
+    // loaded the machine, and a code that outlives the third poll by more than 10 s.
     let sim = TestSim::start();
-    sim.tenant(json!({"interval": 2, "expires_in": 8}));
-    let endpoints = endpoints(&sim);
-    let mut code = device_code(&sim, &endpoints).unwrap();
+    sim.tenant(json!({"interval": 60, "expires_in": 16}));
+    let (endpoints, mut code) = code_from(&sim);
     code.interval = Duration::from_millis(100);
     // Approved once the first poll (in time: there is no earlier one) has been answered.
     let approver = approve_after_polls(&sim, &code.user_code, 1);

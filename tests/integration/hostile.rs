@@ -173,7 +173,7 @@ fn recording_browser(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[cfg(unix)] // used with the pty test only
 fn wait_for(path: &std::path::Path) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + crate::support::sim::WAIT;
     while !path.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -637,7 +637,7 @@ fn an_invitation_cannot_move_the_sign_in_to_another_server() {
     let dir = TempDir::new().unwrap();
     let mut command = onboard();
     command
-        .env("ONBOARD_HTTP_TIMEOUT", "5s")
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
         .args(["--store", "file", "--config-dir"])
         .arg(dir.path())
         .args([
@@ -684,7 +684,7 @@ fn a_non_microsoft_authority_is_named_before_any_code() {
         let dir = TempDir::new().unwrap();
         let mut command = onboard();
         command
-            .env("ONBOARD_HTTP_TIMEOUT", "5s")
+            .env("ONBOARD_HTTP_TIMEOUT", "30s")
             .args(extra)
             .args(["--store", "file", "--config-dir"])
             .arg(dir.path())

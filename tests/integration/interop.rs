@@ -82,16 +82,68 @@ impl Provider {
     /// The person at the browser: enters the code on the provider's pages, then logs in as
     /// `login` and consents (`approve`) or aborts (`deny`).
     fn user(&self, user_code: &str, action: &str, login: &str) {
+        self.test_route(
+            "user",
+            json!({"user_code": user_code, "action": action, "login": login}),
+        );
+    }
+
+    /// Runs `command` (an `invite --json`) with the person at the browser acting on each code:
+    /// signing in as `login` and consenting (`approve`) or aborting (`deny`).
+    fn run_as_person(&self, command: Command, action: &str, login: &str) -> Run {
+        run_with_user(command, |event| {
+            self.user(
+                event["user_code"].as_str().unwrap_or_default(),
+                action,
+                login,
+            )
+        })
+    }
+
+    /// POSTs `body` to server.mjs's test route `/_test/{route}` and returns its answer; fails
+    /// the test unless the route succeeded.
+    fn test_route(&self, route: &str, body: Value) -> Value {
         let response = self
             .client
-            .post(format!("{}/_test/user", self.issuer))
-            .json(&json!({"user_code": user_code, "action": action, "login": login}))
+            .post(format!("{}/_test/{route}", self.issuer))
+            .json(&body)
             .timeout(Duration::from_secs(20))
             .send()
             .expect("the provider's test route answers");
         let status = response.status();
-        let body: Value = response.json().unwrap_or_default();
-        assert!(status.is_success(), "the user could not {action}: {body}");
+        let answer: Value = response.json().unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "the user could not act ({body}): {answer}"
+        );
+        answer
+    }
+
+    /// How many device-code polls were answered `slow_down` so far.
+    fn slow_downs(&self) -> u64 {
+        let answer: Value = self
+            .client
+            .get(format!("{}/_test/slow_downs", self.issuer))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .and_then(|r| r.json())
+            .expect("the provider's test route answers");
+        answer["slow_downs"]
+            .as_u64()
+            .expect("a count of slow_down answers")
+    }
+
+    /// Waits until `count` polls were answered `slow_down`.
+    fn wait_for_slow_downs(&self, count: u64) {
+        let deadline = Instant::now() + crate::support::sim::WAIT;
+        while self.slow_downs() < count {
+            assert!(
+                Instant::now() < deadline,
+                "no slow_down within {:?}",
+                crate::support::sim::WAIT
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -110,6 +162,23 @@ fn onboard_in(dir: &Path) -> Command {
 }
 
 fn invite(provider: &Provider, dir: &Path, timeout: &str) -> Command {
+    invite_with(
+        provider,
+        dir,
+        &[
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            ACCOUNT,
+            "--timeout",
+            timeout,
+        ],
+    )
+}
+
+/// `invite` with the given arguments after the common ones (no --account, --client-id or
+/// --timeout).
+fn invite_with(provider: &Provider, dir: &Path, args: &[&str]) -> Command {
     let mut command = onboard_in(dir);
     command.args([
         "--json",
@@ -117,26 +186,15 @@ fn invite(provider: &Provider, dir: &Path, timeout: &str) -> Command {
         "--non-interactive",
         "--authority",
         &provider.issuer,
-        "--client-id",
-        CLIENT_ID,
-        "--account",
-        ACCOUNT,
         "--scope",
         SCOPES,
-        "--timeout",
-        timeout,
     ]);
+    command.args(args);
     command
 }
 
 fn sign_in(provider: &Provider, dir: &Path) -> Run {
-    let run = run_with_user(invite(provider, dir, "60s"), |event| {
-        provider.user(
-            event["user_code"].as_str().unwrap_or_default(),
-            "approve",
-            ACCOUNT,
-        )
-    });
+    let run = provider.run_as_person(invite(provider, dir, "60s"), "approve", ACCOUNT);
     assert_eq!(run.code, Some(0), "{}", run.describe());
     run
 }
@@ -206,13 +264,11 @@ fn invite_signs_in_with_the_providers_device_flow_and_checks_the_account() {
 fn a_different_account_signing_in_is_refused_and_nothing_is_saved() {
     let provider = Provider::start(600);
     let dir = TempDir::new().unwrap();
-    let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
-        provider.user(
-            event["user_code"].as_str().unwrap_or_default(),
-            "approve",
-            "someone-else@interop.example",
-        )
-    });
+    let run = provider.run_as_person(
+        invite(&provider, dir.path(), "60s"),
+        "approve",
+        "someone-else@interop.example",
+    );
     assert_eq!(run.code, Some(4), "{}", run.describe());
     assert_eq!(run.event("error").unwrap()["code"], "wrong_account");
     assert!(!credentials_dir(dir.path()).exists());
@@ -266,38 +322,19 @@ fn refresh_tokens_rotate_across_validations_and_reuse_revokes_the_grant() {
     assert_eq!(validate(dir.path(), true).code, Some(4));
 }
 
-/// `invite` with the given arguments after the common ones, no --account and no --client-id.
-fn invite_with(provider: &Provider, dir: &Path, args: &[&str]) -> Command {
-    let mut command = onboard_in(dir);
-    command.args([
-        "--json",
-        "invite",
-        "--non-interactive",
-        "--authority",
-        &provider.issuer,
-        "--scope",
-        SCOPES,
-        "--timeout",
-        "60s",
-    ]);
-    command.args(args);
-    command
-}
-
 #[test]
 fn a_client_id_that_is_not_a_guid_and_no_account_sign_in_the_account_that_signs_in() {
     let client_id = "onboard-interop-cli";
     let provider = Provider::start_with(600, &[("INTEROP_CLIENT_ID", client_id)]);
     let dir = TempDir::new().unwrap();
-    let run = run_with_user(
-        invite_with(&provider, dir.path(), &["--client-id", client_id]),
-        |event| {
-            provider.user(
-                event["user_code"].as_str().unwrap_or_default(),
-                "approve",
-                ACCOUNT,
-            )
-        },
+    let run = provider.run_as_person(
+        invite_with(
+            &provider,
+            dir.path(),
+            &["--client-id", client_id, "--timeout", "60s"],
+        ),
+        "approve",
+        ACCOUNT,
     );
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let signed_in = run.event("signed_in").expect("a signed_in event");
@@ -321,8 +358,8 @@ fn a_poll_too_soon_earns_slow_down_and_every_later_poll_waits_5_s_more() {
     let started = Instant::now();
     let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
         let user_code = event["user_code"].as_str().unwrap_or_default().to_owned();
-        // The person signs in after the slow_down has happened (at 10 s).
-        std::thread::sleep(Duration::from_secs(12));
+        // The person signs in once the slow_down has happened (at 10 s), however late that is.
+        provider.wait_for_slow_downs(1);
         provider.user(&user_code, "approve", ACCOUNT);
     });
     assert_eq!(run.code, Some(0), "{}", run.describe());
@@ -332,23 +369,12 @@ fn a_poll_too_soon_earns_slow_down_and_every_later_poll_waits_5_s_more() {
         "{:?}",
         started.elapsed()
     );
-}
-
-#[test]
-fn a_declined_sign_in_is_exit_4() {
-    let provider = Provider::start(600);
-    let dir = TempDir::new().unwrap();
-    let run = run_with_user(invite(&provider, dir.path(), "60s"), |event| {
-        provider.user(
-            event["user_code"].as_str().unwrap_or_default(),
-            "deny",
-            ACCOUNT,
-        )
-    });
-    assert_eq!(run.code, Some(4), "{}", run.describe());
-    let error = run.event("error").expect("an error event");
-    assert_eq!(error["code"], "access_denied", "{error}");
-    assert!(!credentials_dir(dir.path()).exists());
+    assert_eq!(
+        provider.slow_downs(),
+        1,
+        "one slow_down: {}",
+        run.describe()
+    );
 }
 
 /// Without a person, each code expires (TTL 6 s, polled every 5 s); the non-interactive wizard asks for fresh
@@ -377,17 +403,11 @@ impl Provider {
     /// `login` and consents (`approve`) or cancels (`deny`) on the provider's pages; returns
     /// where the provider sends the browser.
     fn authorize(&self, url: &str, action: &str, login: &str) -> String {
-        let response = self
-            .client
-            .post(format!("{}/_test/authorize", self.issuer))
-            .json(&json!({"url": url, "action": action, "login": login}))
-            .timeout(Duration::from_secs(20))
-            .send()
-            .expect("the provider's test route answers");
-        let status = response.status();
-        let body: Value = response.json().unwrap_or_default();
-        assert!(status.is_success(), "the user could not {action}: {body}");
-        body["redirect"].as_str().expect("a redirect").to_owned()
+        let answer = self.test_route(
+            "authorize",
+            json!({"url": url, "action": action, "login": login}),
+        );
+        answer["redirect"].as_str().expect("a redirect").to_owned()
     }
 }
 
@@ -450,12 +470,20 @@ fn the_browser_road_signs_in_at_the_provider_and_its_tokens_rotate() {
     assert_eq!(validate(dir.path(), true).code, Some(4));
 }
 
+/// The person declines at the provider, on the device road or cancels on the browser road:
+/// exit 4, `access_denied`, nothing saved.
 #[test]
-fn a_cancelled_browser_sign_in_at_the_provider_is_exit_4_and_saves_nothing() {
+fn a_declined_sign_in_is_exit_4_and_saves_nothing_on_both_roads() {
     let provider = Provider::start(600);
-    let dir = TempDir::new().unwrap();
-    let run = browser_sign_in(&provider, dir.path(), "deny");
-    assert_eq!(run.code, Some(4), "{}", run.describe());
-    assert_eq!(run.event("error").unwrap()["code"], "access_denied");
-    assert!(!credentials_dir(dir.path()).exists());
+    for road in ["device", "browser"] {
+        let dir = TempDir::new().unwrap();
+        let run = match road {
+            "browser" => browser_sign_in(&provider, dir.path(), "deny"),
+            _ => provider.run_as_person(invite(&provider, dir.path(), "60s"), "deny", ACCOUNT),
+        };
+        assert_eq!(run.code, Some(4), "{road}: {}", run.describe());
+        let error = run.event("error").expect("an error event");
+        assert_eq!(error["code"], "access_denied", "{road}: {error}");
+        assert!(!credentials_dir(dir.path()).exists(), "{road}");
+    }
 }

@@ -75,12 +75,7 @@ fn with_directory_read_the_tenant_grants_are_listed() {
         ],
     );
     let out = permissions(dir.path(), true);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_exit(&out, 0);
     let result = json_of(&out);
     assert!(result["grants_error"].is_null(), "{result}");
     let grants = result["grants"].as_array().unwrap();

@@ -16,6 +16,14 @@ fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
     onboard_at(dir.path()).args(args).output_within().unwrap()
 }
 
+/// A simulated tenant and a config dir with its service account's profile; and that name.
+fn onboarded() -> (TestSim, TempDir, String) {
+    let sim = TestSim::start();
+    let dir = TempDir::new().unwrap();
+    let name = onboard_profile(&sim, dir.path());
+    (sim, dir, name)
+}
+
 #[test]
 fn list_shows_profiles_and_their_last_validation_without_network() {
     let sim = TestSim::start();
@@ -44,9 +52,7 @@ fn list_shows_profiles_and_their_last_validation_without_network() {
 
 #[test]
 fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    let name = onboard_profile(&sim, dir.path());
+    let (_sim, dir, name) = onboarded();
     let exported = run(&dir, &["export", "--profile", &name]);
     assert!(
         exported.status.success(),
@@ -78,9 +84,7 @@ fn export_prints_a_credential_that_validate_accepts_from_the_environment() {
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn export_refuses_a_terminal_unless_forced() {
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    let name = onboard_profile(&sim, dir.path());
+    let (_sim, dir, name) = onboarded();
     let mut t = Terminal::start(
         dir.path(),
         &["export".into(), "--profile".into(), name.clone()],
@@ -96,9 +100,7 @@ fn export_refuses_a_terminal_unless_forced() {
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn remove_asks_first_needs_yes_without_a_terminal_and_deletes_both_parts() {
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    let name = onboard_profile(&sim, dir.path());
+    let (_sim, dir, name) = onboarded();
     let missing = run(&dir, &["remove", "no-such-profile", "--yes"]);
     assert_eq!(missing.status.code(), Some(3));
     let unconfirmed = run(&dir, &["remove", &name]);
@@ -125,9 +127,7 @@ fn remove_asks_first_needs_yes_without_a_terminal_and_deletes_both_parts() {
 
 #[test]
 fn consent_url_comes_from_the_profile_or_the_flags() {
-    let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    let name = onboard_profile(&sim, dir.path());
+    let (sim, dir, name) = onboarded();
     // The profile has no redirect URI: the admin center route, and why there is no link.
     let without = run(&dir, &["consent-url", "--profile", &name]);
     assert_eq!(without.status.code(), Some(0));

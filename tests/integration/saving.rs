@@ -6,17 +6,16 @@
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::onboard;
 use crate::support::onboarded::{
-    invite, invite_json, invite_json_with, onboard_at, saved_token, sim_target,
+    invite_json, invite_json_with, onboard_at, saved_token, signed_in, sim_target,
 };
 use crate::support::sim::TestSim;
+use crate::support::{onboard, without_secret_service};
 
 #[test]
 fn re_onboarding_a_saved_profile_needs_force_when_nobody_can_be_asked() {
     let sim = TestSim::start();
-    let dir = TempDir::new().unwrap();
-    invite(&sim, dir.path(), "acme");
+    let dir = signed_in(&sim, "acme");
     let before = saved_token(dir.path(), "acme").unwrap();
     let profiles_before = std::fs::read(dir.path().join("profiles.json")).unwrap();
 
@@ -98,11 +97,8 @@ fn a_keyring_that_fails_hands_the_token_to_the_file_store_with_store_fallback() 
     let sim = TestSim::start();
     let dir = TempDir::new().unwrap();
     let without_keyring = || {
-        let mut command = onboard();
-        command.arg("--config-dir").arg(dir.path()).env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/onboard-test-bus",
-        );
+        let mut command = without_secret_service(onboard());
+        command.arg("--config-dir").arg(dir.path());
         command
     };
     let mut args = sim_target(&sim);

@@ -445,11 +445,7 @@ fn an_unknown_device_code_is_bad_verification_code_70018() {
 
 #[test]
 fn approval_required_then_declined_outcome() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let code = device_code(&sim);
     let (status, body) = sim.control_refused("/approve", json!({"user_code": user_code(&code)}));
     assert_eq!((status, body), (409, json!({"state": "approval_required"})));
@@ -511,12 +507,7 @@ fn approval_required_then_pending_outcome_until_expiry() {
 
 #[test]
 fn after_the_reviewer_approves_a_new_sign_in_succeeds() {
-    let sim = TestSim::with(Settings {
-        interval_secs: 1,
-        require_approval: true,
-        admin_consent_workflow: true,
-        ..Settings::default()
-    });
+    let sim = TestSim::needing_approval();
     let first = device_code(&sim);
     sim.request_approval(user_code(&first));
     let (status, body) = sim.control("/reviewer/approve", json!({}));
@@ -590,11 +581,7 @@ fn the_sign_in_pages_work_with_plain_form_posts() {
 
 #[test]
 fn the_approval_required_page_requests_approval() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let code = device_code(&sim);
     let user_code = user_code(&code);
     let account = sim.info().account.clone();
@@ -631,11 +618,7 @@ fn the_approval_required_page_requests_approval() {
 /// request for it fails with AADSTS7000112, as Entra documents for a disabled app.
 #[test]
 fn reviewers_deny_block_or_let_a_request_expire() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let (status, _) = sim.control_refused("/reviewer/deny", json!({}));
     assert_eq!(status, 409, "nothing pending, nothing to deny");
     for (action, word) in [
@@ -1054,11 +1037,12 @@ fn scopes_of_two_resources_in_one_request_are_700022() {
 
 #[test]
 fn a_poll_sooner_than_the_interval_earns_slow_down() {
+    // 1 s: the second poll comes at once, well within it. The third waits the old interval,
+    // 1 s, and must come before the grown one, 6 s, has passed: the 5 s of RFC 8628's step.
     let sim = TestSim::start();
-    // 10 s: the second poll comes well within it, however loaded the machine.
-    sim.tenant(json!({"interval": 3}));
+    sim.tenant(json!({"interval": 1}));
     let code = device_code(&sim);
-    assert_eq!(code["interval"], 3);
+    assert_eq!(code["interval"], 1);
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
     let (status, body) = poll(&sim, &code);
@@ -1067,8 +1051,8 @@ fn a_poll_sooner_than_the_interval_earns_slow_down() {
     // again (and the interval grows again).
     let (status, body) = poll_after_interval(&sim, &code);
     assert_entra_error(status, &body, "slow_down", &[]);
-    // A poll after the grown interval (3 + 5 + 5 s) is answered normally.
-    std::thread::sleep(Duration::from_millis(13_050));
+    // A poll after the grown interval (1 + 5 + 5 s) is answered normally.
+    std::thread::sleep(Duration::from_millis(11_050));
     let (status, body) = poll(&sim, &code);
     assert_entra_error(status, &body, "authorization_pending", &[70016]);
 }

@@ -82,7 +82,7 @@ fn no_secret_service_fails_at_once_with_exit_7_and_a_hint() {
         "store::child::no_secret_service",
         &[(
             "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/onboard-test/bus",
+            crate::support::NO_SECRET_SERVICE,
         )],
     );
     assert!(out.contains("no Secret Service: failed in"), "{out}");

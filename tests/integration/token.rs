@@ -9,7 +9,7 @@ use onboard::store::ExportedCredential;
 use serde_json::json;
 
 use crate::support::OutputWithin;
-use crate::support::onboarded::{invite, saved_token};
+use crate::support::onboarded::{invite, saved_token, signed_in};
 use crate::support::sim::TestSim;
 use crate::support::{http, onboard};
 
@@ -37,8 +37,7 @@ fn me_status(sim: &TestSim, access_token: &str) -> u16 {
 #[test]
 fn token_prints_only_a_working_access_token_and_saves_the_rotated_refresh_token() {
     let sim = TestSim::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, dir.path(), "p");
+    let dir = signed_in(&sim, "p");
     let before = saved_token(dir.path(), "p").unwrap();
     let out = token(dir.path(), &["--scope", "User.Read"]);
     assert_eq!(out.status.code(), Some(0));
@@ -78,8 +77,7 @@ fn token_fails_with_the_contract_code_and_prints_nothing_on_stdout() {
 #[test]
 fn token_works_from_onboard_credential_without_any_store() {
     let sim = TestSim::start();
-    let dir = tempfile::tempdir().unwrap();
-    invite(&sim, dir.path(), "p");
+    let dir = signed_in(&sim, "p");
     let profile = LocalProfiles::at(dir.path()).get("p").unwrap();
     let exported =
         ExportedCredential::new("p", &profile, saved_token(dir.path(), "p").unwrap()).to_json();
@@ -90,7 +88,7 @@ fn token_works_from_onboard_credential_without_any_store() {
         .env("ONBOARD_CREDENTIAL", &exported)
         .env(
             "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/onboard-test/bus",
+            crate::support::NO_SECRET_SERVICE,
         )
         .output_within()
         .unwrap();

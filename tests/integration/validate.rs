@@ -11,9 +11,9 @@ use onboard::store::ExportedCredential;
 use serde_json::{Value, json};
 
 use crate::support::OutputWithin;
-use crate::support::onboarded::{credential_file, invite, many, saved_token};
+use crate::support::onboarded::{many, mixed_outcomes, point_at_keyring, saved_token, signed_in};
 use crate::support::sim::TestSim;
-use crate::support::{json_of, onboard, stderr, stdout};
+use crate::support::{json_of, onboard, stderr, stdout, without_secret_service};
 
 fn validate(config_dir: &Path, args: &[&str]) -> Output {
     onboard()
@@ -27,9 +27,7 @@ fn validate(config_dir: &Path, args: &[&str]) -> Output {
 
 /// One signed-in profile named "p" in a fresh config dir.
 fn one_profile(sim: &TestSim) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    invite(sim, dir.path(), "p");
-    dir
+    signed_in(sim, "p")
 }
 
 /// Exit code, and that the failure was said once: a ✗ line with the fix on stdout, and no
@@ -49,6 +47,12 @@ fn assert_fails_once(out: &Output, code: i32, fix_part: &str) {
         .unwrap_or_else(|| panic!("no ✗ line: {text}"));
     assert!(line.contains("fix: ") && line.contains(fix_part), "{line}");
     assert!(text.contains("0 of 1 profile valid, 1 invalid"), "{text}");
+    assert_not_said_again(out);
+}
+
+/// The failure was reported in the result (stdout) only: `main` printed no second copy of
+/// the error on stderr.
+fn assert_not_said_again(out: &Output) {
     assert!(!stderr(out).contains("onboard: error:"), "{}", stderr(out));
 }
 
@@ -266,31 +270,11 @@ fn no_profile_is_exit_3() {
     }
 }
 
-/// Points profile `name` at the keyring, with no Secret Service reachable.
-fn break_store(dir: &Path, name: &str) {
-    LocalProfiles::at(dir)
-        .update(|file| {
-            if let Some(profile) = file.profiles.get_mut(name) {
-                profile.store = onboard::profiles::StoreKind::Keyring;
-            }
-            Ok(())
-        })
-        .unwrap();
-}
-
-fn without_secret_service(mut command: std::process::Command) -> std::process::Command {
-    command.env(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/onboard-test/bus",
-    );
-    command
-}
-
 #[test]
 fn an_unavailable_credential_store_is_exit_7() {
     let sim = TestSim::start();
     let dir = one_profile(&sim);
-    break_store(dir.path(), "p");
+    point_at_keyring(dir.path(), "p");
     let mut command = without_secret_service(onboard());
     let out = command
         .args(["validate", "--config-dir"])
@@ -331,28 +315,14 @@ fn json_output_has_the_contract_shape() {
     assert_eq!(error["code"], "invalid_grant");
     assert_eq!(error["aadsts"], "AADSTS50173");
     assert!(error["message"].is_string() && error["hint"].is_string());
-    assert!(
-        !stderr(&out).contains("onboard: error:"),
-        "{}",
-        stderr(&out)
-    );
+    assert_not_said_again(&out);
 }
 
 #[test]
 fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
     let sim = TestSim::start();
-    let dir = tempfile::tempdir().unwrap();
-    many(
-        &sim,
-        dir.path(),
-        &["a-valid", "b-no-store", "c-unknown-token"],
-    );
-    break_store(dir.path(), "b-no-store");
-    // A token the tenant never issued: invalid_grant, exit 4.
-    let credentials = credential_file(dir.path(), "c-unknown-token");
-    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
-    file["refresh_token"] = json!("not-a-token-of-this-tenant");
-    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
+    // b-no-store: exit 7; c-unknown-token: a token the tenant never issued, invalid_grant, exit 4.
+    let dir = mixed_outcomes(&sim);
 
     let run = |extra: &[&str]| {
         let mut command = without_secret_service(onboard());
@@ -404,25 +374,28 @@ fn all_with_mixed_outcomes_gives_one_result_per_profile_and_the_highest_code() {
         "{text}"
     );
     assert_eq!(lines[3], "1 of 3 profiles valid, 2 invalid");
-    assert!(
-        !stderr(&out).contains("onboard: error:"),
-        "{}",
-        stderr(&out)
-    );
+    assert_not_said_again(&out);
+}
+
+/// Profiles `names` at a simulated tenant that answers each request `latency_ms` late; and how
+/// many requests the tenant had seen once they were made.
+fn slow_fleet(latency_ms: u64, names: &[&str]) -> (TestSim, tempfile::TempDir, usize) {
+    let sim = TestSim::with(Settings {
+        interval_secs: 1,
+        latency_ms,
+        ..Settings::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    many(&sim, dir.path(), names);
+    let seen = sim.requests().len();
+    (sim, dir, seen)
 }
 
 #[test]
 fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
     let latency = 150;
-    let sim = TestSim::with(Settings {
-        interval_secs: 1,
-        latency_ms: latency,
-        ..Settings::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
     let names = ["p1", "p2", "p3", "p4", "p5", "p6"];
-    many(&sim, dir.path(), &names);
-    let seen = sim.requests().len();
+    let (sim, dir, seen) = slow_fleet(latency, &names);
     sim.fault(json!({"path": "/oauth2/v2.0/token", "status": 429, "retry_after": "1", "count": 1}));
     let out = validate(dir.path(), &["--all", "--jobs", "2", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
@@ -463,15 +436,8 @@ fn all_discovers_once_and_a_retry_after_holds_every_profile_back() {
 #[test]
 fn all_keeps_at_most_jobs_profiles_in_flight() {
     let latency = 200;
-    let sim = TestSim::with(Settings {
-        interval_secs: 1,
-        latency_ms: latency,
-        ..Settings::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
     let names = ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"];
-    many(&sim, dir.path(), &names);
-    let seen = sim.requests().len();
+    let (sim, dir, seen) = slow_fleet(latency, &names);
     let out = validate(dir.path(), &["--all", "--jobs", "3", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(json_of(&out)["valid"], 8);

@@ -156,11 +156,7 @@ fn without_the_admin_consent_workflow_the_detour_says_nobody_is_told() {
 /// with AADSTS7000112 and the way to enable the app, exit 6.
 #[test]
 fn a_blocked_app_ends_the_wizard_with_aadsts7000112() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let client = sim.control_client();
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
@@ -224,11 +220,7 @@ fn a_multi_tenant_authority_is_refused_before_the_sign_in() {
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn a_denied_request_can_be_made_again_and_the_wizard_says_so() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     for attempt in 1..=2 {
@@ -261,11 +253,7 @@ fn a_denied_request_can_be_made_again_and_the_wizard_says_so() {
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn a_wait_for_the_reviewer_that_times_out_ends_6_with_its_cause() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let mut t = Terminal::start(
         dir.path(),
@@ -293,11 +281,7 @@ fn a_wait_for_the_reviewer_that_times_out_ends_6_with_its_cause() {
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_reviewer() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
@@ -313,11 +297,7 @@ fn approval_requested_answered_like_a_decline_is_asked_about_then_taken_to_the_r
 #[test]
 #[cfg(unix)] // through a Unix pty
 fn approval_required_then_reviewer_approves_then_a_second_sign_in_succeeds() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let mut t = start_wizard(&sim, &dir);
     let code = t.user_code();
@@ -550,11 +530,7 @@ fn non_interactive_without_account_accepts_whoever_signs_in_and_says_so() {
 
 #[test]
 fn non_interactive_approval_requested_answered_like_a_decline_ends_with_its_own_code() {
-    let sim = TestSim::start();
-    sim.control(
-        "/tenant",
-        json!({"require_admin_approval": true, "admin_consent_workflow": true}),
-    );
+    let sim = TestSim::needing_approval();
     let dir = TempDir::new().unwrap();
     let run = invite_json(dir.path(), &sim_target(&sim), |code, _| {
         sim.approve_meets_approval_required(code);
@@ -592,7 +568,8 @@ fn non_interactive_failures_end_with_an_error_event_and_the_contract_exit_code()
     sim.control("/tenant", json!({"expires_in": 1}));
     let dir = TempDir::new().unwrap();
     let mut target = sim_target(&sim);
-    target.extend(["--timeout".into(), "4s".into()]);
+    // Room for a second code on a loaded machine (each lives 1 s).
+    target.extend(["--timeout".into(), "10s".into()]);
     let run = invite_json(dir.path(), &target, |_, _| {});
     assert_eq!(run.code, Some(4), "{}", run.describe());
     let names = run.event_names();

@@ -11,7 +11,8 @@
 //                            never sends slow_down: this one rewrite of its answer, after the
 //                            provider has handled the poll, is the only thing added to it.
 //
-// Besides the provider's own routes there are two test routes. POST /_test/user, body
+// Besides the provider's own routes there are three test routes. GET /_test/slow_downs answers
+// {"slow_downs":N}, how many polls were answered slow_down so far. POST /_test/user, body
 // {"user_code":"...","action":"approve"|"deny","login":"svc@interop.example"}. It plays the
 // person at the browser by driving the provider's real device-flow HTML pages over plain
 // HTTP (enter the code, confirm or abort, log in through the dev interaction, consent), with
@@ -86,6 +87,7 @@ const provider = new Provider(issuer, {
   },
 });
 const lastPoll = new Map();
+let slowDowns = 0;
 if (SLOW_DOWN_MS > 0) {
   provider.use(async (ctx, next) => {
     await next();
@@ -95,6 +97,7 @@ if (SLOW_DOWN_MS > 0) {
     const previous = lastPoll.get(params.device_code);
     lastPoll.set(params.device_code, now);
     if (previous !== undefined && now - previous < SLOW_DOWN_MS && ctx.body?.error === 'authorization_pending') {
+      slowDowns += 1;
       ctx.status = 400;
       ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' };
     }
@@ -210,6 +213,11 @@ async function authorize({ url, action, login }) {
 
 const callback = provider.callback();
 server.on('request', async (req, res) => {
+  if (req.method === 'GET' && req.url === '/_test/slow_downs') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ slow_downs: slowDowns }));
+    return;
+  }
   if (req.method === 'POST' && (req.url === '/_test/user' || req.url === '/_test/authorize')) {
     let raw = '';
     for await (const chunk of req) raw += chunk;

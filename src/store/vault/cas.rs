@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use futures_util::{StreamExt, stream};
 use reqwest::Client;
 use serde_json::{Value, json};
-use tokio::task::JoinSet;
 
 use super::config::VaultConfig;
 use super::kv::{Folder, Kv, Written};
@@ -203,7 +203,7 @@ impl Vault {
                 (name, read)
             }
         })
-        .await?;
+        .await;
         let mut profiles = BTreeMap::new();
         for (name, read) in entries {
             // Removed between the list and the read: not a profile any more.
@@ -339,7 +339,7 @@ impl Vault {
                 vault.put_profile(&name, Some(&old), &profile).await
             }
         })
-        .await?;
+        .await;
         results.into_iter().collect()
     }
 
@@ -358,7 +358,7 @@ impl Vault {
                 }
             }
         })
-        .await?;
+        .await;
         results.into_iter().collect()
     }
 
@@ -421,29 +421,20 @@ fn only_validation_differs(before: &Profile, after: &Profile) -> bool {
     &after == before
 }
 
-/// Runs `work` on every item, at most [`PARALLEL_CALLS`] at a time. Each is spawned only when
-/// a slot is free: ten thousand futures spawned at once would hold their memory all together.
-async fn in_parallel<I, T, F, Fut>(items: I, work: F) -> Result<Vec<T>>
+/// Runs `work` on every item, at most [`PARALLEL_CALLS`] at a time, in the order they end. The
+/// calls only wait on the vault, so they share this task; a future is made only when a slot is
+/// free, so ten thousand of them never hold their memory all together.
+async fn in_parallel<I, T, F, Fut>(items: I, work: F) -> Vec<T>
 where
     I: IntoIterator,
-    F: Fn(I::Item) -> Fut,
-    Fut: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
+    F: FnMut(I::Item) -> Fut,
+    Fut: Future<Output = T>,
 {
-    let mut items = items.into_iter();
-    let mut tasks = JoinSet::new();
-    let mut results = Vec::new();
-    loop {
-        while tasks.len() < PARALLEL_CALLS {
-            let Some(item) = items.next() else { break };
-            tasks.spawn(work(item));
-        }
-        match tasks.join_next().await {
-            Some(joined) => results
-                .push(joined.map_err(|e| Error::unexpected(format!("a vault call failed: {e}")))?),
-            None => return Ok(results),
-        }
-    }
+    stream::iter(items)
+        .map(work)
+        .buffer_unordered(PARALLEL_CALLS)
+        .collect()
+        .await
 }
 
 /// A profile to write (`Some`) or remove (`None`), with the version read before.

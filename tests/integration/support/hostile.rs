@@ -7,13 +7,13 @@
 #![allow(dead_code)] // Each test uses a different part of the harness.
 
 use std::sync::{Arc, Mutex, mpsc};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
+
+use super::Background;
 
 /// A canned answer.
 #[derive(Clone, Debug)]
@@ -60,8 +60,7 @@ struct State {
 pub struct Hostile {
     base: String,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: Background,
 }
 
 /// The tenant GUID the hostile issuer claims.
@@ -91,42 +90,34 @@ impl Hostile {
     pub fn start() -> Hostile {
         let state = Arc::new(Mutex::new(State::default()));
         let (ready_tx, ready_rx) = mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a tokio runtime for the hostile server");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("a loopback port");
-                let base = format!("http://{}", listener.local_addr().unwrap());
-                let app_base = base.clone();
-                let app = axum::Router::new().fallback(
-                    move |method: Method, uri: Uri, headers: axum::http::HeaderMap, body: Bytes| {
-                        let state = shared.clone();
-                        let base = app_base.clone();
-                        async move { answer(&state, &base, method, uri, headers, body) }
-                    },
-                );
-                let _ = ready_tx.send(base);
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await;
-            });
+        let server = Background::spawn("the hostile server", move |stop| async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port");
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let app_base = base.clone();
+            let app = axum::Router::new().fallback(
+                move |method: Method, uri: Uri, headers: axum::http::HeaderMap, body: Bytes| {
+                    let state = shared.clone();
+                    let base = app_base.clone();
+                    async move { answer(&state, &base, method, uri, headers, body) }
+                },
+            );
+            let _ = ready_tx.send(base);
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop.await;
+                })
+                .await;
         });
         let base = ready_rx
-            .recv_timeout(Duration::from_secs(10))
+            .recv_timeout(super::sim::WAIT)
             .expect("the hostile server starts");
         Hostile {
             base,
             state,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -228,15 +219,4 @@ fn answer(
         );
     }
     response
-}
-
-impl Drop for Hostile {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

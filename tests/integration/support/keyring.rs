@@ -211,8 +211,7 @@ pub fn child_command(name: &str, dir: &Path, envs: &[(&str, &str)]) -> Command {
     command
 }
 
-/// How long a child test may run: a hang is a failure, not a stuck CI job.
-const CHILD_DEADLINE: Duration = Duration::from_secs(60);
+use super::CHILD_DEADLINE;
 
 /// Runs the ignored test `name` in a child and fails unless it passed (and ran: a filter that
 /// matches nothing also exits 0). Returns its stdout.

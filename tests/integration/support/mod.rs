@@ -51,6 +51,35 @@ pub fn onboard() -> std::process::Command {
     command
 }
 
+/// A D-Bus session bus where nothing listens: with no Secret Service to reach, the keyring
+/// store fails at once (exit 7).
+pub const NO_SECRET_SERVICE: &str = "unix:path=/nonexistent/onboard-test/bus";
+
+/// `command` with no Secret Service to reach ([`NO_SECRET_SERVICE`]).
+pub fn without_secret_service(mut command: std::process::Command) -> std::process::Command {
+    command.env("DBUS_SESSION_BUS_ADDRESS", NO_SECRET_SERVICE);
+    command
+}
+
+/// Runs `command` (with the usual deadline), which must end with exit `code`; fails the test
+/// showing both streams otherwise.
+pub fn exits_with(command: &mut std::process::Command, code: i32) -> std::process::Output {
+    let out = command.output_within().expect("onboard runs");
+    assert_exit(&out, code);
+    out
+}
+
+/// Fails the test, showing both streams, unless `out` ended with exit `code`.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
 /// A blocking HTTP client for tests (reqwest is built without a default TLS provider).
 /// Where scripts/install-test-deps.sh installs the tests' Python packages (junitparser, msal):
 /// `ONBOARD_TEST_PY_DIR`, by default ~/.cache/onboard-test/python. Put it on `PYTHONPATH`.
@@ -186,6 +215,46 @@ impl Drop for Reaped {
             let _ = child.kill();
         }
         let _ = child.wait();
+    }
+}
+
+/// A server on a thread of its own, with its own tokio runtime, so that blocking tests (and the
+/// binaries they run) can talk to it: told to stop and joined when dropped.
+pub struct Background {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Runs `serve(stop)` on a new thread; the future it returns ends once `stop` resolves.
+    pub fn spawn<F, Fut>(what: &'static str, serve: F) -> Background
+    where
+        F: FnOnce(tokio::sync::oneshot::Receiver<()>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("a tokio runtime for {what}: {e}"));
+            runtime.block_on(serve(stop_rx));
+        });
+        Background {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

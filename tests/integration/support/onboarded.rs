@@ -85,14 +85,19 @@ pub fn run_with_events(mut command: Command, mut on_event: impl FnMut(&Value)) -
     );
     // Read on a thread of its own, so that a chatty stderr cannot fill its pipe and stall.
     let mut stderr_pipe = child.take_stderr().expect("piped stderr");
+    // Bytes, shown lossily: one invalid UTF-8 byte must not hide the rest of what was printed.
     let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr_pipe.read_to_string(&mut text);
-        text
+        let mut bytes = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
     });
     let mut stdout = String::new();
-    for line in BufReader::new(child.take_stdout().expect("piped stdout")).lines() {
-        let Ok(line) = line else { break };
+    let mut reader = BufReader::new(child.take_stdout().expect("piped stdout"));
+    let mut bytes = Vec::new();
+    while matches!(reader.read_until(b'\n', &mut bytes), Ok(n) if n > 0) {
+        let line = String::from_utf8_lossy(&bytes);
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        bytes.clear();
         if let Ok(event) = serde_json::from_str::<Value>(&line) {
             on_event(&event);
         }
@@ -184,6 +189,13 @@ pub fn invite(sim: &TestSim, config_dir: &Path, name: &str) -> Value {
     invite_with(sim, config_dir, name, &[])
 }
 
+/// A fresh config dir (file store) with profile `name` signed in to `sim`.
+pub fn signed_in(sim: &TestSim, name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    invite(sim, dir.path(), name);
+    dir
+}
+
 /// `invite` with more arguments (e.g. `--scope`).
 pub fn invite_with(sim: &TestSim, config_dir: &Path, name: &str, extra: &[&str]) -> Value {
     let mut args = sim_target(sim);
@@ -242,6 +254,37 @@ pub fn many(sim: &TestSim, config_dir: &Path, names: &[&str]) {
 /// The file that holds `name`'s credential in `config_dir`'s file store.
 pub fn credential_file(config_dir: &Path, name: &str) -> PathBuf {
     FileStore::at(config_dir).path(name)
+}
+
+/// Points profile `name` in `config_dir` at the OS keyring (where, without a Secret Service,
+/// its check fails with exit 7).
+pub fn point_at_keyring(config_dir: &Path, name: &str) {
+    LocalProfiles::at(config_dir)
+        .update(|file| {
+            if let Some(profile) = file.profiles.get_mut(name) {
+                profile.store = onboard::profiles::StoreKind::Keyring;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Three profiles with three outcomes: `a-valid`, `b-no-store` (pointed at the keyring:
+/// exit 7 without a Secret Service) and `c-unknown-token` (a refresh token the tenant never
+/// issued: invalid_grant, exit 4).
+pub fn mixed_outcomes(sim: &TestSim) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    many(
+        sim,
+        dir.path(),
+        &["a-valid", "b-no-store", "c-unknown-token"],
+    );
+    point_at_keyring(dir.path(), "b-no-store");
+    let credentials = credential_file(dir.path(), "c-unknown-token");
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    file["refresh_token"] = serde_json::json!("not-a-token-of-this-tenant");
+    std::fs::write(&credentials, serde_json::to_vec(&file).unwrap()).unwrap();
+    dir
 }
 
 /// The file store's dir of credential files: absent until a credential is saved there.

@@ -11,6 +11,10 @@ use super::onboarded::onboard_at;
 /// How long a test waits for text it expects.
 const EXPECT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long [`Terminal::press_until`] waits for the text before it presses again: long enough
+/// that a slow screen, rather than a lost key, is not pressed twice on a loaded machine.
+const PRESS_AGAIN_AFTER: Duration = Duration::from_secs(15);
+
 pub struct Terminal {
     pub session: OsSession,
 }
@@ -104,11 +108,10 @@ impl Terminal {
         self.session.send(keys).expect("typing into the pty");
     }
 
-    /// Presses `keys` until `text` shows, up to `attempts` times, a few seconds apart.
+    /// Presses `keys` until `text` shows, up to `attempts` times, [`PRESS_AGAIN_AFTER`] apart.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub fn press_until(&mut self, keys: &str, text: &str, attempts: u32) {
-        self.session
-            .set_expect_timeout(Some(Duration::from_secs(6)));
+        self.session.set_expect_timeout(Some(PRESS_AGAIN_AFTER));
         let mut shown = false;
         for attempt in 1..=attempts {
             if attempt > 1 {

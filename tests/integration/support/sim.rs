@@ -5,20 +5,20 @@
 #![allow(dead_code)] // Each test module uses a different part of the harness.
 
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use onboard::simulate::{Settings, SimInfo, Simulator};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::Background;
+
 pub struct TestSim {
     info: SimInfo,
     sign_in_url: String,
     client: reqwest::blocking::Client,
     api: ControlClient,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    _server: Background,
 }
 
 impl TestSim {
@@ -30,29 +30,33 @@ impl TestSim {
         })
     }
 
+    /// A simulator whose tenant needs an administrator's approval for the app, with the admin
+    /// consent workflow on (the person can request it).
+    pub fn needing_approval() -> TestSim {
+        TestSim::with(Settings {
+            interval_secs: 1,
+            require_approval: true,
+            admin_consent_workflow: true,
+            ..Settings::default()
+        })
+    }
+
     pub fn with(settings: Settings) -> TestSim {
         let (ready_tx, ready_rx) = mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a tokio runtime for the simulator");
-            runtime.block_on(async move {
-                let sim = match Simulator::start(0, settings).await {
-                    Ok(sim) => sim,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok((sim.info().clone(), sim.sign_in_url())));
-                let _ = stop_rx.await;
-                sim.shutdown().await;
-            });
+        let server = Background::spawn("the simulator", move |stop| async move {
+            let sim = match Simulator::start(0, settings).await {
+                Ok(sim) => sim,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok((sim.info().clone(), sim.sign_in_url())));
+            let _ = stop.await;
+            sim.shutdown().await;
         });
         let (info, sign_in_url) = ready_rx
-            .recv_timeout(Duration::from_secs(10))
+            .recv_timeout(WAIT)
             .expect("the simulator thread answers")
             .expect("the simulator starts");
         // The crate builds reqwest without a default TLS provider; the tests use ring's. A second
@@ -72,8 +76,7 @@ impl TestSim {
             sign_in_url,
             client,
             api,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -133,17 +136,6 @@ impl std::ops::Deref for TestSim {
 
     fn deref(&self) -> &ControlClient {
         &self.api
-    }
-}
-
-impl Drop for TestSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

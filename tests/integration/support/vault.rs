@@ -162,7 +162,7 @@ impl TestVault {
     }
 
     fn wait_ready(&mut self) -> Result<(), std::process::ExitStatus> {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + super::sim::WAIT;
         loop {
             if let Some(status) = self
                 .child
@@ -192,7 +192,8 @@ impl TestVault {
             }
             assert!(
                 Instant::now() < deadline,
-                "bao server -dev did not become ready in 30 s"
+                "bao server -dev did not become ready in {:?}",
+                super::sim::WAIT
             );
             std::thread::sleep(Duration::from_millis(100));
         }
