@@ -54,6 +54,7 @@ impl Terminal {
 
     /// `command` as it is, in a 120×40 terminal (the Wine suite runs `wine onboard.exe` this
     /// way).
+    #[cfg(target_os = "linux")]
     pub fn spawn(command: std::process::Command) -> Terminal {
         Terminal::spawn_sized(command, 120)
     }
