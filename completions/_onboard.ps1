@@ -74,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'onboard' -ScriptBlock {
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser; print the sign-in URL instead')
             [CompletionResult]::new('--no-clipboard', '--no-clipboard', [CompletionResultType]::ParameterName, 'Do not copy the code to the clipboard')
             [CompletionResult]::new('--qr', '--qr', [CompletionResultType]::ParameterName, 'Also show the sign-in URL as a QR code, to sign in on a phone')
+            [CompletionResult]::new('--accessible', '--accessible', [CompletionResultType]::ParameterName, 'Static lines for screen readers: numbered choices instead of repainted prompts, no spinner or box, the time left said once a minute, each key said in words (also when ACCESSIBLE is set and not empty)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt; a missing value is an error naming its flag (implied when stdin is not a terminal)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a saved profile of the same name without asking (needed to replace one non-interactively)')
             [CompletionResult]::new('--demo', '--demo', [CompletionResultType]::ParameterName, 'Run against the built-in simulated tenant; nothing is saved outside a temporary directory')

@@ -547,7 +547,7 @@ _onboard() {
             return 0
             ;;
         onboard__subcmd__invite)
-            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --flow --no-browser --no-clipboard --qr --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
+            opts="-p -v -q -h -V --tenant --client-id --cloud --authority --account --scope --redirect-uri --flow --no-browser --no-clipboard --qr --accessible --non-interactive --timeout --force --store-fallback --demo --require-approval --profile --config-dir --store --vault-mount --allow-authority --json --verbose --quiet --color --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

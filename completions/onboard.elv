@@ -70,6 +70,7 @@ set edit:completion:arg-completer[onboard] = {|@words|
             cand --no-browser 'Do not open a browser; print the sign-in URL instead'
             cand --no-clipboard 'Do not copy the code to the clipboard'
             cand --qr 'Also show the sign-in URL as a QR code, to sign in on a phone'
+            cand --accessible 'Static lines for screen readers: numbered choices instead of repainted prompts, no spinner or box, the time left said once a minute, each key said in words (also when ACCESSIBLE is set and not empty)'
             cand --non-interactive 'Never prompt; a missing value is an error naming its flag (implied when stdin is not a terminal)'
             cand --force 'Replace a saved profile of the same name without asking (needed to replace one non-interactively)'
             cand --demo 'Run against the built-in simulated tenant; nothing is saved outside a temporary directory'

@@ -79,6 +79,7 @@ complete -c onboard -n "__fish_onboard_using_subcommand invite" -l ca-cert -d 'A
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l no-browser -d 'Do not open a browser; print the sign-in URL instead'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l no-clipboard -d 'Do not copy the code to the clipboard'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l qr -d 'Also show the sign-in URL as a QR code, to sign in on a phone'
+complete -c onboard -n "__fish_onboard_using_subcommand invite" -l accessible -d 'Static lines for screen readers: numbered choices instead of repainted prompts, no spinner or box, the time left said once a minute, each key said in words (also when ACCESSIBLE is set and not empty)'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l non-interactive -d 'Never prompt; a missing value is an error naming its flag (implied when stdin is not a terminal)'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l force -d 'Replace a saved profile of the same name without asking (needed to replace one non-interactively)'
 complete -c onboard -n "__fish_onboard_using_subcommand invite" -l demo -d 'Run against the built-in simulated tenant; nothing is saved outside a temporary directory'

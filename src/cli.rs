@@ -346,6 +346,12 @@ pub struct InviteArgs {
     #[arg(long, help_heading = "Sign-in")]
     pub qr: bool,
 
+    /// Static lines for screen readers: numbered choices instead of repainted prompts, no
+    /// spinner or box, the time left said once a minute, each key said in words (also when
+    /// ACCESSIBLE is set and not empty)
+    #[arg(long, help_heading = "Sign-in")]
+    pub accessible: bool,
+
     /// Never prompt; a missing value is an error naming its flag (implied when stdin is not a
     /// terminal)
     #[arg(long, help_heading = "Sign-in")]

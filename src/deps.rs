@@ -25,8 +25,8 @@ use crate::store::{
     TimedStore,
 };
 use crate::ui::term::{
-    NoBrowser, NoClipboard, SystemBrowser, SystemClipboard, TermKeys, TermOutput, TermPrompter,
-    TermSpinner,
+    NoBrowser, NoClipboard, NoSpinner, PlainPrompter, SystemBrowser, SystemClipboard, TermKeys,
+    TermOutput, TermPrompter, TermSpinner,
 };
 use crate::ui::{Browser, Clipboard, Keys, Output, Prompter, Spinner};
 
@@ -61,13 +61,16 @@ pub struct ProxyEnv {
     pub no_proxy: Option<String>,
 }
 
-/// The terminal parts of the wizard.
+/// The terminal parts of the wizard, each a small trait so that tests can script them.
 pub struct WizardUi {
     pub prompter: Box<dyn Prompter>,
     pub spinner: Box<dyn Spinner>,
     pub clipboard: Box<dyn Clipboard>,
     pub browser: Box<dyn Browser>,
-    pub keys: fn() -> Box<dyn Keys>,
+    /// Single keys, read while the returned value lives (the terminal is in raw mode then).
+    pub keys: Box<dyn Fn() -> Box<dyn Keys> + Send>,
+    /// Static lines for screen readers (`--accessible`, `ACCESSIBLE`).
+    pub accessible: bool,
 }
 
 impl Deps {
@@ -282,8 +285,9 @@ impl Deps {
 
     /// A progress line on stderr for long runs, only when a person watches a terminal (never
     /// with `--json` or in CI logs).
+    /// Not in accessible mode (`ACCESSIBLE`), where a repainted line is noise to a screen reader.
     pub fn progress(&self) -> Option<Box<dyn Spinner>> {
-        (!self.json && std::io::stderr().is_terminal())
+        (!self.json && !accessible_environment() && std::io::stderr().is_terminal())
             .then(|| Box::new(TermSpinner::new()) as Box<dyn Spinner>)
     }
 
@@ -301,13 +305,20 @@ impl Deps {
         Ok(Some((credential, TimedStore::new(Arc::new(store)))))
     }
 
+    /// Questions on the terminal; with `ACCESSIBLE` set, as static lines with numbered choices.
     pub fn prompter(&self) -> Box<dyn Prompter> {
-        Box::new(TermPrompter)
+        if accessible_environment() {
+            Box::new(PlainPrompter)
+        } else {
+            Box::new(TermPrompter)
+        }
     }
 
     /// Prompts, spinner, clipboard and browser for the wizard, each replaced by a reason when
-    /// it cannot work here (no display, an SSH session, the user said no).
-    pub fn wizard_ui(&self, no_clipboard: bool, no_browser: bool) -> WizardUi {
+    /// it cannot work here (no display, an SSH session, the user said no). `accessible`
+    /// (`--accessible`, or `ACCESSIBLE` set): prompts as static lines, and no spinner.
+    pub fn wizard_ui(&self, no_clipboard: bool, no_browser: bool, accessible: bool) -> WizardUi {
+        let accessible = accessible || accessible_environment();
         let display = Var::Display.text().is_some();
         let ssh = Var::Ssh.os().is_some();
         let needs_display = cfg!(all(unix, not(target_os = "macos")));
@@ -336,13 +347,27 @@ impl Deps {
             })
         };
         WizardUi {
-            prompter: self.prompter(),
-            spinner: Box::new(TermSpinner::new()),
+            prompter: if accessible {
+                Box::new(PlainPrompter)
+            } else {
+                self.prompter()
+            },
+            spinner: if accessible {
+                Box::new(NoSpinner)
+            } else {
+                Box::new(TermSpinner::new())
+            },
             clipboard,
             browser,
-            keys: || Box::new(TermKeys::new()),
+            keys: Box::new(|| Box::new(TermKeys::new())),
+            accessible,
         }
     }
+}
+
+/// `ACCESSIBLE` set and not empty: the convention screen-reader users set for terminal programs.
+fn accessible_environment() -> bool {
+    Var::Accessible.text().is_some()
 }
 
 /// The variables that hold secrets, taken out of the process environment.

@@ -24,6 +24,7 @@ pub enum Var {
     VaultNamespace,
     VaultCaCert,
     VaultPrefix,
+    Accessible,
 }
 
 impl Var {
@@ -43,6 +44,7 @@ impl Var {
             Var::VaultNamespace => &["VAULT_NAMESPACE", "BAO_NAMESPACE"],
             Var::VaultCaCert => &["VAULT_CACERT", "BAO_CACERT"],
             Var::VaultPrefix => &["ONBOARD_VAULT_PREFIX"],
+            Var::Accessible => &["ACCESSIBLE"],
         }
     }
 
@@ -85,6 +87,11 @@ impl Var {
             }
             Var::VaultPrefix => {
                 "With --store vault: the path prefix of onboard's entries (default onboard/)."
+            }
+            Var::Accessible => {
+                "When set and not empty: static lines for screen readers, as invite \
+                 --accessible (numbered choices, no spinner or box, the time left once a minute); \
+                 remove asks the same way and validate --all shows no progress line."
             }
         }
     }

@@ -2,6 +2,7 @@
 //! `term.rs` is the real thing and the only module that touches the terminal, the clipboard
 //! or the browser.
 
+pub mod layout;
 pub mod term;
 
 use std::borrow::Cow;
@@ -19,6 +20,11 @@ pub trait Output: Send {
     fn warn(&mut self, line: &str);
     /// A line a person must act on (where to sign in), shown even with `--quiet`.
     fn notice(&mut self, line: &str);
+    /// The width in columns of the terminal a person reads stderr on; `None` when it is no
+    /// terminal (a log, a pipe), where lines are not wrapped.
+    fn width(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Questions with typed answers.

@@ -16,6 +16,10 @@ pub struct TermOutput {
 }
 
 impl Output for TermOutput {
+    fn width(&self) -> Option<usize> {
+        terminal_width()
+    }
+
     fn data(&mut self, line: &str) {
         let mut out = std::io::stdout().lock();
         let written = writeln!(out, "{}", printable(line, console::colors_enabled()))
@@ -53,6 +57,15 @@ fn ended_if_closed(written: std::io::Result<()>) {
     {
         crate::interrupt::request(crate::interrupt::Reason::OutputClosed);
     }
+}
+
+/// The columns of the terminal on stderr, asked each time (it may have been resized); `None`
+/// when stderr is no terminal.
+pub fn terminal_width() -> Option<usize> {
+    Term::stderr()
+        .size_checked()
+        .map(|(_, columns)| usize::from(columns))
+        .filter(|columns| *columns > 0)
 }
 
 /// A warning line on stderr.
@@ -96,17 +109,17 @@ pub fn print_error(error: &Error) {
     if error.reported {
         return;
     }
-    to_stderr(&format!(
+    // On a terminal, wrapped to its width at spaces (the hint's continuation under its words).
+    let width = terminal_width();
+    let line = format!(
         "{} {}",
         style("onboard: error:").red().bold(),
         for_stderr(&error.to_string())
-    ));
+    );
+    to_stderr(&super::layout::wrap_hanging(&line, width, "  "));
     if let Some(hint) = &error.hint {
-        to_stderr(&format!(
-            "  {} {}",
-            style("hint:").cyan().bold(),
-            for_stderr(hint)
-        ));
+        let line = format!("  {} {}", style("hint:").cyan().bold(), for_stderr(hint));
+        to_stderr(&super::layout::wrap_hanging(&line, width, "        "));
     }
 }
 
@@ -137,6 +150,21 @@ pub fn restore_terminal() {
     }
 }
 
+/// The columns dialoguer's theme puts around a question: "? " before it, and " (y/n) › yes"
+/// or " › " after.
+const CONFIRM_AROUND: usize = 2 + 13;
+const INPUT_AROUND: usize = 2 + 3;
+
+/// A question wrapped to the terminal's width, less what the theme puts around it. dialoguer
+/// counts a prompt's lines by its line feeds, so a question wrapped here is cleared whole when
+/// it is answered, where one the terminal wrapped would leave a line behind.
+fn fit_prompt(prompt: &str, around: usize) -> String {
+    let width = terminal_width()
+        .map(|w| w.saturating_sub(around))
+        .filter(|w| *w >= 20);
+    super::layout::wrap_hanging(prompt, width, "  ")
+}
+
 /// dialoguer prompts on stderr, so stdout stays clean for `--json`.
 pub struct TermPrompter;
 
@@ -158,8 +186,9 @@ impl Prompter for TermPrompter {
         check: &(dyn Fn(&str) -> std::result::Result<(), String> + Sync),
     ) -> Result<String> {
         let theme = ColorfulTheme::default();
+        let prompt = fit_prompt(prompt, INPUT_AROUND);
         let mut input = dialoguer::Input::<String>::with_theme(&theme)
-            .with_prompt(for_stderr(prompt))
+            .with_prompt(for_stderr(&prompt))
             .validate_with(|s: &String| check(s.trim()));
         if let Some(initial) = initial {
             input = input.with_initial_text(for_stderr(initial));
@@ -171,13 +200,140 @@ impl Prompter for TermPrompter {
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        let prompt = fit_prompt(prompt, CONFIRM_AROUND);
         dialoguer::Confirm::with_theme(&ColorfulTheme::default())
-            .with_prompt(for_stderr(prompt))
+            .with_prompt(for_stderr(&prompt))
             .default(default)
             .wait_for_newline(true)
             .interact_on(&Term::stderr())
             .map_err(prompt_error)
     }
+}
+
+/// Prompts as static lines for screen readers (accessible mode): the question on a line of its
+/// own, the choices numbered, the answer read as a whole line the terminal echoes; nothing is
+/// repainted or cleared.
+pub struct PlainPrompter;
+
+impl PlainPrompter {
+    fn say(&self, text: &str) {
+        to_stderr(&for_stderr(&super::layout::wrap(text, terminal_width())));
+    }
+
+    fn read_answer(&self) -> Result<String> {
+        wait_for_a_line()?;
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) => Err(prompt_error(dialoguer::Error::IO(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the terminal closed",
+            )))),
+            Ok(_) => Ok(answer.trim().to_owned()),
+            Err(e) => Err(prompt_error(dialoguer::Error::IO(e))),
+        }
+    }
+}
+
+impl Prompter for PlainPrompter {
+    fn input(
+        &mut self,
+        prompt: &str,
+        initial: Option<&str>,
+        check: &(dyn Fn(&str) -> std::result::Result<(), String> + Sync),
+    ) -> Result<String> {
+        loop {
+            match initial {
+                Some(initial) => self.say(&format!(
+                    "{prompt}: type it and press Enter, or press Enter alone for {initial}"
+                )),
+                None => self.say(&format!("{prompt}: type it and press Enter")),
+            }
+            let answer = self.read_answer()?;
+            let answer = match (answer.is_empty(), initial) {
+                (true, Some(initial)) => initial.trim().to_owned(),
+                _ => answer,
+            };
+            match check(&answer) {
+                Ok(()) => return Ok(answer),
+                Err(why) => self.say(&format!("Not accepted: {why}")),
+            }
+        }
+    }
+
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        let (first, second) = if default {
+            ("yes", "no")
+        } else {
+            ("no", "yes")
+        };
+        loop {
+            self.say(prompt);
+            self.say(&format!("  1. {}", capital(first)));
+            self.say(&format!("  2. {}", capital(second)));
+            self.say(&format!(
+                "Type 1 or 2 and press Enter (Enter alone: {first})"
+            ));
+            let answer = self.read_answer()?.to_ascii_lowercase();
+            match answer.as_str() {
+                "" | "1" => return Ok(default),
+                "2" => return Ok(!default),
+                "y" | "yes" => return Ok(true),
+                "n" | "no" => return Ok(false),
+                _ => self.say(&format!(
+                    "Not an answer: type 1 for {first} or 2 for {second}."
+                )),
+            }
+        }
+    }
+}
+
+/// Waits until stdin has a line to read, or the run is asked to end: then the prompt returns
+/// the interruption, which unwinds to `main` (destructors run) instead of leaving a thread
+/// blocked in a read for `main`'s watchdog to end.
+#[cfg(unix)]
+fn wait_for_a_line() -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = std::io::stdin().as_raw_fd();
+    loop {
+        if crate::interrupt::requested().is_some() {
+            return Err(crate::interrupt::error());
+        }
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd, valid for the length of the call.
+        let ready = unsafe { libc::poll(&mut poll, 1, 100) };
+        let interrupted =
+            ready < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+        // A line, the end of input, or an error: the read says which.
+        if ready != 0 && !interrupted {
+            return Ok(());
+        }
+    }
+}
+
+/// Elsewhere the read blocks, and `main`'s watchdog ends a run interrupted meanwhile.
+#[cfg(not(unix))]
+fn wait_for_a_line() -> Result<()> {
+    Ok(())
+}
+
+fn capital(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// No spinner (accessible mode, where the wizard says each state once on a line of its own).
+pub struct NoSpinner;
+
+impl Spinner for NoSpinner {
+    fn show(&mut self, _message: &str) {}
+    fn hide(&mut self) {}
 }
 
 pub struct TermSpinner {

@@ -30,6 +30,11 @@ mod profiles;
 mod properties;
 mod races;
 mod saving;
+// Whole wizards on a scripted terminal, without a pty.
+mod scripted;
+// What the wizard prints on a Unix pty.
+#[cfg(unix)]
+mod screen;
 // Signals: Unix only.
 #[cfg(unix)]
 mod signals;

@@ -9,74 +9,45 @@ use super::inputs::Inputs;
 use super::{Attempt, Wizard};
 use crate::authority::{self, Endpoints};
 use crate::error::{Error, Kind, Result};
-use crate::flow::TokenSet;
 use crate::flow::browser::{self, AuthorizeRequest, Redirect};
 use crate::flow::loopback::Loopback;
 use crate::output::Event;
 use crate::ui::Key;
+use crate::ui::layout::Hint;
 
 /// A pasted address longer than this is not one (Entra's codes are about 1,000 characters).
 const MAX_PASTE: usize = 16 * 1024;
 
 impl Wizard<'_> {
-    /// Step 2 (and 3) on the browser road, from attempt `first` on.
-    pub(super) async fn sign_in_browser(
+    /// One attempt on the browser road: a fresh sign-in link, shown, then the wait for its
+    /// answer.
+    pub(super) async fn browser_attempt(
         &mut self,
         inputs: &Inputs,
         endpoints: &Endpoints,
-        first: u32,
-    ) -> Result<TokenSet> {
-        // The phishing guard, as on the device road: the sign-in page must be the authority's.
-        let page = endpoints.authorization()?;
-        if !inputs.authority.trusts_verification_page(page) {
-            return Err(super::untrusted_page(
-                &crate::http::host_of(page),
-                &inputs.authority,
-            ));
-        }
-        let loopback = Loopback::bind().await?;
-        let mut attempt = first;
-        let mut approval_pending = false;
-        loop {
-            self.screen.step(
-                2,
-                &format!("Sign in as the service account in a browser (attempt {attempt})"),
-            );
-            let request = AuthorizeRequest::new(
-                endpoints,
-                &inputs.client_id,
-                &inputs.scopes,
-                loopback.port(),
-                inputs.account.as_deref(),
-            )?;
-            self.screen.event(&Event::AuthorizeUrl {
-                url: request.url.as_str(),
-                redirect_uri: &request.redirect_uri,
-                attempt,
-                client_request_id: crate::http::client_request_id(),
-            });
-            self.screen.show_authorize(&request, inputs, self.microsoft);
-            match self
-                .wait_for_browser(inputs, endpoints, &loopback, &request)
-                .await?
-            {
-                Attempt::SignedIn(tokens) => return Ok(*tokens),
-                Attempt::Again | Attempt::Browser => {}
-                // Admin consent, its link and its words are Microsoft's.
-                Attempt::ApprovalNeeded(error) if !self.microsoft => {
-                    return Err(super::not_microsoft_consent(error));
-                }
-                Attempt::ApprovalNeeded(error) => {
-                    approval_pending = true;
-                    self.approval_detour(inputs, endpoints, error.as_ref())
-                        .await?;
-                }
-            }
-            if Instant::now() >= self.deadline {
-                return Err(self.gave_up(approval_pending));
-            }
-            attempt += 1;
-        }
+        loopback: &Loopback,
+        attempt: u32,
+    ) -> Result<Attempt> {
+        self.screen.step(
+            2,
+            &format!("Sign in as the service account in a browser (attempt {attempt})"),
+        );
+        let request = AuthorizeRequest::new(
+            endpoints,
+            &inputs.client_id,
+            &inputs.scopes,
+            loopback.port(),
+            inputs.account.as_deref(),
+        )?;
+        self.screen.event(&Event::AuthorizeUrl {
+            url: request.url.as_str(),
+            redirect_uri: &request.redirect_uri,
+            attempt,
+            client_request_id: crate::http::client_request_id(),
+        });
+        self.screen.show_authorize(&request, inputs, self.microsoft);
+        self.wait_for_browser(inputs, endpoints, loopback, &request)
+            .await
     }
 
     /// Waits for one sign-in: the listener, the keys (a pasted address among them), the demo.
@@ -93,7 +64,7 @@ impl Wizard<'_> {
         }
         let answer = loopback.next(&request.state);
         tokio::pin!(answer);
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut tick = tokio::time::interval(self.pace.tick);
         // What was pasted carries the authorization code: wiped when the wait ends.
         let mut typed = zeroize::Zeroizing::new(String::new());
         let redirect = 'waiting: loop {
@@ -197,13 +168,20 @@ impl Wizard<'_> {
         self.screen.warn(&refused.message);
         self.screen
             .note("The browser road (authorization code with PKCE) is not blocked by that policy.");
-        self.screen
-            .note("[b] continue in a browser, without starting over  [q] quit");
+        self.screen.hints(&[vec![
+            Hint::new(
+                "b",
+                "continue in a browser, without starting over",
+                "to continue in a browser, without starting over",
+            ),
+            Hint::new("q", "quit", "to quit"),
+        ]]);
         let Some(mut keys) = self.screen.keys() else {
             return Err(refused);
         };
         loop {
-            let key = tokio::task::block_in_place(|| keys.poll(Duration::from_millis(200)));
+            let tick = self.pace.tick;
+            let key = tokio::task::block_in_place(|| keys.poll(tick));
             match key.map(Key::command) {
                 Some(Key::Char('b')) => return Ok(Attempt::Browser),
                 Some(Key::Char('q')) => return Err(refused),

@@ -16,15 +16,16 @@ use crate::authority::{self, Endpoints};
 use crate::cli::StoreFallback;
 use crate::cli::{Flow, InviteArgs};
 use crate::connection;
-use crate::deps::Deps;
+use crate::deps::{Deps, WizardUi};
 use crate::error::{Code, Error, Kind, Result};
+use crate::flow::loopback::Loopback;
 use crate::flow::{self, DeviceCode, PollEvent, TokenSet, classify};
 use crate::http::RetryPolicy;
 use crate::oauth::OAuthError;
 use crate::output::Event;
 use crate::profiles::{Connection, Profile, Profiles, SignInFlow, StoreKind};
 use crate::store::TimedStore;
-use crate::ui::Key;
+use crate::ui::{Key, Output};
 
 pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps) -> Result<()> {
     let demo = if args.demo {
@@ -37,18 +38,82 @@ pub async fn run(args: &InviteArgs, profile_flag: Option<&str>, deps: &mut Deps)
         Some(demo) => (demo.profiles(), demo.store()),
         None => (deps.profiles()?, deps.store()?),
     };
-    let http = deps.http()?;
-    let mut wizard = Wizard {
-        screen: Screen::new(deps, interactive, args),
-        http,
-        demo,
+    let ui = deps.wizard_ui(args.no_clipboard, args.no_browser, args.accessible);
+    let parts = Parts {
+        http: deps.http()?,
+        json: deps.json,
+        out: deps.out.as_mut(),
+        ui,
+        interactive,
         profiles,
         store,
+        pace: Pace::default(),
+    };
+    wizard(args, profile_flag, parts, demo).await
+}
+
+/// What the wizard works with, handed in: the terminal's parts (small traits), where profiles
+/// and credentials go, and the HTTP client. [`run`] builds them from the command line; tests
+/// build them around a scripted terminal and call [`run_with`].
+pub struct Parts<'a> {
+    pub out: &'a mut dyn Output,
+    pub ui: WizardUi,
+    pub json: bool,
+    /// A person answers prompts and presses keys.
+    pub interactive: bool,
+    pub http: reqwest::Client,
+    pub profiles: Profiles,
+    pub store: TimedStore,
+    pub pace: Pace,
+}
+
+/// How often the wizard looks at the keys, and how long it may wait between two polls for a
+/// code's tokens. For people: every 200 ms, and as the server says. Tests quicken both so that
+/// a whole wizard runs in milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    pub tick: Duration,
+    /// The longest wait between polls, whatever the code's interval (only tests set it).
+    pub poll_at_most: Option<Duration>,
+}
+
+impl Default for Pace {
+    fn default() -> Pace {
+        Pace {
+            tick: Duration::from_millis(200),
+            poll_at_most: None,
+        }
+    }
+}
+
+/// The wizard on parts handed in (a scripted terminal in tests), without the demo.
+pub async fn run_with(
+    args: &InviteArgs,
+    profile_flag: Option<&str>,
+    parts: Parts<'_>,
+) -> Result<()> {
+    wizard(args, profile_flag, parts, None).await
+}
+
+/// The whole wizard on `parts`: steps 1 to 6, the failure reported as it ends.
+async fn wizard(
+    args: &InviteArgs,
+    profile_flag: Option<&str>,
+    parts: Parts<'_>,
+    demo: Option<Demo>,
+) -> Result<()> {
+    let mut wizard = Wizard {
+        screen: Screen::new(parts.out, parts.ui, parts.json, parts.interactive, args),
+        http: parts.http,
+        demo,
+        profiles: parts.profiles,
+        store: parts.store,
         deadline: Instant::now() + args.timeout,
         microsoft: true,
         road: args.flow.unwrap_or(Flow::Device),
         approval_cause: None,
         detours: 0,
+        pace: parts.pace,
     };
     let result = wizard.run(args, profile_flag).await;
     if let Err(error) = &result {
@@ -74,6 +139,15 @@ struct Wizard<'a> {
     approval_cause: Option<Error>,
     /// Approval detours taken so far: a second one means the reviewers did not approve.
     detours: u32,
+    pace: Pace,
+}
+
+/// The sign-in road an attempt takes, with what it holds across attempts.
+enum Road {
+    /// A code entered at the sign-in page; each attempt asks for a fresh one.
+    Device,
+    /// A link opened in a browser, answered at this listener (or pasted).
+    Browser(Loopback),
 }
 
 /// How one sign-in attempt ended.
@@ -244,67 +318,39 @@ impl Wizard<'_> {
         Ok(inputs)
     }
 
-    /// Step 2 (and 3 when approval is needed): sign-in attempts until tokens arrive.
+    /// Step 2 (and 3 when approval is needed): sign-in attempts until tokens arrive. One loop
+    /// for both roads: an attempt on the road taken, then what it led to (tokens, a fresh code
+    /// or link, the approval detour, the browser road after a Conditional Access refusal, or
+    /// the end).
     async fn sign_in(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<TokenSet> {
-        let microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
-        self.microsoft = microsoft;
-        if self.road == Flow::Browser {
-            return self.sign_in_browser(inputs, endpoints, 1).await;
-        }
+        self.microsoft = authority::has_admin_consent(&inputs.authority, Some(endpoints));
+        let mut road = self.take_road(inputs, endpoints).await?;
         let mut attempt = 1;
         let mut approval_pending = false;
         loop {
-            self.screen.step(
-                2,
-                &format!("Sign in as the service account (attempt {attempt})"),
-            );
-            let http = self.http.clone();
-            let retries = self.retries();
-            let screen = &mut self.screen;
-            let code = flow::request_device_code_retrying(
-                &http,
-                endpoints,
-                &inputs.client_id,
-                &inputs.scopes,
-                retries,
-                |e, d| screen.note(&retry_note(e, d)),
-            )
-            .await
-            .map_err(for_the_wizard)?;
-            // The phishing guard, before the code is shown anywhere: without a person to
-            // confirm an unexpected sign-in page, a run without a terminal stops here.
-            if !self.screen.is_interactive()
-                && let Some(host) = screen::untrusted_page(&code, &inputs.authority)
-            {
-                return Err(untrusted_page(&host, &inputs.authority));
-            }
-            self.screen.event(&Event::DeviceCode {
-                user_code: &code.user_code,
-                verification_uri: code.verification_uri.as_str(),
-                expires_in: code.expires_in.as_secs(),
-                interval: code.interval.as_secs(),
-                attempt,
-                client_request_id: crate::http::client_request_id(),
-            });
-            self.screen
-                .show_code(&code, inputs, &inputs.authority, microsoft);
-            let outcome = self.wait(inputs, endpoints, &code).await?;
+            let outcome = match &road {
+                Road::Device => self.device_attempt(inputs, endpoints, attempt).await?,
+                Road::Browser(loopback) => {
+                    self.browser_attempt(inputs, endpoints, loopback, attempt)
+                        .await?
+                }
+            };
             match outcome {
                 Attempt::SignedIn(tokens) => return Ok(*tokens),
                 Attempt::Again => {}
                 // Admin consent, its link and its words are Microsoft's: another identity
                 // provider's refusal ends here.
-                Attempt::ApprovalNeeded(error) if !microsoft => {
+                Attempt::ApprovalNeeded(error) if !self.microsoft => {
                     return Err(not_microsoft_consent(error));
-                }
-                Attempt::Browser => {
-                    self.road = Flow::Browser;
-                    return self.sign_in_browser(inputs, endpoints, attempt + 1).await;
                 }
                 Attempt::ApprovalNeeded(error) => {
                     approval_pending = true;
                     self.approval_detour(inputs, endpoints, error.as_ref())
                         .await?;
+                }
+                Attempt::Browser => {
+                    self.road = Flow::Browser;
+                    road = self.take_road(inputs, endpoints).await?;
                 }
             }
             if Instant::now() >= self.deadline {
@@ -312,6 +358,68 @@ impl Wizard<'_> {
             }
             attempt += 1;
         }
+    }
+
+    /// Sets out on `self.road`: the browser road checks its sign-in page (the phishing guard,
+    /// as the device road does for each code) and opens its listener.
+    async fn take_road(&mut self, inputs: &Inputs, endpoints: &Endpoints) -> Result<Road> {
+        match self.road {
+            Flow::Device => Ok(Road::Device),
+            Flow::Browser => {
+                let page = endpoints.authorization()?;
+                if !inputs.authority.trusts_verification_page(page) {
+                    return Err(untrusted_page(
+                        &crate::http::host_of(page),
+                        &inputs.authority,
+                    ));
+                }
+                Ok(Road::Browser(Loopback::bind().await?))
+            }
+        }
+    }
+
+    /// One attempt on the device road: a fresh code, shown, then the wait for it.
+    async fn device_attempt(
+        &mut self,
+        inputs: &Inputs,
+        endpoints: &Endpoints,
+        attempt: u32,
+    ) -> Result<Attempt> {
+        self.screen.step(
+            2,
+            &format!("Sign in as the service account (attempt {attempt})"),
+        );
+        let http = self.http.clone();
+        let retries = self.retries();
+        let screen = &mut self.screen;
+        let code = flow::request_device_code_retrying(
+            &http,
+            endpoints,
+            &inputs.client_id,
+            &inputs.scopes,
+            retries,
+            |e, d| screen.note(&retry_note(e, d)),
+        )
+        .await
+        .map_err(for_the_wizard)?;
+        // The phishing guard, before the code is shown anywhere: without a person to
+        // confirm an unexpected sign-in page, a run without a terminal stops here.
+        if !self.screen.is_interactive()
+            && let Some(host) = screen::untrusted_page(&code, &inputs.authority)
+        {
+            return Err(untrusted_page(&host, &inputs.authority));
+        }
+        self.screen.event(&Event::DeviceCode {
+            user_code: &code.user_code,
+            verification_uri: code.verification_uri.as_str(),
+            expires_in: code.expires_in.as_secs(),
+            interval: code.interval.as_secs(),
+            attempt,
+            client_request_id: crate::http::client_request_id(),
+        });
+        self.screen
+            .show_code(&code, inputs, &inputs.authority, self.microsoft);
+        self.wait(inputs, endpoints, &code).await
     }
 
     /// Waits for one code: polls, counts down, and reacts to keys.
@@ -326,17 +434,29 @@ impl Wizard<'_> {
             let _ = events_tx.send(e.clone());
         };
         let http = self.http.clone();
+        // Tests poll sooner than the code's interval says (see `Pace`).
+        let paced;
+        let polled = match self.pace.poll_at_most {
+            Some(most) if code.interval > most => {
+                paced = DeviceCode {
+                    interval: most,
+                    ..code.clone()
+                };
+                &paced
+            }
+            _ => code,
+        };
         let poll = flow::poll_for_tokens(
             &http,
             endpoints,
             &inputs.client_id,
-            code,
+            polled,
             &inputs.scopes,
             Some(self.deadline),
             &mut on_event,
         );
         tokio::pin!(poll);
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut tick = tokio::time::interval(self.pace.tick);
         let mut keys = self.screen.keys();
         if let (Some(demo), false) = (&self.demo, self.screen.is_interactive()) {
             self.screen.note(&demo.sign_in_unattended(code));
@@ -496,7 +616,7 @@ impl Wizard<'_> {
         loop {
             self.screen.waiting_for_reviewer();
             let key = match keys.as_mut() {
-                Some(k) => tokio::task::block_in_place(|| k.poll(Duration::from_millis(200))),
+                Some(k) => tokio::task::block_in_place(|| k.poll(self.pace.tick)),
                 None => Some(Key::Enter),
             };
             match key.map(Key::command) {

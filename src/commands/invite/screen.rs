@@ -1,6 +1,8 @@
 //! What the wizard shows and asks: numbered steps, the code, the countdown, the approval
 //! explanation, the summary; and in `--json` mode the event stream on stdout. Everything goes
-//! through the `ui` traits, so nothing here touches the terminal itself.
+//! through the `ui` traits, so nothing here touches the terminal itself. Lines are wrapped to
+//! the terminal's width; in accessible mode nothing is repainted: each state is said once on a
+//! line of its own, and each key in words.
 
 use std::time::Duration;
 
@@ -11,13 +13,14 @@ use super::inputs::Inputs;
 use crate::authority::{Authority, Endpoints};
 use crate::cli::InviteArgs;
 use crate::connection::Checked;
-use crate::deps::Deps;
+use crate::deps::WizardUi;
 use crate::error::{Error, Result};
 use crate::flow::browser::AuthorizeRequest;
 use crate::flow::{DeviceCode, PollEvent, PollEventKind};
 use crate::output::Event;
 use crate::profiles::{Profile, Profiles, StoreKind};
 use crate::store::TimedStore;
+use crate::ui::layout::{Hint, fit_status, hint_lines, wrap, wrap_warning};
 use crate::ui::{Browser, Clipboard, Keys, Output, Prompter, Spinner};
 
 const STEPS: u32 = 6;
@@ -30,7 +33,11 @@ pub struct Screen<'a> {
     spinner: Box<dyn Spinner>,
     clipboard: Box<dyn Clipboard>,
     browser: Box<dyn Browser>,
-    keys: fn() -> Box<dyn Keys>,
+    keys: Box<dyn Fn() -> Box<dyn Keys> + Send>,
+    /// Static lines for screen readers: no spinner, no box, keys said in words.
+    accessible: bool,
+    /// Accessible mode: what was last said while waiting, so it is said once.
+    said: Option<String>,
     qr: bool,
     demo: bool,
     /// The verification page's host, when it is not the authority's own (the phishing guard):
@@ -41,17 +48,24 @@ pub struct Screen<'a> {
 }
 
 impl<'a> Screen<'a> {
-    pub fn new(deps: &'a mut Deps, interactive: bool, args: &InviteArgs) -> Screen<'a> {
-        let ui = deps.wizard_ui(args.no_clipboard, args.no_browser);
+    pub fn new(
+        out: &'a mut dyn Output,
+        ui: WizardUi,
+        json: bool,
+        interactive: bool,
+        args: &InviteArgs,
+    ) -> Screen<'a> {
         Screen {
-            out: deps.out.as_mut(),
-            json: deps.json,
+            out,
+            json,
             interactive,
             prompter: ui.prompter,
             spinner: ui.spinner,
             clipboard: ui.clipboard,
             browser: ui.browser,
             keys: ui.keys,
+            accessible: ui.accessible,
+            said: None,
             qr: args.qr,
             demo: args.demo,
             untrusted_host: None,
@@ -88,13 +102,59 @@ impl<'a> Screen<'a> {
         self.event(&Event::Error(error.to_output()));
     }
 
-    /// A line for the operator; the spinner makes way and comes back on the next tick.
+    /// A line for the operator, wrapped to the terminal's width; the spinner makes way and
+    /// comes back on the next tick.
     fn line(&mut self, text: &str) {
-        if self.waiting {
+        let text = wrap(text, self.out.width());
+        self.laid_out(&text);
+    }
+
+    /// Lines already laid out for the terminal's width.
+    fn laid_out(&mut self, text: &str) {
+        if self.waiting && !self.accessible {
             self.spinner.hide();
             self.waiting = false;
         }
         self.out.info(text);
+    }
+
+    /// A line kept by `--quiet`, wrapped.
+    fn notice(&mut self, text: &str) {
+        self.stop_waiting();
+        let text = wrap(text, self.out.width());
+        self.out.notice(&text);
+    }
+
+    /// Rows of key hints: each row on a line when it fits, otherwise one hint per line; in
+    /// accessible mode each key said in words on a line of its own.
+    pub fn hints(&mut self, rows: &[Vec<Hint>]) {
+        for row in rows {
+            if self.accessible {
+                for hint in row {
+                    self.note(&hint.said());
+                }
+                continue;
+            }
+            for line in hint_lines(row, "  ", self.out.width()) {
+                self.laid_out(&style(line).dim().to_string());
+            }
+        }
+    }
+
+    /// Accessible mode: `message` on a line of its own, unless it is what was last said while
+    /// waiting.
+    fn say_once(&mut self, message: String) {
+        if self.said.as_deref() != Some(message.as_str()) {
+            self.note(&message);
+            self.said = Some(message);
+        }
+        self.waiting = true;
+    }
+
+    /// The spinner's message, cut to what fits beside it on one line.
+    fn spin(&mut self, message: &str) {
+        let width = self.out.width().map(|w| w.saturating_sub(4));
+        self.spinner.show(&fit_status(message, width));
     }
 
     pub fn banner(&mut self, demo: Option<String>) {
@@ -126,7 +186,8 @@ impl<'a> Screen<'a> {
     }
 
     pub fn warn(&mut self, text: &str) {
-        self.out.warn(text);
+        let text = wrap_warning(text, self.out.width());
+        self.out.warn(&text);
     }
 
     pub fn ask(&mut self, question: &str, default: bool) -> Result<bool> {
@@ -168,13 +229,12 @@ impl<'a> Screen<'a> {
         if !inputs.authority.is_microsoft() {
             // On its own line, and kept by --quiet: whoever signs in must know whose page it
             // is before a code exists.
-            self.stop_waiting();
             let simulated = if self.demo {
                 " (the simulated tenant)"
             } else {
                 ""
             };
-            self.out.notice(&format!(
+            self.notice(&format!(
                 "  {} {}{simulated}",
                 style("Sign-in at a non-Microsoft server:").yellow().bold(),
                 crate::http::host_of(&inputs.authority.base)
@@ -197,8 +257,7 @@ impl<'a> Screen<'a> {
         if !self.interactive {
             // A fixed line, for logs and for a person reading a CI job: without it
             // nobody can sign in, so --quiet does not hide it.
-            self.stop_waiting();
-            self.out.notice(&format!(
+            self.notice(&format!(
                 "To sign in, open {url} and enter the code {}",
                 code.user_code
             ));
@@ -206,12 +265,19 @@ impl<'a> Screen<'a> {
         }
         let width = code.user_code.chars().count() + 8;
         self.line("");
-        self.line(&format!("    ╭{}╮", "─".repeat(width)));
-        self.line(&format!(
-            "    │    {}    │",
-            style(&code.user_code).bold().yellow()
-        ));
-        self.line(&format!("    ╰{}╯", "─".repeat(width)));
+        if self.accessible {
+            self.note(&format!(
+                "The code to enter: {}",
+                style(&code.user_code).bold().yellow()
+            ));
+        } else {
+            self.line(&format!("    ╭{}╮", "─".repeat(width)));
+            self.line(&format!(
+                "    │    {}    │",
+                style(&code.user_code).bold().yellow()
+            ));
+            self.line(&format!("    ╰{}╯", "─".repeat(width)));
+        }
         // Entra's own instructions, in the language of the request: for an operator who reads
         // that language better than onboard's English. One line (see `text`), said to be the
         // server's, and only from Microsoft's (or the simulated) sign-in service.
@@ -249,27 +315,33 @@ impl<'a> Screen<'a> {
             self.show_qr(opens);
         }
         // The exact address Enter opens: with the code filled in, it differs from the one above.
-        let enter = format!("[Enter] open {opens} in your browser  [c] copy the code again");
-        let mut keys = vec![
-            enter.as_str(),
-            if microsoft {
-                "[a] the account sees \"Approval required\" or \"Need admin approval\"  [n] new code  [q] quit"
-            } else {
-                "[n] new code  [q] quit"
-            },
-        ];
+        let mut rows = vec![vec![
+            Hint::new(
+                "Enter",
+                format!("open {opens} in your browser"),
+                format!("to open {opens} in your browser"),
+            ),
+            Hint::new("c", "copy the code again", "to copy the code again"),
+        ]];
+        let mut again = Vec::new();
+        if microsoft {
+            again.push(approval_hint());
+        }
+        again.push(Hint::new("n", "new code", "for a new code"));
+        again.push(quit_hint());
+        rows.push(again);
         if self.demo {
-            keys.push(
-                "demo: [s] sign in as the service account  [r] request approval  [d] decline",
-            );
+            rows.push(demo_hints());
         }
         self.line("");
-        for k in keys {
-            self.line(&format!("  {}", style(k).dim()));
-        }
+        self.hints(&rows);
     }
 
     fn show_qr(&mut self, url: &Url) {
+        if self.accessible {
+            self.note("No QR code in accessible mode: use the address above.");
+            return;
+        }
         match qrcode::QrCode::new(url.as_str()) {
             Ok(code) => {
                 let text = code
@@ -340,7 +412,7 @@ impl<'a> Screen<'a> {
                 event.next_poll_in.as_secs().max(1)
             ),
         };
-        if self.interactive {
+        if self.interactive && !self.accessible {
             self.last_status = Some(status);
         } else {
             self.line(&format!("  {status}"));
@@ -352,28 +424,41 @@ impl<'a> Screen<'a> {
         if !self.interactive {
             return;
         }
-        self.waiting = true;
         let left = code.expires_in.saturating_sub(code.issued_at.elapsed());
+        if self.accessible {
+            // Once a minute, on a line of its own.
+            let minutes = left.as_secs().div_ceil(60);
+            let unit = if minutes == 1 { "minute" } else { "minutes" };
+            self.say_once(format!(
+                "Waiting for sign-in: the code expires in {minutes} {unit}."
+            ));
+            return;
+        }
+        self.waiting = true;
         let mut message = format!("Waiting for sign-in · code expires in {}", clock(left));
         if let Some(status) = &self.last_status {
             message.push_str(&format!(" · {status}"));
         }
-        self.spinner.show(&message);
+        self.spin(&message);
     }
 
     pub fn waiting_for_reviewer(&mut self) {
-        if self.interactive && !self.waiting {
+        if self.interactive && self.accessible {
+            self.say_once("Waiting for the reviewer: press Enter once they have approved.".into());
+        } else if self.interactive && !self.waiting {
             self.waiting = true;
-            self.spinner
-                .show("Waiting for the reviewer · press Enter once they have approved");
+            self.spin("Waiting for the reviewer · press Enter once they have approved");
         }
     }
 
     pub fn stop_waiting(&mut self) {
         if self.waiting {
-            self.spinner.hide();
+            if !self.accessible {
+                self.spinner.hide();
+            }
             self.waiting = false;
         }
+        self.said = None;
         self.last_status = None;
     }
 
@@ -416,15 +501,21 @@ impl<'a> Screen<'a> {
         }
         self.note("3. Then the service account signs in again with a fresh code.");
         if self.interactive {
-            let mut keys = String::from("[Enter] the reviewer has approved");
+            let mut keys = vec![Hint::new(
+                "Enter",
+                "the reviewer has approved",
+                "once the reviewer has approved",
+            )];
             if link.is_some() {
-                keys.push_str("  [c] copy the link");
+                keys.push(Hint::new("c", "copy the link", "to copy the link"));
             }
-            keys.push_str("  [q] quit");
+            keys.push(quit_hint());
             if self.demo {
-                keys.push_str("  demo: [v] approve as the reviewer");
+                keys.push(
+                    Hint::new("v", "approve as the reviewer", "to approve as the reviewer").demo(),
+                );
             }
-            self.note(&style(keys).dim().to_string());
+            self.hints(&[keys]);
         } else {
             self.note("Waiting for the approval: a fresh code follows.");
         }
@@ -514,8 +605,7 @@ impl Screen<'_> {
     pub fn show_authorize(&mut self, request: &AuthorizeRequest, inputs: &Inputs, microsoft: bool) {
         let url = request.url.as_str();
         if !self.interactive {
-            self.stop_waiting();
-            self.out.notice(&format!(
+            self.notice(&format!(
                 "To sign in, open {url} in a browser; onboard waits for its answer at {}",
                 request.redirect_uri
             ));
@@ -548,24 +638,30 @@ impl Screen<'_> {
         ));
         self.note("Have it copied from the address bar and sent to you, then paste it here and press Enter.");
         self.line("");
-        let mut keys = vec![
-            "[Enter] open the link in this machine's browser  [c] copy the link again".to_owned(),
-            if microsoft {
-                "[a] the account sees \"Approval required\" or \"Need admin approval\"  [n] new link  [q] quit  (or paste the address)"
-            } else {
-                "[n] new link  [q] quit  (or paste the address)"
-            }
-            .to_owned(),
-        ];
+        let mut rows = vec![vec![
+            Hint::new(
+                "Enter",
+                "open the link in this machine's browser",
+                "to open the link in this machine's browser",
+            ),
+            Hint::new("c", "copy the link again", "to copy the link again"),
+        ]];
+        let mut again = Vec::new();
+        if microsoft {
+            again.push(approval_hint());
+        }
+        again.push(Hint::new("n", "new link", "for a new link"));
+        again.push(quit_hint());
+        again.push(Hint::new(
+            "",
+            "(or paste the address)",
+            "or paste the address the browser landed on, then press Enter",
+        ));
+        rows.push(again);
         if self.demo {
-            keys.push(
-                "demo: [s] sign in as the service account  [r] request approval  [d] decline"
-                    .into(),
-            );
+            rows.push(demo_hints());
         }
-        for k in keys {
-            self.line(&format!("  {}", style(k).dim()));
-        }
+        self.hints(&rows);
     }
 
     /// Enter on the browser road: this machine's browser opens the link.
@@ -587,6 +683,16 @@ impl Screen<'_> {
         if !self.interactive {
             return;
         }
+        if self.accessible {
+            self.say_once(if typed.is_empty() {
+                "Waiting for the browser's answer, or for the address it landed on to be pasted."
+                    .into()
+            } else {
+                // Not echoed: the address carries the authorization code.
+                "An address is being pasted: press Enter when it is all in.".into()
+            });
+            return;
+        }
         self.waiting = true;
         let message = if typed.is_empty() {
             "Waiting for the browser's answer · or paste the address it landed on".to_owned()
@@ -597,8 +703,35 @@ impl Screen<'_> {
                 typed.chars().count()
             )
         };
-        self.spinner.show(&message);
+        self.spin(&message);
     }
+}
+
+/// `[a]`: the account met the approval page.
+fn approval_hint() -> Hint {
+    Hint::new(
+        "a",
+        "the account sees \"Approval required\" or \"Need admin approval\"",
+        "if the account sees \"Approval required\" or \"Need admin approval\"",
+    )
+}
+
+fn quit_hint() -> Hint {
+    Hint::new("q", "quit", "to quit")
+}
+
+/// The demo's keys, which act as the account on the simulated sign-in page.
+fn demo_hints() -> Vec<Hint> {
+    vec![
+        Hint::new(
+            "s",
+            "sign in as the service account",
+            "to sign in as the service account",
+        )
+        .demo(),
+        Hint::new("r", "request approval", "to request approval").demo(),
+        Hint::new("d", "decline", "to decline").demo(),
+    ]
 }
 
 /// What Enter and the QR code open: the page with the code filled in when the server named one
@@ -754,7 +887,9 @@ mod tests {
             spinner: Box::new(fake.clone()),
             clipboard: Box::new(fake.clone()),
             browser: Box::new(fake.clone()),
-            keys: || Box::new(NoKeys),
+            keys: Box::new(|| Box::new(NoKeys)),
+            accessible: false,
+            said: None,
             qr: false,
             demo: false,
             untrusted_host: None,
@@ -844,6 +979,40 @@ mod tests {
             screen.open_browser(&code);
         }
         assert!(fake.seen().opened.is_empty());
+    }
+
+    /// Accessible mode says the time left on a line of its own when the minute changes, not on
+    /// every tick.
+    #[test]
+    fn accessible_mode_says_the_time_left_once_a_minute() {
+        let fake = Fake::default();
+        let mut screen = screen(&fake, true);
+        screen.accessible = true;
+        let mut code = code("https://microsoft.com/devicelogin");
+        for _ in 0..5 {
+            screen.waiting(&code);
+        }
+        // A minute and a bit later.
+        if let Some(earlier) = Instant::now().checked_sub(Duration::from_secs(61)) {
+            code.issued_at = earlier;
+        }
+        for _ in 0..5 {
+            screen.waiting(&code);
+        }
+        let said: Vec<String> = fake
+            .seen()
+            .lines
+            .iter()
+            .filter(|l| l.contains("expires in"))
+            .cloned()
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "  Waiting for sign-in: the code expires in 15 minutes.",
+                "  Waiting for sign-in: the code expires in 14 minutes.",
+            ]
+        );
     }
 
     #[test]

@@ -21,8 +21,19 @@ pub struct Terminal {
 
 impl Terminal {
     /// `onboard --config-dir DIR --store file ARGS` in a 120×40 terminal without a display
-    /// (so no clipboard and no browser), with extra environment variables.
+    /// (so no clipboard and no browser) and not in accessible mode, with extra environment
+    /// variables.
     pub fn start(config_dir: &Path, args: &[String], env: &[(&str, &str)]) -> Terminal {
+        Terminal::start_sized(config_dir, args, env, 120)
+    }
+
+    /// As [`Terminal::start`], in a terminal `columns` wide.
+    pub fn start_sized(
+        config_dir: &Path,
+        args: &[String],
+        env: &[(&str, &str)],
+        columns: u16,
+    ) -> Terminal {
         let mut command = onboard_at(config_dir);
         command.args(args);
         for var in [
@@ -31,21 +42,27 @@ impl Terminal {
             "SSH_CONNECTION",
             "SSH_TTY",
             "BROWSER",
+            "ACCESSIBLE",
         ] {
             command.env_remove(var);
         }
         for (key, value) in env {
             command.env(key, value);
         }
-        Terminal::spawn(command)
+        Terminal::spawn_sized(command, columns)
     }
 
     /// `command` as it is, in a 120×40 terminal (the Wine suite runs `wine onboard.exe` this
     /// way).
-    pub fn spawn(mut command: std::process::Command) -> Terminal {
+    #[cfg(target_os = "linux")]
+    pub fn spawn(command: std::process::Command) -> Terminal {
+        Terminal::spawn_sized(command, 120)
+    }
+
+    fn spawn_sized(mut command: std::process::Command, columns: u16) -> Terminal {
         command.env("TERM", "xterm-256color");
         let mut session = OsSession::spawn(command).expect("a pty session");
-        let _ = session.get_process_mut().set_window_size(120, 40);
+        let _ = session.get_process_mut().set_window_size(columns, 40);
         session.set_expect_timeout(Some(EXPECT_TIMEOUT));
         Terminal { session }
     }
