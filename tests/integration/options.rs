@@ -81,13 +81,7 @@ fn an_extra_root_from_ca_cert_or_onboard_ca_cert_is_trusted_and_nothing_else_is(
     assert_eq!(signed_in.event("validated").unwrap()["valid"], true);
 
     // ONBOARD_CA_CERT does the same for a later run.
-    let mut validate = onboard_at(dir.path());
-    validate
-        .args(["--json", "validate", "--profile", "p"])
-        .env("ONBOARD_CA_CERT", ca);
-    let validated = run_ok(validate);
-    let answer = parsed(validated.stdout.trim(), JsonOutput::Validate);
-    assert_eq!(answer["valid"], true, "{answer}");
+    validates_with_onboard_ca_cert(dir.path(), ca);
     let mut untrusted = onboard_at(dir.path());
     untrusted.args(["validate", "--profile", "p"]);
     let untrusted = run(untrusted);
@@ -132,13 +126,7 @@ fn onboard_signs_in_and_validates_against_simulate_tls_with_its_ca_cert() {
     let signed_in = invite_tls_sim(&sim, dir.path(), &["--ca-cert", ca]);
     assert_eq!(signed_in.code, Some(0), "{}", signed_in.describe());
     assert_eq!(signed_in.event("validated").unwrap()["valid"], true);
-    let mut validate = onboard_at(dir.path());
-    validate
-        .args(["--json", "validate", "--profile", "p"])
-        .env("ONBOARD_CA_CERT", ca);
-    let validated = run_ok(validate);
-    let answer = parsed(validated.stdout.trim(), JsonOutput::Validate);
-    assert_eq!(answer["valid"], true, "{answer}");
+    validates_with_onboard_ca_cert(dir.path(), ca);
     // Discovery named Graph (msgraph_host) and every endpoint as https; Graph checked the token.
     let paths: Vec<String> = sim
         .requests()
@@ -375,4 +363,15 @@ fn a_tenant_given_by_its_guid_signs_in_there() {
     let signed_in = run.event("signed_in").unwrap();
     assert_eq!(signed_in["tenant_id"], tenant_id.as_str());
     assert_eq!(signed_in["profile"], tenant_id.as_str());
+}
+
+/// `validate --profile p` in `dir` trusts the CA named by `ONBOARD_CA_CERT` and is valid.
+fn validates_with_onboard_ca_cert(dir: &Path, ca: &str) {
+    let mut validate = onboard_at(dir);
+    validate
+        .args(["--json", "validate", "--profile", "p"])
+        .env("ONBOARD_CA_CERT", ca);
+    let validated = run_ok(validate);
+    let answer = parsed(validated.stdout.trim(), JsonOutput::Validate);
+    assert_eq!(answer["valid"], true, "{answer}");
 }

@@ -21,7 +21,7 @@ use onboard::deps::WizardUi;
 use onboard::error::{Kind, Result};
 use onboard::http::{HttpOptions, build_client};
 use onboard::profiles::{Profiles, SignInFlow};
-use onboard::simulate::{AuthorizeAction, AuthorizeOutcome, Settings, SignIn, Simulator};
+use onboard::simulate::{AuthorizeAction, AuthorizeOutcome, Settings, SignIn, SimInfo, Simulator};
 use onboard::ui::{Browser, Clipboard, Key, Keys, Output, Prompter, Spinner};
 
 /// The scripted terminal is this wide: every line must fit, or be one word that cannot break.
@@ -244,6 +244,18 @@ async fn simulator(settings: Settings) -> Arc<Simulator> {
 }
 
 /// `onboard invite --authority SIM ARGS` on a scripted terminal that takes `steps`.
+/// The simulated tenant's tenant, registration and account, as a technician passes them.
+fn tenant_registration_and_account(info: &SimInfo) -> [&str; 6] {
+    [
+        "--tenant",
+        &info.tenant,
+        "--client-id",
+        &info.client_id,
+        "--account",
+        &info.account,
+    ]
+}
+
 async fn run_wizard(sim: &Simulator, args: &[&str], steps: Vec<Step>, accessible: bool) -> Ran {
     let info = sim.info();
     let argv = [&["onboard", "invite", "--authority", &info.authority], args].concat();
@@ -434,14 +446,7 @@ async fn the_approval_detour_ends_onboarded_after_the_reviewer_approves() {
         ),
         signs_in(&sim),
     ];
-    let args = [
-        "--tenant",
-        &info.tenant,
-        "--client-id",
-        &info.client_id,
-        "--account",
-        &info.account,
-    ];
+    let args = tenant_registration_and_account(&info);
     let ran = run_wizard(&sim, &args, steps, false).await;
     ran.assert_onboarded().await;
     ran.assert_fits();
@@ -471,14 +476,7 @@ async fn a_decline_ends_the_wizard_and_saves_nothing() {
         Step::Confirm("Did the account see \"Approval required\"", false),
         Step::Confirm("Try again with a fresh code?", false),
     ];
-    let args = [
-        "--tenant",
-        &info.tenant,
-        "--client-id",
-        &info.client_id,
-        "--account",
-        &info.account,
-    ];
+    let args = tenant_registration_and_account(&info);
     let ran = run_wizard(&sim, &args, steps, false).await;
     let error = ran.result.as_ref().expect_err("a declined sign-in fails");
     assert!(
@@ -545,15 +543,10 @@ async fn the_browser_road_ends_onboarded() {
         browses_back(&sim),
     ];
     let args = [
-        "--flow",
-        "browser",
-        "--tenant",
-        &info.tenant,
-        "--client-id",
-        &info.client_id,
-        "--account",
-        &info.account,
-    ];
+        &["--flow", "browser"][..],
+        &tenant_registration_and_account(&info),
+    ]
+    .concat();
     let ran = run_wizard(&sim, &args, steps, false).await;
     ran.assert_onboarded().await;
     ran.assert_fits();
@@ -586,14 +579,7 @@ async fn accessible_mode_says_everything_in_static_lines() {
             })
         }),
     ];
-    let args = [
-        "--tenant",
-        &info.tenant,
-        "--client-id",
-        &info.client_id,
-        "--account",
-        &info.account,
-    ];
+    let args = tenant_registration_and_account(&info);
     let ran = run_wizard(&sim, &args, steps, true).await;
     ran.assert_onboarded().await;
     ran.assert_fits();
@@ -631,14 +617,7 @@ async fn b_after_a_refused_device_code_goes_on_in_the_browser() {
         ),
         browses_back(&sim),
     ];
-    let args = [
-        "--tenant",
-        &info.tenant,
-        "--client-id",
-        &info.client_id,
-        "--account",
-        &info.account,
-    ];
+    let args = tenant_registration_and_account(&info);
     let ran = run_wizard(&sim, &args, steps, false).await;
     ran.assert_onboarded().await;
     ran.assert_fits();
