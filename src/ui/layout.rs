@@ -7,8 +7,9 @@ use textwrap::{Options, WordSeparator, WordSplitter};
 
 /// `text` (one line or several) wrapped to `width` columns at spaces, each line's leading
 /// indent kept on its continuation lines (a numbered item's continuation goes under its words).
-/// A word wider than the line (a URL, a code) is never broken: it stands on a line of its own.
-/// Colour sequences take no width. `None` (not a terminal): the text as it is.
+/// A word wider than the line (a URL, a code) is never broken: it stands on a line of its own,
+/// and neither is a command in backticks, which must still run when copied. Colour sequences
+/// take no width. `None` (not a terminal): the text as it is.
 pub fn wrap(text: &str, width: Option<usize>) -> String {
     let Some(width) = width else {
         return text.to_owned();
@@ -44,7 +45,31 @@ fn wrap_line(line: &str, width: usize, hang: Option<&str>) -> String {
         .break_words(false)
         .word_separator(WordSeparator::AsciiSpace)
         .word_splitter(WordSplitter::NoHyphenation);
-    textwrap::wrap(body, options).join("\n")
+    if body.contains(KEPT_SPACE) {
+        return textwrap::wrap(body, options).join("\n");
+    }
+    textwrap::wrap(&keep_code_spans_whole(body), options)
+        .join("\n")
+        .replace(KEPT_SPACE, " ")
+}
+
+/// Stands for a space inside a code span while the line is wrapped: textwrap breaks only at
+/// ASCII spaces, and this one is as wide.
+const KEPT_SPACE: char = '\u{a0}';
+
+/// `text` with the spaces inside its backtick spans made [`KEPT_SPACE`]s.
+fn keep_code_spans_whole(text: &str) -> String {
+    let mut inside = false;
+    text.chars()
+        .map(|c| match c {
+            '`' => {
+                inside = !inside;
+                c
+            }
+            ' ' if inside => KEPT_SPACE,
+            c => c,
+        })
+        .collect()
 }
 
 /// `line` wrapped to `width` as [`wrap`] does, its continuation lines indented by `hang`.
@@ -184,6 +209,23 @@ pub fn hint_lines(row: &[Hint], indent: &str, width: Option<usize>) -> Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_in_backticks_is_never_broken() {
+        let hint = "hint: to keep it in a file only you can read, run `(umask 077; onboard export > credential.json)` instead";
+        let wrapped = wrap(hint, Some(40));
+        assert!(
+            wrapped
+                .lines()
+                .any(|line| line.trim() == "`(umask 077; onboard export > credential.json)`"),
+            "{wrapped}"
+        );
+        assert!(!wrapped.contains(KEPT_SPACE), "{wrapped}");
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>(),
+            hint.split_whitespace().collect::<Vec<_>>()
+        );
+    }
 
     fn widest(text: &str) -> usize {
         text.lines().map(display_width).max().unwrap_or(0)
