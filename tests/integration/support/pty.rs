@@ -59,9 +59,8 @@ impl Terminal {
         Terminal::spawn_sized(command, 120)
     }
 
-    fn spawn_sized(mut command: std::process::Command, columns: u16) -> Terminal {
-        command.env("TERM", "xterm-256color");
-        let mut session = OsSession::spawn(command).expect("a pty session");
+    fn spawn_sized(command: std::process::Command, columns: u16) -> Terminal {
+        let mut session = OsSession::spawn(sized_first(command, columns)).expect("a pty session");
         let _ = session.get_process_mut().set_window_size(columns, 40);
         session.set_expect_timeout(Some(EXPECT_TIMEOUT));
         Terminal { session }
@@ -168,4 +167,31 @@ impl Terminal {
             128 + libc::WTERMSIG(status)
         }
     }
+}
+
+/// `command` started by a shell that first waits (5 s at most) until the terminal has the
+/// size the test sets just after the spawn: a program that asked for its width before then
+/// would lay its lines out for another terminal. `exec` keeps the program's pid.
+fn sized_first(command: std::process::Command, columns: u16) -> std::process::Command {
+    let mut sized = std::process::Command::new("sh");
+    sized
+        .arg("-c")
+        .arg(format!(
+            "i=0; while [ \"$(stty size)\" != '40 {columns}' ] && [ $i -lt 500 ]; do \
+             sleep 0.01; i=$((i + 1)); done; exec \"$@\""
+        ))
+        .arg("sh")
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => sized.env(key, value),
+            None => sized.env_remove(key),
+        };
+    }
+    sized.env("TERM", "xterm-256color");
+    if let Some(dir) = command.get_current_dir() {
+        sized.current_dir(dir);
+    }
+    sized
 }
