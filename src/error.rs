@@ -199,8 +199,6 @@ codes! {
         hint "this is a bug in onboard: please report it with the command you ran",
     /// The HTTP client could not be built.
     HttpClient = "http_client" => Unexpected,
-    /// No thread could be started for the credential store.
-    Thread = "thread" => Unexpected,
     /// A report file (`--junit`, `--metrics`) could not be written.
     ReportNotWritten = "report_not_written" => Unexpected,
     /// `simulate --tls` could not make its certificates.
