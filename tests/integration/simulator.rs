@@ -24,6 +24,16 @@ fn post_form(sim: &TestSim, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     (status, response.json().unwrap_or(Value::Null))
 }
 
+/// The sign-in page's account step, answered with the simulated tenant's service account.
+fn sign_in_as_the_account(sim: &TestSim, user_code: &str) -> (u16, String) {
+    let account = sim.info().account.clone();
+    post_page(
+        sim,
+        "/devicelogin/account",
+        &[("user_code", user_code), ("account", &account)],
+    )
+}
+
 fn post_page(sim: &TestSim, path: &str, form: &[(&str, &str)]) -> (u16, String) {
     let response = sim
         .client()
@@ -553,11 +563,7 @@ fn the_sign_in_pages_work_with_plain_form_posts() {
     assert!(page.contains("AADSTS50020"), "{page}");
 
     let account = sim.info().account.clone();
-    let (status, page) = post_page(
-        &sim,
-        "/devicelogin/account",
-        &[("user_code", &user_code), ("account", &account)],
-    );
+    let (status, page) = sign_in_as_the_account(&sim, &user_code);
     assert_eq!(status, 200);
     assert!(
         page.contains("User.Read") && page.contains("Accept"),
@@ -584,12 +590,7 @@ fn the_approval_required_page_requests_approval() {
     let sim = TestSim::needing_approval();
     let code = device_code(&sim);
     let user_code = user_code(&code);
-    let account = sim.info().account.clone();
-    let (status, page) = post_page(
-        &sim,
-        "/devicelogin/account",
-        &[("user_code", &user_code), ("account", &account)],
-    );
+    let (status, page) = sign_in_as_the_account(&sim, &user_code);
     assert_eq!(status, 200);
     assert!(
         page.contains("Approval required") && page.contains("Request approval"),
@@ -668,12 +669,7 @@ fn without_the_admin_consent_workflow_the_page_has_no_request_button() {
     assert_eq!(settings["admin_consent_workflow"], false);
     let code = device_code(&sim);
     let user_code = user_code(&code);
-    let account = sim.info().account.clone();
-    let (status, page) = post_page(
-        &sim,
-        "/devicelogin/account",
-        &[("user_code", &user_code), ("account", &account)],
-    );
+    let (status, page) = sign_in_as_the_account(&sim, &user_code);
     assert_eq!(status, 200);
     assert!(
         page.contains("Need admin approval") && !page.contains("Request approval"),
