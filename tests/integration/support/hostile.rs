@@ -2,7 +2,9 @@
 //! canned answer (status, headers, body) chosen by the test, matched by path suffix; `{base}`
 //! in a header or body becomes the server's own `http://127.0.0.1:PORT`. Every request it
 //! receives is recorded, so a second instance is the "other port" a redirect points at and
-//! the test can read what leaked there.
+//! the test can read what leaked there. `{client_request_id}` in a body or header becomes the
+//! `client-request-id` the request carried, as Entra names it (the correlation ID, and an
+//! echoed header only when the request asked with `return-client-request-id: true`).
 
 #![allow(dead_code)] // Each test uses a different part of the harness.
 
@@ -49,13 +51,30 @@ pub struct Seen {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
+}
+
+impl Seen {
+    /// The value of the header `name`, if the request carried it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
 struct State {
     routes: Vec<(String, Canned)>,
+    /// Answers given once each, in order, before `routes` answers the same suffix.
+    once: Vec<(String, Canned)>,
     seen: Vec<Seen>,
 }
+
+/// The correlation ID a [`Hostile`] names when a request carried no `client-request-id`.
+pub const NO_CLIENT_REQUEST_ID: &str = "5c1f0a3e-9d2b-4e7a-8c6f-0b1d2e3f4a5b";
 
 pub struct Hostile {
     base: String,
@@ -179,6 +198,13 @@ impl Hostile {
         state.routes.push((suffix.to_owned(), canned));
     }
 
+    /// Answers the next request whose path ends with `suffix` with `canned`, once; later
+    /// ones get the next such answer, then the route's.
+    pub fn route_once(&self, suffix: &str, canned: Canned) {
+        let mut state = self.state.lock().unwrap();
+        state.once.push((suffix.to_owned(), canned));
+    }
+
     /// Everything received so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
@@ -194,7 +220,7 @@ fn answer(
     body: Bytes,
 ) -> Response {
     let mut state = state.lock().unwrap();
-    state.seen.push(Seen {
+    let seen = Seen {
         method: method.to_string(),
         path: uri.path().to_owned(),
         headers: headers
@@ -202,20 +228,39 @@ fn answer(
             .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let canned = state
-        .routes
+        at: std::time::Instant::now(),
+    };
+    let request_id = seen.header("client-request-id").map(str::to_owned);
+    let echo = seen.header("return-client-request-id") == Some("true") && request_id.is_some();
+    let request_id = request_id.unwrap_or_else(|| NO_CLIENT_REQUEST_ID.to_owned());
+    state.seen.push(seen);
+    let once = state
+        .once
         .iter()
-        .rev()
-        .find(|(suffix, _)| uri.path().ends_with(suffix.as_str()))
-        .map(|(_, c)| c.clone())
-        .unwrap_or_else(|| Canned::json(404, json!({"error": "not_found"})));
-    let mut response = Response::new(Body::from(canned.body.replace("{base}", base)));
+        .position(|(suffix, _)| uri.path().ends_with(suffix.as_str()));
+    let canned = match once {
+        Some(at) => state.once.remove(at).1,
+        None => state
+            .routes
+            .iter()
+            .rev()
+            .find(|(suffix, _)| uri.path().ends_with(suffix.as_str()))
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| Canned::json(404, json!({"error": "not_found"}))),
+    };
+    let fill = |text: &str| {
+        text.replace("{base}", base)
+            .replace("{client_request_id}", &request_id)
+    };
+    let mut response = Response::new(Body::from(fill(&canned.body)));
     *response.status_mut() = StatusCode::from_u16(canned.status).unwrap();
     for (name, value) in canned.headers {
+        if value.contains("{client_request_id}") && !echo {
+            continue;
+        }
         response.headers_mut().insert(
             HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(&value.replace("{base}", base)).unwrap(),
+            HeaderValue::from_str(&fill(&value)).unwrap(),
         );
     }
     response
