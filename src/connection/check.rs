@@ -257,14 +257,19 @@ async fn prove(
 }
 
 /// A refusal of Graph's User.Read for a profile onboarded without it: validate says that the
-/// profile cannot be checked, rather than only that consent is missing.
+/// profile cannot be checked, rather than only that consent is missing. Only a refusal of a
+/// scope counts (a consent code, or a scope the registration does not list): an account not
+/// assigned to the app, a disabled app or a Conditional Access block keep their own advice.
 fn cannot_check(mut error: Error, name: &str, profile: &Profile) -> Error {
     let had_it = profile
         .connection
         .scopes
         .iter()
         .any(|s| s.eq_ignore_ascii_case(flow::VALIDATION_SCOPE));
-    if error.kind == Kind::PermissionMissing && !had_it {
+    let of_a_scope = error.aadsts.is_none_or(|code| {
+        flow::classify::is_approval_code(code) || matches!(code, 650056 | 650057)
+    });
+    if error.kind == Kind::PermissionMissing && of_a_scope && !had_it {
         error.message = format!(
             "profile '{name}' cannot be checked: Microsoft Graph's {} was refused ({})",
             flow::VALIDATION_SCOPE,
