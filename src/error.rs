@@ -443,14 +443,22 @@ impl Error {
                 crate::request_id::sent_request_id().map(|r| format!("client request ID {r}"))
             }
             (c, t) => {
+                let sent = crate::request_id::sent_request_id();
+                // Entra names the `client-request-id` it was sent as its correlation ID: one
+                // ID, named once.
+                let same = matches!((c, sent), (Some(c), Some(r)) if c.eq_ignore_ascii_case(r));
                 let mut parts = Vec::new();
-                if let Some(c) = c {
-                    parts.push(format!("correlation ID {c}"));
+                match c {
+                    Some(c) if same => parts.push(format!("correlation and client request ID {c}")),
+                    Some(c) => parts.push(format!("correlation ID {c}")),
+                    None => {}
                 }
                 if let Some(t) = t {
                     parts.push(format!("trace ID {t}"));
                 }
-                if let Some(r) = crate::request_id::sent_request_id() {
+                if let Some(r) = sent
+                    && !same
+                {
                     parts.push(format!("client request ID {r}"));
                 }
                 Some(parts.join(", "))
