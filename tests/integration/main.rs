@@ -8,6 +8,7 @@ mod completions;
 mod desktop;
 mod docs;
 mod doctor;
+mod entra;
 mod facts;
 mod faults;
 mod file_layout;
