@@ -71,7 +71,12 @@ pub fn entra_error(shared: &Shared, status: StatusCode, failure: Failure) -> Res
     let now = jiff::Timestamp::now();
     let timestamp = entra_timestamp(now);
     let trace_id = ids::guid();
-    let correlation_id = ids::guid();
+    // Entra's correlation ID is the client-request-id the client sent, else one of its own.
+    let correlation_id = super::CLIENT_REQUEST_ID
+        .try_with(Clone::clone)
+        .ok()
+        .flatten()
+        .unwrap_or_else(ids::guid);
     let prefix = failure
         .codes
         .first()

@@ -487,8 +487,31 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-/// One request: record it, apply latency and faults, then route it.
+tokio::task_local! {
+    /// The `client-request-id` (a GUID) of the request being answered: Entra's error answers
+    /// carry it as their correlation ID.
+    pub static CLIENT_REQUEST_ID: Option<String>;
+}
+
+/// One request, with its `client-request-id` at hand for the error answers.
 async fn serve(
+    shared: Arc<Shared>,
+    router: Router,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    let client_request_id = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| crate::authority::is_guid(id))
+        .map(str::to_ascii_lowercase);
+    CLIENT_REQUEST_ID
+        .scope(client_request_id, serve_request(shared, router, request))
+        .await
+}
+
+/// One request: record it, apply latency and faults, then route it.
+async fn serve_request(
     shared: Arc<Shared>,
     router: Router,
     request: Request<Incoming>,

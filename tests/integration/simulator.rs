@@ -1471,3 +1471,35 @@ fn the_moved_clock_expires_access_tokens_and_reset_puts_it_back() {
     let (status, _) = get(&sim, "/v1.0/me", tokens["access_token"].as_str());
     assert_eq!(status, 200);
 }
+
+#[test]
+fn an_error_answer_names_the_client_request_id_as_its_correlation_id() {
+    let sim = TestSim::start();
+    let sent = "0f6c2a9e-8d1b-4c53-9a7e-2b4d6f8e1a30";
+    let answer = |id: &str| -> Value {
+        sim.client()
+            .post(sim.url(&tenant_path(&sim, "/oauth2/v2.0/token")))
+            .header("client-request-id", id)
+            .form(&[("grant_type", "refresh_token"), ("client_id", "nobody")])
+            .send()
+            .expect("the simulator answers")
+            .json()
+            .expect("a JSON answer")
+    };
+    let body = answer(sent);
+    assert_eq!(body["correlation_id"], sent, "{body}");
+    let description = body["error_description"].as_str().unwrap_or("");
+    assert!(
+        description.contains(&format!("Correlation ID: {sent}")),
+        "{body}"
+    );
+    // Not a GUID: Entra's own ID instead.
+    let body = answer("not-a-guid");
+    assert_ne!(body["correlation_id"], "not-a-guid", "{body}");
+    assert!(
+        body["correlation_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{body}"
+    );
+}
