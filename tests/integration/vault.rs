@@ -574,6 +574,44 @@ fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
     assert_eq!(listed["profiles"][0]["last_validation"]["valid"], true);
 }
 
+/// Another run records a validation in the profile's entry while this one is redeeming its
+/// token: the check-and-set write of the rotated token fails, and as the other run left the
+/// token as it was, the rotated token is written over its change rather than dropped.
+#[test]
+fn a_validation_recorded_meanwhile_does_not_keep_the_rotated_token_out() {
+    let (sim, vault, dir) = onboarded();
+    let (before, _) = vault.credential(PROFILE).unwrap();
+    // A used refresh token is refused: if the rotated one were dropped, the next run fails.
+    sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
+    let mut command = vault.onboard(dir.path());
+    command
+        .args(["validate", "--profile", PROFILE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/token", 1);
+    let path = format!("secret/data/onboard/profiles/{PROFILE}");
+    let (status, mut body) = vault.api("GET", &path, None);
+    assert_eq!(status, 200, "{body}");
+    let mut entry = body["data"]["data"].take();
+    entry["last_validation"] = json!({
+        "at": "2026-01-01T00:00:00Z", "valid": false, "exit_code": 5, "code": "network",
+    });
+    let (status, body) = vault.api("POST", &path, Some(json!({ "data": entry })));
+    assert_eq!(status, 200, "{body}");
+    sim.release();
+    let output = child.wait_with_output();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (rotated, _) = vault.credential(PROFILE).unwrap();
+    assert_ne!(rotated, before, "the rotated token was not saved");
+    let again = run(
+        vault.onboard(dir.path()),
+        &["validate", "--profile", PROFILE],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+}
+
 /// How a test writes profiles into the vault.
 #[derive(Clone, Copy, PartialEq)]
 enum Layout {
