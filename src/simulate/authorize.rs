@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -236,7 +236,7 @@ pub fn open(shared: &Shared, raw: &str) -> Result<Opened, Response<Body>> {
         scopes: Vec::new(),
         challenge: None,
         nonce: Some(field("nonce").to_owned()).filter(|n| !n.is_empty()),
-        issued: Instant::now(),
+        issued: state.now(),
         status: AuthState::Pending,
     };
     if field("response_type") != "code" {
@@ -297,9 +297,10 @@ pub fn open(shared: &Shared, raw: &str) -> Result<Opened, Response<Body>> {
     let id = request.id.clone();
     let requested = request.scopes.clone();
     // Forget requests nobody finished within the hour.
+    let now = state.now();
     state
         .authorizations
-        .retain(|r| r.issued.elapsed() < Duration::from_secs(3600));
+        .retain(|r| now.duration_since(r.issued) < Duration::from_secs(3600));
     state.authorizations.push(request);
     Ok(Opened {
         id,
@@ -456,9 +457,10 @@ pub fn act(
             }
             let code = ids::opaque("1.AR", 600);
             state.remember(Issued::AuthorizationCode, &code);
+            let now = state.now();
             state
                 .auth_codes
-                .retain(|_, c| c.issued.elapsed() < CODE_LIFETIME * 6);
+                .retain(|_, c| now.duration_since(c.issued) < CODE_LIFETIME * 6);
             state.auth_codes.insert(
                 code.clone(),
                 AuthCode {
@@ -468,7 +470,7 @@ pub fn act(
                     scopes: request.scopes.clone(),
                     challenge: request.challenge.clone(),
                     nonce: request.nonce.clone(),
-                    issued: Instant::now(),
+                    issued: now,
                     redeemed: false,
                 },
             );
@@ -539,6 +541,7 @@ pub fn redeem(
             ),
         ));
     }
+    let now = state.now();
     let Some(grant) = state.auth_codes.get_mut(code.as_str()) else {
         return Err(Failure::unknown_grant());
     };
@@ -556,7 +559,7 @@ pub fn redeem(
             "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
         ));
     }
-    if grant.issued.elapsed() >= CODE_LIFETIME {
+    if now.duration_since(grant.issued) >= CODE_LIFETIME {
         return Err(failure(
             "invalid_grant",
             &[70008],

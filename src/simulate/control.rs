@@ -3,6 +3,7 @@
 //! latency, faults and the log.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -34,6 +35,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/revoke", post(revoke))
         .route("/_sim/fault", post(fault))
         .route("/_sim/release", post(release))
+        .route("/_sim/clock", post(clock))
         .route("/_sim/reset", post(reset))
         .route("/_sim/requests", get(requests))
         .route("/_sim/tokens", get(tokens))
@@ -425,8 +427,35 @@ async fn release(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Respons
     json_response(StatusCode::OK, &json!({"released": count}))
 }
 
-/// Forgets codes, tokens, consent, faults, settings and the request log: back to how the
-/// simulator started.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    advance_secs: u64,
+}
+
+/// Moves the simulator's clock ahead, for intervals and expiries: a test passes time this way
+/// instead of sleeping, so no machine is too slow for the wait it meant.
+async fn clock(Shared_(shared): Shared_<Arc<Shared>>, bytes: Bytes) -> Response<Body> {
+    let request: Advance = match body(&bytes) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    if request.advance_secs == 0 || request.advance_secs > 365 * 86_400 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "advance_secs must be from 1 to 31536000 (a year)",
+        );
+    }
+    let mut state = shared.lock();
+    state.clock_ahead += Duration::from_secs(request.advance_secs);
+    json_response(
+        StatusCode::OK,
+        &json!({"clock_ahead_secs": state.clock_ahead.as_secs()}),
+    )
+}
+
+/// Forgets codes, tokens, consent, faults, settings, the request log and the moved clock: back
+/// to how the simulator started.
 async fn reset(Shared_(shared): Shared_<Arc<Shared>>) -> Response<Body> {
     *shared.lock() = State::new(&shared.settings);
     shared

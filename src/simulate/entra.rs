@@ -2,7 +2,7 @@
 //! (device code, authorization code and refresh grants).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -233,7 +233,7 @@ async fn devicecode(
     let verification_uri = format!("{}/devicelogin", shared.base);
     let (interval, expires_in) = (state.tenant.interval, state.tenant.expires_in);
     // Forget codes long past their expiry so a long demo does not accumulate them.
-    let now = Instant::now();
+    let now = state.now();
     state
         .codes
         .retain(|c| now.duration_since(c.issued) < Duration::from_secs(c.expires_in + 3600));
@@ -351,6 +351,7 @@ fn redeem_device_code(
     };
     let outcome = state.tenant.approval_outcome;
     let policy = state.tenant.device_code_policy;
+    let now = state.now();
     let Some(code) = state
         .code_by_device_code(device_code)
         .filter(|c| c.client_id == client_id)
@@ -368,7 +369,6 @@ fn redeem_device_code(
             "The provided value for the input parameter 'device_code' is not valid: the device code has already been redeemed.",
         ));
     }
-    let now = Instant::now();
     if code.expired(now) {
         return Err(failure(
             "expired_token",
@@ -614,7 +614,7 @@ fn issue(
             account: account.to_owned(),
             client_id: client_id.to_owned(),
             scopes: scp,
-            expires: Instant::now() + Duration::from_secs(TOKEN_LIFETIME_SECS),
+            expires: state.now() + Duration::from_secs(TOKEN_LIFETIME_SECS),
         },
     );
     let has = |s: &str| requested.iter().any(|r| r.eq_ignore_ascii_case(s));
@@ -667,7 +667,7 @@ fn issue(
         token
     });
     // Forget expired access tokens so the map does not grow without bound.
-    let now = Instant::now();
+    let now = state.now();
     state.access.retain(|_, grant| grant.expires > now);
     TokenResponse {
         token_type: "Bearer",

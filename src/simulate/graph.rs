@@ -3,7 +3,6 @@
 //! the simulated tenant's own bearer tokens, with Graph's error body.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -114,11 +113,14 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<AccessGrant, &'s
     if shared.signer.verify(token).is_none() {
         return Err("IDX14100: JWT is not well formed, or its signature is invalid.");
     }
-    let grant = shared.lock().access.get(token).cloned();
+    let (grant, now) = {
+        let state = shared.lock();
+        (state.access.get(token).cloned(), state.now())
+    };
     match grant {
         // Signed here but forgotten: issued before a reset.
         None => Err("Access token validation failure."),
-        Some(grant) if grant.expires <= Instant::now() => {
+        Some(grant) if grant.expires <= now => {
             Err("Lifetime validation failed, the token is expired.")
         }
         Some(grant) => Ok(grant),

@@ -70,7 +70,8 @@
 //! many times over, for oversized answers; a fault with `hold` serves the request (a token is
 //! rotated, a code redeemed) and keeps its answer back until `/_sim/release` (`{"count"?}`,
 //! default 1) lets that many held answers go, so a test can act while an answer is provably in
-//! flight instead of racing a delay. GET `/_sim/tokens` answers every secret handed out (`access_tokens`,
+//! flight instead of racing a delay. `/_sim/clock` (`{"advance_secs"}`) moves the simulator's
+//! clock ahead, for intervals and expiries without a sleep. GET `/_sim/tokens` answers every secret handed out (`access_tokens`,
 //! `refresh_tokens`, `id_tokens`, `device_codes`, `authorization_codes`; the most recent 10,000),
 //! so tests can prove that none leaks.
 

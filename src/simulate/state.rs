@@ -315,6 +315,9 @@ pub struct State {
     pub requests: VecDeque<RequestRecord>,
     /// Every token and device code handed out, so tests can look for leaks of them.
     pub issued: VecDeque<(Issued, String)>,
+    /// How far the control API moved the simulator's clock ahead of the real one: a test
+    /// that needs time to pass (an interval, an expiry) moves it instead of sleeping.
+    pub clock_ahead: Duration,
 }
 
 impl State {
@@ -351,6 +354,7 @@ impl State {
             faults: VecDeque::new(),
             requests: VecDeque::new(),
             issued: VecDeque::new(),
+            clock_ahead: Duration::ZERO,
         }
     }
 
@@ -426,12 +430,18 @@ impl State {
         self.requests.push_back(record);
     }
 
+    /// The simulator's time: the real clock plus however far the control API moved it.
+    pub fn now(&self) -> Instant {
+        Instant::now() + self.clock_ahead
+    }
+
     /// The code a person may still act on: known, not expired, not finished.
     pub fn open_code(&mut self, user_code: &str) -> Result<&mut DeviceCode, CodeProblem> {
+        let now = self.now();
         let code = self
             .code_by_user_code(user_code)
             .ok_or(CodeProblem::Unknown)?;
-        if code.expired(Instant::now()) {
+        if code.expired(now) {
             return Err(CodeProblem::Expired);
         }
         match code.state {

@@ -45,6 +45,20 @@ impl Wine {
             .tempdir()
             .expect("a temporary directory for the Wine prefix");
         let wine = Wine { prefix, exe };
+        // One wineserver for the whole run, kept 30 s past its last program (Wine's default
+        // is 3 s): scenarios start one after another on a loaded machine, and a program that
+        // starts while the previous server is shutting down can fail without a word.
+        let server = wine
+            .command("wineserver")
+            .arg("-p30")
+            .status()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run wineserver ({e}): install Debian's wine and wine64 \
+                     (scripts/install-cross.sh does)"
+                )
+            });
+        assert!(server.success(), "wineserver -p30 failed: {server}");
         let created = wine
             .command("wine")
             .args(["cmd", "/c", "exit"])
@@ -182,8 +196,8 @@ impl Wine {
 
 impl Drop for Wine {
     fn drop(&mut self) {
-        // The prefix's wineserver outlives the last program by a few seconds: end it before
-        // its directory goes.
+        // The prefix's wineserver waits 30 s for another program: end it before its directory
+        // goes.
         let _ = self.command("wineserver").arg("-k").status();
     }
 }

@@ -225,6 +225,12 @@ impl ControlClient {
         self.post("/fault", fault);
     }
 
+    /// Moves the simulator's clock `secs` ahead: an interval or an expiry passes without a
+    /// sleep that a slow machine could make too short.
+    pub fn advance_clock(&self, secs: u64) {
+        self.post("/clock", json!({"advance_secs": secs}));
+    }
+
     /// Lets one answer held by a `hold` fault go.
     pub fn release(&self) {
         self.post("/release", json!({}));
