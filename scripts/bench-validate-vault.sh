@@ -14,10 +14,11 @@
 #   2. `onboard validate --all --jobs $JOBS --store vault` under /usr/bin/time -v.
 # Each profile makes 3 requests to the tenant (token, Graph /me, Graph /organization), so the
 # latency bound is N x 3 x latency / jobs; the vault adds one list of the profiles and, per
-# profile, 3 requests (the integration test `vault::validate_all_makes_a_fixed_number_of_vault_
+# profile, 2 requests (the integration test `vault::validate_all_makes_a_fixed_number_of_vault_
 # requests_per_profile` counts them in OpenBao's audit log): the read of the profile's entry
-# (profile, last validation and refresh token in one) before the checks, its check-and-set write
-# with the rotated token, and its check-and-set write with the last validation as the check ends.
+# (profile, last validation and refresh token in one) before the checks, and its check-and-set
+# write with the rotated token and the check's success, which the seed's last validation (a
+# success) allows; a check that fails writes its failure too.
 # CPU is reported per process: onboard (GNU time), OpenBao and
 # the simulated tenant (/proc/PID/stat), since on a small machine they share the cores.
 # Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.

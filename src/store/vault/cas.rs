@@ -19,6 +19,7 @@ use super::kv::{Entry, Folder, Kv, Written};
 use crate::error::{Code, Error, Result};
 use crate::profiles::{Profile, ProfilesFile, StoreKind, Validation};
 use crate::secret::Secret;
+use crate::store::SuccessRecord;
 
 /// How many profiles are read or written at the same time by `list` and `validate --all`.
 const PARALLEL_CALLS: usize = 32;
@@ -71,9 +72,20 @@ impl Held {
     }
 }
 
+/// A validation's success written with its rotated token, before the check that proves it
+/// has ended: confirmed when the check records its success, replaced when it records a
+/// failure, and put back to the record before it when the run ends without either.
+struct Pending {
+    success: SuccessRecord,
+    /// The profile's last validation and scopes before.
+    before: (Option<Validation>, Vec<String>),
+}
+
 /// One vault, shared by the credential store and the profile list of a run.
 pub struct Vault {
     kv: Kv,
+    /// The successes written ahead of their checks' end, by profile.
+    pending: Mutex<HashMap<String, Pending>>,
     /// The entries this run read or wrote, by profile: what a later load, token write or
     /// validation record uses without reading it again.
     held: Mutex<HashMap<String, Held>>,
@@ -97,9 +109,14 @@ impl Vault {
     pub fn new(config: VaultConfig, http: Client) -> Vault {
         Vault {
             kv: Kv::new(config, http),
+            pending: Mutex::default(),
             held: Mutex::default(),
             seen: Mutex::default(),
         }
+    }
+
+    fn pending(&self) -> MutexGuard<'_, HashMap<String, Pending>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn held(&self) -> MutexGuard<'_, HashMap<String, Held>> {
@@ -288,24 +305,47 @@ impl Vault {
     /// token, that newer token is kept; if it changed only the profile (its last validation),
     /// this token is written over that. A profile of the earlier layout has its token folded
     /// into the entry, and its `credentials/<name>` removed.
-    pub(super) async fn save_credential(&self, name: &str, token: &Secret) -> Result<()> {
+    ///
+    /// With `success` (a validation's redeem), the entry also takes the record that
+    /// validation writes if it succeeds, when the profile's last validation was a success too:
+    /// then a success costs no write of its own. A profile whose last validation failed (or
+    /// that has none) keeps it until its check ends, so a run cut short never turns a failure
+    /// into a success that was not proven.
+    pub(super) async fn save_credential(
+        &self,
+        name: &str,
+        token: &Secret,
+        success: Option<&SuccessRecord>,
+    ) -> Result<()> {
         let mut entry = match self.held_entry(name) {
             Some(entry) => entry,
             None => self.read_entry(name).await?.unwrap_or_default(),
         };
         for _ in 0..TOKEN_ROUNDS {
-            let data = Held::data(entry.profile.as_ref(), Some(token))?;
+            let ahead = success.and_then(|success| ahead_of_check(entry.profile.as_ref(), success));
+            let profile = match &ahead {
+                Some((profile, _)) => Some(profile),
+                None => entry.profile.as_ref(),
+            };
+            let data = Held::data(profile, Some(token))?;
             match self
                 .kv
                 .write(Folder::Profiles, name, data, Some(entry.version))
                 .await?
             {
                 Written::Version(version) => {
+                    let profile = match ahead {
+                        Some((profile, pending)) => {
+                            self.pending().insert(name.to_owned(), pending);
+                            Some(profile)
+                        }
+                        None => entry.profile,
+                    };
                     self.hold(
                         name,
                         Held {
                             version,
-                            profile: entry.profile,
+                            profile,
                             token: Some(token.clone()),
                             unused: false,
                             legacy: false,
@@ -479,6 +519,13 @@ impl Vault {
         let results = in_parallel(records, |(name, validation, granted)| {
             let vault = Arc::clone(self);
             async move {
+                let pending = vault.pending().remove(&name);
+                if let Some(pending) = &pending
+                    && confirms(&pending.success, &validation, granted.as_deref())
+                {
+                    // The entry holds it since the token's write.
+                    return Ok(());
+                }
                 let entry = match vault.held_entry(&name) {
                     Some(entry) if entry.profile.is_some() => Some(entry),
                     _ => vault.read_entry(&name).await?,
@@ -499,6 +546,29 @@ impl Vault {
         })
         .await;
         results.into_iter().collect()
+    }
+
+    /// Puts back the record before each success written ahead of a check that then recorded
+    /// nothing (the run was interrupted, or the check's task ended without an outcome): the
+    /// vault then says what it said before, with the rotated token. For the end of every run.
+    pub async fn settle(self: &Arc<Self>) {
+        let pending: Vec<(String, Pending)> = self.pending().drain().collect();
+        in_parallel(pending, |(name, pending)| {
+            let vault = Arc::clone(self);
+            async move {
+                let Some(mut profile) = vault.held_entry(&name).and_then(|e| e.profile) else {
+                    return;
+                };
+                (profile.last_validation, profile.connection.scopes) = pending.before;
+                if let Err(e) = vault.put_profile(&name, profile).await {
+                    tracing::warn!(
+                        profile = name.as_str(),
+                        "could not put back the last validation of a check that did not end: {e}"
+                    );
+                }
+            }
+        })
+        .await;
     }
 
     /// Writes (or, for `None`, removes) the profiles, several at a time; the first error wins.
@@ -583,6 +653,44 @@ impl Vault {
         )
         .with_hint("look at it with `onboard list --store vault`, then run the command again")
     }
+}
+
+/// The profile with `success` as its last validation, and what it replaces, when the profile's
+/// last validation was a success: a check that succeeded before is written as succeeding again
+/// with its rotated token, and its own record then costs nothing.
+fn ahead_of_check(
+    profile: Option<&Profile>,
+    success: &SuccessRecord,
+) -> Option<(Profile, Pending)> {
+    let profile = profile?;
+    if !profile.last_validation.as_ref().is_some_and(|v| v.valid) {
+        return None;
+    }
+    let mut ahead = profile.clone();
+    ahead.last_validation = Some(success.validation.clone());
+    ahead.connection.scopes = success.granted.clone();
+    let pending = Pending {
+        success: success.clone(),
+        before: (
+            profile.last_validation.clone(),
+            profile.connection.scopes.clone(),
+        ),
+    };
+    Some((ahead, pending))
+}
+
+/// Whether a check's record is the success written ahead of it: the same in everything but
+/// `at`, which is the check's end, a moment after the refresh.
+fn confirms(success: &SuccessRecord, validation: &Validation, granted: Option<&[String]>) -> bool {
+    let ahead = &success.validation;
+    validation.valid
+        && ahead.valid
+        && validation.exit_code == ahead.exit_code
+        && validation.code == ahead.code
+        && validation.message == ahead.message
+        && validation.refreshed_at == ahead.refreshed_at
+        && validation.lapses_at == ahead.lapses_at
+        && granted == Some(success.granted.as_slice())
 }
 
 /// Whether `after` is `before` with only its last validation (and the scopes it found)
@@ -687,6 +795,47 @@ mod tests {
         let again = vault.parse_entry("contoso", entry(data)).unwrap();
         assert_eq!(again.profile, Some(profile));
         assert_eq!(again.token, held.token);
+    }
+
+    #[test]
+    fn a_success_goes_ahead_of_its_check_only_over_a_success() {
+        let mut profile: Profile = serde_json::from_value(json!({
+            "authority": "https://login.microsoftonline.com/contoso/v2.0",
+            "tenant": "contoso", "client_id": "c", "store": "vault",
+            "created_at": "2026-11-27T10:00:00Z", "scopes": ["User.Read"],
+        }))
+        .unwrap();
+        let at: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let success = SuccessRecord {
+            validation: Validation {
+                at: at.to_string(),
+                valid: true,
+                exit_code: 0,
+                code: None,
+                message: None,
+                refreshed_at: Some(at.to_string()),
+                lapses_at: Some("2027-03-01T10:00:00Z".into()),
+            },
+            granted: vec!["User.Read".into(), "Mail.Read".into()],
+        };
+        // None yet, or a failure: kept until the check ends.
+        assert!(ahead_of_check(Some(&profile), &success).is_none());
+        let mut failed = success.validation.clone();
+        failed.valid = false;
+        profile.last_validation = Some(failed);
+        assert!(ahead_of_check(Some(&profile), &success).is_none());
+        profile.last_validation = Some(success.validation.clone());
+        let (ahead, pending) = ahead_of_check(Some(&profile), &success).unwrap();
+        assert_eq!(ahead.connection.scopes, success.granted);
+        assert_eq!(pending.before.1, vec!["User.Read".to_owned()]);
+        // The check's own record, ending later, confirms it; a failure or other scopes do not.
+        let mut ended = success.validation.clone();
+        ended.at = "2026-12-01T10:00:01Z".into();
+        assert!(confirms(&success, &ended, Some(&success.granted)));
+        assert!(!confirms(&success, &ended, Some(&["User.Read".to_owned()])));
+        ended.valid = false;
+        ended.exit_code = 5;
+        assert!(!confirms(&success, &ended, None));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{CredentialStore, StoreKind};
+use super::{CredentialStore, StoreKind, SuccessRecord};
 use crate::error::Result;
 use crate::profiles::{Profile, ProfileStore, ProfilesFile, Validation};
 use crate::secret::Secret;
@@ -85,7 +85,22 @@ impl CredentialStore for VaultStore {
 
     async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         crate::profiles::validate_name(profile)?;
-        self.vault.save_credential(profile, refresh_token).await
+        self.vault
+            .save_credential(profile, refresh_token, None)
+            .await
+    }
+
+    /// One write: the token and, over a last validation that succeeded, the success.
+    async fn save_rotated(
+        &self,
+        profile: &str,
+        refresh_token: &Secret,
+        success: &SuccessRecord,
+    ) -> Result<()> {
+        crate::profiles::validate_name(profile)?;
+        self.vault
+            .save_credential(profile, refresh_token, Some(success))
+            .await
     }
 
     async fn load(&self, profile: &str) -> Result<Option<Secret>> {
