@@ -541,7 +541,15 @@ impl Vault {
                 if profile == old {
                     return Ok(());
                 }
-                vault.put_profile(&name, profile).await
+                let written = vault.put_profile(&name, profile).await;
+                if written.is_err()
+                    && let Some(pending) = pending
+                {
+                    // The success written ahead stays until the end of the run puts back the
+                    // record before it.
+                    vault.pending().insert(name, pending);
+                }
+                written
             }
         })
         .await;
@@ -556,15 +564,39 @@ impl Vault {
         in_parallel(pending, |(name, pending)| {
             let vault = Arc::clone(self);
             async move {
-                let Some(mut profile) = vault.held_entry(&name).and_then(|e| e.profile) else {
+                let Some(entry) = vault.held_entry(&name) else {
+                    return;
+                };
+                let Some(mut profile) = entry.profile.clone() else {
                     return;
                 };
                 (profile.last_validation, profile.connection.scopes) = pending.before;
-                if let Err(e) = vault.put_profile(&name, profile).await {
-                    tracing::warn!(
+                let token = entry.token.as_ref().filter(|_| !entry.legacy);
+                // Only over this run's own write: an entry another run wrote since holds a
+                // newer record than the one to put back.
+                let written = match Held::data(Some(&profile), token) {
+                    Ok(data) => {
+                        vault
+                            .kv
+                            .write(Folder::Profiles, &name, data, Some(entry.version))
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match written {
+                    Ok(Written::Version(version)) => vault.hold(
+                        &name,
+                        Held {
+                            version,
+                            profile: Some(profile),
+                            ..entry
+                        },
+                    ),
+                    Ok(Written::Conflict) => {}
+                    Err(e) => tracing::warn!(
                         profile = name.as_str(),
                         "could not put back the last validation of a check that did not end: {e}"
-                    );
+                    ),
                 }
             }
         })
