@@ -52,6 +52,24 @@ struct Held {
     legacy: bool,
 }
 
+/// What `load` needs of a held entry, without copying its profile.
+struct Loaded {
+    /// The entry's own token (not one of the earlier layout).
+    token: Option<Secret>,
+    has_profile: bool,
+    version: u64,
+}
+
+impl Loaded {
+    fn of(entry: &Held) -> Loaded {
+        Loaded {
+            token: entry.token.clone().filter(|_| !entry.legacy),
+            has_profile: entry.profile.is_some(),
+            version: entry.version,
+        }
+    }
+}
+
 impl Held {
     /// The entry's data: the profile's fields and the token.
     fn data(profile: Option<&Profile>, token: Option<&Secret>) -> Result<Value> {
@@ -233,15 +251,15 @@ impl Vault {
             match held.get_mut(name) {
                 Some(entry) if entry.unused => {
                     entry.unused = false;
-                    Some(entry.clone())
+                    Some(Loaded::of(entry))
                 }
                 _ => None,
             }
         };
-        let entry = match cached {
-            Some(entry) => entry,
+        let loaded = match cached {
+            Some(loaded) => loaded,
             None => match self.read_entry(name).await? {
-                Some(entry) => entry,
+                Some(entry) => Loaded::of(&entry),
                 None => {
                     if self.has_seen(name) {
                         return Err(self.vanished(name));
@@ -251,14 +269,14 @@ impl Vault {
                 }
             },
         };
-        if let Some(token) = entry.token.filter(|_| !entry.legacy) {
+        if let Some(token) = loaded.token {
             self.mark_used(name);
             return Ok(Some(token));
         }
-        if entry.profile.is_none() {
+        if !loaded.has_profile {
             return Ok(None);
         }
-        self.load_legacy(name, entry.version).await
+        self.load_legacy(name, loaded.version).await
     }
 
     /// The token of a profile in the earlier layout, in `credentials/<name>`.
