@@ -8,15 +8,18 @@
 # For each N: starts OpenBao (installed by tests/vault/setup.sh) and
 # `onboard simulate --latency-ms $LATENCY_MS`, signs in one profile through
 # `onboard invite --non-interactive --store vault`, gives N profiles a refresh token of their
-# own (one refresh grant each, 64 at a time) and writes them to the vault, then times
+# own (one refresh grant each, 64 at a time) and writes each profile's entry (the profile and
+# its token) to the vault, then times
 #   1. `onboard list --store vault`: reading N profiles from the vault, no tenant traffic;
 #   2. `onboard validate --all --jobs $JOBS --store vault` under /usr/bin/time -v.
 # Each profile makes 3 requests to the tenant (token, Graph /me, Graph /organization), so the
 # latency bound is N x 3 x latency / jobs; the vault adds one list of the profiles and, per
-# profile, 4 requests (the integration test `vault::validate_all_makes_a_fixed_number_of_vault_
-# requests_per_profile` counts them in OpenBao's audit log): the profile read before the checks,
-# the credential read and its check-and-set write, and the check-and-set write of the last
-# validation as the check ends. CPU is reported per process: onboard (GNU time), OpenBao and
+# profile, 2 requests (the integration test `vault::validate_all_makes_a_fixed_number_of_vault_
+# requests_per_profile` counts them in OpenBao's audit log): the read of the profile's entry
+# (profile, last validation and refresh token in one) before the checks, and its check-and-set
+# write with the rotated token and the check's success, which the seed's last validation (a
+# success) allows; a check that fails writes its failure too.
+# CPU is reported per process: onboard (GNU time), OpenBao and
 # the simulated tenant (/proc/PID/stat), since on a small machine they share the cores.
 # Not a test: numbers depend on the machine. Needs curl, jq, python3 and GNU time.
 set -Eeuo pipefail
@@ -68,7 +71,7 @@ def vault(method, path, body=None):
         text = r.read()
         return json.loads(text) if text else None
 seed = vault("GET", "data/onboard/profiles/seed")["data"]["data"]
-seed_token = vault("GET", "data/onboard/credentials/seed")["data"]["data"]["refresh_token"]
+seed_token = seed.pop("refresh_token")
 with urllib.request.urlopen(f"{authority}/.well-known/openid-configuration") as r:
     token_url = json.load(r)["token_endpoint"]
 def one(i):
@@ -77,12 +80,10 @@ def one(i):
     with urllib.request.urlopen(token_url, data=form) as r:
         own = json.load(r)["refresh_token"]
     name = f"tenant-{i:05d}"
-    vault("POST", f"data/onboard/credentials/{name}", {"data": {"refresh_token": own}})
-    vault("POST", f"data/onboard/profiles/{name}", {"data": seed})
+    vault("POST", f"data/onboard/profiles/{name}", {"data": {**seed, "refresh_token": own}})
 with ThreadPoolExecutor(64) as pool:
     list(pool.map(one, range(1, n + 1)))
 vault("DELETE", "metadata/onboard/profiles/seed")
-vault("DELETE", "metadata/onboard/credentials/seed")
 PY
 
   /usr/bin/time -v -o "$work/time-list" "$BIN" list --json --store vault --config-dir "$dir" \

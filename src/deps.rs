@@ -236,6 +236,17 @@ impl Deps {
         Ok(Arc::clone(self.vault.get_or_init(|| vault)))
     }
 
+    /// At the end of a run, finished or interrupted: a team vault puts back the last
+    /// validation of each profile whose success it wrote with the rotated token ahead of a
+    /// check that then recorded nothing. Nothing to do when no vault was used.
+    pub async fn settle(&self) {
+        if let Some(vault) = self.vault.get() {
+            // Held as a save is: an interruption does not end the process meanwhile.
+            let _saving = crate::interrupt::Saving::start();
+            vault.settle().await;
+        }
+    }
+
     /// The store a saved profile names.
     pub fn store_for(&mut self, kind: StoreKind) -> Result<TimedStore> {
         match kind {

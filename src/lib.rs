@@ -85,6 +85,7 @@ async fn run_async(cli: &Cli, deps: &mut Deps) -> Result<()> {
         () = interrupt::cancelled() => Err(interrupt::error()),
         result = command => result,
     };
+    deps.settle().await;
     // A wait that ended because of the interruption says what arrived. A signal can end a
     // prompt's read (EINTR) before its listener has recorded it: give it a moment.
     if let Err(e) = &result

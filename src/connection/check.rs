@@ -203,12 +203,12 @@ async fn prove(
         Some(graph) => flow::validation_scopes(&profile.connection.scopes, graph),
         None => Vec::new(),
     };
-    let (endpoints, tokens) = session
-        .redeem(store, name, profile, &scopes)
+    let (endpoints, tokens, refreshed_at) = session
+        .redeem_validating(store, name, profile, &scopes)
         .await
         .map_err(|error| device_code_blocked(cannot_check(error, name, profile), name, profile))?;
-    // The redeem renewed the credential: its lapse starts again from now.
-    checked.refreshed_at = Some(jiff::Timestamp::now());
+    // The redeem renewed the credential: its lapse starts again from then.
+    checked.refreshed_at = Some(refreshed_at);
     checked.lapse_known = endpoints.graph.is_some();
     checked.access_token_expires_at = Some(tokens.expires_at);
     checked.scopes = tokens.scopes.clone();
@@ -296,6 +296,21 @@ fn device_code_blocked(mut error: Error, name: &str, profile: &Profile) -> Error
         ));
     }
     error
+}
+
+/// The record of a validation that succeeds after refreshing its token at `refreshed_at`, as
+/// [`record`] writes it but for `at`, the time the check ends: what a store may save with the
+/// rotated token (`CredentialStore::save_rotated`).
+pub(super) fn success(refreshed_at: jiff::Timestamp, lapse_known: bool) -> Validation {
+    Validation {
+        at: refreshed_at.to_string(),
+        valid: true,
+        exit_code: 0,
+        code: None,
+        message: None,
+        refreshed_at: Some(refreshed_at.to_string()),
+        lapses_at: lapses_from(Some(refreshed_at), lapse_known).map(|t| t.to_string()),
+    }
 }
 
 /// Records each outcome in its profile's validation record: one small file per profile, so

@@ -14,7 +14,7 @@ use crate::flow::{self, TokenSet};
 use crate::http::{Retries, RetryPolicy, Throttle};
 use crate::profiles::Profile;
 use crate::secret::Secret;
-use crate::store::TimedStore;
+use crate::store::{SuccessRecord, TimedStore};
 
 /// The HTTP client, the discovery cache and the throttle, shared by every profile of a run.
 /// Cheap to clone.
@@ -97,6 +97,32 @@ impl Session {
         profile: &Profile,
         scopes: &[String],
     ) -> Result<(Endpoints, TokenSet)> {
+        self.redeem_as(store, name, profile, scopes, false)
+            .await
+            .map(|(endpoints, tokens, _)| (endpoints, tokens))
+    }
+
+    /// `redeem` for a validation: the rotated token is saved with the record the validation
+    /// writes if it succeeds (see [`crate::store::CredentialStore::save_rotated`]). Also
+    /// returns the time of the refresh.
+    pub async fn redeem_validating(
+        &self,
+        store: &TimedStore,
+        name: &str,
+        profile: &Profile,
+        scopes: &[String],
+    ) -> Result<(Endpoints, TokenSet, jiff::Timestamp)> {
+        self.redeem_as(store, name, profile, scopes, true).await
+    }
+
+    async fn redeem_as(
+        &self,
+        store: &TimedStore,
+        name: &str,
+        profile: &Profile,
+        scopes: &[String],
+        validating: bool,
+    ) -> Result<(Endpoints, TokenSet, jiff::Timestamp)> {
         let authority = authority_of(profile)?;
         self.check_shared(store, name, &authority)?;
         // Discovery first, outside the lock: it needs no credential.
@@ -149,16 +175,25 @@ impl Session {
         if scopes.is_empty() && tokens.scopes.is_empty() {
             tokens.scopes = profile.connection.scopes.clone();
         }
+        let refreshed_at = jiff::Timestamp::now();
         if let Some(rotated) = &tokens.refresh_token
             && rotated != &refresh_token
         {
             // Saved before anything else can fail: servers that refuse reused refresh tokens
             // would otherwise lock the profile out.
-            store.save(name, rotated).await?;
+            if validating {
+                let success = SuccessRecord {
+                    validation: super::check::success(refreshed_at, endpoints.graph.is_some()),
+                    granted: tokens.scopes.clone(),
+                };
+                store.save_rotated(name, rotated, success).await?;
+            } else {
+                store.save(name, rotated).await?;
+            }
             crate::interrupt::mark_rotated_saved();
         }
         protected.leave()?;
-        Ok((endpoints, tokens))
+        Ok((endpoints, tokens, refreshed_at))
     }
 }
 

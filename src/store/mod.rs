@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::{Code, Error, Result};
-use crate::profiles::StoreKind;
+use crate::profiles::{StoreKind, Validation};
 use crate::secret::Secret;
 
 pub use env::{EnvStore, ExportedCredential};
@@ -36,6 +36,20 @@ pub trait CredentialStore: Send + Sync {
     fn kind(&self) -> StoreKind;
     /// Saves or replaces the profile's refresh token.
     async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()>;
+    /// `save` of the token a validation just redeemed, with the record that validation writes
+    /// if it succeeds. A store that keeps the last validation in the token's own entry (the
+    /// vault) may write both at once and skip the record's own write when it comes; it must
+    /// then put the previous record back if the run ends (or is interrupted) before the
+    /// validation records its outcome. The default saves the token alone.
+    async fn save_rotated(
+        &self,
+        profile: &str,
+        refresh_token: &Secret,
+        success: &SuccessRecord,
+    ) -> Result<()> {
+        let _ = success;
+        self.save(profile, refresh_token).await
+    }
     /// The profile's refresh token, or `None` when nothing is saved for it.
     async fn load(&self, profile: &str) -> Result<Option<Secret>>;
     /// Deletes the profile's refresh token; `true` when something was deleted.
@@ -54,6 +68,14 @@ pub trait CredentialStore: Send + Sync {
         let _ = (profile, wait);
         Ok(ProfileLock::none())
     }
+}
+
+/// What a validation records when it succeeds, known as soon as its token is redeemed: the
+/// validation (valid, at the time of the refresh) and the scopes the token answer granted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SuccessRecord {
+    pub validation: Validation,
+    pub granted: Vec<String>,
 }
 
 /// A store whose calls block the calling thread: the keyring (D-Bus, a prompt) and the files
@@ -178,13 +200,35 @@ impl TimedStore {
     /// keeps the run from being cancelled until it ends, and `main` waits for it before the
     /// process ends.
     pub async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
+        self.save_as(profile, refresh_token, None).await
+    }
+
+    /// [`CredentialStore::save_rotated`], as [`TimedStore::save`] runs a save.
+    pub async fn save_rotated(
+        &self,
+        profile: &str,
+        refresh_token: &Secret,
+        success: SuccessRecord,
+    ) -> Result<()> {
+        self.save_as(profile, refresh_token, Some(success)).await
+    }
+
+    async fn save_as(
+        &self,
+        profile: &str,
+        refresh_token: &Secret,
+        success: Option<SuccessRecord>,
+    ) -> Result<()> {
         let saving = crate::interrupt::Saving::start();
         let store = Arc::clone(&self.inner);
         let profile = profile.to_owned();
         let token = refresh_token.clone();
         let task = tokio::spawn(async move {
             let _saving = saving;
-            store.save(&profile, &token).await
+            match success {
+                Some(success) => store.save_rotated(&profile, &token, &success).await,
+                None => store.save(&profile, &token).await,
+            }
         });
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(result)) => result,

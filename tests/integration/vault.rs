@@ -92,10 +92,15 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
     assert!(validate.status.success(), "{}", stderr(&validate));
     let results = json_of(&validate, JsonOutput::ValidateAll);
     assert_eq!(results["valid"], 1, "{results}");
-    // The rotated token went back to the vault, as the next version.
-    let (rotated, rotated_version) = vault.credential(PROFILE).unwrap();
+    // The rotated token went back to the vault, in the next version of the profile's entry.
+    let (rotated, _) = vault.credential(PROFILE).unwrap();
     assert_ne!(rotated, invited);
-    assert_eq!(rotated_version, version + 1);
+    let history = vault.token_history(PROFILE);
+    assert!(history.contains(&(version, invited.clone())), "{history:?}");
+    assert!(
+        history.contains(&(version + 1, rotated.clone())),
+        "{history:?}"
+    );
     // The technician's machine uses the token CI rotated (the old one is refused now).
     let again = run(
         vault.onboard(technician.path()),
@@ -116,7 +121,7 @@ fn a_technicians_invite_is_validated_by_ci_through_the_vault() {
         Some(vault.credential(PROFILE).unwrap().0.as_str())
     );
 
-    // remove deletes both entries for everyone.
+    // remove deletes the entry for everyone.
     let remove = run(ci_onboard(), &["remove", PROFILE, "--yes"]);
     assert!(remove.status.success(), "{}", stderr(&remove));
     assert_eq!(vault.credential(PROFILE), None);
@@ -131,7 +136,8 @@ fn two_machines_validating_one_profile_at_once_lose_no_token() {
     let vault = TestVault::start();
     let machines = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     invite(&sim, &vault, machines[0].path());
-    let (_, invited_version) = vault.credential(PROFILE).unwrap();
+    vault.keep_versions(100);
+    let (invited, invited_version) = vault.credential(PROFILE).unwrap();
     // A used refresh token is refused: a run that saved an older token would lock the
     // profile out.
     sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
@@ -155,9 +161,20 @@ fn two_machines_validating_one_profile_at_once_lose_no_token() {
             stderr(&output)
         );
     }
-    // Twenty rotations, each saved over the one before it: one version each.
-    let (_, version) = vault.credential(PROFILE).unwrap();
-    assert_eq!(version, invited_version + 20);
+    // Twenty rotations, each saved over the one before it: the entry's versions hold 21
+    // tokens in turn (a version that recorded a validation repeats the token before it), and
+    // none comes back once replaced.
+    let mut tokens: Vec<String> = vault
+        .token_history(PROFILE)
+        .into_iter()
+        .filter(|(v, _)| *v >= invited_version)
+        .map(|(_, token)| token)
+        .collect();
+    tokens.dedup();
+    assert_eq!(tokens.first(), Some(&invited));
+    assert_eq!(tokens.len(), 21, "{tokens:?}");
+    let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 21, "an older token came back: {tokens:?}");
     // The saved token is the newest: it still works with reuse refused.
     let after = run(
         vault.onboard(machines[1].path()),
@@ -460,7 +477,7 @@ fn onboard_vault_prefix_moves_every_entry_under_it() {
     );
     let (status, body) = vault.api(
         "GET",
-        &format!("secret/data/teams/msp/credentials/{PROFILE}"),
+        &format!("secret/data/teams/msp/profiles/{PROFILE}"),
         None,
     );
     assert_eq!(status, 200, "{body}");
@@ -502,10 +519,11 @@ fn vault_namespace_puts_the_entries_in_that_namespace() {
     let (status, body) = vault.api_in(
         "team",
         "GET",
-        &format!("secret/data/onboard/credentials/{PROFILE}"),
+        &format!("secret/data/onboard/profiles/{PROFILE}"),
         None,
     );
     assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["data"]["refresh_token"].is_string(), "{body}");
     assert!(
         vault.credential(PROFILE).is_none(),
         "nothing in the root namespace"
@@ -526,11 +544,13 @@ fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
         .stderr(std::process::Stdio::piped());
     let child = crate::support::Reaped::new(command.spawn().unwrap());
     sim.wait_for_fault_hits("/token", 1);
-    let (status, body) = vault.api(
-        "POST",
-        &format!("secret/data/onboard/credentials/{PROFILE}"),
-        Some(json!({"data": {"refresh_token": "newer-from-another-run"}})),
-    );
+    // Another run rotates the token: it writes the whole entry, its profile unchanged.
+    let path = format!("secret/data/onboard/profiles/{PROFILE}");
+    let (status, mut body) = vault.api("GET", &path, None);
+    assert_eq!(status, 200, "{body}");
+    let mut entry = body["data"]["data"].take();
+    entry["refresh_token"] = json!("newer-from-another-run");
+    let (status, body) = vault.api("POST", &path, Some(json!({ "data": entry })));
     assert_eq!(status, 200, "{body}");
     sim.release();
     let output = child.wait_with_output();
@@ -540,17 +560,147 @@ fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(
-        vault.credential(PROFILE),
-        Some(("newer-from-another-run".to_owned(), version + 1)),
-        "the other run's token is kept"
+    // Kept, and this run's validation recorded beside it.
+    let history = vault.token_history(PROFILE);
+    assert!(
+        history
+            .iter()
+            .all(|(v, token)| *v <= version || token == "newer-from-another-run"),
+        "the other run's token is kept: {history:?}"
     );
+    assert!(history.last().unwrap().0 > version, "{history:?}");
+    let list = run(vault.onboard(dir.path()), &["list", "--json"]);
+    let listed = json_of(&list, JsonOutput::List);
+    assert_eq!(listed["profiles"][0]["last_validation"]["valid"], true);
+}
+
+/// Another run records a validation in the profile's entry while this one is redeeming its
+/// token: the check-and-set write of the rotated token fails, and as the other run left the
+/// token as it was, the rotated token is written over its change rather than dropped.
+#[test]
+fn a_validation_recorded_meanwhile_does_not_keep_the_rotated_token_out() {
+    let (sim, vault, dir) = onboarded();
+    let (before, _) = vault.credential(PROFILE).unwrap();
+    // A used refresh token is refused: if the rotated one were dropped, the next run fails.
+    sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
+    let mut command = vault.onboard(dir.path());
+    command
+        .args(["validate", "--profile", PROFILE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/token", 1);
+    let path = format!("secret/data/onboard/profiles/{PROFILE}");
+    let (status, mut body) = vault.api("GET", &path, None);
+    assert_eq!(status, 200, "{body}");
+    let mut entry = body["data"]["data"].take();
+    entry["last_validation"] = json!({
+        "at": "2026-01-01T00:00:00Z", "valid": false, "exit_code": 5, "code": "network",
+    });
+    let (status, body) = vault.api("POST", &path, Some(json!({ "data": entry })));
+    assert_eq!(status, 200, "{body}");
+    sim.release();
+    let output = child.wait_with_output();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (rotated, _) = vault.credential(PROFILE).unwrap();
+    assert_ne!(rotated, before, "the rotated token was not saved");
+    let again = run(
+        vault.onboard(dir.path()),
+        &["validate", "--profile", PROFILE],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+}
+
+/// The profile's entry as the vault holds it now.
+fn entry_of(vault: &TestVault, name: &str) -> Value {
+    let (status, body) = vault.api("GET", &format!("secret/data/onboard/profiles/{name}"), None);
+    assert_eq!(status, 200, "{body}");
+    body["data"]["data"].clone()
+}
+
+/// A validation writes its success with the rotated token, before its Graph check: when the
+/// run is interrupted before that check ends, the record before it is put back (with the new
+/// token kept), so the vault never says that a check nobody finished succeeded.
+#[test]
+fn an_interrupted_check_leaves_the_last_validation_as_it_was() {
+    let (sim, vault, dir) = onboarded();
+    let before = entry_of(&vault, PROFILE);
+    let earlier = before["last_validation"].clone();
+    assert_eq!(earlier["valid"], true, "{earlier}");
+    sim.fault(json!({ "path": "/v1.0/me", "hold": true }));
+    let mut command = vault.onboard(dir.path());
+    command
+        .args(["validate", "--profile", PROFILE])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/me", 1);
+    // Written ahead with the rotated token, while the check still waits for Graph.
+    let ahead = entry_of(&vault, PROFILE);
+    assert_ne!(ahead["refresh_token"], before["refresh_token"]);
+    assert_ne!(ahead["last_validation"], earlier);
+    // SAFETY: kill with a pid this test started and has not reaped.
+    let sent = unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let output = child.wait_with_output();
+    sim.release();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let after = entry_of(&vault, PROFILE);
+    assert_eq!(after["last_validation"], earlier);
+    assert_eq!(
+        after["refresh_token"], ahead["refresh_token"],
+        "the rotated token is kept"
+    );
+}
+
+/// A check that fails after its success was written with the rotated token records the failure.
+#[test]
+fn a_check_that_fails_after_the_refresh_records_its_failure() {
+    let (sim, vault, dir) = onboarded();
+    sim.fault(json!({
+        "path": "/v1.0/me", "status": 403, "count": 1,
+        "body": "{\"error\":{\"code\":\"Authorization_RequestDenied\",\"message\":\"Insufficient privileges.\"}}",
+    }));
+    let output = run(
+        vault.onboard(dir.path()),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+    let after = entry_of(&vault, PROFILE);
+    assert_eq!(
+        after["last_validation"]["valid"], false,
+        "{}",
+        after["last_validation"]
+    );
+    // The next check succeeds, and says so.
+    let output = run(
+        vault.onboard(dir.path()),
+        &["validate", "--profile", PROFILE],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(entry_of(&vault, PROFILE)["last_validation"]["valid"], true);
+}
+
+/// How a test writes profiles into the vault.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// One entry per profile, its token in it.
+    Entry,
+    /// The layout of earlier builds: the profile in `profiles/<name>`, its token in
+    /// `credentials/<name>`.
+    Earlier,
 }
 
 /// Profiles `names` in the vault beside [`PROFILE`], each a copy of it with a refresh token of
 /// its own (one refresh grant each at the simulated tenant); [`PROFILE`] gets a fresh one too,
-/// its own having been used for these grants.
-fn more_profiles(vault: &TestVault, names: &[String]) {
+/// its own having been used for these grants. Returns the tokens, by name.
+fn more_profiles(vault: &TestVault, names: &[String]) -> Vec<(String, String)> {
+    more_profiles_in(vault, names, Layout::Entry)
+}
+
+fn more_profiles_in(vault: &TestVault, names: &[String], layout: Layout) -> Vec<(String, String)> {
     use onboard::authority::{Authority, discover};
     use onboard::http::{HttpOptions, RetryPolicy, build_client};
     use onboard::secret::Secret;
@@ -561,8 +711,15 @@ fn more_profiles(vault: &TestVault, names: &[String]) {
         None,
     );
     assert_eq!(status, 200, "{body}");
-    let seed = body["data"]["data"].clone();
-    let token = Secret::new(vault.credential(PROFILE).unwrap().0);
+    let mut seed = body["data"]["data"].clone();
+    let token = Secret::new(
+        seed.as_object_mut()
+            .unwrap()
+            .remove("refresh_token")
+            .expect("the token is in the profile's entry")
+            .as_str()
+            .unwrap(),
+    );
     let client = build_client(&HttpOptions::default()).unwrap();
     let authority =
         Authority::custom(url::Url::parse(seed["authority"].as_str().unwrap()).unwrap());
@@ -585,10 +742,18 @@ fn more_profiles(vault: &TestVault, names: &[String]) {
         }
         tokens
     });
+    let mut written = Vec::new();
     for (name, own) in names.iter().chain([&PROFILE.to_owned()]).zip(tokens) {
-        let credential = [("credentials", json!({ "refresh_token": own.expose() }))];
-        let profile = (name != PROFILE).then(|| ("profiles", seed.clone()));
-        for (kind, data) in credential.into_iter().chain(profile) {
+        let mut entries = Vec::new();
+        if layout == Layout::Earlier && name != PROFILE {
+            entries.push(("profiles", seed.clone()));
+            entries.push(("credentials", json!({ "refresh_token": own.expose() })));
+        } else {
+            let mut entry = seed.clone();
+            entry["refresh_token"] = json!(own.expose());
+            entries.push(("profiles", entry));
+        }
+        for (kind, data) in entries {
             let (status, body) = vault.api(
                 "POST",
                 &format!("secret/data/onboard/{kind}/{name}"),
@@ -596,7 +761,9 @@ fn more_profiles(vault: &TestVault, names: &[String]) {
             );
             assert_eq!(status, 200, "{body}");
         }
+        written.push((name.clone(), own.expose().to_owned()));
     }
+    written
 }
 
 #[test]
@@ -606,10 +773,7 @@ fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
     more_profiles(&vault, &names);
     names.push(PROFILE.to_owned());
     names.sort();
-    let versions: Vec<u64> = names
-        .iter()
-        .map(|n| vault.credential(n).unwrap().1)
-        .collect();
+    let before: Vec<(String, u64)> = names.iter().map(|n| vault.credential(n).unwrap()).collect();
     // A refresh token used twice is refused: a profile validated by two shards would fail.
     sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
 
@@ -655,8 +819,16 @@ fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
     validated.sort();
     assert_eq!(validated, names, "each profile in exactly one shard");
     // Each credential rotated exactly once and saved; each profile's validation recorded.
-    for (name, version) in names.iter().zip(versions) {
-        assert_eq!(vault.credential(name).unwrap().1, version + 1, "{name}");
+    for (name, (token, version)) in names.iter().zip(before) {
+        let mut later: Vec<String> = vault
+            .token_history(name)
+            .into_iter()
+            .filter(|(v, _)| *v > version)
+            .map(|(_, token)| token)
+            .collect();
+        later.dedup();
+        assert_eq!(later.len(), 1, "{name}: {later:?}");
+        assert_ne!(later[0], token, "{name}");
     }
     let list = run(vault.onboard(dir.path()), &["list", "--json"]);
     let list = json_of(&list, JsonOutput::List);
@@ -668,10 +840,10 @@ fn four_shards_at_once_validate_every_profile_exactly_once_and_lose_nothing() {
     }
 }
 
-/// How many vault requests `validate --all` makes per profile, counted by OpenBao's own audit
-/// log (a number that does not depend on the machine's load): the profiles listed once, each
-/// profile read once, its rotated token written once by check-and-set, and its last validation
-/// written once.
+/// How many vault requests `validate --all` makes per profile whose last validation succeeded,
+/// counted by OpenBao's own audit log (a number that does not depend on the machine's load):
+/// the profiles listed once, each profile's entry read once (profile and token together) and
+/// written once by check-and-set, with the rotated token and the check's success.
 #[test]
 fn validate_all_makes_a_fixed_number_of_vault_requests_per_profile() {
     let sim = TestSim::start();
@@ -684,24 +856,140 @@ fn validate_all_makes_a_fixed_number_of_vault_requests_per_profile() {
     let before = vault.requests().len();
     let output = run(vault.onboard(dir.path()), &["validate", "--all", "--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let requests: Vec<_> = vault.requests().split_off(before);
-    let ours: Vec<_> = requests
-        .iter()
-        .filter(|(_, path)| path.starts_with("secret/"))
-        .collect();
-    let lists = ours.iter().filter(|(op, _)| op == "list").count();
-    let per_profile = (ours.len() - lists) as f64 / profiles as f64;
+    let (lists, ours) = vault_requests_since(&vault, before);
+    let per_profile = ours.len() as f64 / profiles as f64;
     eprintln!(
         "validate --all, {profiles} profiles: {} vault requests, {lists} list, {per_profile} per profile",
-        ours.len()
+        ours.len() + lists
     );
     assert_eq!(lists, 1, "the profiles are listed once: {ours:?}");
     assert_eq!(
-        ours.len() - lists,
+        ours.len(),
         VAULT_REQUESTS_PER_PROFILE * profiles,
         "{ours:#?}"
     );
 }
 
 /// See [`validate_all_makes_a_fixed_number_of_vault_requests_per_profile`].
-const VAULT_REQUESTS_PER_PROFILE: usize = 4;
+const VAULT_REQUESTS_PER_PROFILE: usize = 2;
+
+/// The vault requests of `validate --all` since `before`, under `secret/`: the lists, the rest.
+fn vault_requests_since(vault: &TestVault, before: usize) -> (usize, Vec<(String, String)>) {
+    let ours: Vec<_> = vault
+        .requests()
+        .split_off(before)
+        .into_iter()
+        .filter(|(_, path)| path.starts_with("secret/"))
+        .collect();
+    let lists = ours.iter().filter(|(op, _)| op == "list").count();
+    (
+        lists,
+        ours.into_iter().filter(|(op, _)| op != "list").collect(),
+    )
+}
+
+/// A vault written by earlier builds (each token in `credentials/<name>` beside
+/// `profiles/<name>`) is read as it is, and each profile moves into one entry as it is
+/// validated: nothing lost, the old token entries removed, and the next run makes the usual
+/// number of requests. An entry that holds a token and no profile yet (an onboarding in
+/// progress) is no profile for `list` and `validate --all`; `remove` removes both entries.
+#[test]
+fn the_earlier_layout_moves_into_one_entry_per_profile_as_it_is_validated() {
+    let sim = TestSim::start();
+    let vault = TestVault::start_audited();
+    let dir = tempfile::tempdir().unwrap();
+    invite(&sim, &vault, dir.path());
+    let names: Vec<String> = (1..=4).map(|i| format!("earlier-{i}")).collect();
+    let tokens = more_profiles_in(&vault, &names, Layout::Earlier);
+    for name in &names {
+        assert!(vault.has_legacy_credential(name), "{name}");
+        assert_eq!(
+            vault.credential(name),
+            None,
+            "{name}: no token in its entry yet"
+        );
+    }
+    let (status, body) = vault.api(
+        "POST",
+        "secret/data/onboard/profiles/half-done",
+        Some(json!({ "data": { "refresh_token": "rt-of-an-onboarding-in-progress" } })),
+    );
+    assert_eq!(status, 200, "{body}");
+    // A refresh token used twice is refused: a token lost in the move would fail next time.
+    sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
+
+    let list = run(vault.onboard(dir.path()), &["list", "--json"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let listed = json_of(&list, JsonOutput::List);
+    assert_eq!(
+        listed["profiles"].as_array().unwrap().len(),
+        names.len() + 1
+    );
+    let printed = String::from_utf8_lossy(&list.stdout);
+    for (_, token) in &tokens {
+        assert!(!printed.contains(token.as_str()), "a token was listed");
+    }
+    assert!(!printed.contains("rt-of-an-onboarding"), "{printed}");
+
+    for round in 0..2 {
+        let before = vault.requests().len();
+        let output = run(vault.onboard(dir.path()), &["validate", "--all", "--json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let all = json_of(&output, JsonOutput::ValidateAll);
+        assert_eq!(all["valid"].as_u64(), Some(names.len() as u64 + 1), "{all}");
+        let (lists, requests) = vault_requests_since(&vault, before);
+        assert_eq!(lists, 1, "{requests:?}");
+        let earlier = |(_, path): &&(String, String)| path.contains("/earlier-");
+        let expected = if round == 0 {
+            // The credential read, the entry's write with the token, the old entry's removal.
+            VAULT_REQUESTS_PER_PROFILE + 2
+        } else {
+            VAULT_REQUESTS_PER_PROFILE
+        };
+        assert_eq!(
+            requests.iter().filter(earlier).count(),
+            expected * names.len(),
+            "round {round}: {requests:#?}"
+        );
+        for name in &names {
+            assert!(!vault.has_legacy_credential(name), "{name}");
+            assert!(vault.credential(name).is_some(), "{name}");
+        }
+    }
+    // The onboarding in progress was left alone.
+    let (status, body) = vault.api("GET", "secret/data/onboard/profiles/half-done", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["data"],
+        json!({ "refresh_token": "rt-of-an-onboarding-in-progress" })
+    );
+
+    // A profile still in the earlier layout is removed whole.
+    let (status, mut body) = vault.api("GET", "secret/data/onboard/profiles/earlier-1", None);
+    assert_eq!(status, 200, "{body}");
+    let mut profile = body["data"]["data"].take();
+    profile.as_object_mut().unwrap().remove("refresh_token");
+    for (kind, data) in [
+        ("profiles", profile),
+        (
+            "credentials",
+            json!({ "refresh_token": "rt-of-earlier-gone" }),
+        ),
+    ] {
+        let (status, body) = vault.api(
+            "POST",
+            &format!("secret/data/onboard/{kind}/earlier-gone"),
+            Some(json!({ "data": data })),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(vault.has_legacy_credential("earlier-gone"));
+    let remove = run(
+        vault.onboard(dir.path()),
+        &["remove", "earlier-gone", "--yes"],
+    );
+    assert!(remove.status.success(), "{}", stderr(&remove));
+    assert!(!vault.has_legacy_credential("earlier-gone"));
+    let (status, _) = vault.api("GET", "secret/data/onboard/profiles/earlier-gone", None);
+    assert_eq!(status, 404);
+}

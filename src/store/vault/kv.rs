@@ -2,9 +2,10 @@
 //! a version), delete it, list a folder; and every answer that is not a success turned into one
 //! exit-7 error that says what to do. Knows paths and HTTP, not profiles or tokens.
 //!
-//! Layout under the mount: `<prefix>credentials/<name>` holds `{"refresh_token": …}`,
-//! `<prefix>profiles/<name>` holds the profile's non-secret facts (what `profiles.json` holds
-//! for the local stores). Names are escaped into one path segment.
+//! Layout under the mount: `<prefix>profiles/<name>` holds the profile's facts (what
+//! `profiles.json` holds for the local stores), its last validation and its `refresh_token`;
+//! `<prefix>credentials/<name>` held the token in the layout of earlier builds, read until the
+//! next token write moves it. Names are escaped into one path segment.
 
 use reqwest::{Client, Method, StatusCode};
 use serde::Deserialize;
@@ -15,10 +16,12 @@ use super::config::{VaultConfig, config_error};
 use crate::error::{Code, Error, Result};
 use crate::http::{self, Reply};
 
-/// The two kinds of entries onboard keeps in the vault.
+/// The folders of onboard's entries in the vault.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Folder {
+    /// The refresh tokens of the earlier layout.
     Credentials,
+    /// One entry per profile: the profile, its last validation and its refresh token.
     Profiles,
 }
 
@@ -335,6 +338,18 @@ impl Kv {
         let reply = self.send(Method::DELETE, url, None).await?;
         if reply.status.is_success() || reply.status == StatusCode::NOT_FOUND && !existed {
             return Ok(existed);
+        }
+        Err(self.failure(&reply, &what).await)
+    }
+
+    /// Deletes every version of the entry without reading it first; an entry that is not
+    /// there is no error.
+    pub async fn purge(&self, folder: Folder, name: &str) -> Result<()> {
+        let url = self.api_url("metadata", folder, Some(name))?;
+        let what = format!("delete {}", self.location(folder, name));
+        let reply = self.send(Method::DELETE, url, None).await?;
+        if reply.status.is_success() || is_absent(&reply) {
+            return Ok(());
         }
         Err(self.failure(&reply, &what).await)
     }

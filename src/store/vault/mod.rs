@@ -1,11 +1,13 @@
 //! The team store: refresh tokens and profiles in OpenBao or HashiCorp Vault (KV version 2,
-//! the same HTTP API on both), so technicians and CI share one set of onboardings. Every
-//! token write after a read is a check-and-set on the version that was read, so two machines
-//! rotating one profile never replace a newer token with an older one.
+//! the same HTTP API on both), so technicians and CI share one set of onboardings. A profile,
+//! its last validation and its refresh token are one entry, read once per run; every write
+//! after a read is a check-and-set on the version that was read, so two machines rotating one
+//! profile never replace a newer token with an older one.
 //!
 //! - `config`: where the vault is (address, token, namespace, mount, prefix);
 //! - `kv`: the KV version 2 client and its errors;
-//! - `cas`: the versions read, the check-and-set writes and the merge of a last validation;
+//! - `cas`: the entries read, the check-and-set writes, the merge of a last validation and
+//!   the earlier layout's separate token entries;
 //! - here: the two adapters, the credential store and the profile store.
 
 mod cas;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{CredentialStore, StoreKind};
+use super::{CredentialStore, StoreKind, SuccessRecord};
 use crate::error::Result;
 use crate::profiles::{Profile, ProfileStore, ProfilesFile, Validation};
 use crate::secret::Secret;
@@ -24,7 +26,8 @@ use crate::secret::Secret;
 pub use cas::Vault;
 pub use config::{DEFAULT_MOUNT, DEFAULT_PREFIX, VaultConfig};
 
-/// The profiles kept in the vault: the last validation lives in each profile's entry.
+/// The profiles kept in the vault: the last validation and the token live in each profile's
+/// entry.
 pub struct VaultProfiles(pub Arc<Vault>);
 
 #[async_trait]
@@ -56,13 +59,13 @@ impl ProfileStore for VaultProfiles {
         self.0.record_validations(records).await
     }
 
-    /// The last validation is part of the profile's entry, removed with it.
+    /// The last validation is part of the profile's entry, replaced or removed with it.
     async fn forget_validation(&self, _name: &str) -> Result<()> {
         Ok(())
     }
 }
 
-/// The credential store half of [`Vault`].
+/// The credential store half of [`Vault`]: the token in the profile's entry.
 #[derive(Clone, Debug)]
 pub struct VaultStore {
     vault: Arc<Vault>,
@@ -82,7 +85,22 @@ impl CredentialStore for VaultStore {
 
     async fn save(&self, profile: &str, refresh_token: &Secret) -> Result<()> {
         crate::profiles::validate_name(profile)?;
-        self.vault.save_credential(profile, refresh_token).await
+        self.vault
+            .save_credential(profile, refresh_token, None)
+            .await
+    }
+
+    /// One write: the token and, over a last validation that succeeded, the success.
+    async fn save_rotated(
+        &self,
+        profile: &str,
+        refresh_token: &Secret,
+        success: &SuccessRecord,
+    ) -> Result<()> {
+        crate::profiles::validate_name(profile)?;
+        self.vault
+            .save_credential(profile, refresh_token, Some(success))
+            .await
     }
 
     async fn load(&self, profile: &str) -> Result<Option<Secret>> {

@@ -282,12 +282,12 @@ impl TestVault {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// The refresh token saved for `profile` under the default mount and prefix, and its
-    /// version.
+    /// The refresh token saved for `profile` under the default mount and prefix (in the
+    /// profile's entry), and the entry's version.
     pub fn credential(&self, profile: &str) -> Option<(String, u64)> {
         let (status, body) = self.api(
             "GET",
-            &format!("secret/data/onboard/credentials/{profile}"),
+            &format!("secret/data/onboard/profiles/{profile}"),
             None,
         );
         if status == 404 {
@@ -295,12 +295,55 @@ impl TestVault {
         }
         assert_eq!(status, 200, "{body}");
         Some((
-            body["data"]["data"]["refresh_token"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
+            body["data"]["data"]["refresh_token"].as_str()?.to_owned(),
             body["data"]["metadata"]["version"].as_u64().unwrap(),
         ))
+    }
+
+    /// The refresh token of every version of `profile`'s entry the vault still keeps (10 by
+    /// default; see `keep_versions`), oldest first, with each version.
+    pub fn token_history(&self, profile: &str) -> Vec<(u64, String)> {
+        let path = format!("secret/metadata/onboard/profiles/{profile}");
+        let (status, body) = self.api("GET", &path, None);
+        assert_eq!(status, 200, "{body}");
+        let mut history = Vec::new();
+        for (version, meta) in body["data"]["versions"].as_object().unwrap() {
+            if meta["destroyed"] == true || meta["deletion_time"] != "" {
+                continue;
+            }
+            let (status, entry) = self.api(
+                "GET",
+                &format!("secret/data/onboard/profiles/{profile}?version={version}"),
+                None,
+            );
+            assert_eq!(status, 200, "{entry}");
+            if let Some(token) = entry["data"]["data"]["refresh_token"].as_str() {
+                history.push((version.parse().unwrap(), token.to_owned()));
+            }
+        }
+        history.sort();
+        history
+    }
+
+    /// Keeps up to `versions` versions of each entry under `secret/` (KV keeps 10 by default).
+    pub fn keep_versions(&self, versions: u64) {
+        let (status, body) = self.api(
+            "POST",
+            "secret/config",
+            Some(json!({ "max_versions": versions })),
+        );
+        assert!(status == 200 || status == 204, "{status} {body}");
+    }
+
+    /// Whether the earlier layout's token entry `credentials/<profile>` exists.
+    pub fn has_legacy_credential(&self, profile: &str) -> bool {
+        let (status, body) = self.api(
+            "GET",
+            &format!("secret/data/onboard/credentials/{profile}"),
+            None,
+        );
+        assert!(status == 200 || status == 404, "{status} {body}");
+        status == 200
     }
 
     /// A token whose policy is `policy` (HCL).
