@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
 use crate::atomic_file::{self, BeforeRename, Edit, Versioned};
 use crate::error::{Code, Error, Kind, Result};
@@ -244,6 +246,26 @@ pub trait ProfileStore: Send + Sync {
     async fn load_with_validations(&self) -> Result<ProfilesFile>;
     /// One profile with its last validation, or `None`.
     async fn get(&self, name: &str) -> Result<Option<Profile>>;
+    /// The profiles whose names `keep` keeps, with their last validations, each as it is
+    /// read: `validate --all` checks the first while a team vault is still sending the rest.
+    /// The default reads them all first.
+    async fn stream_with_validations(
+        &self,
+        keep: &(dyn for<'n> Fn(&'n str) -> bool + Sync),
+    ) -> Result<Listed> {
+        let file = self.load_with_validations().await?;
+        let total = file.profiles.len();
+        let kept: Vec<(String, Profile)> = file
+            .profiles
+            .into_iter()
+            .filter(|(name, _)| keep(name))
+            .collect();
+        Ok(Listed {
+            total,
+            kept: kept.len(),
+            profiles: futures_util::stream::iter(kept.into_iter().map(Ok)).boxed(),
+        })
+    }
     /// Read-modify-write; `change` runs once, and when it fails nothing is written.
     async fn update(
         &self,
@@ -257,6 +279,14 @@ pub trait ProfileStore: Send + Sync {
     ) -> Result<()>;
     /// Forgets the profile's last validation (it was removed or onboarded anew).
     async fn forget_validation(&self, name: &str) -> Result<()>;
+}
+
+/// The profiles of [`ProfileStore::stream_with_validations`]: how many are saved, how many
+/// were kept, and the kept ones as they are read (in no particular order).
+pub struct Listed {
+    pub total: usize,
+    pub kept: usize,
+    pub profiles: BoxStream<'static, Result<(String, Profile)>>,
 }
 
 /// The profiles of a run, wherever they live. Cheap to clone; holds no open file.
@@ -314,6 +344,14 @@ impl Profiles {
     /// `load` with every profile's last validation applied: what `onboard list` shows.
     pub async fn load_with_validations(&self) -> Result<ProfilesFile> {
         self.store.load_with_validations().await
+    }
+
+    /// [`ProfileStore::stream_with_validations`].
+    pub async fn stream_with_validations(
+        &self,
+        keep: &(dyn for<'n> Fn(&'n str) -> bool + Sync),
+    ) -> Result<Listed> {
+        self.store.stream_with_validations(keep).await
     }
 
     /// One profile with its last validation, or exit 3 when there is none by that name.

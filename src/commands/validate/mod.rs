@@ -8,7 +8,7 @@ mod reports;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures_util::{StreamExt, stream};
+use futures_util::StreamExt;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::cli::ValidateArgs;
@@ -81,60 +81,67 @@ async fn check_selected(
 /// Every saved profile, at most `--jobs` at a time; one profile's failure never stops the
 /// others. Results come back in the profiles' order.
 ///
-/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. Each
-/// check's validation is recorded as it ends (locally a small file written on the blocking
-/// pool, in a vault one check-and-set write), so the writes overlap the other checks' network
-/// waits instead of adding up after the last one.
+/// Only `--jobs` checks exist at any moment, so memory does not grow with the fleet. The
+/// checks start as the profiles are read (a team vault sends them one entry at a time), and
+/// each check's validation is recorded as it ends (locally a small file written on the
+/// blocking pool, in a vault one check-and-set write), so the reads and writes overlap the
+/// other checks' network waits instead of adding up before the first or after the last one.
 async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>> {
     let profiles = deps.profiles()?;
+    let shard = args.shard;
+    let keep = move |name: &str| shard.is_none_or(|shard| shard.holds(name));
     // With their validation records: a check that fails before it refreshes keeps the last
     // refresh's date.
-    let mut file = profiles.load_with_validations().await?;
-    if file.profiles.is_empty() {
+    let listed = profiles.stream_with_validations(&keep).await?;
+    if listed.total == 0 {
         return Err(connection::no_profile());
     }
-    if let Some(shard) = args.shard {
-        file.profiles.retain(|name, _| shard.holds(name));
-    }
     let session = Session::new(deps.http()?).allowing(deps.allowed_authorities());
+    let mut progress = deps.progress();
     let mut stores: HashMap<StoreKind, Result<TimedStore>> = HashMap::new();
-    let total = file.profiles.len();
-    let mut pending = Vec::with_capacity(total);
-    for (name, profile) in file.profiles {
-        let store = stores
-            .entry(profile.store)
-            .or_insert_with(|| deps.store_for(profile.store))
-            .clone();
-        pending.push((name, profile, store));
-    }
+    let total = listed.kept;
     let require: Arc<[String]> = args.require_scopes.clone().into();
     // A check is spawned (so the runtime's threads share the work) when one of the `--jobs`
     // places frees; dropping the stream, as an interruption does, aborts the running ones.
-    let mut checks = stream::iter(pending.into_iter().enumerate())
-        .map(|(place, (name, profile, store))| {
-            let task = AbortOnDropHandle::new(tokio::spawn(check_and_record(
-                session.clone(),
-                store,
-                name.clone(),
-                profile.clone(),
-                Arc::clone(&require),
-                profiles.clone(),
-            )));
+    let mut checks = listed
+        .profiles
+        .map(|read| {
+            let started = read.map(|(name, profile)| {
+                let store = stores
+                    .entry(profile.store)
+                    .or_insert_with(|| deps.store_for(profile.store))
+                    .clone();
+                let task = AbortOnDropHandle::new(tokio::spawn(check_and_record(
+                    session.clone(),
+                    store,
+                    name.clone(),
+                    profile.clone(),
+                    Arc::clone(&require),
+                    profiles.clone(),
+                )));
+                (name, profile, task)
+            });
             async move {
-                let checked = task.await.unwrap_or_else(|panicked| {
+                let (name, profile, task) = started?;
+                Ok(task.await.unwrap_or_else(|panicked| {
                     let error = Error::unexpected(format!(
                         "validating profile '{name}' failed: {panicked}"
                     ));
                     Checked::new(&name, &profile).failed(error)
-                });
-                (place, checked)
+                }))
             }
         })
         .buffer_unordered(usize::from(args.jobs));
-    let mut progress = deps.progress();
     let mut done = Vec::with_capacity(total);
+    // A profile that cannot be read fails the run, once the others are checked and recorded.
+    let mut unreadable = None;
     while let Some(checked) = checks.next().await {
-        done.push(checked);
+        match checked {
+            Ok(checked) => done.push(checked),
+            Err(error) => {
+                unreadable.get_or_insert(error);
+            }
+        }
         if let Some(progress) = progress.as_mut() {
             progress.show(&format!("Validated {} of {total} profiles", done.len()));
         }
@@ -142,9 +149,12 @@ async fn check_all(args: &ValidateArgs, deps: &mut Deps) -> Result<Vec<Checked>>
     if let Some(progress) = progress.as_mut() {
         progress.hide();
     }
+    if let Some(error) = unreadable {
+        return Err(error);
+    }
     // Back in the profiles' order.
-    done.sort_unstable_by_key(|(place, _)| *place);
-    Ok(done.into_iter().map(|(_, checked)| checked).collect())
+    done.sort_unstable_by(|a, b| a.profile.cmp(&b.profile));
+    Ok(done)
 }
 
 /// One profile's check within `--all`, its validation recorded as soon as it ends.

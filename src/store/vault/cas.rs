@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::config::VaultConfig;
 use super::kv::{Entry, Folder, Kv, Written};
 use crate::error::{Code, Error, Result};
-use crate::profiles::{Profile, ProfilesFile, StoreKind, Validation};
+use crate::profiles::{Listed, Profile, ProfilesFile, StoreKind, Validation};
 use crate::secret::Secret;
 use crate::store::SuccessRecord;
 
@@ -467,6 +467,36 @@ impl Vault {
             profiles.insert(name, profile);
         }
         Ok(profiles)
+    }
+
+    /// The profiles whose names `keep` keeps, each as its entry arrives ([`PARALLEL_CALLS`] read
+    /// at a time, as the stream is polled); an entry removed since the list, or holding only a
+    /// token, is skipped.
+    pub async fn stream_profiles(
+        self: &Arc<Self>,
+        keep: &(dyn for<'n> Fn(&'n str) -> bool + Sync),
+    ) -> Result<Listed> {
+        let names = self.kv.list(Folder::Profiles).await?;
+        let total = names.len();
+        let kept: Vec<String> = names.into_iter().filter(|name| keep(name)).collect();
+        let kept_count = kept.len();
+        let vault = Arc::clone(self);
+        let profiles = stream::iter(kept)
+            .map(move |name| {
+                let vault = Arc::clone(&vault);
+                async move {
+                    let read = vault.read_entry(&name).await;
+                    read.map(|entry| entry.and_then(|entry| entry.profile).map(|p| (name, p)))
+                }
+            })
+            .buffer_unordered(PARALLEL_CALLS)
+            .filter_map(|read| std::future::ready(read.transpose()))
+            .boxed();
+        Ok(Listed {
+            total,
+            kept: kept_count,
+            profiles,
+        })
     }
 
     /// The profiles, as `profiles.json` would hold them.

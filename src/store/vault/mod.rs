@@ -20,7 +20,7 @@ use async_trait::async_trait;
 
 use super::{CredentialStore, StoreKind, SuccessRecord};
 use crate::error::Result;
-use crate::profiles::{Profile, ProfileStore, ProfilesFile, Validation};
+use crate::profiles::{Listed, Profile, ProfileStore, ProfilesFile, Validation};
 use crate::secret::Secret;
 
 pub use cas::Vault;
@@ -38,6 +38,15 @@ impl ProfileStore for VaultProfiles {
 
     async fn load_with_validations(&self) -> Result<ProfilesFile> {
         self.0.load_profiles().await
+    }
+
+    /// Listed once, then each entry read as the checks go: the reads overlap the first
+    /// profiles' checks instead of all coming before them.
+    async fn stream_with_validations(
+        &self,
+        keep: &(dyn for<'n> Fn(&'n str) -> bool + Sync),
+    ) -> Result<Listed> {
+        self.0.stream_profiles(keep).await
     }
 
     async fn get(&self, name: &str) -> Result<Option<Profile>> {
