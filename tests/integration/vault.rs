@@ -622,6 +622,7 @@ fn entry_of(vault: &TestVault, name: &str) -> Value {
 /// A validation writes its success with the rotated token, before its Graph check: when the
 /// run is interrupted before that check ends, the record before it is put back (with the new
 /// token kept), so the vault never says that a check nobody finished succeeded.
+#[cfg(unix)] // a SIGINT from another process
 #[test]
 fn an_interrupted_check_leaves_the_last_validation_as_it_was() {
     let (sim, vault, dir) = onboarded();
