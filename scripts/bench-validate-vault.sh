@@ -16,7 +16,7 @@
 # latency bound is N x 3 x latency / jobs; the vault adds one list of the profiles and, per
 # profile, 2 requests (the integration test `vault::validate_all_makes_a_fixed_number_of_vault_
 # requests_per_profile` counts them in OpenBao's audit log): the read of the profile's entry
-# (profile, last validation and refresh token in one) before the checks, and its check-and-set
+# (profile, last validation and refresh token in one) as its check starts, and its check-and-set
 # write with the rotated token and the check's success, which the seed's last validation (a
 # success) allows; a check that fails writes its failure too.
 # CPU is reported per process: onboard (GNU time), OpenBao and
