@@ -13,9 +13,8 @@ use onboard::flow::classify::aadsts_advice;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::hostile::{CLIENT_ID, Canned, Hostile, credential};
-use crate::support::onboard;
-use crate::support::onboarded::{Run, run};
+use crate::support::hostile::{Canned, Hostile, credential, invite_against, validate_exported};
+use crate::support::onboarded::Run;
 use crate::support::schema::{JsonOutput, parsed};
 
 const REFRESH_TOKEN: &str = "refresh-token-secret-0815";
@@ -128,47 +127,19 @@ fn entra() -> Hostile {
 
 /// `onboard invite --non-interactive` against `issuer`.
 fn invite(issuer: &Hostile, json: bool, timeout: &str) -> (Run, TempDir) {
-    let dir = TempDir::new().unwrap();
-    let mut command = onboard();
-    command
-        .env("ONBOARD_HTTP_TIMEOUT", "30s")
-        .args(["--store", "file", "--config-dir"])
-        .arg(dir.path())
-        .args([
-            "invite",
-            "--non-interactive",
-            "--authority",
-            &issuer.authority(),
-            "--client-id",
-            CLIENT_ID,
-            "--account",
-            "svc@contoso.example",
-            "--timeout",
-            timeout,
-        ]);
+    let mut extra = vec!["--timeout", timeout];
     if json {
-        command.arg("--json");
+        extra.push("--json");
     }
-    (run(command), dir)
+    invite_against(&issuer.authority(), &extra)
 }
 
 /// `onboard validate` with a saved credential for `issuer`, onboarded with `scopes`.
 fn validate(issuer: &Hostile, json: bool, scopes: &[&str]) -> (Run, TempDir) {
-    let dir = TempDir::new().unwrap();
     let mut saved: Value =
         serde_json::from_str(&credential(&issuer.authority(), REFRESH_TOKEN)).unwrap();
     saved["scopes"] = json!(scopes);
-    let mut command = onboard();
-    command
-        .env("ONBOARD_HTTP_TIMEOUT", "30s")
-        .env("ONBOARD_CREDENTIAL", saved.to_string())
-        .arg("--config-dir")
-        .arg(dir.path())
-        .arg("validate");
-    if json {
-        command.arg("--json");
-    }
-    (run(command), dir)
+    validate_exported(&saved.to_string(), if json { &["--json"] } else { &[] })
 }
 
 /// The error object a `--json` run printed: `invite`'s `error` event, `validate`'s profile's.

@@ -7,9 +7,11 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::support::OutputWithin;
-use crate::support::hostile::{CLIENT_ID, Canned, Hostile, TENANT, credential};
+use crate::support::hostile::{
+    CLIENT_ID, Canned, Hostile, TENANT, credential, invite_against, validate_exported,
+};
 use crate::support::onboard;
-use crate::support::onboarded::{Run, run, run as finish};
+use crate::support::onboarded::{Run, run as finish};
 use crate::support::schema::{JsonOutput, parsed};
 
 const REFRESH_TOKEN: &str = "refresh-token-secret-0815";
@@ -17,40 +19,14 @@ const DEVICE_CODE: &str = "device-code-secret-4711";
 
 /// `onboard validate --json` with the exported credential, in an empty config directory.
 fn validate(authority: &str) -> (Run, TempDir) {
-    let dir = TempDir::new().unwrap();
-    let mut command = onboard();
-    command
-        .env("ONBOARD_HTTP_TIMEOUT", "30s")
-        .env("ONBOARD_CREDENTIAL", credential(authority, REFRESH_TOKEN))
-        .arg("--config-dir")
-        .arg(dir.path())
-        .args(["validate", "--json"]);
-    (run(command), dir)
+    validate_exported(&credential(authority, REFRESH_TOKEN), &["--json"])
 }
 
 /// `onboard invite --non-interactive --json` against `authority`.
 fn invite(authority: &str, extra: &[&str]) -> (Run, TempDir) {
-    let dir = TempDir::new().unwrap();
-    let mut command = onboard();
-    command
-        .env("ONBOARD_HTTP_TIMEOUT", "30s")
-        .args(["--store", "file", "--config-dir"])
-        .arg(dir.path())
-        .args([
-            "invite",
-            "--non-interactive",
-            "--json",
-            "--authority",
-            authority,
-            "--client-id",
-            CLIENT_ID,
-            "--account",
-            "svc@contoso.example",
-            "--timeout",
-            "20s",
-        ])
-        .args(extra);
-    (run(command), dir)
+    let mut args = vec!["--json", "--timeout", "20s"];
+    args.extend_from_slice(extra);
+    invite_against(authority, &args)
 }
 
 /// Tokens as an honest token endpoint gives them (no ID token: opaque tokens are allowed).

@@ -536,22 +536,11 @@ fn vault_namespace_puts_the_entries_in_that_namespace() {
 fn a_check_and_set_conflict_keeps_the_other_runs_newer_token() {
     let (sim, vault, dir) = onboarded();
     let (_, version) = vault.credential(PROFILE).unwrap();
-    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
-    let mut command = vault.onboard(dir.path());
-    command
-        .args(["-v", "validate", "--profile", PROFILE])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = crate::support::Reaped::new(command.spawn().unwrap());
-    sim.wait_for_fault_hits("/token", 1);
+    let child = validate_held_at_the_token(&sim, &vault, &dir, &["-v"]);
     // Another run rotates the token: it writes the whole entry, its profile unchanged.
-    let path = format!("secret/data/onboard/profiles/{PROFILE}");
-    let (status, mut body) = vault.api("GET", &path, None);
-    assert_eq!(status, 200, "{body}");
-    let mut entry = body["data"]["data"].take();
-    entry["refresh_token"] = json!("newer-from-another-run");
-    let (status, body) = vault.api("POST", &path, Some(json!({ "data": entry })));
-    assert_eq!(status, 200, "{body}");
+    another_run_writes(&vault, |entry| {
+        entry["refresh_token"] = json!("newer-from-another-run");
+    });
     sim.release();
     let output = child.wait_with_output();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -583,23 +572,12 @@ fn a_validation_recorded_meanwhile_does_not_keep_the_rotated_token_out() {
     let (before, _) = vault.credential(PROFILE).unwrap();
     // A used refresh token is refused: if the rotated one were dropped, the next run fails.
     sim.control("/tenant", json!({ "reuse_refresh_token": "refuse" }));
-    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
-    let mut command = vault.onboard(dir.path());
-    command
-        .args(["validate", "--profile", PROFILE])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = crate::support::Reaped::new(command.spawn().unwrap());
-    sim.wait_for_fault_hits("/token", 1);
-    let path = format!("secret/data/onboard/profiles/{PROFILE}");
-    let (status, mut body) = vault.api("GET", &path, None);
-    assert_eq!(status, 200, "{body}");
-    let mut entry = body["data"]["data"].take();
-    entry["last_validation"] = json!({
-        "at": "2026-01-01T00:00:00Z", "valid": false, "exit_code": 5, "code": "network",
+    let child = validate_held_at_the_token(&sim, &vault, &dir, &[]);
+    another_run_writes(&vault, |entry| {
+        entry["last_validation"] = json!({
+            "at": "2026-01-01T00:00:00Z", "valid": false, "exit_code": 5, "code": "network",
+        });
     });
-    let (status, body) = vault.api("POST", &path, Some(json!({ "data": entry })));
-    assert_eq!(status, 200, "{body}");
     sim.release();
     let output = child.wait_with_output();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -610,6 +588,35 @@ fn a_validation_recorded_meanwhile_does_not_keep_the_rotated_token_out() {
         &["validate", "--profile", PROFILE],
     );
     assert!(again.status.success(), "{}", stderr(&again));
+}
+
+/// `onboard [global] validate --profile PROFILE` in the background, its token request held
+/// by the simulated tenant until `sim.release()`.
+fn validate_held_at_the_token(
+    sim: &TestSim,
+    vault: &TestVault,
+    dir: &tempfile::TempDir,
+    global: &[&str],
+) -> crate::support::Reaped {
+    sim.fault(json!({ "path": "/oauth2/v2.0/token", "hold": true }));
+    let mut command = vault.onboard(dir.path());
+    command
+        .args(global)
+        .args(["validate", "--profile", PROFILE])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = crate::support::Reaped::new(command.spawn().unwrap());
+    sim.wait_for_fault_hits("/token", 1);
+    child
+}
+
+/// Another run writes PROFILE's whole entry, as `change` leaves it.
+fn another_run_writes(vault: &TestVault, change: impl FnOnce(&mut Value)) {
+    let path = format!("secret/data/onboard/profiles/{PROFILE}");
+    let mut entry = entry_of(vault, PROFILE);
+    change(&mut entry);
+    let (status, body) = vault.api("POST", &path, Some(json!({ "data": entry })));
+    assert_eq!(status, 200, "{body}");
 }
 
 /// The profile's entry as the vault holds it now.

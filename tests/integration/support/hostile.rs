@@ -15,7 +15,11 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use tempfile::TempDir;
+
 use super::Background;
+use super::onboard;
+use super::onboarded::{Run, run};
 
 /// A canned answer.
 #[derive(Clone, Debug)]
@@ -264,4 +268,42 @@ fn answer(
         );
     }
     response
+}
+
+/// `onboard validate` with `credential` exported in `ONBOARD_CREDENTIAL`, in an empty config
+/// directory, then `extra` (e.g. `--json`).
+pub fn validate_exported(credential: &str, extra: &[&str]) -> (Run, TempDir) {
+    let dir = TempDir::new().expect("a temporary config directory");
+    let mut command = onboard();
+    command
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
+        .env("ONBOARD_CREDENTIAL", credential)
+        .arg("--config-dir")
+        .arg(dir.path())
+        .arg("validate")
+        .args(extra);
+    (run(command), dir)
+}
+
+/// `onboard invite --non-interactive` against `authority`, with the file store in an empty
+/// config directory, then `extra` (`--timeout`, `--json`, …).
+pub fn invite_against(authority: &str, extra: &[&str]) -> (Run, TempDir) {
+    let dir = TempDir::new().expect("a temporary config directory");
+    let mut command = onboard();
+    command
+        .env("ONBOARD_HTTP_TIMEOUT", "30s")
+        .args(["--store", "file", "--config-dir"])
+        .arg(dir.path())
+        .args([
+            "invite",
+            "--non-interactive",
+            "--authority",
+            authority,
+            "--client-id",
+            CLIENT_ID,
+            "--account",
+            "svc@contoso.example",
+        ])
+        .args(extra);
+    (run(command), dir)
 }
