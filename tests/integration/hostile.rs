@@ -8,7 +8,7 @@ use tempfile::TempDir;
 
 use crate::support::OutputWithin;
 use crate::support::hostile::{
-    CLIENT_ID, Canned, Hostile, TENANT, credential, invite_against, validate_exported,
+    CLIENT_ID, Canned, Hostile, TENANT, credential, invite_against, invite_with, validate_exported,
 };
 use crate::support::onboard;
 use crate::support::onboarded::{Run, run as finish};
@@ -611,21 +611,7 @@ fn an_invitation_cannot_move_the_sign_in_to_another_server() {
         "https://provider.example/onboard?tenant=contoso.example&client_id={CLIENT_ID}&account=svc%40contoso.example&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented&authority={}",
         issuer.authority()
     );
-    let dir = TempDir::new().unwrap();
-    let mut command = onboard();
-    command
-        .env("ONBOARD_HTTP_TIMEOUT", "30s")
-        .args(["--store", "file", "--config-dir"])
-        .arg(dir.path())
-        .args([
-            "invite",
-            "--non-interactive",
-            "--json",
-            "--timeout",
-            "20s",
-            &link,
-        ]);
-    let run = finish(command);
+    let (run, dir) = invite_with(&["--json", "--timeout", "20s", &link]);
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
     assert!(!run.stdout.contains("adminconsent"), "{}", run.describe());

@@ -288,22 +288,27 @@ pub fn validate_exported(credential: &str, extra: &[&str]) -> (Run, TempDir) {
 /// `onboard invite --non-interactive` against `authority`, with the file store in an empty
 /// config directory, then `extra` (`--timeout`, `--json`, …).
 pub fn invite_against(authority: &str, extra: &[&str]) -> (Run, TempDir) {
+    let mut args = vec![
+        "--authority",
+        authority,
+        "--client-id",
+        CLIENT_ID,
+        "--account",
+        "svc@contoso.example",
+    ];
+    args.extend_from_slice(extra);
+    invite_with(&args)
+}
+
+/// `onboard invite --non-interactive ARGS`, with the file store in an empty config directory.
+pub fn invite_with(args: &[&str]) -> (Run, TempDir) {
     let dir = TempDir::new().expect("a temporary config directory");
     let mut command = onboard();
     command
         .env("ONBOARD_HTTP_TIMEOUT", "30s")
         .args(["--store", "file", "--config-dir"])
         .arg(dir.path())
-        .args([
-            "invite",
-            "--non-interactive",
-            "--authority",
-            authority,
-            "--client-id",
-            CLIENT_ID,
-            "--account",
-            "svc@contoso.example",
-        ])
-        .args(extra);
+        .args(["invite", "--non-interactive"])
+        .args(args);
     (run(command), dir)
 }
