@@ -611,7 +611,7 @@ fn an_invitation_cannot_move_the_sign_in_to_another_server() {
         "https://provider.example/onboard?tenant=contoso.example&client_id={CLIENT_ID}&account=svc%40contoso.example&redirect_uri=https%3A%2F%2Fprovider.example%2Fconsented&authority={}",
         issuer.authority()
     );
-    let (run, dir) = invite_with(&["--json", "--timeout", "20s", &link]);
+    let (run, _dir) = invite_with(&["--json", "--timeout", "20s", &link]);
     assert_eq!(run.code, Some(2), "{}", run.describe());
     assert!(issuer.seen().is_empty(), "{:?}", issuer.seen());
     assert!(!run.stdout.contains("adminconsent"), "{}", run.describe());
@@ -624,6 +624,7 @@ fn an_invitation_cannot_move_the_sign_in_to_another_server() {
     #[cfg(unix)]
     {
         use crate::support::pty::Terminal;
+        let dir = TempDir::new().unwrap();
         let mut t = Terminal::start(dir.path(), &["invite".to_owned(), link], &[]);
         t.expect("not one of Microsoft's clouds");
         assert_eq!(t.exit_code(), 2);
