@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use futures_util::{StreamExt, stream};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::Client;
 use serde_json::{Map, Value};
 
@@ -443,35 +443,19 @@ impl Vault {
     }
 
     /// Every profile in the vault: one list, then each entry read once (its token kept for
-    /// the checks that follow). An entry with a token and no profile yet (an onboarding in
-    /// progress) is not a profile.
+    /// the checks that follow).
     async fn read_profiles(self: &Arc<Self>) -> Result<BTreeMap<String, Profile>> {
-        let names = self.kv.list(Folder::Profiles).await?;
-        let entries = in_parallel(names, |name| {
-            let vault = Arc::clone(self);
-            async move {
-                // Parsed as it arrives: the raw JSON of ten thousand profiles held until the
-                // last one came was most of the memory `list` used.
-                let read = vault
-                    .read_entry(&name)
-                    .await
-                    .map(|entry| entry.and_then(|entry| entry.profile));
-                (name, read)
-            }
-        })
-        .await;
-        let mut profiles = BTreeMap::new();
-        for (name, read) in entries {
-            // Removed between the list and the read, or not a profile yet.
-            let Some(profile) = read? else { continue };
-            profiles.insert(name, profile);
-        }
-        Ok(profiles)
+        self.stream_profiles(&|_| true)
+            .await?
+            .profiles
+            .try_collect()
+            .await
     }
 
-    /// The profiles whose names `keep` keeps, each as its entry arrives ([`PARALLEL_CALLS`] read
-    /// at a time, as the stream is polled); an entry removed since the list, or holding only a
-    /// token, is skipped.
+    /// The profiles whose names `keep` keeps, each parsed as its entry arrives
+    /// ([`PARALLEL_CALLS`] read at a time, as the stream is polled: ten thousand raw entries are
+    /// never held together); an entry removed since the list, or holding only a token (an
+    /// onboarding in progress), is skipped.
     pub async fn stream_profiles(
         self: &Arc<Self>,
         keep: &(dyn for<'n> Fn(&'n str) -> bool + Sync),
