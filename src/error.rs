@@ -436,6 +436,15 @@ impl Error {
         self.kind.exit_code()
     }
 
+    /// Whether the server's correlation ID is this run's `client-request-id`: Entra names the
+    /// ID it was sent that way, so it is one ID, to be named once.
+    pub fn correlates_to_this_run(&self) -> bool {
+        matches!(
+            (&self.correlation_id, crate::request_id::sent_request_id()),
+            (Some(c), Some(r)) if c.eq_ignore_ascii_case(r)
+        )
+    }
+
     /// The ids Microsoft support asks for, as one suffix for the message line.
     pub fn support_ids(&self) -> Option<String> {
         match (&self.correlation_id, &self.trace_id) {
@@ -443,10 +452,7 @@ impl Error {
                 crate::request_id::sent_request_id().map(|r| format!("client request ID {r}"))
             }
             (c, t) => {
-                let sent = crate::request_id::sent_request_id();
-                // Entra names the `client-request-id` it was sent as its correlation ID: one
-                // ID, named once.
-                let same = matches!((c, sent), (Some(c), Some(r)) if c.eq_ignore_ascii_case(r));
+                let same = self.correlates_to_this_run();
                 let mut parts = Vec::new();
                 match c {
                     Some(c) if same => parts.push(format!("correlation and client request ID {c}")),
@@ -456,7 +462,7 @@ impl Error {
                 if let Some(t) = t {
                     parts.push(format!("trace ID {t}"));
                 }
-                if let Some(r) = sent
+                if let Some(r) = crate::request_id::sent_request_id()
                     && !same
                 {
                     parts.push(format!("client request ID {r}"));

@@ -34,17 +34,14 @@ pub fn for_the_tenant_admin(mut error: Error, endpoints: &Endpoints) -> Error {
     }
     // Entra names the ID it was sent as its correlation ID, shown with the message: the hint
     // points there instead of naming it again.
-    let echoed = error
-        .correlation_id
-        .as_deref()
-        .is_some_and(|c| c.eq_ignore_ascii_case(id));
-    let logs = if echoed {
-        "the tenant admin can find this sign-in in the Entra sign-in logs (Entra admin center → Sign-in logs) under its correlation ID, which is this run's client request ID".to_owned()
+    let under = if error.correlates_to_this_run() {
+        "its correlation ID, which is this run's client request ID".to_owned()
     } else {
-        format!(
-            "the tenant admin can find this sign-in in the Entra sign-in logs (Entra admin center → Sign-in logs) under client request ID {id}"
-        )
+        format!("client request ID {id}")
     };
+    let logs = format!(
+        "the tenant admin can find this sign-in in the Entra sign-in logs (Entra admin center → Sign-in logs) under {under}"
+    );
     error.hint = Some(match error.hint.take() {
         Some(hint) if hint.contains(id) || hint.contains(&logs) => hint,
         Some(hint) => format!("{hint}; {logs}"),
